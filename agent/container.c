@@ -1,0 +1,777 @@
+/* container: container objects and the container/process operations. */
+#include "container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "cgroup.h"
+#include "ck-cleanup.h"
+#include "ck-error.h"
+#include "ck-io.h"
+#include "ck-log.h"
+#include "ck-message.h"
+#include "ck-parse.h"
+#include "mounts.h"
+#include "sandbox.h"
+#include "seccomp-filter.h"
+
+#define SPAWN_TIMEOUT_MS 30000
+#define REMOVE_TIMEOUT_MS 10000
+
+struct Container {
+	Agent *agent;
+	char *id;
+	OciSpec *spec;
+	ContainerStatus status;
+	Process *init;
+	GHashTable *execs; /* exec_id -> Process* */
+	char *rootfs;
+	char *cgroup;
+	int oom_wd;
+	gint64 oom_kills;
+	gboolean oom_killed;
+	GPtrArray *remove_waiters; /* remove requests waiting for the init to die */
+};
+
+static const char *const status_names[] = {
+	[CONTAINER_CREATED] = "created",
+	[CONTAINER_RUNNING] = "running",
+	[CONTAINER_PAUSED] = "paused",
+	[CONTAINER_STOPPED] = "stopped",
+};
+
+const char *container_get_id(Container *c)
+{
+	return c->id;
+}
+
+const char *container_status_to_string(ContainerStatus status)
+{
+	return status_names[status];
+}
+
+static void container_free(Container *c)
+{
+	if (c->oom_wd >= 0 && c->agent->inotify_fd >= 0)
+		(void)inotify_rm_watch(c->agent->inotify_fd, c->oom_wd);
+	if (c->execs != NULL)
+		g_hash_table_unref(c->execs);
+	process_free(c->init);
+	oci_spec_free(c->spec);
+	if (c->remove_waiters != NULL)
+		g_ptr_array_unref(c->remove_waiters);
+	g_free(c->rootfs);
+	g_free(c->cgroup);
+	g_free(c->id);
+	g_free(c);
+}
+
+/* --- argument helpers ------------------------------------------------------ */
+
+static gboolean valid_id(const char *id)
+{
+	if (id == NULL || *id == '\0' || strlen(id) > 128 || !g_ascii_isalnum(*id))
+		return FALSE;
+	for (const char *p = id; *p != '\0'; p++)
+		if (!g_ascii_isalnum(*p) && *p != '_' && *p != '-' && *p != '.')
+			return FALSE;
+	return TRUE;
+}
+
+static Container *lookup(Agent *agent, const char *id, GError **error)
+{
+	Container *c = id ? g_hash_table_lookup(agent->containers, id) : NULL;
+
+	if (c == NULL)
+		ck_set_error(error, CK_ERROR_NOT_FOUND, "container '%s' does not exist", id ? id : "");
+	return c;
+}
+
+typedef struct {
+	char *id;
+	char *exec_id;
+	yajl_val spec;
+	yajl_val process;
+	yajl_val resources;
+	char *rootfs;
+	gboolean stdin_;
+	gint64 signal;
+	gboolean all;
+	guint32 handle;
+	guint32 rows, cols;
+} Args;
+
+static void args_clear(Args *a)
+{
+	g_free(a->id);
+	g_free(a->exec_id);
+	g_free(a->rootfs);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Args, args_clear)
+
+#define F(key, type, member, flags) {key, type, G_STRUCT_OFFSET(Args, member), flags, 0, 0, NULL}
+static const CkJsonField arg_fields[] = {
+	{"op", CK_JSON_IGNORE, 0, 0, 0, 0, NULL},
+	F("id", CK_JSON_STRING, id, 0),
+	F("exec_id", CK_JSON_STRING, exec_id, CK_JSON_NULLABLE),
+	F("spec", CK_JSON_OBJECT, spec, 0),
+	F("process", CK_JSON_OBJECT, process, 0),
+	F("resources", CK_JSON_OBJECT, resources, 0),
+	F("rootfs", CK_JSON_STRING, rootfs, 0),
+	F("stdin", CK_JSON_BOOL, stdin_, 0),
+	F("signal", CK_JSON_INT64, signal, 0),
+	F("all", CK_JSON_BOOL, all, 0),
+	F("handle", CK_JSON_UINT32, handle, 0),
+	F("rows", CK_JSON_UINT32, rows, 0),
+	F("cols", CK_JSON_UINT32, cols, 0),
+	{NULL},
+};
+#undef F
+
+/* One strict table for every operation: a field that does not belong to an
+ * operation is rejected by the operation itself (need_*). */
+static gboolean parse_args(yajl_val args, const char *op, Args *out, GError **error)
+{
+	if (!ck_json_dispatch(args, arg_fields, out, "", CK_JSON_STRICT, error)) {
+		g_prefix_error(error, "%s: ", op);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean need_id(const Args *a, const char *op, GError **error)
+{
+	if (!valid_id(a->id))
+		return ck_set_error(error, CK_ERROR_INVALID, "%s: id: '%s' is not a valid container id", op,
+				    a->id ? a->id : "");
+	return TRUE;
+}
+
+/* The process an operation names: a handle, or a container (+ exec id). */
+static Process *find_process(Agent *agent, const Args *a, const char *op, GError **error)
+{
+	if (a->handle != 0) {
+		Process *p = process_lookup_handle(agent, a->handle);
+		if (p == NULL)
+			ck_set_error(error, CK_ERROR_NOT_FOUND, "%s: no process with handle %u", op, a->handle);
+		return p;
+	}
+	if (!need_id(a, op, error))
+		return NULL;
+	Container *c = lookup(agent, a->id, error);
+	if (c == NULL)
+		return NULL;
+	if (a->exec_id == NULL)
+		return c->init;
+	Process *p = g_hash_table_lookup(c->execs, a->exec_id);
+	if (p == NULL)
+		ck_set_error(error, CK_ERROR_NOT_FOUND, "%s: container '%s' has no exec process '%s'", op, a->id,
+			     a->exec_id);
+	return p;
+}
+
+/* --- namespaces ------------------------------------------------------------- */
+
+/* The names /proc/<pid>/ns/ uses, which differ from OCI's for two types. */
+static const char *proc_ns_name(OciNamespaceType type)
+{
+	switch (type) {
+	case OCI_NS_NETWORK:
+		return "net";
+	case OCI_NS_MOUNT:
+		return "mnt";
+	default:
+		return oci_namespace_type_to_string(type);
+	}
+}
+
+static char *ns_source_path(Agent *agent, const OciNamespace *ns, gsize index, GError **error)
+{
+	if (g_str_has_prefix(ns->path, "container:")) {
+		Container *other = g_hash_table_lookup(agent->containers, ns->path + strlen("container:"));
+		if (other == NULL || other->init == NULL || other->init->exited)
+			return ck_set_error(error, CK_ERROR_NOT_FOUND,
+					    "linux.namespaces[%" G_GSIZE_FORMAT "].path: '%s' is not a running container",
+					    index, ns->path),
+			       NULL;
+		return g_strdup_printf("/proc/%d/ns/%s", other->init->pid, proc_ns_name(ns->type));
+	}
+	if (g_str_has_prefix(ns->path, "/proc/"))
+		return g_strdup(ns->path);
+	return ck_set_error(error, CK_ERROR_INVALID,
+			    "linux.namespaces[%" G_GSIZE_FORMAT "].path: '%s' is not a namespace of this sandbox",
+			    index, ns->path),
+	       NULL;
+}
+
+static const int clone_flag[OCI_NS_MAX] = {
+	[OCI_NS_PID] = CLONE_NEWPID,	   [OCI_NS_MOUNT] = CLONE_NEWNS, [OCI_NS_IPC] = CLONE_NEWIPC,
+	[OCI_NS_UTS] = CLONE_NEWUTS,	   [OCI_NS_CGROUP] = CLONE_NEWCGROUP,
+};
+
+static gboolean plan_namespaces(Agent *agent, SpawnPlan *plan, const OciSpec *spec, GError **error)
+{
+	for (gsize i = 0; i < spec->n_namespaces; i++) {
+		const OciNamespace *ns = &spec->namespaces[i];
+		if (ns->type == OCI_NS_NETWORK)
+			continue;
+		if (ns->type == OCI_NS_USER || ns->type == OCI_NS_TIME)
+			return ck_set_error(error, CK_ERROR_UNSUPPORTED,
+					    "linux.namespaces[%" G_GSIZE_FORMAT "]: %s namespaces are not supported in "
+					    "the VM",
+					    i, oci_namespace_type_to_string(ns->type));
+		if (ns->path == NULL) {
+			plan->unshare_flags |= clone_flag[ns->type];
+			continue;
+		}
+		g_autofree char *src = ns_source_path(agent, ns, i, error);
+		if (src == NULL)
+			return FALSE;
+		plan->join_fds[ns->type] = open(src, O_RDONLY | O_CLOEXEC);
+		if (plan->join_fds[ns->type] < 0)
+			return ck_set_error_errno(error, errno, "linux.namespaces[%" G_GSIZE_FORMAT "]: %s", i, src);
+	}
+	if (!(plan->unshare_flags & CLONE_NEWNS) && plan->join_fds[OCI_NS_MOUNT] < 0)
+		return ck_set_error(error, CK_ERROR_INVALID, "linux.namespaces: a container needs its own mount namespace");
+	return TRUE;
+}
+
+/* exec: every namespace of the init process, and its cgroup */
+static gboolean plan_join_container(SpawnPlan *plan, Container *c, GError **error)
+{
+	static const OciNamespaceType types[] = {OCI_NS_PID, OCI_NS_MOUNT, OCI_NS_IPC, OCI_NS_UTS, OCI_NS_CGROUP};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(types); i++) {
+		g_autofree char *path = g_strdup_printf("/proc/%d/ns/%s", c->init->pid, proc_ns_name(types[i]));
+		g_autofree char *own = g_strdup_printf("/proc/self/ns/%s", proc_ns_name(types[i]));
+		struct stat a, b;
+		/* joining our own namespace is pointless, and for pid illegal */
+		if (stat(path, &a) == 0 && stat(own, &b) == 0 && a.st_ino == b.st_ino)
+			continue;
+		plan->join_fds[types[i]] = open(path, O_RDONLY | O_CLOEXEC);
+		if (plan->join_fds[types[i]] < 0)
+			return ck_set_error_errno(error, errno, "container '%s': %s", c->id, path);
+	}
+	plan->cgroup_procs = g_build_filename(c->cgroup, "cgroup.procs", NULL);
+	return TRUE;
+}
+
+/* --- create -------------------------------------------------------------------- */
+
+static gboolean check_rootfs(const char *rootfs, GError **error)
+{
+	if (rootfs == NULL || rootfs[0] != '/' || strstr(rootfs, "/../") != NULL || g_str_has_suffix(rootfs, "/.."))
+		return ck_set_error(error, CK_ERROR_INVALID, "rootfs: '%s' is not an absolute path",
+				    rootfs ? rootfs : "");
+	if (!g_file_test(rootfs, G_FILE_TEST_IS_DIR))
+		return ck_set_error(error, CK_ERROR_NOT_FOUND, "rootfs: %s is not a directory in the guest", rootfs);
+	return TRUE;
+}
+
+/* Bind sources must come from what the host shared or copied in. */
+static gboolean check_mount_sources(const OciSpec *spec, GError **error)
+{
+	for (gsize i = 0; i < spec->n_mounts; i++) {
+		const OciMount *m = &spec->mounts[i];
+		gboolean bind = g_strcmp0(m->type, "bind") == 0 ||
+				(m->options && (g_strv_contains((const char *const *)m->options, "bind") ||
+						g_strv_contains((const char *const *)m->options, "rbind")));
+		if (!bind)
+			continue;
+		if (m->source == NULL || !sandbox_path_is_shared(m->source))
+			return ck_set_error(error, CK_ERROR_INVALID,
+					    "mounts[%" G_GSIZE_FORMAT "].source: '%s' is outside what the host shared "
+					    "with the guest",
+					    i, m->source ? m->source : "");
+	}
+	return TRUE;
+}
+
+static void plan_misc(SpawnPlan *plan, const OciSpec *spec)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func(g_free);
+
+	if (plan->unshare_flags & CLONE_NEWUTS) {
+		plan->hostname = g_strdup(spec->hostname);
+		plan->domainname = g_strdup(spec->domainname);
+	}
+	g_hash_table_iter_init(&it, spec->sysctl);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		g_ptr_array_add(keys, g_strdup(k));
+		g_ptr_array_add(values, g_strdup(v));
+	}
+	g_ptr_array_add(keys, NULL);
+	g_ptr_array_add(values, NULL);
+	plan->sysctl_keys = (char **)g_ptr_array_free(g_steal_pointer(&keys), FALSE);
+	plan->sysctl_values = (char **)g_ptr_array_free(g_steal_pointer(&values), FALSE);
+	if (spec->process.apparmor_profile != NULL || spec->process.selinux_label != NULL)
+		ck_log_debug("apparmorProfile/selinuxLabel: no LSM in the guest, ignored");
+}
+
+static gboolean plan_seccomp(SpawnPlan *plan, const OciSpec *spec, GError **error)
+{
+	if (spec->seccomp == NULL)
+		return TRUE;
+	plan->seccomp = agent_seccomp_compile(spec->seccomp, "linux.seccomp", error);
+	return plan->seccomp != NULL;
+}
+
+static gboolean plan_init(Agent *agent, Container *c, Process *proc, SpawnPlan *plan, GError **error)
+{
+	const OciSpec *spec = c->spec;
+
+	if (!spec->has_process)
+		return ck_set_error(error, CK_ERROR_INVALID, "process: required to create a container");
+	if (!spawn_plan_set_process(plan, &spec->process, "process", error) ||
+	    !plan_namespaces(agent, plan, spec, error) || !check_mount_sources(spec, error) ||
+	    !mounts_plan(plan, spec, c->rootfs, error) || !plan_seccomp(plan, spec, error))
+		return FALSE;
+	plan_misc(plan, spec);
+	plan->cgroup_procs = g_build_filename(c->cgroup, "cgroup.procs", NULL);
+	plan->wait_for_start = TRUE;
+	process_fill_plan(proc, plan);
+	return TRUE;
+}
+
+static gboolean start_oom_watch(Container *c)
+{
+	g_autofree char *events = g_build_filename(c->cgroup, "memory.events", NULL);
+
+	c->oom_kills = MAX(cgroup_oom_kills(c->cgroup), 0);
+	if (c->agent->inotify_fd < 0)
+		return FALSE;
+	c->oom_wd = inotify_add_watch(c->agent->inotify_fd, events, IN_MODIFY);
+	if (c->oom_wd >= 0)
+		g_hash_table_insert(c->agent->oom_watches, GINT_TO_POINTER(c->oom_wd), c);
+	return c->oom_wd >= 0;
+}
+
+static Container *container_new(Agent *agent, const Args *a, OciSpec *spec)
+{
+	Container *c = g_new0(Container, 1);
+
+	c->agent = agent;
+	c->id = g_strdup(a->id);
+	c->spec = spec;
+	c->rootfs = g_strdup(a->rootfs);
+	c->cgroup = cgroup_path_for(a->id);
+	c->execs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)process_free);
+	c->oom_wd = -1;
+	c->remove_waiters = g_ptr_array_new();
+	return c;
+}
+
+/* Creates the init process's stdio, the cgroup, and the held child. */
+static gboolean spawn_init(Agent *agent, Container *c, const Args *a, SpawnedProcess *sp, GError **error)
+{
+	const OciProcess *p = &c->spec->process;
+	g_auto(SpawnPlan) plan;
+
+	spawn_plan_init(&plan);
+	if (!c->spec->has_process)
+		return ck_set_error(error, CK_ERROR_INVALID, "process: required to create a container");
+	c->init = process_new(agent, c, NULL, p->terminal, a->stdin_, p->console_height, p->console_width, error);
+	if (c->init == NULL || !cgroup_create(c->cgroup, c->spec->has_resources ? &c->spec->resources : NULL, error))
+		return FALSE;
+	if (!plan_init(agent, c, c->init, &plan, error) || !spawn_process(&plan, SPAWN_TIMEOUT_MS, sp, error)) {
+		(void)cgroup_destroy(c->cgroup, REMOVE_TIMEOUT_MS, NULL);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean create(Agent *agent, const Args *a, OciSpec *spec, CkJsonGen *result, GError **error)
+{
+	Container *c = container_new(agent, a, spec);
+	SpawnedProcess sp = {.sync_fd = -1};
+
+	if (!spawn_init(agent, c, a, &sp, error)) {
+		g_prefix_error(error, "create container %s: ", a->id);
+		container_free(c);
+		return FALSE;
+	}
+	process_started(c->init, &sp);
+	start_oom_watch(c);
+	g_hash_table_insert(agent->containers, c->id, c);
+	ck_json_kv_int(result, "handle", c->init->handle);
+	ck_json_kv_int(result, "pid", c->init->pid);
+	return TRUE;
+}
+
+gboolean op_create_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+{
+	g_auto(Args) a = {0};
+
+	if (!parse_args(args, "create_container", &a, error) || !need_id(&a, "create_container", error))
+		return FALSE;
+	if (g_hash_table_contains(req->agent->containers, a.id))
+		return ck_set_error(error, CK_ERROR_EXISTS, "create container %s: already exists", a.id);
+	if (a.spec == NULL)
+		return ck_set_error(error, CK_ERROR_INVALID, "create container %s: spec: required", a.id);
+	if (!check_rootfs(a.rootfs, error)) {
+		g_prefix_error(error, "create container %s: ", a.id);
+		return FALSE;
+	}
+	g_autoptr(CkJsonGen) g = ck_json_gen_new();
+	ck_json_value(g, a.spec);
+	gsize len = 0;
+	g_autofree char *doc = ck_json_gen_finish(g, &len, error);
+	OciSpec *spec = doc ? oci_spec_parse(doc, len, "spec", error) : NULL;
+	if (spec == NULL) {
+		g_prefix_error(error, "create container %s: ", a.id);
+		return FALSE;
+	}
+	return create(req->agent, &a, spec, result, error);
+}
+
+/* --- start, exec ----------------------------------------------------------------- */
+
+gboolean op_start_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+{
+	g_auto(Args) a = {0};
+	Container *c;
+
+	(void)result;
+	if (!parse_args(args, "start_container", &a, error) || !need_id(&a, "start_container", error) ||
+	    (c = lookup(req->agent, a.id, error)) == NULL)
+		return FALSE;
+	if (c->status != CONTAINER_CREATED)
+		return ck_set_error(error, CK_ERROR_INVALID, "start container %s: cannot start a container that is %s",
+				    a.id, status_names[c->status]);
+	if (c->init->exited)
+		return ck_set_error(error, CK_ERROR_INVALID, "start container %s: the container process already exited",
+				    a.id);
+	if (!spawn_release(&c->init->spawned, SPAWN_TIMEOUT_MS, error)) {
+		g_prefix_error(error, "start container %s: ", a.id);
+		return FALSE;
+	}
+	c->status = CONTAINER_RUNNING;
+	return TRUE;
+}
+
+gboolean op_exec_process(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+{
+	g_auto(Args) a = {0};
+	g_auto(SpawnPlan) plan;
+	OciProcess proc_spec = {0};
+	Container *c;
+
+	spawn_plan_init(&plan);
+	if (!parse_args(args, "exec_process", &a, error) || !need_id(&a, "exec_process", error) ||
+	    (c = lookup(req->agent, a.id, error)) == NULL)
+		return FALSE;
+	if (a.exec_id == NULL || !valid_id(a.exec_id) || a.process == NULL)
+		return ck_set_error(error, CK_ERROR_INVALID, "exec in %s: exec_id and process are required", a.id);
+	if (g_hash_table_contains(c->execs, a.exec_id))
+		return ck_set_error(error, CK_ERROR_EXISTS, "exec in %s: exec id '%s' is in use", a.id, a.exec_id);
+	if (c->status != CONTAINER_RUNNING || c->init->exited)
+		return ck_set_error(error, CK_ERROR_INVALID, "exec in %s: container is %s, not running", a.id,
+				    c->init->exited ? "stopped" : status_names[c->status]);
+
+	gboolean ok = oci_process_parse(a.process, "process", &proc_spec, error) &&
+		      spawn_plan_set_process(&plan, &proc_spec, "process", error) &&
+		      plan_join_container(&plan, c, error) && plan_seccomp(&plan, c->spec, error);
+	Process *proc = ok ? process_new(req->agent, c, a.exec_id, proc_spec.terminal, a.stdin_,
+					 proc_spec.console_height, proc_spec.console_width, error)
+			   : NULL;
+	oci_process_clear(&proc_spec);
+	SpawnedProcess sp = {.sync_fd = -1};
+	if (proc != NULL)
+		process_fill_plan(proc, &plan);
+	if (proc == NULL || !spawn_process(&plan, SPAWN_TIMEOUT_MS, &sp, error)) {
+		process_free(proc);
+		g_prefix_error(error, "exec in %s: ", a.id);
+		return FALSE;
+	}
+	process_started(proc, &sp);
+	g_hash_table_insert(c->execs, proc->exec_id, proc);
+	ck_json_kv_int(result, "handle", proc->handle);
+	ck_json_kv_int(result, "pid", proc->pid);
+	return TRUE;
+}
+
+/* --- signals, waits, terminals ------------------------------------------------ */
+
+gboolean op_signal_process(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+{
+	g_auto(Args) a = {0};
+
+	(void)result;
+	if (!parse_args(args, "signal_process", &a, error))
+		return FALSE;
+	if (a.signal < 1 || a.signal > SIGRTMAX)
+		return ck_set_error(error, CK_ERROR_INVALID, "signal_process: signal %" G_GINT64_FORMAT " is invalid",
+				    a.signal);
+	if (a.all) {
+		Container *c = need_id(&a, "signal_process", error) ? lookup(req->agent, a.id, error) : NULL;
+		return c != NULL && cgroup_signal_all(c->cgroup, (int)a.signal, error);
+	}
+	Process *p = find_process(req->agent, &a, "signal_process", error);
+	return p != NULL && process_signal(p, (int)a.signal, error);
+}
+
+gboolean op_wait_process(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+{
+	g_auto(Args) a = {0};
+
+	(void)result;
+	if (!parse_args(args, "wait_process", &a, error))
+		return FALSE;
+	Process *p = find_process(req->agent, &a, "wait_process", error);
+	if (p == NULL)
+		return FALSE;
+	process_add_waiter(p, req);
+	/* answered now (already exited) or later: either way not by the caller */
+	req->deferred = TRUE;
+	return TRUE;
+}
+
+gboolean op_resize_terminal(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+{
+	g_auto(Args) a = {0};
+
+	(void)result;
+	if (!parse_args(args, "resize_terminal", &a, error))
+		return FALSE;
+	Process *p = find_process(req->agent, &a, "resize_terminal", error);
+	return p != NULL && process_resize(p, a.rows, a.cols, error);
+}
+
+/* --- remove --------------------------------------------------------------------- */
+
+static void finish_remove(Container *c)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) waiters = g_steal_pointer(&c->remove_waiters);
+
+	if (c->oom_wd >= 0)
+		g_hash_table_remove(c->agent->oom_watches, GINT_TO_POINTER(c->oom_wd));
+	gboolean ok = cgroup_destroy(c->cgroup, REMOVE_TIMEOUT_MS, &error);
+	g_hash_table_steal(c->agent->containers, c->id);
+	for (guint i = 0; i < waiters->len; i++) {
+		if (ok)
+			agent_request_reply(g_ptr_array_index(waiters, i), NULL);
+		else
+			agent_request_fail(g_ptr_array_index(waiters, i), error);
+	}
+	container_free(c);
+}
+
+gboolean op_remove_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+{
+	g_auto(Args) a = {0};
+	Container *c;
+
+	(void)result;
+	if (!parse_args(args, "remove_container", &a, error) || !need_id(&a, "remove_container", error) ||
+	    (c = lookup(req->agent, a.id, error)) == NULL)
+		return FALSE;
+	req->deferred = TRUE;
+	g_ptr_array_add(c->remove_waiters, req);
+	if (c->remove_waiters->len > 1)
+		return TRUE; /* a removal is already under way */
+	if (c->init->exit_reported) {
+		finish_remove(c);
+		return TRUE;
+	}
+	/* thaw first: frozen processes do not die */
+	(void)cgroup_freeze(c->cgroup, FALSE, NULL);
+	(void)cgroup_signal_all(c->cgroup, SIGKILL, NULL);
+	(void)process_signal(c->init, SIGKILL, NULL);
+	return TRUE;
+}
+
+static void check_oom(Container *c);
+
+void container_process_exiting(Container *c, Process *proc)
+{
+	/* the OOM kill and the exit race; look before the exit is reported */
+	if (proc == c->init)
+		check_oom(c);
+}
+
+void container_process_finished(Container *c, Process *proc)
+{
+	/* exec'd processes stay known (their exit codes can still be asked
+	 * for) until the container is removed */
+	if (proc != c->init)
+		return;
+	c->status = CONTAINER_STOPPED;
+	if (c->remove_waiters != NULL && c->remove_waiters->len > 0)
+		finish_remove(c);
+}
+
+/* --- pause, resume, update, stats, state, ps --------------------------------------- */
+
+static Container *container_arg(AgentRequest *req, yajl_val args, const char *op, Args *a, GError **error)
+{
+	if (!parse_args(args, op, a, error) || !need_id(a, op, error))
+		return NULL;
+	return lookup(req->agent, a->id, error);
+}
+
+gboolean op_pause_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+{
+	g_auto(Args) a = {0};
+	Container *c = container_arg(req, args, "pause_container", &a, error);
+
+	(void)result;
+	if (c == NULL)
+		return FALSE;
+	if (c->status != CONTAINER_RUNNING)
+		return ck_set_error(error, CK_ERROR_INVALID, "pause %s: container is %s", a.id, status_names[c->status]);
+	if (!cgroup_freeze(c->cgroup, TRUE, error))
+		return FALSE;
+	c->status = CONTAINER_PAUSED;
+	return TRUE;
+}
+
+gboolean op_resume_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+{
+	g_auto(Args) a = {0};
+	Container *c = container_arg(req, args, "resume_container", &a, error);
+
+	(void)result;
+	if (c == NULL)
+		return FALSE;
+	if (c->status != CONTAINER_PAUSED)
+		return ck_set_error(error, CK_ERROR_INVALID, "resume %s: container is %s", a.id, status_names[c->status]);
+	if (!cgroup_freeze(c->cgroup, FALSE, error))
+		return FALSE;
+	c->status = CONTAINER_RUNNING;
+	return TRUE;
+}
+
+gboolean op_update_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+{
+	g_auto(Args) a = {0};
+	OciResources res;
+	Container *c = container_arg(req, args, "update_container", &a, error);
+
+	(void)result;
+	if (c == NULL)
+		return FALSE;
+	if (a.resources == NULL)
+		return ck_set_error(error, CK_ERROR_INVALID, "update %s: resources: required", a.id);
+	oci_resources_init(&res);
+	gboolean ok = oci_resources_parse(a.resources, "resources", &res, error) && cgroup_apply(c->cgroup, &res, error);
+	oci_resources_clear(&res);
+	if (!ok)
+		g_prefix_error(error, "update %s: ", a.id);
+	return ok;
+}
+
+gboolean op_stats_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+{
+	g_auto(Args) a = {0};
+	Container *c = container_arg(req, args, "stats_container", &a, error);
+
+	return c != NULL && cgroup_stats(c->cgroup, result, error);
+}
+
+gboolean op_state_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+{
+	g_auto(Args) a = {0};
+	Container *c = container_arg(req, args, "state_container", &a, error);
+
+	if (c == NULL)
+		return FALSE;
+	gboolean stopped = c->status == CONTAINER_STOPPED || c->init->exited;
+	ck_json_kv_string(result, "status", stopped ? "stopped" : status_names[c->status]);
+	ck_json_kv_int(result, "pid", stopped ? 0 : c->init->pid);
+	ck_json_kv_int(result, "handle", c->init->handle);
+	if (stopped) {
+		ck_json_kv_int(result, "exit_code", c->init->exit_code);
+		ck_json_kv_bool(result, "oom_killed", c->oom_killed);
+	}
+	return TRUE;
+}
+
+gboolean op_list_processes(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+{
+	g_auto(Args) a = {0};
+	Container *c = container_arg(req, args, "list_processes", &a, error);
+
+	if (c == NULL)
+		return FALSE;
+	g_autoptr(GArray) pids = cgroup_pids(c->cgroup, error);
+	if (pids == NULL)
+		return FALSE;
+	ck_json_key(result, "pids");
+	ck_json_array_open(result);
+	for (guint i = 0; i < pids->len; i++)
+		ck_json_int(result, g_array_index(pids, pid_t, i));
+	ck_json_array_close(result);
+	return TRUE;
+}
+
+void container_kill_all(Agent *agent)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	g_hash_table_iter_init(&it, agent->containers);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		Container *c = v;
+		(void)cgroup_freeze(c->cgroup, FALSE, NULL);
+		(void)cgroup_signal_all(c->cgroup, SIGKILL, NULL);
+	}
+}
+
+/* --- OOM events --------------------------------------------------------------------- */
+
+static void check_oom(Container *c)
+{
+	gint64 kills = cgroup_oom_kills(c->cgroup);
+
+	if (kills <= c->oom_kills)
+		return;
+	c->oom_kills = kills;
+	c->oom_killed = TRUE;
+	if (c->init != NULL)
+		c->init->oom_killed = TRUE;
+	g_autoptr(CkJsonGen) ev = ck_msg_event_begin("oom");
+	ck_json_kv_string(ev, "container", c->id);
+	agent_send_event(c->agent, ev);
+}
+
+static gboolean on_inotify(gint fd, GIOCondition cond, gpointer data)
+{
+	Agent *agent = data;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	(void)cond;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n <= 0)
+			break;
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)p;
+			Container *c = g_hash_table_lookup(agent->oom_watches, GINT_TO_POINTER(ev->wd));
+			if (c != NULL)
+				check_oom(c);
+			p += sizeof *ev + ev->len;
+		}
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+gboolean container_oom_watch_init(Agent *agent, GError **error)
+{
+	agent->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (agent->inotify_fd < 0)
+		return ck_set_error_errno(error, errno, "inotify_init1");
+	g_unix_fd_add(agent->inotify_fd, G_IO_IN, on_inotify, agent);
+	return TRUE;
+}

@@ -1,0 +1,406 @@
+/* mounts: OCI mounts into MountOps (parent), and the container's root
+ * filesystem set-up in stage 2 (child). */
+#include "mounts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "ck-error.h"
+
+typedef struct {
+	const char *name;
+	gboolean clear; /* the flag is cleared rather than set */
+	unsigned long flag;
+} MountFlag;
+
+static const MountFlag mount_flags[] = {
+	{"ro", FALSE, MS_RDONLY},	   {"rw", TRUE, MS_RDONLY},	    {"nosuid", FALSE, MS_NOSUID},
+	{"suid", TRUE, MS_NOSUID},	   {"nodev", FALSE, MS_NODEV},	    {"dev", TRUE, MS_NODEV},
+	{"noexec", FALSE, MS_NOEXEC},	   {"exec", TRUE, MS_NOEXEC},	    {"sync", FALSE, MS_SYNCHRONOUS},
+	{"async", TRUE, MS_SYNCHRONOUS},   {"dirsync", FALSE, MS_DIRSYNC},  {"remount", FALSE, MS_REMOUNT},
+	{"mand", FALSE, MS_MANDLOCK},	   {"nomand", TRUE, MS_MANDLOCK},   {"noatime", FALSE, MS_NOATIME},
+	{"atime", TRUE, MS_NOATIME},	   {"nodiratime", FALSE, MS_NODIRATIME}, {"diratime", TRUE, MS_NODIRATIME},
+	{"relatime", FALSE, MS_RELATIME},  {"norelatime", TRUE, MS_RELATIME}, {"strictatime", FALSE, MS_STRICTATIME},
+	{"nostrictatime", TRUE, MS_STRICTATIME},
+};
+
+static const MountFlag propagation_flags[] = {
+	{"private", FALSE, MS_PRIVATE},		   {"rprivate", FALSE, MS_PRIVATE | MS_REC},
+	{"shared", FALSE, MS_SHARED},		   {"rshared", FALSE, MS_SHARED | MS_REC},
+	{"slave", FALSE, MS_SLAVE},		   {"rslave", FALSE, MS_SLAVE | MS_REC},
+	{"unbindable", FALSE, MS_UNBINDABLE},	   {"runbindable", FALSE, MS_UNBINDABLE | MS_REC},
+};
+
+/* Options that only mean something to a runtime on the host (Podman's
+ * copy-up of image content, idmapping) or that the guest cannot honour;
+ * runc also accepts them silently. */
+static const char *const ignored_options[] = {"tmpcopyup", "notmpcopyup", "copy", "nocopy", "idmap", "ridmap",
+					      "z", "Z", "U", NULL};
+
+static const MountFlag *find_flag(const MountFlag *table, gsize n, const char *name)
+{
+	for (gsize i = 0; i < n; i++)
+		if (g_str_equal(table[i].name, name))
+			return &table[i];
+	return NULL;
+}
+
+gboolean mounts_parse_options(char **options, const char *path, unsigned long *out_flags,
+			      unsigned long *out_propagation, gboolean *out_bind, gboolean *out_recursive,
+			      char **out_data, GError **error)
+{
+	g_autoptr(GString) data = g_string_new(NULL);
+	unsigned long flags = 0, propagation = 0;
+	gboolean bind = FALSE, recursive = FALSE;
+
+	for (gsize i = 0; options != NULL && options[i] != NULL; i++) {
+		const char *o = options[i];
+		const MountFlag *f;
+		if (*o == '\0' || strchr(o, '\n') != NULL)
+			return ck_set_error(error, CK_ERROR_INVALID, "%s.options[%" G_GSIZE_FORMAT "]: invalid option '%s'",
+					    path, i, o);
+		if ((f = find_flag(mount_flags, G_N_ELEMENTS(mount_flags), o)) != NULL)
+			flags = f->clear ? (flags & ~f->flag) : (flags | f->flag);
+		else if ((f = find_flag(propagation_flags, G_N_ELEMENTS(propagation_flags), o)) != NULL)
+			propagation = f->flag;
+		else if (g_str_equal(o, "bind") || g_str_equal(o, "rbind")) {
+			bind = TRUE;
+			recursive |= g_str_equal(o, "rbind");
+		} else if (g_strv_contains(ignored_options, o))
+			continue;
+		else
+			g_string_append_printf(data, "%s%s", data->len ? "," : "", o);
+	}
+	*out_flags = flags;
+	*out_propagation = propagation;
+	*out_bind = bind;
+	*out_recursive = recursive;
+	*out_data = data->len ? g_string_free(g_steal_pointer(&data), FALSE) : NULL;
+	return TRUE;
+}
+
+static gboolean plan_one(MountOp *op, const OciMount *m, const char *path, GError **error)
+{
+	unsigned long flags, propagation;
+	gboolean bind, recursive;
+	g_autofree char *data = NULL;
+
+	if (m->destination == NULL || m->destination[0] != '/')
+		return ck_set_error(error, CK_ERROR_INVALID, "%s.destination: must be an absolute path", path);
+	if (!mounts_parse_options(m->options, path, &flags, &propagation, &bind, &recursive, &data, error))
+		return FALSE;
+	bind |= g_strcmp0(m->type, "bind") == 0;
+	if (bind && (m->source == NULL || m->source[0] != '/'))
+		return ck_set_error(error, CK_ERROR_INVALID, "%s.source: a bind mount needs an absolute source", path);
+
+	op->target = g_strdup(m->destination);
+	op->source = g_strdup(m->source ? m->source : (m->type ? m->type : "none"));
+	op->propagation = propagation;
+	op->bind = bind;
+	if (bind) {
+		struct stat st;
+		if (stat(m->source, &st) < 0)
+			return ck_set_error_errno(error, errno, "%s.source: %s", path, m->source);
+		op->is_dir_source = S_ISDIR(st.st_mode);
+		op->flags = MS_BIND | (recursive ? MS_REC : 0);
+		/* a bind mount ignores other flags until a remount applies them */
+		op->remount_flags = flags & ~MS_REMOUNT;
+		return TRUE;
+	}
+	/* the guest has only the unified hierarchy */
+	gboolean cgroup = g_strcmp0(m->type, "cgroup") == 0 || g_strcmp0(m->type, "cgroup2") == 0;
+	op->fstype = g_strdup(cgroup ? "cgroup2" : m->type);
+	if (op->fstype == NULL)
+		return ck_set_error(error, CK_ERROR_INVALID, "%s.type: required for a mount that is not a bind mount",
+				    path);
+	if (cgroup) {
+		g_free(op->source);
+		op->source = g_strdup("cgroup2");
+		g_clear_pointer(&data, g_free);
+	}
+	op->flags = flags;
+	op->data = g_steal_pointer(&data);
+	return TRUE;
+}
+
+static unsigned long parse_root_propagation(const char *value)
+{
+	const MountFlag *f;
+
+	if (value == NULL || *value == '\0')
+		return MS_SLAVE | MS_REC; /* runc's default */
+	f = find_flag(propagation_flags, G_N_ELEMENTS(propagation_flags), value);
+	return f ? f->flag : 0;
+}
+
+gboolean mounts_plan(SpawnPlan *plan, const OciSpec *spec, const char *rootfs, GError **error)
+{
+	plan->mounts = g_new0(MountOp, spec->n_mounts + 1);
+	for (gsize i = 0; i < spec->n_mounts; i++) {
+		g_autofree char *path = g_strdup_printf("mounts[%" G_GSIZE_FORMAT "]", i);
+		if (!plan_one(&plan->mounts[i], &spec->mounts[i], path, error))
+			return FALSE;
+		plan->n_mounts = i + 1;
+	}
+	plan->rootfs_propagation = parse_root_propagation(spec->rootfs_propagation);
+	if (plan->rootfs_propagation == 0)
+		return ck_set_error(error, CK_ERROR_INVALID, "linux.rootfsPropagation: unknown value '%s'",
+				    spec->rootfs_propagation);
+	plan->setup_rootfs = TRUE;
+	plan->rootfs = g_strdup(rootfs);
+	plan->rootfs_readonly = spec->root_readonly;
+	plan->masked_paths = g_strdupv(spec->masked_paths);
+	plan->readonly_paths = g_strdupv(spec->readonly_paths);
+	return TRUE;
+}
+
+/* --- child side -------------------------------------------------------- */
+
+static int open_in_root(int rootfd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	const char *rel = path;
+
+	while (*rel == '/')
+		rel++;
+	return (int)syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how, sizeof how);
+}
+
+/* mkdir -p inside the root, each component resolved in the root. */
+static void mkdir_in_root(int rootfd, const char *path, mode_t mode)
+{
+	g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+	g_autoptr(GString) sofar = g_string_new("/");
+
+	for (char **p = parts; *p != NULL; p++) {
+		if (**p == '\0' || g_str_equal(*p, "."))
+			continue;
+		int dfd = open_in_root(rootfd, sofar->str, O_PATH | O_DIRECTORY);
+		if (dfd < 0)
+			spawn_child_fail("mount", errno, "%s: not a directory inside the container: %s", sofar->str,
+					 g_strerror(errno));
+		if (mkdirat(dfd, *p, mode) < 0 && errno != EEXIST)
+			spawn_child_fail("mount", errno, "mkdir %s/%s: %s", sofar->str, *p, g_strerror(errno));
+		close(dfd);
+		g_string_append_printf(sofar, "%s%s", sofar->len > 1 ? "/" : "", *p);
+	}
+}
+
+/* Creates (if needed) and opens a mount target; returns an O_PATH fd. */
+static int prepare_target(int rootfd, const char *target, gboolean is_dir)
+{
+	int fd = open_in_root(rootfd, target, O_PATH);
+
+	if (fd >= 0)
+		return fd;
+	if (is_dir) {
+		mkdir_in_root(rootfd, target, 0755);
+	} else {
+		g_autofree char *parent = g_path_get_dirname(target);
+		g_autofree char *base = g_path_get_basename(target);
+		mkdir_in_root(rootfd, parent, 0755);
+		int dfd = open_in_root(rootfd, parent, O_PATH | O_DIRECTORY);
+		int f = dfd < 0 ? -1 : openat(dfd, base, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (f < 0)
+			spawn_child_fail("mount", errno, "create mount point %s: %s", target, g_strerror(errno));
+		close(f);
+		close(dfd);
+	}
+	fd = open_in_root(rootfd, target, O_PATH);
+	if (fd < 0)
+		spawn_child_fail("mount", errno, "open mount point %s: %s", target, g_strerror(errno));
+	return fd;
+}
+
+static void do_mount(const char *source, int target_fd, const char *target_name, const char *fstype,
+		     unsigned long flags, const char *data)
+{
+	char proc_path[64];
+
+	snprintf(proc_path, sizeof proc_path, "/proc/self/fd/%d", target_fd);
+	if (mount(source, proc_path, fstype, flags, data) < 0)
+		spawn_child_fail("mount", errno, "mount %s on %s: %s", source ? source : "(none)", target_name,
+				 g_strerror(errno));
+}
+
+static void apply_mount(int rootfd, const MountOp *op)
+{
+	int fd = prepare_target(rootfd, op->target, op->bind ? op->is_dir_source : TRUE);
+
+	if (op->bind) {
+		do_mount(op->source, fd, op->target, NULL, op->flags, NULL);
+		if (op->remount_flags != 0) {
+			/* reopen: the fd still names the covered directory */
+			close(fd);
+			fd = open_in_root(rootfd, op->target, O_PATH);
+			do_mount(NULL, fd, op->target, NULL, MS_REMOUNT | MS_BIND | op->remount_flags, NULL);
+		}
+	} else {
+		do_mount(op->source, fd, op->target, op->fstype, op->flags, op->data);
+	}
+	if (op->propagation != 0) {
+		close(fd);
+		fd = open_in_root(rootfd, op->target, O_PATH);
+		do_mount(NULL, fd, op->target, NULL, op->propagation, NULL);
+	}
+	close(fd);
+}
+
+static gboolean is_tmpfs_mounted_at(const SpawnPlan *plan, const char *dest)
+{
+	for (gsize i = 0; i < plan->n_mounts; i++)
+		if (g_str_equal(plan->mounts[i].target, dest) && !plan->mounts[i].bind)
+			return TRUE;
+	return FALSE;
+}
+
+typedef struct {
+	const char *name;
+	unsigned major, minor;
+} DefaultDevice;
+
+static const DefaultDevice default_devices[] = {
+	{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+};
+
+static const char *const default_links[][2] = {
+	{"fd", "/proc/self/fd"},      {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+	{"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},	     {"core", "/proc/kcore"},
+};
+
+/* /dev is always a fresh tmpfs: device nodes must never be created on the
+ * 9p share, where they would land in the host's bundle. */
+static void setup_dev(int rootfd, const SpawnPlan *plan)
+{
+	if (!is_tmpfs_mounted_at(plan, "/dev")) {
+		int fd = prepare_target(rootfd, "/dev", TRUE);
+		do_mount("tmpfs", fd, "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
+		close(fd);
+	}
+	int dev = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY);
+	if (dev < 0)
+		spawn_child_fail("devices", errno, "open /dev: %s", g_strerror(errno));
+	for (gsize i = 0; i < G_N_ELEMENTS(default_devices); i++) {
+		const DefaultDevice *d = &default_devices[i];
+		if (mknodat(dev, d->name, S_IFCHR | 0666, makedev(d->major, d->minor)) < 0 && errno != EEXIST)
+			spawn_child_fail("devices", errno, "mknod /dev/%s: %s", d->name, g_strerror(errno));
+		/* mknod honours the umask; the nodes must be 0666 */
+		(void)fchmodat(dev, d->name, 0666, 0);
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(default_links); i++)
+		if (symlinkat(default_links[i][1], dev, default_links[i][0]) < 0 && errno != EEXIST)
+			spawn_child_fail("devices", errno, "symlink /dev/%s: %s", default_links[i][0],
+					 g_strerror(errno));
+	close(dev);
+
+	if (plan->console_path != NULL) {
+		int fd = prepare_target(rootfd, "/dev/console", FALSE);
+		do_mount(plan->console_path, fd, "/dev/console", NULL, MS_BIND, NULL);
+		close(fd);
+	}
+}
+
+static void mask_paths(int rootfd, char **paths)
+{
+	for (; paths != NULL && *paths != NULL; paths++) {
+		int fd = open_in_root(rootfd, *paths, O_PATH);
+		struct stat st;
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		if (fd < 0 || fstat(fd, &st) < 0)
+			spawn_child_fail("masked paths", errno, "%s: %s", *paths, g_strerror(errno));
+		if (S_ISDIR(st.st_mode))
+			do_mount("tmpfs", fd, *paths, "tmpfs", MS_RDONLY, "size=0");
+		else
+			do_mount("/dev/null", fd, *paths, NULL, MS_BIND, NULL);
+		close(fd);
+	}
+}
+
+static void readonly_paths(int rootfd, char **paths)
+{
+	for (; paths != NULL && *paths != NULL; paths++) {
+		int fd = open_in_root(rootfd, *paths, O_PATH);
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		if (fd < 0)
+			spawn_child_fail("readonly paths", errno, "%s: %s", *paths, g_strerror(errno));
+		char proc_path[64];
+		snprintf(proc_path, sizeof proc_path, "/proc/self/fd/%d", fd);
+		do_mount(proc_path, fd, *paths, NULL, MS_BIND | MS_REC, NULL);
+		close(fd);
+		fd = open_in_root(rootfd, *paths, O_PATH);
+		do_mount(NULL, fd, *paths, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_REC, NULL);
+		close(fd);
+	}
+}
+
+static void pivot(const char *rootfs)
+{
+	int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	int newroot = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+
+	if (oldroot < 0 || newroot < 0 || fchdir(newroot) < 0)
+		spawn_child_fail("pivot_root", errno, "open %s: %s", rootfs, g_strerror(errno));
+	/* pivot_root(".", "."): the old root ends up stacked under the new
+	 * one, where it is detached without needing a directory for it */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		spawn_child_fail("pivot_root", errno, "pivot_root %s: %s", rootfs, g_strerror(errno));
+	if (fchdir(oldroot) < 0 || mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0 ||
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		spawn_child_fail("pivot_root", errno, "detach the old root: %s", g_strerror(errno));
+	close(oldroot);
+	close(newroot);
+}
+
+static void write_sysctls(const SpawnPlan *plan)
+{
+	for (gsize i = 0; plan->sysctl_keys != NULL && plan->sysctl_keys[i] != NULL; i++) {
+		g_autofree char *rel = g_strdup(plan->sysctl_keys[i]);
+		g_strdelimit(rel, ".", '/');
+		g_autofree char *path = g_strdup_printf("/proc/sys/%s", rel);
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		const char *v = plan->sysctl_values[i];
+		if (fd < 0 || write(fd, v, strlen(v)) < 0)
+			spawn_child_fail("sysctl", errno, "sysctl %s=%s: %s", plan->sysctl_keys[i], v,
+					 g_strerror(errno));
+		close(fd);
+	}
+}
+
+void mounts_setup_container(const SpawnPlan *plan)
+{
+	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		spawn_child_fail("mount", errno, "make / a slave: %s", g_strerror(errno));
+	if (mount(plan->rootfs, plan->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		spawn_child_fail("rootfs", errno, "bind %s: %s", plan->rootfs, g_strerror(errno));
+	int rootfd = open(plan->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		spawn_child_fail("rootfs", errno, "open %s: %s", plan->rootfs, g_strerror(errno));
+
+	for (gsize i = 0; i < plan->n_mounts; i++)
+		apply_mount(rootfd, &plan->mounts[i]);
+	setup_dev(rootfd, plan);
+	mask_paths(rootfd, plan->masked_paths);
+	readonly_paths(rootfd, plan->readonly_paths);
+	mkdir_in_root(rootfd, plan->cwd, 0755);
+	close(rootfd);
+
+	pivot(plan->rootfs);
+	if (mount(NULL, "/", NULL, plan->rootfs_propagation, NULL) < 0)
+		spawn_child_fail("rootfs", errno, "set the propagation of /: %s", g_strerror(errno));
+	if (plan->rootfs_readonly && mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+		spawn_child_fail("rootfs", errno, "remount / read-only: %s", g_strerror(errno));
+	write_sysctls(plan);
+}

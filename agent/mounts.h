@@ -1,0 +1,36 @@
+/* mounts: a container's root filesystem, from OCI mounts to pivot_root.
+ *
+ * Parent side: mounts_plan() turns the spec's mounts into MountOps (option
+ * words into flags, propagation and data; cgroup into cgroup2, the only
+ * hierarchy in the guest) and checks them, so a bad option is an error
+ * reply, not a dead child.
+ *
+ * Child side: mounts_setup_container() runs in stage 2 in the new mount
+ * namespace: makes "/" a slave, binds the rootfs onto itself, performs the
+ * mounts, makes sure /dev is a tmpfs with the standard devices and links,
+ * masks and write-protects paths, pivots, and finally remounts the root
+ * read-only if asked. Every target is resolved inside the container root
+ * with openat2(RESOLVE_IN_ROOT): a symlink in the image cannot send a
+ * mount outside the container.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "oci-spec.h"
+#include "spawn.h"
+
+G_BEGIN_DECLS
+
+/* Parses one OCI mount's options. `path` prefixes messages. */
+gboolean mounts_parse_options(char **options, const char *path, unsigned long *out_flags,
+			      unsigned long *out_propagation, gboolean *out_bind, gboolean *out_recursive,
+			      char **out_data, GError **error);
+
+/* Fills plan->mounts, masked/readonly paths, rootfs, propagation. */
+gboolean mounts_plan(SpawnPlan *plan, const OciSpec *spec, const char *rootfs, GError **error);
+
+/* Stage 2 of the container init; fails through spawn_child_fail(). */
+void mounts_setup_container(const SpawnPlan *plan);
+
+G_END_DECLS

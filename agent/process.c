@@ -1,0 +1,469 @@
+/* process: stdio relay under flow control, and exit reporting. */
+#include "process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "ck-cleanup.h"
+#include "ck-error.h"
+#include "ck-io.h"
+#include "ck-log.h"
+#include "ck-message.h"
+#include "container.h"
+
+#define READ_CHUNK CK_FRAME_MAX_DATA
+
+static void out_stream_update(OutStream *s);
+static void maybe_finish_exit(Process *proc);
+
+Process *process_lookup_handle(Agent *agent, guint32 handle)
+{
+	return g_hash_table_lookup(agent->processes, GUINT_TO_POINTER(handle));
+}
+
+Process *process_lookup_pid(Agent *agent, pid_t pid)
+{
+	return g_hash_table_lookup(agent->pids, GINT_TO_POINTER(pid));
+}
+
+/* --- creation ------------------------------------------------------------ */
+
+static gboolean make_pipe(int *read_end, int *write_end, GError **error)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return ck_set_error_errno(error, errno, "pipe");
+	*read_end = p[0];
+	*write_end = p[1];
+	return TRUE;
+}
+
+static gboolean open_pty(Process *proc, guint32 rows, guint32 cols, GError **error)
+{
+	char name[64];
+	ck_autofd master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (master < 0)
+		return ck_set_error_errno(error, errno, "open a pty");
+	if (grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof name) != 0)
+		return ck_set_error_errno(error, errno, "set up the pty");
+	int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		return ck_set_error_errno(error, errno, "open %s", name);
+	if (rows > 0 || cols > 0) {
+		struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+		(void)ioctl(master, TIOCSWINSZ, &ws);
+	}
+	for (int i = 0; i < 3; i++)
+		proc->child_stdio[i] = i == 0 ? slave : dup(slave);
+	proc->pty_slave_path = g_strdup(name);
+	proc->out[0].fd = fcntl(master, F_DUPFD_CLOEXEC, 3);
+	proc->stdin_fd = fcntl(master, F_DUPFD_CLOEXEC, 3);
+	proc->pty_master = ck_steal_fd(&master);
+	proc->out[1].eof = TRUE;
+	return TRUE;
+}
+
+static gboolean open_pipes(Process *proc, gboolean with_stdin, GError **error)
+{
+	if (with_stdin) {
+		if (!make_pipe(&proc->child_stdio[0], &proc->stdin_fd, error))
+			return FALSE;
+	} else if ((proc->child_stdio[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+		return ck_set_error_errno(error, errno, "/dev/null");
+	}
+	if (!make_pipe(&proc->out[0].fd, &proc->child_stdio[1], error) ||
+	    !make_pipe(&proc->out[1].fd, &proc->child_stdio[2], error))
+		return FALSE;
+	/* like conmon: a container running as another user must be able to
+	 * reopen its stdio through /proc/self/fd */
+	for (int i = 0; i < 3; i++)
+		(void)fchmod(proc->child_stdio[i], 0777);
+	return TRUE;
+}
+
+Process *process_new(Agent *agent, Container *container, const char *exec_id, gboolean terminal,
+		     gboolean with_stdin, guint32 rows, guint32 cols, GError **error)
+{
+	Process *proc = g_new0(Process, 1);
+
+	proc->agent = agent;
+	proc->container = container;
+	proc->exec_id = g_strdup(exec_id);
+	proc->terminal = terminal;
+	proc->pty_master = proc->stdin_fd = -1;
+	proc->spawned.sync_fd = -1;
+	proc->stdin_buf = g_byte_array_new();
+	proc->waiters = g_ptr_array_new();
+	for (int i = 0; i < 3; i++)
+		proc->child_stdio[i] = -1;
+	for (int i = 0; i < 2; i++)
+		proc->out[i] = (OutStream){.proc = proc, .stream = i == 0 ? CK_STREAM_STDOUT : CK_STREAM_STDERR,
+					   .fd = -1, .window = CK_STREAM_WINDOW};
+
+	gboolean ok = terminal ? open_pty(proc, rows, cols, error) : open_pipes(proc, with_stdin, error);
+	if (!ok) {
+		process_free(proc);
+		return NULL;
+	}
+	for (int i = 0; i < 2; i++)
+		if (proc->out[i].fd >= 0)
+			(void)ck_set_nonblock(proc->out[i].fd, TRUE, NULL);
+	if (proc->stdin_fd >= 0)
+		(void)ck_set_nonblock(proc->stdin_fd, TRUE, NULL);
+	proc->handle = ++agent->next_handle;
+	g_hash_table_insert(agent->processes, GUINT_TO_POINTER(proc->handle), proc);
+	return proc;
+}
+
+void process_fill_plan(Process *proc, SpawnPlan *plan)
+{
+	for (int i = 0; i < 3; i++)
+		plan->stdio[i] = proc->child_stdio[i];
+	plan->terminal = proc->terminal;
+	if (proc->terminal)
+		plan->console_path = g_strdup(proc->pty_slave_path);
+}
+
+void process_started(Process *proc, const SpawnedProcess *sp)
+{
+	proc->spawned = *sp;
+	proc->pid = sp->pid;
+	g_hash_table_insert(proc->agent->pids, GINT_TO_POINTER(proc->pid), proc);
+	for (int i = 0; i < 3; i++)
+		ck_close_fdp(&proc->child_stdio[i]);
+	for (int i = 0; i < 2; i++)
+		out_stream_update(&proc->out[i]);
+}
+
+/* --- output ----------------------------------------------------------------- */
+
+static void out_stream_close(OutStream *s)
+{
+	if (s->source != 0)
+		g_source_remove(s->source);
+	s->source = 0;
+	ck_close_fdp(&s->fd);
+	if (!s->eof) {
+		s->eof = TRUE;
+		ck_channel_send_eof(s->proc->agent->channel, s->proc->handle, s->stream);
+	}
+}
+
+/* Reads once (at most the window). Returns FALSE when nothing more can be
+ * read now: EAGAIN, EOF (the stream is then closed) or a closed window. */
+static gboolean out_stream_read(OutStream *s)
+{
+	guint8 buf[READ_CHUNK];
+
+	if (s->eof || s->window == 0)
+		return FALSE;
+	ssize_t n = ck_read_retry(s->fd, buf, MIN(sizeof buf, s->window));
+	if (n > 0) {
+		ck_channel_send_data(s->proc->agent->channel, s->proc->handle, s->stream, buf, (gsize)n);
+		s->window -= (guint32)n;
+		return TRUE;
+	}
+	if (n < 0 && errno == EAGAIN)
+		return FALSE;
+	/* EOF, or EIO: a pty whose slave side is closed everywhere */
+	out_stream_close(s);
+	return FALSE;
+}
+
+static gboolean on_output(gint fd, GIOCondition cond, gpointer data)
+{
+	OutStream *s = data;
+
+	(void)fd;
+	(void)cond;
+	if (s->proc->exited) {
+		/* draining for an exit report: read all there is now */
+		while (out_stream_read(s))
+			;
+	} else {
+		(void)out_stream_read(s);
+	}
+	out_stream_update(s);
+	maybe_finish_exit(s->proc);
+	return s->source != 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+/* Polls the fd exactly while there is room in the window (and, after the
+ * exit, while draining is not done). */
+static void out_stream_update(OutStream *s)
+{
+	gboolean want = !s->eof && s->fd >= 0 && s->window > 0 && !s->drained;
+
+	if (want && s->source == 0)
+		s->source = g_unix_fd_add(s->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_output, s);
+	else if (!want && s->source != 0) {
+		g_source_remove(s->source);
+		s->source = 0;
+	}
+}
+
+static void out_stream_credit(OutStream *s, guint32 bytes)
+{
+	if ((guint64)s->window + bytes > CK_STREAM_WINDOW * 4ull) {
+		ck_log_warning("process %u: host credit beyond the window on stream %d, ignoring", s->proc->handle,
+			       s->stream);
+		return;
+	}
+	s->window += bytes;
+	if (s->proc->exited && !s->eof) {
+		/* resume draining where the window stopped it */
+		s->drained = FALSE;
+		while (out_stream_read(s))
+			;
+		s->drained = s->eof || s->window > 0;
+	}
+	out_stream_update(s);
+	maybe_finish_exit(s->proc);
+}
+
+/* --- input -------------------------------------------------------------- */
+
+static void stdin_close(Process *proc)
+{
+	if (proc->stdin_source != 0)
+		g_source_remove(proc->stdin_source);
+	proc->stdin_source = 0;
+	/* a pty's master stays open for output: only a pipe is closed */
+	ck_close_fdp(&proc->stdin_fd);
+	if (proc->stdin_buf->len > 0) {
+		/* undeliverable input: hand the window back all the same */
+		ck_channel_send_credit(proc->agent->channel, proc->handle, CK_STREAM_STDIN, proc->stdin_buf->len);
+		g_byte_array_set_size(proc->stdin_buf, 0);
+	}
+}
+
+static void stdin_flush(Process *proc);
+
+static gboolean on_stdin_writable(gint fd, GIOCondition cond, gpointer data)
+{
+	Process *proc = data;
+
+	(void)fd;
+	(void)cond;
+	proc->stdin_source = 0;
+	stdin_flush(proc);
+	return G_SOURCE_REMOVE;
+}
+
+static void stdin_flush(Process *proc)
+{
+	gsize written = 0;
+
+	while (proc->stdin_fd >= 0 && written < proc->stdin_buf->len) {
+		ssize_t n = write(proc->stdin_fd, proc->stdin_buf->data + written, proc->stdin_buf->len - written);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0) { /* EPIPE: the process closed its stdin */
+			g_byte_array_remove_range(proc->stdin_buf, 0, (guint)written);
+			ck_channel_send_credit(proc->agent->channel, proc->handle, CK_STREAM_STDIN, (guint32)written);
+			stdin_close(proc);
+			return;
+		}
+		written += (gsize)n;
+	}
+	if (written > 0) {
+		g_byte_array_remove_range(proc->stdin_buf, 0, (guint)written);
+		ck_channel_send_credit(proc->agent->channel, proc->handle, CK_STREAM_STDIN, (guint32)written);
+	}
+	if (proc->stdin_buf->len > 0 && proc->stdin_source == 0 && proc->stdin_fd >= 0)
+		proc->stdin_source = g_unix_fd_add(proc->stdin_fd, G_IO_OUT | G_IO_ERR, on_stdin_writable, proc);
+	if (proc->stdin_buf->len == 0 && proc->stdin_eof && !proc->terminal)
+		stdin_close(proc);
+}
+
+static void stdin_data(Process *proc, const CkFrame *frame)
+{
+	if (proc->stdin_fd < 0) {
+		/* no stdin (or already closed): the bytes go nowhere, the window
+		 * comes back so that the host does not stall */
+		ck_channel_send_credit(proc->agent->channel, proc->handle, CK_STREAM_STDIN, frame->len);
+		return;
+	}
+	if (proc->stdin_buf->len + frame->len > CK_STREAM_WINDOW) {
+		ck_log_warning("process %u: host sent stdin beyond its window, dropping %u bytes", proc->handle,
+			       frame->len);
+		return;
+	}
+	g_byte_array_append(proc->stdin_buf, frame->payload, frame->len);
+	stdin_flush(proc);
+}
+
+void process_handle_frame(Process *proc, const CkFrame *frame)
+{
+	switch (frame->type) {
+	case CK_FRAME_DATA:
+		if (frame->stream == CK_STREAM_STDIN)
+			stdin_data(proc, frame);
+		break;
+	case CK_FRAME_EOF:
+		if (frame->stream == CK_STREAM_STDIN) {
+			proc->stdin_eof = TRUE;
+			stdin_flush(proc);
+		}
+		break;
+	case CK_FRAME_CREDIT:
+		if (frame->stream == CK_STREAM_STDOUT || frame->stream == CK_STREAM_STDERR)
+			out_stream_credit(&proc->out[frame->stream - 1], ck_frame_credit_value(frame));
+		break;
+	default:
+		break;
+	}
+}
+
+/* --- exit ------------------------------------------------------------------ */
+
+static void reply_exit(Process *proc, AgentRequest *req)
+{
+	g_autoptr(CkJsonGen) g = ck_msg_result_begin();
+
+	ck_json_kv_int(g, "exit_code", proc->exit_code);
+	ck_json_kv_int(g, "signal", proc->exit_signal);
+	ck_json_kv_bool(g, "oom_killed", proc->oom_killed);
+	ck_json_kv_int(g, "pid", proc->pid);
+	agent_request_reply(req, g);
+}
+
+static void send_exit_event(Process *proc)
+{
+	g_autoptr(CkJsonGen) ev = ck_msg_event_begin("exit");
+
+	ck_json_kv_string(ev, "container", proc->container ? container_get_id(proc->container) : NULL);
+	ck_json_kv_string(ev, "exec_id", proc->exec_id);
+	ck_json_kv_int(ev, "handle", proc->handle);
+	ck_json_kv_int(ev, "exit_code", proc->exit_code);
+	ck_json_kv_int(ev, "signal", proc->exit_signal);
+	ck_json_kv_bool(ev, "oom_killed", proc->oom_killed);
+	agent_send_event(proc->agent, ev);
+}
+
+/* The exit is reported once every output stream is drained: the output
+ * frames reach the host before the exit does. */
+static void maybe_finish_exit(Process *proc)
+{
+	if (!proc->exited || proc->exit_reported)
+		return;
+	for (int i = 0; i < 2; i++)
+		if (!proc->out[i].eof && !proc->out[i].drained)
+			return;
+	proc->exit_reported = TRUE;
+	if (proc->container != NULL)
+		container_process_exiting(proc->container, proc);
+	for (int i = 0; i < 2; i++)
+		out_stream_close(&proc->out[i]);
+	stdin_close(proc);
+	ck_close_fdp(&proc->pty_master);
+	ck_log_debug("process %u (pid %d) exited with %d", proc->handle, proc->pid, proc->exit_code);
+	send_exit_event(proc);
+	for (guint i = 0; i < proc->waiters->len; i++)
+		reply_exit(proc, g_ptr_array_index(proc->waiters, i));
+	g_ptr_array_set_size(proc->waiters, 0);
+	if (proc->container != NULL)
+		container_process_finished(proc->container, proc);
+}
+
+void process_exited(Process *proc, int status)
+{
+	proc->exited = TRUE;
+	g_hash_table_remove(proc->agent->pids, GINT_TO_POINTER(proc->pid));
+	if (WIFSIGNALED(status)) {
+		proc->exit_signal = WTERMSIG(status);
+		proc->exit_code = 128 + proc->exit_signal;
+	} else {
+		proc->exit_code = WEXITSTATUS(status);
+	}
+	ck_close_fdp(&proc->spawned.sync_fd);
+	/* read what the process left in its pipes, within the windows */
+	for (int i = 0; i < 2; i++) {
+		OutStream *s = &proc->out[i];
+		while (out_stream_read(s))
+			;
+		s->drained = s->eof || s->window > 0;
+		out_stream_update(s);
+	}
+	maybe_finish_exit(proc);
+}
+
+void process_add_waiter(Process *proc, AgentRequest *req)
+{
+	if (proc->exit_reported) {
+		reply_exit(proc, req);
+		return;
+	}
+	req->deferred = TRUE;
+	g_ptr_array_add(proc->waiters, req);
+}
+
+gboolean process_signal(Process *proc, int sig, GError **error)
+{
+	if (proc->exited || proc->pid <= 0)
+		return ck_set_error(error, CK_ERROR_NOT_FOUND, "process %u is not running", proc->handle);
+	if (kill(proc->pid, sig) < 0)
+		return ck_set_error_errno(error, errno, "kill %d", proc->pid);
+	return TRUE;
+}
+
+gboolean process_resize(Process *proc, guint32 rows, guint32 cols, GError **error)
+{
+	struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+
+	if (!proc->terminal || proc->pty_master < 0)
+		return ck_set_error(error, CK_ERROR_INVALID, "process %u has no terminal", proc->handle);
+	if (rows > G_MAXUINT16 || cols > G_MAXUINT16)
+		return ck_set_error(error, CK_ERROR_INVALID, "terminal size %ux%u out of range", rows, cols);
+	if (ioctl(proc->pty_master, TIOCSWINSZ, &ws) < 0)
+		return ck_set_error_errno(error, errno, "resize the terminal");
+	return TRUE;
+}
+
+void process_free(Process *proc)
+{
+	if (proc == NULL)
+		return;
+	if (proc->pid > 0 && !proc->exited) {
+		(void)kill(proc->pid, SIGKILL);
+		g_hash_table_remove(proc->agent->pids, GINT_TO_POINTER(proc->pid));
+	}
+	if (proc->handle != 0)
+		g_hash_table_remove(proc->agent->processes, GUINT_TO_POINTER(proc->handle));
+	for (guint i = 0; i < proc->waiters->len; i++) {
+		g_autoptr(GError) error = NULL;
+		ck_set_error(&error, CK_ERROR_NOT_FOUND, "process %u was removed", proc->handle);
+		agent_request_fail(g_ptr_array_index(proc->waiters, i), error);
+	}
+	g_ptr_array_unref(proc->waiters);
+	for (int i = 0; i < 2; i++) {
+		if (proc->out[i].source != 0)
+			g_source_remove(proc->out[i].source);
+		ck_close_fdp(&proc->out[i].fd);
+	}
+	if (proc->stdin_source != 0)
+		g_source_remove(proc->stdin_source);
+	ck_close_fdp(&proc->stdin_fd);
+	ck_close_fdp(&proc->pty_master);
+	ck_close_fdp(&proc->spawned.sync_fd);
+	for (int i = 0; i < 3; i++)
+		ck_close_fdp(&proc->child_stdio[i]);
+	g_byte_array_unref(proc->stdin_buf);
+	g_free(proc->pty_slave_path);
+	g_free(proc->exec_id);
+	g_free(proc);
+}

@@ -1,0 +1,104 @@
+/* process: one process in the guest that the host can see: a container's
+ * init or an exec'd process. It owns the process's stdio and relays it
+ * over the channel under the per-stream flow-control windows
+ * (docs/protocol.md), reports the exit to waiters once the output written
+ * before the exit has been relayed, and forgets the process when its
+ * container is removed.
+ *
+ * Output: each output fd is polled only while its window is open; a
+ * container that writes faster than the host consumes blocks on its pipe.
+ * On exit the pipes are drained (as far as the windows allow, waiting for
+ * credit if needed) up to what is there at that moment, as conmon does; a
+ * grandchild that keeps a pipe open does not hold the exit report back.
+ *
+ * Input: stdin data frames are buffered (never more than the window the
+ * host was given) and written as the pipe accepts them; credit goes back
+ * as bytes are written.
+ */
+#pragma once
+
+#include <sys/types.h>
+
+#include <glib.h>
+
+#include "agent.h"
+#include "spawn.h"
+
+G_BEGIN_DECLS
+
+typedef struct Container Container;
+typedef struct Process Process;
+
+typedef struct {
+	Process *proc;
+	CkStream stream;
+	int fd;
+	guint source;	 /* fd watch, 0 when not polling */
+	guint32 window;	 /* bytes the host still accepts */
+	gboolean eof;	 /* closed, nothing more will be sent */
+	gboolean drained; /* exit seen and nothing left to read now */
+} OutStream;
+
+struct Process {
+	Agent *agent;
+	Container *container;
+	guint32 handle;
+	char *exec_id; /* NULL for the container's init */
+	pid_t pid;
+	gboolean terminal;
+	int pty_master;
+	/* stdin */
+	int stdin_fd;
+	GByteArray *stdin_buf;
+	guint stdin_source;
+	gboolean stdin_eof;
+	/* stdout (or the pty) and stderr */
+	OutStream out[2];
+	/* the child's ends, handed to the spawn plan and closed after spawn */
+	int child_stdio[3];
+	char *pty_slave_path;
+	/* lifecycle */
+	SpawnedProcess spawned;
+	gboolean exited;
+	gboolean exit_reported;
+	int exit_code; /* 128+n for signal n */
+	int exit_signal;
+	gboolean oom_killed;
+	GPtrArray *waiters; /* AgentRequest *, answered at exit */
+};
+
+/* Creates the process's stdio (pipes, or a pty when terminal) and
+ * registers a handle. with_stdin FALSE: the child's stdin is /dev/null. */
+Process *process_new(Agent *agent, Container *container, const char *exec_id, gboolean terminal,
+		     gboolean with_stdin, guint32 rows, guint32 cols, GError **error);
+
+/* Puts the child's stdio into a plan. */
+void process_fill_plan(Process *proc, SpawnPlan *plan);
+
+/* After spawn: closes the child's ends, starts relaying output. */
+void process_started(Process *proc, const SpawnedProcess *sp);
+
+/* Frames from the host for this process's handle. */
+void process_handle_frame(Process *proc, const CkFrame *frame);
+
+/* The reaper saw the process exit with a wait status. */
+void process_exited(Process *proc, int status);
+
+/* Answers req when the process has exited (at once if it has). */
+void process_add_waiter(Process *proc, AgentRequest *req);
+
+gboolean process_signal(Process *proc, int sig, GError **error);
+gboolean process_resize(Process *proc, guint32 rows, guint32 cols, GError **error);
+
+/* Unregisters and frees; kills the process first if it still runs. */
+void process_free(Process *proc);
+
+Process *process_lookup_handle(Agent *agent, guint32 handle);
+Process *process_lookup_pid(Agent *agent, pid_t pid);
+
+/* Hooks the container module implements: just before a process's exit
+ * is reported, and once it has been. */
+void container_process_exiting(Container *c, Process *proc);
+void container_process_finished(Container *c, Process *proc);
+
+G_END_DECLS

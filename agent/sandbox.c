@@ -1,0 +1,201 @@
+/* sandbox: guest-wide operations (see sandbox.h). */
+#include "sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "ck-error.h"
+#include "ck-io.h"
+#include "ck-log.h"
+#include "container.h"
+
+#define COPY_FILE_MAX (1024 * 1024)
+
+gboolean sandbox_path_is_shared(const char *path)
+{
+	if (path == NULL || path[0] != '/' || strstr(path, "/../") != NULL || g_str_has_suffix(path, "/..") ||
+	    strstr(path, "//") != NULL)
+		return FALSE;
+	return g_str_has_prefix(path, SANDBOX_SHARE_DIR "/") || g_str_has_prefix(path, SANDBOX_FILES_DIR "/");
+}
+
+typedef struct {
+	char *hostname;
+	char *share_tag;
+	guint32 msize;
+	yajl_val sysctl;
+} SandboxArgs;
+
+static void sandbox_args_clear(SandboxArgs *a)
+{
+	g_free(a->hostname);
+	g_free(a->share_tag);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SandboxArgs, sandbox_args_clear)
+
+static const CkJsonField sandbox_fields[] = {
+	{"op", CK_JSON_IGNORE, 0, 0, 0, 0, NULL},
+	{"hostname", CK_JSON_STRING, G_STRUCT_OFFSET(SandboxArgs, hostname), CK_JSON_NULLABLE, 0, 0, NULL},
+	{"share_tag", CK_JSON_STRING, G_STRUCT_OFFSET(SandboxArgs, share_tag), CK_JSON_NULLABLE, 0, 0, NULL},
+	{"msize_9p", CK_JSON_UINT32, G_STRUCT_OFFSET(SandboxArgs, msize), 0, 0, 0, NULL},
+	{"sysctl", CK_JSON_OBJECT, G_STRUCT_OFFSET(SandboxArgs, sysctl), CK_JSON_NULLABLE, 0, 0, NULL},
+	{NULL},
+};
+
+static gboolean mount_share(const char *tag, guint32 msize, GError **error)
+{
+	g_autofree char *opts = g_strdup_printf("trans=virtio,version=9p2000.L,cache=mmap,msize=%u", msize);
+
+	if (!ck_mkdir_p(SANDBOX_SHARE_DIR, 0755, error))
+		return FALSE;
+	/* nodev: the host's files must not become device nodes in the guest */
+	if (mount(tag, SANDBOX_SHARE_DIR, "9p", MS_NODEV, opts) < 0)
+		return ck_set_error_errno(error, errno, "mount the shared folder '%s' (%s)", tag, opts);
+	return TRUE;
+}
+
+static gboolean write_sysctl(const char *key, const char *value, GError **error)
+{
+	g_autofree char *rel = g_strdup(key);
+
+	if (strstr(key, "..") != NULL || strchr(key, '/') != NULL)
+		return ck_set_error(error, CK_ERROR_INVALID, "sysctl: invalid key '%s'", key);
+	g_strdelimit(rel, ".", '/');
+	g_autofree char *path = g_strdup_printf("/proc/sys/%s", rel);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ck_set_error_errno(error, errno, "sysctl %s", key);
+	gboolean ok = ck_write_all(fd, value, strlen(value));
+	int errsv = errno;
+	close(fd);
+	return ok || ck_set_error_errno(error, errsv, "sysctl %s=%s", key, value);
+}
+
+static gboolean apply_sysctls(yajl_val sysctl, GError **error)
+{
+	for (size_t i = 0; sysctl != NULL && i < sysctl->u.object.len; i++) {
+		yajl_val v = sysctl->u.object.values[i];
+		if (!YAJL_IS_STRING(v))
+			return ck_set_error(error, CK_ERROR_INVALID, "sysctl.%s: expected a string",
+					    sysctl->u.object.keys[i]);
+		if (!write_sysctl(sysctl->u.object.keys[i], v->u.string, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean op_create_sandbox(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+{
+	Agent *agent = req->agent;
+	g_auto(SandboxArgs) a = {.msize = 512 * 1024};
+
+	(void)result;
+	if (agent->sandbox_created)
+		return ck_set_error(error, CK_ERROR_EXISTS, "create_sandbox: the sandbox already exists");
+	if (!ck_json_dispatch(args, sandbox_fields, &a, "", CK_JSON_STRICT, error)) {
+		g_prefix_error(error, "create_sandbox: ");
+		return FALSE;
+	}
+	if (a.msize < 4096 || a.msize > 4 * 1024 * 1024)
+		return ck_set_error(error, CK_ERROR_INVALID, "create_sandbox: msize_9p: %u out of range", a.msize);
+	if (a.hostname != NULL && sethostname(a.hostname, strlen(a.hostname)) < 0)
+		return ck_set_error_errno(error, errno, "create_sandbox: sethostname '%s'", a.hostname);
+	if (!ck_mkdir_p(SANDBOX_FILES_DIR, 0755, error) || !apply_sysctls(a.sysctl, error) ||
+	    !cgroup_init(error) || !container_oom_watch_init(agent, error))
+		return FALSE;
+	if (a.share_tag != NULL && !mount_share(a.share_tag, a.msize, error))
+		return FALSE;
+	agent->sandbox_created = TRUE;
+	return TRUE;
+}
+
+static gboolean poweroff_later(gpointer data)
+{
+	Agent *agent = data;
+
+	(void)ck_channel_flush(agent->channel, 1000, NULL);
+	(void)umount2(SANDBOX_SHARE_DIR, MNT_DETACH);
+	guest_poweroff();
+}
+
+gboolean op_destroy_sandbox(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+{
+	(void)args;
+	(void)result;
+	(void)error;
+	container_kill_all(req->agent);
+	req->agent->shutting_down = TRUE;
+	g_idle_add(poweroff_later, req->agent);
+	return TRUE;
+}
+
+typedef struct {
+	char *path;
+	char *data;
+	guint32 mode;
+} CopyArgs;
+
+static void copy_args_clear(CopyArgs *a)
+{
+	g_free(a->path);
+	g_free(a->data);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CopyArgs, copy_args_clear)
+
+static const CkJsonField copy_fields[] = {
+	{"op", CK_JSON_IGNORE, 0, 0, 0, 0, NULL},
+	{"path", CK_JSON_STRING, G_STRUCT_OFFSET(CopyArgs, path), CK_JSON_REQUIRED, 0, 0, NULL},
+	{"data", CK_JSON_STRING, G_STRUCT_OFFSET(CopyArgs, data), CK_JSON_REQUIRED, 0, 0, NULL},
+	{"mode", CK_JSON_UINT32, G_STRUCT_OFFSET(CopyArgs, mode), 0, 0, 0, NULL},
+	{NULL},
+};
+
+gboolean op_copy_file(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+{
+	g_auto(CopyArgs) a = {.mode = 0644};
+	gsize len = 0;
+
+	(void)req;
+	(void)result;
+	if (!ck_json_dispatch(args, copy_fields, &a, "", CK_JSON_STRICT, error)) {
+		g_prefix_error(error, "copy_file: ");
+		return FALSE;
+	}
+	if (!g_str_has_prefix(a.path, SANDBOX_FILES_DIR "/") || !sandbox_path_is_shared(a.path))
+		return ck_set_error(error, CK_ERROR_INVALID, "copy_file: path: '%s' is not under %s", a.path,
+				    SANDBOX_FILES_DIR);
+	if (strlen(a.data) > COPY_FILE_MAX * 4 / 3 + 4)
+		return ck_set_error(error, CK_ERROR_INVALID, "copy_file: %s: larger than %d bytes", a.path,
+				    COPY_FILE_MAX);
+	g_autofree guchar *bytes = g_base64_decode(a.data, &len);
+	g_autofree char *dir = g_path_get_dirname(a.path);
+	if (!ck_mkdir_p(dir, 0755, error) || !ck_file_write_atomic(a.path, bytes, len, a.mode & 07777, FALSE, error))
+		return FALSE;
+	return TRUE;
+}
+
+gboolean op_guest_details(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+{
+	struct utsname uts;
+	struct sysinfo si;
+
+	(void)req;
+	(void)args;
+	(void)error;
+	(void)uname(&uts);
+	(void)sysinfo(&si);
+	ck_json_kv_string(result, "kernel_release", uts.release);
+	ck_json_kv_int(result, "mem_total_kib", (gint64)(si.totalram * si.mem_unit / 1024));
+	ck_json_kv_int(result, "mem_free_kib", (gint64)(si.freeram * si.mem_unit / 1024));
+	ck_json_kv_int(result, "cpus_online", sysconf(_SC_NPROCESSORS_ONLN));
+	ck_json_kv_int(result, "cpus_configured", sysconf(_SC_NPROCESSORS_CONF));
+	ck_json_kv_int(result, "containers", g_hash_table_size(req->agent->containers));
+	return TRUE;
+}

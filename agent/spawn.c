@@ -1,0 +1,547 @@
+/* spawn: plan preparation (parent), the two child stages, and the sync
+ * socket between them (see spawn.h for the sequence). */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <grp.h>
+
+#include "ck-cleanup.h"
+#include "ck-error.h"
+#include "ck-io.h"
+#include "mounts.h"
+#include "seccomp-filter.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+typedef enum {
+	SYNC_PID = 1,	/* stage 1 -> agent: stage 2's pid */
+	SYNC_READY = 2, /* stage 2 -> agent: set up, waiting */
+	SYNC_ERROR = 3, /* either stage -> agent: failed */
+	SYNC_START = 4, /* agent -> stage 2: go on to execve */
+} SyncType;
+
+typedef struct {
+	int type;
+	int err;
+	pid_t pid;
+	char step[32];
+	char text[1024];
+} SyncMsg;
+
+/* the child's end of the sync socket, for spawn_child_fail() */
+static int child_sync_fd = -1;
+
+void spawn_plan_init(SpawnPlan *plan)
+{
+	memset(plan, 0, sizeof *plan);
+	for (int i = 0; i < OCI_NS_MAX; i++)
+		plan->join_fds[i] = -1;
+	for (int i = 0; i < 3; i++)
+		plan->stdio[i] = -1;
+}
+
+void spawn_plan_clear(SpawnPlan *plan)
+{
+	for (int i = 0; i < OCI_NS_MAX; i++)
+		ck_close_fdp(&plan->join_fds[i]);
+	for (gsize i = 0; i < plan->n_mounts; i++) {
+		g_free(plan->mounts[i].source);
+		g_free(plan->mounts[i].target);
+		g_free(plan->mounts[i].fstype);
+		g_free(plan->mounts[i].data);
+	}
+	g_free(plan->mounts);
+	g_free(plan->cgroup_procs);
+	g_free(plan->rootfs);
+	g_strfreev(plan->masked_paths);
+	g_strfreev(plan->readonly_paths);
+	g_free(plan->console_path);
+	g_free(plan->hostname);
+	g_free(plan->domainname);
+	g_strfreev(plan->sysctl_keys);
+	g_strfreev(plan->sysctl_values);
+	g_strfreev(plan->argv);
+	g_strfreev(plan->envp);
+	g_free(plan->cwd);
+	g_free(plan->groups);
+	g_free(plan->rlimits);
+	for (int i = 0; i < CAPSET_MAX; i++)
+		g_free(plan->caps[i]);
+	agent_seccomp_free(plan->seccomp);
+	spawn_plan_init(plan);
+}
+
+/* --- parent side: translating the OCI process ---------------------------- */
+
+static gboolean parse_cap_list(char **names, const char *path, cap_value_t **out, gsize *out_n, GError **error)
+{
+	g_autofree cap_value_t *caps = g_new0(cap_value_t, names ? g_strv_length(names) + 1 : 1);
+	gsize n = 0;
+
+	for (gsize i = 0; names != NULL && names[i] != NULL; i++) {
+		cap_value_t v;
+		if (cap_from_name(names[i], &v) < 0 || v < 0 || v > (cap_value_t)cap_max_bits() - 1)
+			return ck_set_error(error, CK_ERROR_INVALID, "%s[%" G_GSIZE_FORMAT "]: unknown capability '%s'",
+					    path, i, names[i]);
+		caps[n++] = v;
+	}
+	*out = g_steal_pointer(&caps);
+	*out_n = n;
+	return TRUE;
+}
+
+static gboolean set_caps(SpawnPlan *plan, const OciCapabilities *caps, const char *path, GError **error)
+{
+	char **sets[CAPSET_MAX] = {caps->bounding, caps->effective, caps->inheritable, caps->permitted, caps->ambient};
+	static const char *const names[CAPSET_MAX] = {"bounding", "effective", "inheritable", "permitted",
+						       "ambient"};
+
+	for (int i = 0; i < CAPSET_MAX; i++) {
+		g_autofree char *p = g_strdup_printf("%s.capabilities.%s", path, names[i]);
+		if (!parse_cap_list(sets[i], p, &plan->caps[i], &plan->n_caps[i], error))
+			return FALSE;
+	}
+	plan->has_caps = TRUE;
+	return TRUE;
+}
+
+gboolean spawn_plan_set_process(SpawnPlan *plan, const OciProcess *proc, const char *path, GError **error)
+{
+	if (proc->args == NULL || proc->args[0] == NULL)
+		return ck_set_error(error, CK_ERROR_INVALID, "%s.args: must not be empty", path);
+	if (proc->cwd == NULL || proc->cwd[0] != '/')
+		return ck_set_error(error, CK_ERROR_INVALID, "%s.cwd: must be an absolute path", path);
+
+	plan->argv = g_strdupv(proc->args);
+	plan->envp = proc->env ? g_strdupv(proc->env) : g_new0(char *, 1);
+	plan->cwd = g_strdup(proc->cwd);
+	plan->uid = proc->uid;
+	plan->gid = proc->gid;
+	plan->groups = g_new0(gid_t, proc->n_additional_gids + 1);
+	for (gsize i = 0; i < proc->n_additional_gids; i++)
+		plan->groups[i] = proc->additional_gids[i];
+	plan->n_groups = proc->n_additional_gids;
+	plan->has_umask = proc->has_umask;
+	plan->umask = proc->umask;
+	plan->rlimits = g_new0(RlimitOp, proc->n_rlimits + 1);
+	for (gsize i = 0; i < proc->n_rlimits; i++) {
+		if (proc->rlimits[i].resource < 0)
+			return ck_set_error(error, CK_ERROR_INVALID, "%s.rlimits[%" G_GSIZE_FORMAT "]: unknown rlimit '%s'",
+					    path, i, proc->rlimits[i].type);
+		plan->rlimits[i].resource = proc->rlimits[i].resource;
+		plan->rlimits[i].limit.rlim_cur = proc->rlimits[i].soft;
+		plan->rlimits[i].limit.rlim_max = proc->rlimits[i].hard;
+	}
+	plan->n_rlimits = proc->n_rlimits;
+	plan->no_new_privs = proc->no_new_privileges;
+	plan->has_oom_score_adj = proc->has_oom_score_adj;
+	plan->oom_score_adj = proc->oom_score_adj;
+	plan->terminal = proc->terminal;
+	if (proc->has_caps && !set_caps(plan, &proc->caps, path, error))
+		return FALSE;
+	return TRUE;
+}
+
+/* --- child side ----------------------------------------------------------- */
+
+static void sync_send(int fd, const SyncMsg *msg)
+{
+	ssize_t r;
+
+	do
+		r = send(fd, msg, sizeof *msg, MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+}
+
+G_NORETURN void spawn_child_fail(const char *step, int errsv, const char *fmt, ...)
+{
+	SyncMsg msg = {.type = SYNC_ERROR, .err = errsv};
+	va_list ap;
+
+	g_strlcpy(msg.step, step, sizeof msg.step);
+	va_start(ap, fmt);
+	vsnprintf(msg.text, sizeof msg.text, fmt, ap);
+	va_end(ap);
+	if (child_sync_fd >= 0)
+		sync_send(child_sync_fd, &msg);
+	_exit(127);
+}
+
+static const char *getenv_from(char **envp, const char *name)
+{
+	gsize n = strlen(name);
+
+	for (; envp != NULL && *envp != NULL; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
+/* Finds argv[0] the way runc (Go's exec.LookPath) does, and fails with the
+ * words CRI-O and Podman match on ("executable file not found in $PATH",
+ * "no such file or directory", "permission denied"). */
+static char *lookup_executable(const SpawnPlan *plan)
+{
+	const char *name = plan->argv[0];
+	struct stat st;
+
+	if (strchr(name, '/') != NULL) {
+		if (stat(name, &st) < 0)
+			spawn_child_fail("exec", errno, "exec: \"%s\": stat %s: %s", name, name,
+					 errno == ENOENT ? "no such file or directory" : g_strerror(errno));
+		if (S_ISDIR(st.st_mode) || access(name, X_OK) < 0)
+			spawn_child_fail("exec", EACCES, "exec: \"%s\": permission denied", name);
+		return g_strdup(name);
+	}
+	const char *path = getenv_from(plan->envp, "PATH");
+	g_auto(GStrv) dirs = g_strsplit(path ? path : DEFAULT_PATH, ":", -1);
+	for (char **d = dirs; *d != NULL; d++) {
+		g_autofree char *candidate = g_build_filename(**d ? *d : ".", name, NULL);
+		if (stat(candidate, &st) == 0 && !S_ISDIR(st.st_mode) && access(candidate, X_OK) == 0)
+			return g_steal_pointer(&candidate);
+	}
+	spawn_child_fail("exec", ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
+}
+
+static void apply_rlimits(const SpawnPlan *plan)
+{
+	for (gsize i = 0; i < plan->n_rlimits; i++)
+		if (setrlimit(plan->rlimits[i].resource, &plan->rlimits[i].limit) < 0)
+			spawn_child_fail("rlimit", errno, "setrlimit(%d): %s", plan->rlimits[i].resource,
+					 g_strerror(errno));
+}
+
+static void apply_oom_score_adj(const SpawnPlan *plan)
+{
+	char buf[16];
+	int n = snprintf(buf, sizeof buf, "%d", plan->oom_score_adj);
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+
+	/* EACCES: lowering the score needs CAP_SYS_RESOURCE; runc tolerates it */
+	if (fd < 0 || (write(fd, buf, (size_t)n) < 0 && errno != EACCES))
+		spawn_child_fail("oom_score_adj", errno, "write oom_score_adj %d: %s", plan->oom_score_adj,
+				 g_strerror(errno));
+	close(fd);
+}
+
+static void drop_bounding_set(const SpawnPlan *plan)
+{
+	int last = (int)cap_max_bits() - 1;
+
+	for (int cap = 0; cap <= last; cap++) {
+		gboolean keep = FALSE;
+		for (gsize i = 0; i < plan->n_caps[CAPSET_BOUNDING]; i++)
+			keep |= plan->caps[CAPSET_BOUNDING][i] == cap;
+		if (!keep && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			spawn_child_fail("capabilities", errno, "drop capability %d from the bounding set: %s", cap,
+					 g_strerror(errno));
+	}
+}
+
+static void set_cap_flag(cap_t c, cap_flag_t flag, const SpawnPlan *plan, CapSet set)
+{
+	if (plan->n_caps[set] > 0 && cap_set_flag(c, flag, (int)plan->n_caps[set], plan->caps[set], CAP_SET) < 0)
+		spawn_child_fail("capabilities", errno, "cap_set_flag: %s", g_strerror(errno));
+}
+
+static void apply_capabilities(const SpawnPlan *plan)
+{
+	cap_t c = cap_init();
+
+	if (c == NULL)
+		spawn_child_fail("capabilities", errno, "cap_init: %s", g_strerror(errno));
+	set_cap_flag(c, CAP_EFFECTIVE, plan, CAPSET_EFFECTIVE);
+	set_cap_flag(c, CAP_PERMITTED, plan, CAPSET_PERMITTED);
+	set_cap_flag(c, CAP_INHERITABLE, plan, CAPSET_INHERITABLE);
+	if (cap_set_proc(c) < 0)
+		spawn_child_fail("capabilities", errno, "cap_set_proc: %s", g_strerror(errno));
+	cap_free(c);
+	if (cap_reset_ambient() < 0 && errno != EINVAL)
+		spawn_child_fail("capabilities", errno, "cap_reset_ambient: %s", g_strerror(errno));
+	for (gsize i = 0; i < plan->n_caps[CAPSET_AMBIENT]; i++)
+		if (cap_set_ambient(plan->caps[CAPSET_AMBIENT][i], CAP_SET) < 0)
+			spawn_child_fail("capabilities", errno, "raise ambient capability %s: %s",
+					 cap_to_name(plan->caps[CAPSET_AMBIENT][i]), g_strerror(errno));
+}
+
+static void apply_user(const SpawnPlan *plan)
+{
+	if (plan->has_caps) {
+		drop_bounding_set(plan);
+		/* keep the permitted set across setuid; apply_capabilities()
+		 * then trims it to what the spec asks for */
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+			spawn_child_fail("user", errno, "PR_SET_KEEPCAPS: %s", g_strerror(errno));
+	}
+	if (setgroups(plan->n_groups, plan->groups) < 0)
+		spawn_child_fail("user", errno, "setgroups: %s", g_strerror(errno));
+	if (setresgid(plan->gid, plan->gid, plan->gid) < 0)
+		spawn_child_fail("user", errno, "setgid %u: %s", (unsigned)plan->gid, g_strerror(errno));
+	if (setresuid(plan->uid, plan->uid, plan->uid) < 0)
+		spawn_child_fail("user", errno, "setuid %u: %s", (unsigned)plan->uid, g_strerror(errno));
+	if (plan->has_caps) {
+		(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+		apply_capabilities(plan);
+	}
+}
+
+static void load_seccomp(const SpawnPlan *plan)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (plan->seccomp != NULL && !agent_seccomp_load(plan->seccomp, &error))
+		spawn_child_fail("seccomp", 0, "%s", error->message);
+}
+
+static void setup_stdio(const SpawnPlan *plan)
+{
+	if (setsid() < 0)
+		spawn_child_fail("stdio", errno, "setsid: %s", g_strerror(errno));
+	for (int i = 0; i < 3; i++)
+		if (plan->stdio[i] >= 0 && dup2(plan->stdio[i], i) < 0)
+			spawn_child_fail("stdio", errno, "dup2: %s", g_strerror(errno));
+	if (plan->terminal && ioctl(0, TIOCSCTTY, 0) < 0)
+		spawn_child_fail("stdio", errno, "set the controlling terminal: %s", g_strerror(errno));
+}
+
+static void wait_for_start(int sync_fd)
+{
+	SyncMsg msg;
+	ssize_t n;
+
+	do
+		n = recv(sync_fd, &msg, sizeof msg, 0);
+	while (n < 0 && errno == EINTR);
+	/* the agent gave up on us (container removed before start) */
+	if (n != (ssize_t)sizeof msg || msg.type != SYNC_START)
+		_exit(127);
+}
+
+/* The agent blocks SIGCHLD (its reaper reads a signalfd) and ignores
+ * SIGPIPE; both would survive execve and break the container's shell. */
+static void reset_signals(void)
+{
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+G_NORETURN static void stage2(const SpawnPlan *plan, int sync_fd)
+{
+	SyncMsg ready = {.type = SYNC_READY};
+
+	child_sync_fd = sync_fd;
+	reset_signals();
+	/* every inherited fd of the agent's goes away at execve */
+	(void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	setup_stdio(plan);
+	if (plan->setup_rootfs)
+		mounts_setup_container(plan);
+	if (plan->hostname != NULL && sethostname(plan->hostname, strlen(plan->hostname)) < 0)
+		spawn_child_fail("hostname", errno, "sethostname: %s", g_strerror(errno));
+	if (plan->domainname != NULL && setdomainname(plan->domainname, strlen(plan->domainname)) < 0)
+		spawn_child_fail("hostname", errno, "setdomainname: %s", g_strerror(errno));
+	apply_rlimits(plan);
+	g_autofree char *exe = lookup_executable(plan);
+	sync_send(sync_fd, &ready);
+	if (plan->wait_for_start)
+		wait_for_start(sync_fd);
+
+	if (plan->has_oom_score_adj)
+		apply_oom_score_adj(plan);
+	if (plan->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		spawn_child_fail("no_new_privs", errno, "PR_SET_NO_NEW_PRIVS: %s", g_strerror(errno));
+	/* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it
+	 * while we still have it (runc does the same) */
+	if (!plan->no_new_privs)
+		load_seccomp(plan);
+	apply_user(plan);
+	if (chdir(plan->cwd) < 0)
+		spawn_child_fail("cwd", errno, "chdir to cwd (\"%s\") set in config.json failed: %s", plan->cwd,
+				 g_strerror(errno));
+	if (plan->has_umask)
+		umask(plan->umask);
+	if (plan->no_new_privs)
+		load_seccomp(plan);
+	execve(exe, plan->argv, plan->envp);
+	spawn_child_fail("exec", errno, "exec: \"%s\": %s", plan->argv[0], g_strerror(errno));
+}
+
+static const int ns_clone_flags[OCI_NS_MAX] = {
+	[OCI_NS_PID] = CLONE_NEWPID, [OCI_NS_NETWORK] = CLONE_NEWNET, [OCI_NS_MOUNT] = CLONE_NEWNS,
+	[OCI_NS_IPC] = CLONE_NEWIPC, [OCI_NS_UTS] = CLONE_NEWUTS,     [OCI_NS_USER] = CLONE_NEWUSER,
+	[OCI_NS_CGROUP] = CLONE_NEWCGROUP, [OCI_NS_TIME] = 0,
+};
+
+static void join_cgroup(const char *procs)
+{
+	int fd = open(procs, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, "0", 1) < 0)
+		spawn_child_fail("cgroup", errno, "join cgroup %s: %s", procs, g_strerror(errno));
+	close(fd);
+}
+
+G_NORETURN static void stage1(const SpawnPlan *plan, int sync_fd)
+{
+	/* mount last: after it, paths resolve inside the container */
+	static const OciNamespaceType order[] = {OCI_NS_USER, OCI_NS_IPC,    OCI_NS_UTS,   OCI_NS_NETWORK,
+						 OCI_NS_PID,  OCI_NS_CGROUP, OCI_NS_MOUNT};
+
+	child_sync_fd = sync_fd;
+	if (plan->cgroup_procs != NULL)
+		join_cgroup(plan->cgroup_procs);
+	for (gsize i = 0; i < G_N_ELEMENTS(order); i++) {
+		int fd = plan->join_fds[order[i]];
+		if (fd >= 0 && setns(fd, ns_clone_flags[order[i]]) < 0)
+			spawn_child_fail("namespaces", errno, "join the %s namespace: %s",
+					 oci_namespace_type_to_string(order[i]), g_strerror(errno));
+	}
+	if (plan->unshare_flags != 0 && unshare(plan->unshare_flags) < 0)
+		spawn_child_fail("namespaces", errno, "unshare: %s", g_strerror(errno));
+
+	pid_t pid = fork();
+	if (pid < 0)
+		spawn_child_fail("fork", errno, "fork: %s", g_strerror(errno));
+	if (pid == 0)
+		stage2(plan, sync_fd);
+	SyncMsg msg = {.type = SYNC_PID, .pid = pid};
+	sync_send(sync_fd, &msg);
+	_exit(0);
+}
+
+/* --- parent side: driving the stages --------------------------------------- */
+
+static gboolean sync_recv(int fd, int timeout_ms, SyncMsg *msg, gboolean *out_eof, GError **error)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	int r;
+
+	*out_eof = FALSE;
+	do
+		r = poll(&pfd, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return ck_set_error(error, CK_ERROR_TIMEOUT, "the container process did not report within %d ms",
+				    timeout_ms);
+	ssize_t n;
+	do
+		n = recv(fd, msg, sizeof *msg, 0);
+	while (n < 0 && errno == EINTR);
+	if (n == 0) {
+		*out_eof = TRUE;
+		return TRUE;
+	}
+	if (n != (ssize_t)sizeof *msg)
+		return ck_set_error(error, CK_ERROR_FAILED, "short message from the container process");
+	return TRUE;
+}
+
+static gboolean child_error(const SyncMsg *msg, GError **error)
+{
+	if (msg->err != 0)
+		g_set_error_literal(error, CK_ERRNO_ERROR, msg->err, msg->text);
+	else
+		g_set_error_literal(error, CK_ERROR, CK_ERROR_INVALID, msg->text);
+	return FALSE;
+}
+
+/* Reads until `want` arrives; an ERROR record becomes the error. */
+static gboolean expect(int fd, SyncType want, int timeout_ms, SyncMsg *out, GError **error)
+{
+	gboolean eof;
+
+	if (!sync_recv(fd, timeout_ms, out, &eof, error))
+		return FALSE;
+	if (eof)
+		return ck_set_error(error, CK_ERROR_FAILED, "the container process exited during setup");
+	if (out->type == SYNC_ERROR)
+		return child_error(out, error);
+	if (out->type != (int)want)
+		return ck_set_error(error, CK_ERROR_FAILED, "unexpected message %d from the container process",
+				    out->type);
+	return TRUE;
+}
+
+static void reap(pid_t pid)
+{
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+static gboolean wait_exec(int fd, int timeout_ms, GError **error)
+{
+	SyncMsg msg;
+	gboolean eof;
+
+	if (!sync_recv(fd, timeout_ms, &msg, &eof, error))
+		return FALSE;
+	if (eof)
+		return TRUE; /* close-on-exec: execve succeeded */
+	if (msg.type == SYNC_ERROR)
+		return child_error(&msg, error);
+	return ck_set_error(error, CK_ERROR_FAILED, "unexpected message %d after start", msg.type);
+}
+
+gboolean spawn_process(const SpawnPlan *plan, int timeout_ms, SpawnedProcess *out, GError **error)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return ck_set_error_errno(error, errno, "socketpair");
+	ck_autofd ours = sv[0], theirs = sv[1];
+
+	pid_t stage1_pid = fork();
+	if (stage1_pid < 0)
+		return ck_set_error_errno(error, errno, "fork");
+	if (stage1_pid == 0) {
+		ck_clear_fd(&ours);
+		stage1(plan, theirs);
+	}
+	ck_clear_fd(&theirs);
+
+	SyncMsg msg;
+	gboolean ok = expect(ours, SYNC_PID, timeout_ms, &msg, error);
+	reap(stage1_pid);
+	if (!ok)
+		return FALSE;
+	ck_autopid stage2_pid = msg.pid;
+	if (!expect(ours, SYNC_READY, timeout_ms, &msg, error))
+		return FALSE;
+	if (!plan->wait_for_start && !wait_exec(ours, timeout_ms, error))
+		return FALSE;
+
+	out->pid = ck_steal_pid(&stage2_pid);
+	out->sync_fd = plan->wait_for_start ? ck_steal_fd(&ours) : -1;
+	return TRUE;
+}
+
+gboolean spawn_release(SpawnedProcess *sp, int timeout_ms, GError **error)
+{
+	SyncMsg start = {.type = SYNC_START};
+
+	if (sp->sync_fd < 0)
+		return ck_set_error(error, CK_ERROR_INVALID, "the process was already started");
+	sync_send(sp->sync_fd, &start);
+	gboolean ok = wait_exec(sp->sync_fd, timeout_ms, error);
+	ck_clear_fd(&sp->sync_fd);
+	return ok;
+}

@@ -1,0 +1,148 @@
+/* spawn: starting a container process, from a validated plan.
+ *
+ * The parent (the agent) turns an OCI spec or process into a SpawnPlan:
+ * every name resolved, every value checked, every namespace fd opened. A
+ * bad capability name or rlimit is thus an error reply before anything is
+ * forked. The child side only executes the plan.
+ *
+ * Two stages, as runc's nsexec does, because joining or creating a PID
+ * namespace only affects children:
+ *
+ *   agent --fork--> stage 1: joins the container's cgroup, setns() into
+ *                   the namespaces to join, unshare()s the new ones, forks
+ *                   stage 2, reports its pid, exits
+ *   stage 2:        (PID 1 of a new PID namespace, or a member of the
+ *                   joined one) sets up the root filesystem (init only),
+ *                   hostname, sysctls, rlimits; checks that the executable
+ *                   exists; reports READY; waits for START (init) or goes
+ *                   on (exec); then oom_score_adj, no_new_privs, user and
+ *                   groups, capabilities, seccomp, cwd, umask, execve.
+ *
+ * Stage 2 is reparented to the agent (PID 1) when stage 1 exits, and is
+ * reaped by the agent's reaper like any other process.
+ *
+ * Messages travel on a SOCK_SEQPACKET socketpair that is close-on-exec in
+ * the child: EOF after START means execve succeeded. A failure in the
+ * child is a fixed-size record (step, errno, text); no GLib error objects
+ * cross the fork.
+ */
+#pragma once
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <glib.h>
+#include <sys/capability.h>
+
+#include "oci-spec.h"
+
+G_BEGIN_DECLS
+
+typedef struct AgentSeccomp AgentSeccomp;
+
+/* One mount to perform inside the new mount namespace, relative to the
+ * container's root before pivot_root. Prepared by mounts.c. */
+typedef struct {
+	char *source;
+	char *target;	   /* absolute path inside the container */
+	char *fstype;	   /* NULL for bind mounts */
+	unsigned long flags;
+	unsigned long propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (+MS_REC), 0 none */
+	char *data;
+	gboolean bind;
+	unsigned long remount_flags; /* bind: flags applied by a second remount */
+	gboolean is_dir_source;	     /* bind: create a dir (else a file) at the target */
+} MountOp;
+
+typedef struct {
+	int resource;
+	struct rlimit limit;
+} RlimitOp;
+
+typedef enum {
+	CAPSET_BOUNDING,
+	CAPSET_EFFECTIVE,
+	CAPSET_INHERITABLE,
+	CAPSET_PERMITTED,
+	CAPSET_AMBIENT,
+	CAPSET_MAX,
+} CapSet;
+
+typedef struct {
+	/* namespaces */
+	int join_fds[OCI_NS_MAX]; /* fd to setns() into, or -1 */
+	int unshare_flags;	  /* CLONE_NEW* to create */
+	char *cgroup_procs;	  /* cgroup.procs to join first, NULL: none */
+
+	/* root filesystem: container init only */
+	gboolean setup_rootfs;
+	char *rootfs; /* guest path of the container's root */
+	gboolean rootfs_readonly;
+	unsigned long rootfs_propagation; /* for "/" in the new mount ns */
+	MountOp *mounts;
+	gsize n_mounts;
+	char **masked_paths;
+	char **readonly_paths;
+	char *console_path; /* pty slave to bind on /dev/console, NULL: none */
+	char *hostname;	    /* NULL: leave */
+	char *domainname;
+	char **sysctl_keys; /* parallel arrays */
+	char **sysctl_values;
+
+	/* the process */
+	char **argv;
+	char **envp;
+	char *cwd;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	gsize n_groups;
+	gboolean has_umask;
+	mode_t umask;
+	RlimitOp *rlimits;
+	gsize n_rlimits;
+	gboolean no_new_privs;
+	gboolean has_oom_score_adj;
+	int oom_score_adj;
+	gboolean has_caps;
+	cap_value_t *caps[CAPSET_MAX];
+	gsize n_caps[CAPSET_MAX];
+	AgentSeccomp *seccomp; /* NULL: none */
+
+	/* stdio: fds the child gets as 0, 1, 2; with a terminal all three are
+	 * the pty slave and it becomes the controlling terminal */
+	int stdio[3];
+	gboolean terminal;
+
+	gboolean wait_for_start; /* container init: hold before execve */
+} SpawnPlan;
+
+void spawn_plan_init(SpawnPlan *plan);
+void spawn_plan_clear(SpawnPlan *plan);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SpawnPlan, spawn_plan_clear)
+
+/* Fills the process part of a plan from an OCI process: argv, env, cwd,
+ * ids, umask, rlimits, capabilities (names checked), no_new_privs,
+ * oom_score_adj. `path` prefixes messages ("process"). */
+gboolean spawn_plan_set_process(SpawnPlan *plan, const OciProcess *proc, const char *path, GError **error);
+
+/* A started child that has reported READY. */
+typedef struct {
+	pid_t pid;   /* stage 2, in the agent's PID namespace */
+	int sync_fd; /* to send START; EOF once execve succeeded */
+} SpawnedProcess;
+
+/* Runs both stages and waits (up to timeout_ms) for READY. Without
+ * wait_for_start the child then execs at once, and this also waits for
+ * the exec (EOF) so that a failing execve is reported here. On failure
+ * nothing is left running. */
+gboolean spawn_process(const SpawnPlan *plan, int timeout_ms, SpawnedProcess *out, GError **error);
+
+/* Releases a child held before execve and waits for the execve. */
+gboolean spawn_release(SpawnedProcess *sp, int timeout_ms, GError **error);
+
+/* Child-side failure report: step name, errno (0 if none), text. Used by
+ * the setup modules; async-signal-safe apart from vsnprintf. */
+G_NORETURN void spawn_child_fail(const char *step, int errsv, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+G_END_DECLS

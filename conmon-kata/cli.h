@@ -1,0 +1,151 @@
+/* cli: conmon's command line, parsed and validated into a MonitorConfig.
+ *
+ * conmon-kata must be a drop-in for conmon's command line, so the option
+ * names, short letters, argument kinds and repeatability, the order of the
+ * validation steps and their messages are all fixed by
+ * shared/docs/conmon-contract.md §1 (and §6.1 for -l/--log-path). This
+ * module owns exactly that: no forking, no environment variables (§1.4),
+ * no output. Every error comes back as a GError whose message is the full
+ * line the caller prints to stderr before exiting with status 1.
+ *
+ * Usage (main):
+ *
+ *   cfg = monitor_config_parse(argc, argv, &error);    §1.3 step 1
+ *   if cfg->version: print monitor_config_version_text(), exit 0
+ *   monitor_config_validate(cfg, &error);              §1.3 steps 3-14
+ *   print cfg->warnings when the log level allows warnings
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* What `--version` reports (§9.1): CRI-O requires a strict semver and
+ * enables --sync and --log-global-size-max from 2.1.2 on. */
+#define MONITOR_CONMON_VERSION "2.2.1"
+
+/* conmon's --log-level values (§6.7), from least to most verbose. */
+typedef enum {
+	MONITOR_LOG_LEVEL_ERROR,   /* error, fatal, panic */
+	MONITOR_LOG_LEVEL_WARNING, /* warn, warning (the default) */
+	MONITOR_LOG_LEVEL_INFO,
+	MONITOR_LOG_LEVEL_DEBUG,
+	MONITOR_LOG_LEVEL_TRACE,
+	MONITOR_LOG_LEVEL_MAX,
+} MonitorLogLevel;
+
+/* The kind of one -l/--log-path value (§6.1). */
+typedef enum {
+	MONITOR_LOG_DRIVER_NONE, /* none, off, null */
+	MONITOR_LOG_DRIVER_K8S_FILE,
+	MONITOR_LOG_DRIVER_JOURNALD,
+	MONITOR_LOG_DRIVER_PASSTHROUGH,
+	MONITOR_LOG_DRIVER_MAX,
+} MonitorLogDriverKind;
+
+/* One parsed -l value; path is set only for K8S_FILE. */
+typedef struct {
+	MonitorLogDriverKind kind;
+	char *path;
+} MonitorLogDriver;
+
+typedef struct MonitorConfig {
+	/* Options, exactly as given (NULL/FALSE/default when absent). The
+	 * string and strv fields are owned by the config. */
+	gboolean api_version;	 /* --api-version: a flag, never takes "1" */
+	char *bundle_path;	 /* -b; defaulted by validation, see below */
+	char *cid;		 /* -c */
+	char *cuuid;		 /* -u */
+	char *name;		 /* -n */
+	char *runtime_path;	 /* -r */
+	char *conmon_pidfile;	 /* -P */
+	char *container_pidfile; /* -p and the hidden --pidfile; defaulted */
+	char *persist_dir;	 /* -0 */
+	char *exit_dir;
+	gboolean exec; /* -e */
+	char *exec_process_spec;
+	gboolean exec_attach;
+	gboolean terminal;  /* -t */
+	gboolean use_stdin; /* -i (stdin is a macro, hence the name) */
+	gboolean leave_stdin_open;
+	char **log_paths;     /* -l, repeatable, raw values */
+	char *log_level_name; /* --log-level as given */
+	gboolean syslog;
+	gint64 log_size_max;	    /* default -1 */
+	gint64 log_global_size_max; /* default -1 */
+	gboolean log_rotate;
+	int log_max_files;	   /* default 1 */
+	char **log_allowlist_dirs; /* repeatable */
+	char *log_tag;
+	char **log_labels; /* repeatable, KEY=VALUE */
+	gboolean no_container_partial_message;
+	gboolean no_sync_log;
+	char *socket_dir_path; /* default /var/run/crio */
+	gboolean full_attach;
+	char **runtime_args; /* --runtime-arg, repeatable, in order */
+	char **runtime_opts; /* --runtime-opt and hidden --restore-arg, interleaved in order */
+	char *restore_path;
+	gboolean no_pivot;
+	gboolean no_new_keyring;
+	gboolean systemd_cgroup; /* -s */
+	int timeout;		 /* -T, seconds, 0 = none */
+	char *exit_command;
+	char **exit_command_args; /* repeatable */
+	int exit_delay;
+	gboolean sync;
+	char *sdnotify_socket;
+	gboolean replace_listen_pid;
+	gboolean version;
+
+	/* Derived by monitor_config_validate(). */
+	MonitorLogLevel log_level;
+	MonitorLogDriver *log_drivers; /* one per -l value, in order */
+	gsize n_log_drivers;
+	gboolean use_k8s_file;
+	gboolean use_journald;
+	gboolean use_passthrough;
+	char *k8s_log_path;  /* the last k8s-file path wins (§6.1) */
+	int k8s_log_fd;	     /* opened O_APPEND, mode 0640, CLOEXEC; -1 if none */
+	gint64 k8s_log_size; /* the file's size when opened; counts to --log-size-max */
+	char **warnings;     /* full "[conmon:w]: ..." lines to print, or NULL */
+} MonitorConfig;
+
+/* Parses argv with GLib (§1.1, §1.3 step 1) without modifying argv.
+ * Stray positional arguments are ignored. On a parse error returns NULL
+ * with CK_ERROR_INVALID "conmon: option parsing failed: <GLib message>".
+ * -h/--help/--help-all are handled by GLib inside this call, exactly as in
+ * conmon: the help goes to stdout and the process exits 0.
+ * Returns a new config; free it with monitor_config_free(). */
+MonitorConfig *monitor_config_parse(int argc, char **argv, GError **error);
+
+/* Runs §1.3 steps 3 to 14 in order on a parsed config, stopping at the
+ * first failure. The error message is the exact line conmon prints; its
+ * domain is CK_ERRNO_ERROR (code = errno) for the messages that end with
+ * strerror, CK_ERROR_INVALID otherwise. On success fills the derived
+ * fields: log level, log drivers, the open k8s-file fd (owned by the
+ * config), bundle_path (cwd unless exec), container_pidfile
+ * (<cwd>/pidfile-<cid>), socket_dir_path, and warnings (step 14).
+ * The k8s file is created even when a later check fails, as in conmon.
+ * Not async-signal-safe; call once per config. */
+gboolean monitor_config_validate(MonitorConfig *cfg, GError **error);
+
+/* "-e without --api-version": the legacy exec that needs no --cuuid (§9.2). */
+gboolean monitor_config_is_legacy_exec(const MonitorConfig *cfg);
+
+/* "conmon version 2.2.1\ncommit: <sha>\n" (§9.1). Free with g_free. */
+char *monitor_config_version_text(void);
+
+/* Closes the k8s-file fd and frees everything. NULL-safe. */
+void monitor_config_free(MonitorConfig *cfg);
+
+/* conmon's level names, case-insensitive (§1.2 --log-level). */
+gboolean monitor_log_level_from_string(const char *s, MonitorLogLevel *out_level);
+const char *monitor_log_level_to_string(MonitorLogLevel level);
+
+/* "none", "k8s-file", "journald", "passthrough"; NULL if out of range. */
+const char *monitor_log_driver_kind_to_string(MonitorLogDriverKind kind);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MonitorConfig, monitor_config_free)
+
+G_END_DECLS

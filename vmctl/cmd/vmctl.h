@@ -1,0 +1,48 @@
+/* vmctl: shared state of one vmctl invocation and the verb table.
+ *
+ * main.c parses runc's global options into a VmctlContext and dispatches
+ * the verb; each verb lives in its own cmd-<verb>.c, parses its own
+ * options and calls into libvmctl. Verbs return an exit status; errors are
+ * reported once, by the verb, through ck_log (stderr and --log).
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "config.h"
+
+G_BEGIN_DECLS
+
+#define VMCTL_DEFAULT_ROOT "/run/vmctl"
+
+typedef struct {
+	char *root;	   /* --root, runtime state directory */
+	char *config_path; /* --config, NULL: search order */
+	char *log_path;	   /* --log */
+	gboolean log_json; /* --log-format json */
+	gboolean debug;	   /* --debug */
+	gboolean systemd_cgroup;
+	CkConfig *config; /* loaded on first use */
+} VmctlContext;
+
+/* The configuration, loaded once per invocation. */
+const CkConfig *vmctl_config(VmctlContext *ctx, GError **error);
+
+typedef int (*VmctlVerbFunc)(VmctlContext *ctx, int argc, char **argv);
+
+typedef struct {
+	const char *name;
+	VmctlVerbFunc func;
+	const char *summary;
+} VmctlVerb;
+
+/* Parses a verb's own options (GOptionContext with help enabled). Prints
+ * the one problem and returns FALSE on a usage error. */
+gboolean vmctl_parse_verb_options(const char *verb, const char *params, const GOptionEntry *entries, int *argc,
+				  char ***argv);
+
+int cmd_check(VmctlContext *ctx, int argc, char **argv);
+int cmd_env(VmctlContext *ctx, int argc, char **argv);
+int cmd_debug(VmctlContext *ctx, int argc, char **argv);
+
+G_END_DECLS

@@ -1,0 +1,312 @@
+/* agent-client: requests, replies, events and streams over a CkChannel. */
+#include "agent-client.h"
+
+#include "ck-error.h"
+#include "ck-io.h"
+#include "ck-log.h"
+#include "ck-message.h"
+
+typedef struct {
+	AgentReplyFunc func;
+	gpointer data;
+} Pending;
+
+typedef struct {
+	AgentStreamFunc func;
+	gpointer data;
+} StreamHandler;
+
+struct AgentClient {
+	GMainContext *ctx;
+	CkChannel *channel;
+	guint32 next_id;
+	GHashTable *pending; /* id -> Pending */
+	GHashTable *streams; /* handle -> StreamHandler */
+	gboolean ready;
+	gboolean closed;
+	GError *close_error;
+	AgentEventFunc on_event;
+	gpointer event_data;
+	AgentClosedFunc on_closed;
+	gpointer closed_data;
+	AgentCancelFunc cancel;
+	gpointer cancel_data;
+};
+
+static void handle_response(AgentClient *c, const CkFrame *frame)
+{
+	Pending *p = g_hash_table_lookup(c->pending, GUINT_TO_POINTER(frame->id));
+	if (p == NULL) {
+		ck_log_debug("agent: reply to unknown request %u, ignoring", frame->id);
+		return;
+	}
+	Pending pending = *p;
+	g_hash_table_remove(c->pending, GUINT_TO_POINTER(frame->id));
+
+	g_autoptr(GError) error = NULL;
+	g_auto(yajl_val) tree = NULL;
+	yajl_val result = NULL;
+	if (!ck_msg_parse_response(frame, &tree, &result, &error))
+		pending.func(c, NULL, error, pending.data);
+	else
+		pending.func(c, result, NULL, pending.data);
+}
+
+static void handle_event(AgentClient *c, const CkFrame *frame)
+{
+	g_autoptr(GError) error = NULL;
+	g_auto(yajl_val) tree = NULL;
+	const char *event = NULL;
+
+	if (!ck_msg_parse_event(frame, &tree, &event, &error)) {
+		ck_log_warning("agent: %s, ignoring", error->message);
+		return;
+	}
+	if (g_str_equal(event, "ready"))
+		c->ready = TRUE;
+	if (c->on_event != NULL)
+		c->on_event(c, event, tree, c->event_data);
+}
+
+static void on_frame(CkChannel *ch, const CkFrame *frame, gpointer data)
+{
+	AgentClient *c = data;
+
+	(void)ch;
+	switch (frame->type) {
+	case CK_FRAME_RESPONSE:
+		handle_response(c, frame);
+		return;
+	case CK_FRAME_EVENT:
+		handle_event(c, frame);
+		return;
+	case CK_FRAME_DATA:
+	case CK_FRAME_CREDIT:
+	case CK_FRAME_EOF: {
+		StreamHandler *h = g_hash_table_lookup(c->streams, GUINT_TO_POINTER(frame->id));
+		if (h != NULL)
+			h->func(c, frame, h->data);
+		else
+			ck_log_debug("agent: %s frame for unknown handle %u, ignoring",
+				     ck_frame_type_to_string(frame->type), frame->id);
+		return;
+	}
+	default:
+		ck_log_warning("agent: unexpected %s frame, ignoring", ck_frame_type_to_string(frame->type));
+	}
+}
+
+static void fail_pending(AgentClient *c)
+{
+	g_autoptr(GHashTable) pending = g_steal_pointer(&c->pending);
+	GHashTableIter it;
+	gpointer value;
+
+	c->pending = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	g_hash_table_iter_init(&it, pending);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		Pending *p = value;
+		p->func(c, NULL, c->close_error, p->data);
+	}
+}
+
+static void on_closed(CkChannel *ch, const GError *error, gpointer data)
+{
+	AgentClient *c = data;
+
+	(void)ch;
+	c->closed = TRUE;
+	if (error != NULL)
+		c->close_error = g_error_new(CK_ERROR, CK_ERROR_DISCONNECTED, "agent connection lost: %s",
+					     error->message);
+	else
+		c->close_error = g_error_new_literal(CK_ERROR, CK_ERROR_DISCONNECTED, "agent connection closed");
+	fail_pending(c);
+	if (c->on_closed != NULL)
+		c->on_closed(c, c->close_error, c->closed_data);
+}
+
+AgentClient *agent_client_new(int fd, GMainContext *ctx)
+{
+	AgentClient *c = g_new0(AgentClient, 1);
+
+	c->ctx = ctx != NULL ? g_main_context_ref(ctx) : g_main_context_ref_thread_default();
+	c->next_id = 1;
+	c->pending = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	c->streams = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	c->channel = ck_channel_new(fd, c->ctx, on_frame, on_closed, c);
+	return c;
+}
+
+void agent_client_free(AgentClient *c)
+{
+	if (c == NULL)
+		return;
+	ck_channel_free(c->channel);
+	g_hash_table_unref(c->pending);
+	g_hash_table_unref(c->streams);
+	g_clear_error(&c->close_error);
+	g_main_context_unref(c->ctx);
+	g_free(c);
+}
+
+void agent_client_set_event_func(AgentClient *c, AgentEventFunc func, gpointer user_data)
+{
+	c->on_event = func;
+	c->event_data = user_data;
+}
+
+void agent_client_set_closed_func(AgentClient *c, AgentClosedFunc func, gpointer user_data)
+{
+	c->on_closed = func;
+	c->closed_data = user_data;
+}
+
+void agent_client_set_cancel_func(AgentClient *c, AgentCancelFunc func, gpointer user_data)
+{
+	c->cancel = func;
+	c->cancel_data = user_data;
+}
+
+guint32 agent_client_call_async(AgentClient *c, CkJsonGen *request, AgentReplyFunc func, gpointer user_data)
+{
+	guint32 id = c->next_id++;
+	gsize len = 0;
+	g_autofree char *doc = ck_msg_finish(request, &len);
+
+	if (c->closed) {
+		/* report asynchronously, like any other reply */
+		func(c, NULL, c->close_error, user_data);
+		return id;
+	}
+	Pending *p = g_new0(Pending, 1);
+	p->func = func;
+	p->data = user_data;
+	g_hash_table_insert(c->pending, GUINT_TO_POINTER(id), p);
+	ck_channel_send_json(c->channel, CK_FRAME_REQUEST, id, doc, len);
+	return id;
+}
+
+typedef struct {
+	gboolean done;
+	GError *error;
+	yajl_val tree;
+} SyncReply;
+
+/* Re-serialising the borrowed result is the simplest way to give the
+ * caller a tree that outlives the frame it came from. */
+static void sync_reply_cb(AgentClient *c, yajl_val result, const GError *error, gpointer data)
+{
+	SyncReply *r = data;
+
+	(void)c;
+	r->done = TRUE;
+	if (error != NULL) {
+		r->error = g_error_copy(error);
+		return;
+	}
+	g_autoptr(CkJsonGen) g = ck_json_gen_new();
+	ck_json_map_open(g);
+	ck_json_key(g, "result");
+	ck_json_value(g, result);
+	ck_json_map_close(g);
+	gsize len = 0;
+	g_autofree char *doc = ck_json_gen_finish(g, &len, &r->error);
+	if (doc != NULL)
+		r->tree = ck_json_parse(doc, len, "agent reply", &r->error);
+}
+
+static gboolean timeout_cb(gpointer data)
+{
+	*(gboolean *)data = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
+/* Iterates the context until *done, the deadline, closure or cancel. */
+static gboolean run_until(AgentClient *c, const gboolean *done, int timeout_ms, const char *what, GError **error)
+{
+	gboolean timed_out = FALSE;
+	GSource *timer = NULL;
+
+	if (timeout_ms >= 0) {
+		timer = g_timeout_source_new((guint)timeout_ms);
+		g_source_set_callback(timer, timeout_cb, &timed_out, NULL);
+		g_source_attach(timer, c->ctx);
+	}
+	while (!*done && !timed_out && !c->closed && !(c->cancel != NULL && c->cancel(c->cancel_data)))
+		g_main_context_iteration(c->ctx, TRUE);
+	if (timer != NULL) {
+		g_source_destroy(timer);
+		g_source_unref(timer);
+	}
+	if (*done)
+		return TRUE;
+	if (c->closed)
+		return ck_set_error(error, CK_ERROR_DISCONNECTED, "%s: %s", what, c->close_error->message);
+	if (timed_out)
+		return ck_set_error(error, CK_ERROR_TIMEOUT, "%s: no answer from the agent within %d ms", what,
+				    timeout_ms);
+	return ck_set_error(error, CK_ERROR_FAILED, "%s: interrupted", what);
+}
+
+yajl_val agent_client_call(AgentClient *c, CkJsonGen *request, int timeout_ms, yajl_val *out_result,
+			   GError **error)
+{
+	SyncReply r = {0};
+
+	guint32 id = agent_client_call_async(c, request, sync_reply_cb, &r);
+	if (!run_until(c, &r.done, timeout_ms, "agent request", error)) {
+		/* the late reply must not write into our stack frame */
+		g_hash_table_remove(c->pending, GUINT_TO_POINTER(id));
+		return NULL;
+	}
+	if (r.error != NULL) {
+		g_propagate_error(error, r.error);
+		return NULL;
+	}
+	if (out_result != NULL)
+		*out_result = ck_json_get(r.tree, "result");
+	return r.tree;
+}
+
+gboolean agent_client_wait_ready(AgentClient *c, int timeout_ms, GError **error)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+	while (!c->ready) {
+		if (c->closed)
+			return ck_set_error(error, CK_ERROR_DISCONNECTED, "%s", c->close_error->message);
+		if (!run_until(c, &c->ready, ck_deadline_remaining_ms(deadline), "waiting for the agent", error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean agent_client_is_ready(AgentClient *c)
+{
+	return c->ready;
+}
+
+gboolean agent_client_is_closed(AgentClient *c)
+{
+	return c->closed;
+}
+
+void agent_client_set_stream_func(AgentClient *c, guint32 handle, AgentStreamFunc func, gpointer user_data)
+{
+	StreamHandler *h = g_new0(StreamHandler, 1);
+
+	h->func = func;
+	h->data = user_data;
+	g_hash_table_insert(c->streams, GUINT_TO_POINTER(handle), h);
+}
+
+void agent_client_remove_stream_func(AgentClient *c, guint32 handle)
+{
+	g_hash_table_remove(c->streams, GUINT_TO_POINTER(handle));
+}
+
+CkChannel *agent_client_get_channel(AgentClient *c)
+{
+	return c->channel;
+}

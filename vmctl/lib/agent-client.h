@@ -1,0 +1,68 @@
+/* agent-client: the host side of the wire protocol.
+ *
+ * Speaks to a guest agent over one CkChannel: directly over QEMU's
+ * virtio-serial socket, or through a pod monitor's control socket, which
+ * relays the same protocol. Requests get increasing ids and are answered
+ * through callbacks; agent_client_call() wraps that into a blocking call
+ * that runs the client's GMainContext until the reply or the deadline.
+ *
+ * Stream frames (DATA/CREDIT/EOF) for a process handle are passed to the
+ * handler registered for that handle; events to the event handler.
+ *
+ * Callbacks never run after agent_client_free(). When the channel closes,
+ * every pending request fails with CK_ERROR_DISCONNECTED and the closed
+ * handler runs once.
+ */
+#pragma once
+
+#include <glib.h>
+#include <yajl/yajl_tree.h>
+
+#include "ck-channel.h"
+#include "ck-json.h"
+
+G_BEGIN_DECLS
+
+typedef struct AgentClient AgentClient;
+
+/* result is the "result" object (borrowed for the callback's duration);
+ * error is set instead when the request failed. */
+typedef void (*AgentReplyFunc)(AgentClient *c, yajl_val result, const GError *error, gpointer user_data);
+typedef void (*AgentEventFunc)(AgentClient *c, const char *event, yajl_val body, gpointer user_data);
+typedef void (*AgentStreamFunc)(AgentClient *c, const CkFrame *frame, gpointer user_data);
+typedef void (*AgentClosedFunc)(AgentClient *c, const GError *error, gpointer user_data);
+
+/* Takes ownership of fd. ctx NULL: the thread-default context. */
+AgentClient *agent_client_new(int fd, GMainContext *ctx);
+void agent_client_free(AgentClient *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AgentClient, agent_client_free)
+
+void agent_client_set_event_func(AgentClient *c, AgentEventFunc func, gpointer user_data);
+void agent_client_set_closed_func(AgentClient *c, AgentClosedFunc func, gpointer user_data);
+
+/* Sends the request document (from ck_msg_request_begin(); it is
+ * finished here). Returns the request id. */
+guint32 agent_client_call_async(AgentClient *c, CkJsonGen *request, AgentReplyFunc func, gpointer user_data);
+
+/* Blocking call. Returns the reply tree (caller frees) and points
+ * *out_result at its "result" object. timeout_ms < 0: no deadline. */
+yajl_val agent_client_call(AgentClient *c, CkJsonGen *request, int timeout_ms, yajl_val *out_result,
+			   GError **error);
+
+/* Runs the context until the agent's "ready" event arrived. */
+gboolean agent_client_wait_ready(AgentClient *c, int timeout_ms, GError **error);
+gboolean agent_client_is_ready(AgentClient *c);
+
+/* Stream plumbing for process handles. */
+void agent_client_set_stream_func(AgentClient *c, guint32 handle, AgentStreamFunc func, gpointer user_data);
+void agent_client_remove_stream_func(AgentClient *c, guint32 handle);
+CkChannel *agent_client_get_channel(AgentClient *c);
+
+/* Called from inside the blocking waits: return TRUE to abort the wait
+ * with CK_ERROR_FAILED "interrupted" (e.g. after SIGINT). */
+typedef gboolean (*AgentCancelFunc)(gpointer user_data);
+void agent_client_set_cancel_func(AgentClient *c, AgentCancelFunc func, gpointer user_data);
+
+gboolean agent_client_is_closed(AgentClient *c);
+
+G_END_DECLS

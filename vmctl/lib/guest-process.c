@@ -1,0 +1,181 @@
+/* guest-process: output with credit, stdin within the window, exit. */
+#include "guest-process.h"
+
+#include "ck-error.h"
+#include "ck-log.h"
+#include "ck-message.h"
+
+struct GuestProcess {
+	AgentClient *agent;
+	guint32 handle;
+	GuestOutputFunc on_output;
+	GuestExitFunc on_exit;
+	gpointer user_data;
+	gboolean manual_credit;
+	/* stdin */
+	GByteArray *stdin_queue;
+	guint32 stdin_window;
+	gboolean stdin_close_pending;
+	gboolean stdin_closed;
+	/* exit */
+	gboolean exited;
+	GuestExit exit;
+	struct WaitToken *wait; /* the wait_process request in flight, or NULL */
+};
+
+/* Outlives the process if it is freed while its wait request is still
+ * unanswered; the reply then finds p == NULL and only frees the token. */
+typedef struct WaitToken {
+	GuestProcess *p;
+} WaitToken;
+
+static void send_stdin(GuestProcess *p)
+{
+	CkChannel *ch = agent_client_get_channel(p->agent);
+	gsize n = MIN(p->stdin_queue->len, p->stdin_window);
+
+	if (n > 0) {
+		ck_channel_send_data(ch, p->handle, CK_STREAM_STDIN, p->stdin_queue->data, n);
+		g_byte_array_remove_range(p->stdin_queue, 0, (guint)n);
+		p->stdin_window -= (guint32)n;
+	}
+	if (p->stdin_close_pending && p->stdin_queue->len == 0 && !p->stdin_closed) {
+		ck_channel_send_eof(ch, p->handle, CK_STREAM_STDIN);
+		p->stdin_closed = TRUE;
+	}
+}
+
+static void on_stream(AgentClient *c, const CkFrame *frame, gpointer data)
+{
+	GuestProcess *p = data;
+
+	(void)c;
+	switch (frame->type) {
+	case CK_FRAME_DATA:
+		if (frame->stream == CK_STREAM_STDIN)
+			return;
+		p->on_output(p, frame->stream, frame->payload, frame->len, p->user_data);
+		if (!p->manual_credit)
+			guest_process_credit(p, frame->stream, frame->len);
+		return;
+	case CK_FRAME_EOF:
+		if (frame->stream != CK_STREAM_STDIN)
+			p->on_output(p, frame->stream, NULL, 0, p->user_data);
+		return;
+	case CK_FRAME_CREDIT:
+		if (frame->stream == CK_STREAM_STDIN) {
+			p->stdin_window += ck_frame_credit_value(frame);
+			send_stdin(p);
+		}
+		return;
+	default:
+		return;
+	}
+}
+
+static gint64 result_int(yajl_val result, const char *key)
+{
+	gint64 v = 0;
+	(void)ck_json_as_int64(ck_json_get(result, key), &v);
+	return v;
+}
+
+static void on_wait_reply(AgentClient *c, yajl_val result, const GError *error, gpointer data)
+{
+	WaitToken *token = data;
+	GuestProcess *p = token->p;
+
+	(void)c;
+	g_free(token);
+	if (p == NULL)
+		return;
+	p->wait = NULL;
+	if (error != NULL) {
+		p->on_exit(p, NULL, error, p->user_data);
+		return;
+	}
+	p->exited = TRUE;
+	p->exit.exit_code = (int)result_int(result, "exit_code");
+	p->exit.signal = (int)result_int(result, "signal");
+	yajl_val oom = ck_json_get(result, "oom_killed");
+	p->exit.oom_killed = oom != NULL && YAJL_IS_TRUE(oom);
+	p->on_exit(p, &p->exit, NULL, p->user_data);
+}
+
+GuestProcess *guest_process_new(AgentClient *agent, guint32 handle, GuestOutputFunc on_output, GuestExitFunc on_exit,
+				gpointer user_data)
+{
+	GuestProcess *p = g_new0(GuestProcess, 1);
+
+	p->agent = agent;
+	p->handle = handle;
+	p->on_output = on_output;
+	p->on_exit = on_exit;
+	p->user_data = user_data;
+	p->stdin_queue = g_byte_array_new();
+	p->stdin_window = CK_STREAM_WINDOW;
+	agent_client_set_stream_func(agent, handle, on_stream, p);
+
+	p->wait = g_new0(WaitToken, 1);
+	p->wait->p = p;
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin("wait_process");
+	ck_json_kv_int(req, "handle", handle);
+	agent_client_call_async(agent, req, on_wait_reply, p->wait);
+	return p;
+}
+
+void guest_process_free(GuestProcess *p)
+{
+	if (p == NULL)
+		return;
+	agent_client_remove_stream_func(p->agent, p->handle);
+	if (p->wait != NULL)
+		p->wait->p = NULL; /* the reply frees the token */
+	g_byte_array_unref(p->stdin_queue);
+	g_free(p);
+}
+
+guint32 guest_process_get_handle(GuestProcess *p)
+{
+	return p->handle;
+}
+
+void guest_process_set_manual_credit(GuestProcess *p, gboolean manual)
+{
+	p->manual_credit = manual;
+}
+
+void guest_process_credit(GuestProcess *p, CkStream stream, gsize bytes)
+{
+	if (bytes > 0 && !agent_client_is_closed(p->agent))
+		ck_channel_send_credit(agent_client_get_channel(p->agent), p->handle, stream, (guint32)bytes);
+}
+
+void guest_process_write_stdin(GuestProcess *p, const void *data, gsize len)
+{
+	if (p->stdin_closed || p->stdin_close_pending)
+		return;
+	g_byte_array_append(p->stdin_queue, data, (guint)len);
+	send_stdin(p);
+}
+
+void guest_process_close_stdin(GuestProcess *p)
+{
+	p->stdin_close_pending = TRUE;
+	send_stdin(p);
+}
+
+gsize guest_process_stdin_queued(GuestProcess *p)
+{
+	return p->stdin_queue->len;
+}
+
+gboolean guest_process_has_exited(GuestProcess *p)
+{
+	return p->exited;
+}
+
+const GuestExit *guest_process_get_exit(GuestProcess *p)
+{
+	return p->exited ? &p->exit : NULL;
+}

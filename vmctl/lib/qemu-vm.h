@@ -1,0 +1,75 @@
+/* qemu-vm: one QEMU process, from spawn to reap.
+ *
+ * qemu_vm_boot() resolves the VM settings from the configuration, spawns
+ * QEMU as a direct child (never daemonized: its death must be seen), waits
+ * for the guest agent's "ready" event and version reply, and applies the
+ * accelerator plan (accel.h), including the KVM-to-TCG fallback. On any
+ * failure nothing is left running: QEMU is killed and reaped before the
+ * error returns, and the error is one line naming the accelerator, the
+ * timeout or QEMU's own complaint, and the console log.
+ *
+ * QEMU runs with PR_SET_PDEATHSIG=SIGKILL (it dies with its owner), in its
+ * own session (a terminal's Ctrl-C reaches the owner, which shuts it down
+ * properly), with SIGPIPE ignored (CRI-O stops monitor scopes with SIGPIPE
+ * at node shutdown), stdout/stderr in <run_dir>/qemu.log and the guest
+ * console in <run_dir>/console.log.
+ */
+#pragma once
+
+#include <sys/types.h>
+
+#include <glib.h>
+#include <yajl/yajl_tree.h>
+
+#include "agent-client.h"
+#include "config.h"
+#include "qmp.h"
+
+G_BEGIN_DECLS
+
+typedef struct QemuVm QemuVm;
+
+typedef struct {
+	const CkConfig *config;
+	const char *run_dir;	/* exists; holds console.log, qemu.log, qemu.pid, sockets */
+	const char *state_root; /* runtime root: where the accel verdict is cached */
+	const char *name;	/* VM name (-name), e.g. the pod id */
+	const char *share_dir;	/* 9p export root, NULL: no share */
+	const char *netns_path; /* network namespace to start QEMU in, NULL: ours */
+	int vcpus;		/* 0: config default_vcpus */
+	guint32 memory_mib;	/* 0: config default_memory */
+	GMainContext *context;	/* for the agent client; NULL: thread default */
+	AgentCancelFunc cancel; /* polled while waiting (e.g. SIGINT seen) */
+	gpointer cancel_data;
+} QemuVmOptions;
+
+QemuVm *qemu_vm_boot(const QemuVmOptions *opts, GError **error);
+
+/* Shuts the guest down: agent "shutdown", then QMP "quit", then SIGKILL,
+ * within timeout_ms in total. QEMU is always reaped on return. */
+gboolean qemu_vm_shutdown(QemuVm *vm, int timeout_ms, GError **error);
+
+/* SIGKILL and reap; idempotent. */
+void qemu_vm_kill(QemuVm *vm);
+
+/* Kills (if still running) and frees. */
+void qemu_vm_free(QemuVm *vm);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(QemuVm, qemu_vm_free)
+
+/* For owners that reap with their own waitpid(-1) loop: tells the VM that
+ * its process has exited with `status`. */
+void qemu_vm_notify_exited(QemuVm *vm, int status);
+/* Non-blocking check (waitpid WNOHANG) for owners that do not reap. */
+gboolean qemu_vm_has_exited(QemuVm *vm, int *out_status);
+
+pid_t qemu_vm_get_pid(QemuVm *vm);
+CkAccel qemu_vm_get_accel(QemuVm *vm);
+AgentClient *qemu_vm_get_agent(QemuVm *vm);
+QmpClient *qemu_vm_get_qmp(QemuVm *vm);
+const char *qemu_vm_get_console_log(QemuVm *vm);
+/* The agent's version reply ("result" object), borrowed. */
+yajl_val qemu_vm_get_guest_info(QemuVm *vm);
+/* Microseconds from spawning QEMU to the agent's ready event. */
+gint64 qemu_vm_get_boot_us(QemuVm *vm);
+
+G_END_DECLS

@@ -1,0 +1,94 @@
+/* state: what the runtime remembers about a container between calls.
+ *
+ * Layout under the runtime root (CRI-O's runtime_root, default /run/vmctl):
+ *   containers/<id>/state.json   this module's file, strict JSON
+ *   containers/<id>/lock         flock(2): shared for readers of a
+ *                                consistent view, exclusive for writers
+ *   pods/<pod id>/               the pod monitor's directory (control
+ *                                socket, QEMU's files, the shared folder)
+ * state.json is replaced atomically (temp file + rename), so a reader
+ * never sees half of it, and every writer holds the exclusive lock.
+ *
+ * The status in the file is what the last writer knew (created, running,
+ * paused). Whether the container is still alive is not written down but
+ * observed: its host stand-in process (state.pid, with its start time
+ * from /proc/<pid>/stat, against PID reuse) must be alive. A dead stand-in
+ * means "stopped" with pid 0, whatever the file says; so a container whose
+ * pod monitor or QEMU died reads as stopped at once, without asking
+ * anybody.
+ */
+#pragma once
+
+#include <sys/types.h>
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define STATE_VERSION 1
+
+typedef enum {
+	CONTAINER_KIND_VM,	/* runs in the pod's VM */
+	CONTAINER_KIND_TRUSTED, /* delegated to the trusted runtime (runc) */
+} ContainerKind;
+
+typedef struct {
+	char *id;
+	char *pod_id; /* the sandbox container's id (== id for a sandbox) */
+	gboolean sandbox;
+	ContainerKind kind;
+	char *bundle;
+	char *rootfs;
+	char *created; /* RFC 3339 */
+	char *owner;
+	GHashTable *annotations; /* char* -> char*, never NULL */
+	char *status;		 /* created, running, paused, stopped */
+	pid_t pid;		 /* host stand-in; 0 when none */
+	guint64 pid_start;	 /* its start time (clock ticks since boot) */
+	pid_t monitor_pid;
+	guint64 monitor_start;
+	char *control_socket; /* the pod monitor's socket */
+	guint32 guest_handle; /* the init process's handle in the agent */
+	gboolean has_exit_code;
+	int exit_code;
+	char *trusted_root; /* --root given to the trusted runtime */
+	char *trusted_runtime;
+} ContainerState;
+
+ContainerState *container_state_new(const char *id);
+void container_state_free(ContainerState *st);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ContainerState, container_state_free)
+
+char *container_state_dir(const char *root, const char *id);
+char *pod_state_dir(const char *root, const char *pod_id);
+
+/* Checks a container id for use in paths (runc's rule: ^[\w+-\.]+$). */
+gboolean container_id_valid(const char *id, GError **error);
+
+/* Opens (creating the directory when `create`) and flocks the container's
+ * lock file. Returns the fd (closing it releases the lock), or -1. */
+int container_state_lock(const char *root, const char *id, gboolean exclusive, gboolean create, GError **error);
+
+/* CK_ERROR_NOT_FOUND when there is no such container. */
+ContainerState *container_state_read(const char *root, const char *id, GError **error);
+gboolean container_state_write(const char *root, const ContainerState *st, GError **error);
+gboolean container_state_remove(const char *root, const char *id, GError **error);
+
+/* Ids of every container with a state file, sorted. */
+GPtrArray *container_state_list(const char *root, GError **error);
+
+/* The status as observed now ("stopped" when the stand-in is gone), and
+ * the pid to report (0 once stopped). */
+const char *container_state_status(const ContainerState *st, pid_t *out_pid);
+
+/* Field 22 of /proc/<pid>/stat, 0 when the process does not exist. */
+guint64 proc_start_time(pid_t pid);
+/* Alive and still the same process (start time), not a zombie. */
+gboolean proc_is_alive(pid_t pid, guint64 start_time);
+
+/* runc's state JSON for `state`: ociVersion, id, pid, status, bundle,
+ * rootfs, created, owner, annotations; nothing else (CRI-O's decoder would
+ * take other keys for its own). */
+char *container_state_to_oci_json(const ContainerState *st, gboolean pretty, GError **error);
+
+G_END_DECLS
