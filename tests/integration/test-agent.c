@@ -147,6 +147,13 @@ static gboolean out_contains_ready(gpointer data)
 	return strstr(((Run *)data)->out->str, "ready") != NULL;
 }
 
+/* On a terminal the line end arrives as its own chunk at times: wait for
+ * the whole line before typing, or the echo of the input interleaves. */
+static gboolean out_contains_ready_line(gpointer data)
+{
+	return strstr(((Run *)data)->out->str, "ready\r\n") != NULL;
+}
+
 
 static void test_echo(void)
 {
@@ -445,7 +452,7 @@ static void test_tty_and_resize(void)
 	OK(harness_create(&h, "tty", spec, bundle, TRUE, &run, &error));
 	g_assert_no_error(error);
 	OK(harness_start(&h, "tty", &error));
-	g_assert_true(harness_run_until(&h, out_contains_ready, &run, TIMEOUT_MS));
+	g_assert_true(harness_run_until(&h, out_contains_ready_line, &run, TIMEOUT_MS));
 
 	g_autoptr(CkJsonGen) resize = ck_msg_request_begin("resize_terminal");
 	ck_json_kv_int(resize, "handle", run.handle);
@@ -558,6 +565,165 @@ static void test_cgroup_limits_and_oom(void)
 	g_assert_cmpstr(run.out->str, ==, "33554432\n64\n50000 100000\n");
 	g_assert_cmpint(run.exit.exit_code, ==, 137);
 	g_assert_true(run.exit.oom_killed);
+	/* and the OOM event stream reported it */
+	gboolean seen = FALSE;
+	for (guint i = 0; i < h.events->len; i++)
+		seen |= g_str_equal(g_ptr_array_index(h.events, i), "oom:oom");
+	g_assert_true(seen);
+	run_clear(&run);
+	oci_spec_free(spec);
+}
+
+/* --- flow control ---------------------------------------------------------------- */
+
+static gboolean window_filled(gpointer data)
+{
+	return ((Run *)data)->out_bytes >= CK_STREAM_WINDOW;
+}
+
+/* A host reader that stops reading holds back only its own container, and
+ * the agent buffers no more than the window for it. */
+static void test_slow_reader(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *bundle = harness_new_bundle(&h, "flood");
+	OciSpec *spec = spec_sh("yes 0123456789abcdef | head -c 8000000; echo done >&2");
+	Run run = {0};
+
+	OK(harness_create(&h, "flood", spec, bundle, FALSE, &run, &error));
+	run.discard_output = TRUE;
+	guest_process_set_manual_credit(run.proc, TRUE);
+	OK(harness_start(&h, "flood", &error));
+	g_assert_true(harness_run_until(&h, window_filled, &run, TIMEOUT_MS));
+
+	/* another container of the pod runs to completion meanwhile */
+	g_autofree char *out = run_sh("quick", spec_sh("echo quick"), 0);
+	g_assert_cmpstr(out, ==, "quick\n");
+	/* not one byte beyond the window was sent */
+	g_assert_cmpuint(run.out_bytes, ==, CK_STREAM_WINDOW);
+	g_assert_false(run.exited);
+
+	/* reading again releases the writer */
+	guest_process_set_manual_credit(run.proc, FALSE);
+	guest_process_credit(run.proc, CK_STREAM_STDOUT, run.out_bytes);
+	harness_wait_exit(&h, &run, 5 * TIMEOUT_MS);
+	g_assert_cmpint(run.exit.exit_code, ==, 0);
+	g_assert_cmpuint(run.out_bytes, ==, 8000000);
+	g_assert_cmpstr(run.err->str, ==, "done\n");
+	OK(harness_remove(&h, "flood", &error));
+	run_clear(&run);
+	oci_spec_free(spec);
+}
+
+/* The bytes written right before the exit, partial lines included. */
+static void test_output_before_exit(void)
+{
+	Run run = {0};
+	OciSpec *spec = spec_sh("printf 'a\\nb'; printf err >&2; exit 3");
+
+	harness_run_oneshot(&h, "tail", spec, &run, TIMEOUT_MS);
+	g_assert_cmpint(run.exit.exit_code, ==, 3);
+	g_assert_cmpstr(run.out->str, ==, "a\nb");
+	g_assert_cmpstr(run.err->str, ==, "err");
+	g_assert_true(run.eof[CK_STREAM_STDOUT]);
+	g_assert_true(run.eof[CK_STREAM_STDERR]);
+	run_clear(&run);
+	oci_spec_free(spec);
+}
+
+/* --- stats, pause/resume, update, signal all --------------------------------------- */
+
+static yajl_val call_id(const char *op, const char *id, yajl_val *result)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin(op);
+	ck_json_kv_string(req, "id", id);
+	yajl_val reply = harness_call(&h, req, result, &error);
+	if (reply == NULL)
+		g_error("%s %s: %s", op, id, error->message);
+	return reply;
+}
+
+static const char *result_status(yajl_val result)
+{
+	return ck_json_get(result, "status")->u.string;
+}
+
+static void exec_and_check(const char *id, const char *exec_id, const char *script, const char *want)
+{
+	g_autoptr(GError) error = NULL;
+	Run ex = {0};
+	g_autoptr(CkJsonGen) g = ck_json_gen_new();
+	ck_json_map_open(g);
+	const char *args[] = {"sh", "-c", script, NULL};
+	ck_json_key(g, "args");
+	ck_json_strv(g, args);
+	ck_json_kv_string(g, "cwd", "/");
+	ck_json_map_close(g);
+	g_autofree char *proc = ck_json_gen_finish(g, NULL, &error);
+
+	OK(harness_exec(&h, id, exec_id, proc, FALSE, &ex, &error));
+	harness_wait_exit(&h, &ex, TIMEOUT_MS);
+	g_assert_cmpstr(ex.out->str, ==, want);
+	run_clear(&ex);
+}
+
+static void test_stats_pause_update(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *bundle = harness_new_bundle(&h, "ctl");
+	OciSpec *spec = spec_sh("sleep 1000 & sleep 1000 & echo ready; wait");
+	Run run = {0};
+	yajl_val result = NULL;
+	gint64 v = 0;
+
+	OK(harness_create(&h, "ctl", spec, bundle, FALSE, &run, &error));
+	g_auto(yajl_val) s0 = call_id("state_container", "ctl", &result);
+	g_assert_cmpstr(result_status(result), ==, "created");
+	OK(harness_start(&h, "ctl", &error));
+	g_assert_true(harness_run_until(&h, out_contains_ready, &run, TIMEOUT_MS));
+
+	g_auto(yajl_val) st = call_id("stats_container", "ctl", &result);
+	g_assert_true(ck_json_as_int64(ck_json_get(ck_json_get(result, "cpu"), "usage_usec"), &v) && v > 0);
+	g_assert_true(ck_json_as_int64(ck_json_get(ck_json_get(result, "memory"), "usage"), &v) && v > 0);
+	g_assert_true(ck_json_as_int64(ck_json_get(ck_json_get(result, "pids"), "current"), &v));
+	g_assert_cmpint(v, ==, 3);
+	g_auto(yajl_val) ps = call_id("list_processes", "ctl", &result);
+	g_assert_cmpuint(ck_json_get(result, "pids")->u.array.len, ==, 3);
+
+	g_auto(yajl_val) p1 = call_id("pause_container", "ctl", NULL);
+	g_auto(yajl_val) s1 = call_id("state_container", "ctl", &result);
+	g_assert_cmpstr(result_status(result), ==, "paused");
+	g_auto(yajl_val) p2 = call_id("resume_container", "ctl", NULL);
+	g_auto(yajl_val) s2 = call_id("state_container", "ctl", &result);
+	g_assert_cmpstr(result_status(result), ==, "running");
+
+	const char *res = "{\"memory\":{\"limit\":67108864},\"pids\":{\"limit\":32},"
+			  "\"cpu\":{\"quota\":25000,\"period\":50000,\"shares\":512}}";
+	g_auto(yajl_val) res_tree = ck_json_parse(res, strlen(res), "resources", &error);
+	g_autoptr(CkJsonGen) up = ck_msg_request_begin("update_container");
+	ck_json_kv_string(up, "id", "ctl");
+	ck_json_key(up, "resources");
+	ck_json_value(up, res_tree);
+	g_auto(yajl_val) u = harness_call(&h, up, NULL, &error);
+	g_assert_no_error(error);
+	exec_and_check("ctl", "cg", "cd /sys/fs/cgroup; cat memory.max pids.max cpu.max cpu.weight",
+		       "67108864\n32\n25000 50000\n20\n");
+
+	/* every process of the container, not only its init */
+	g_autoptr(CkJsonGen) all = ck_msg_request_begin("signal_process");
+	ck_json_kv_string(all, "id", "ctl");
+	ck_json_kv_bool(all, "all", TRUE);
+	ck_json_kv_int(all, "signal", SIGKILL);
+	g_auto(yajl_val) k = harness_call(&h, all, NULL, &error);
+	g_assert_no_error(error);
+	harness_wait_exit(&h, &run, TIMEOUT_MS);
+	g_assert_cmpint(run.exit.exit_code, ==, 137);
+	g_auto(yajl_val) s3 = call_id("state_container", "ctl", &result);
+	g_assert_cmpstr(result_status(result), ==, "stopped");
+	g_assert_true(ck_json_as_int64(ck_json_get(result, "exit_code"), &v));
+	g_assert_cmpint(v, ==, 137);
+	OK(harness_remove(&h, "ctl", &error));
 	run_clear(&run);
 	oci_spec_free(spec);
 }
@@ -661,6 +827,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/agent/50mib-burst", test_50mib_burst);
 	g_test_add_func("/agent/shared-net-not-mnt", test_shared_net_not_mnt);
 	g_test_add_func("/agent/cgroup-limits-and-oom", test_cgroup_limits_and_oom);
+	g_test_add_func("/agent/slow-reader", test_slow_reader);
+	g_test_add_func("/agent/output-before-exit", test_output_before_exit);
+	g_test_add_func("/agent/stats-pause-update", test_stats_pause_update);
 	g_test_add_func("/agent/bad-input", test_bad_input);
 	int rc = g_test_run();
 	harness_teardown(&h);

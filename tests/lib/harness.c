@@ -12,6 +12,16 @@
 
 #define CALL_TIMEOUT_MS 60000
 
+static void on_event(AgentClient *c, const char *event, yajl_val body, gpointer data)
+{
+	Harness *h = data;
+	yajl_val ctr = ck_json_get(body, "container");
+
+	(void)c;
+	g_ptr_array_add(h->events, g_strdup_printf("%s:%s", event,
+						   ctr != NULL && YAJL_IS_STRING(ctr) ? ctr->u.string : ""));
+}
+
 void harness_boot(Harness *h)
 {
 	g_autoptr(GError) error = NULL;
@@ -41,6 +51,8 @@ void harness_boot(Harness *h)
 	h->vm = qemu_vm_boot(&opts, &error);
 	g_assert_no_error(error);
 	h->agent = qemu_vm_get_agent(h->vm);
+	h->events = g_ptr_array_new_with_free_func(g_free);
+	agent_client_set_event_func(h->agent, on_event, h);
 
 	g_autoptr(CkJsonGen) req = ck_msg_request_begin("create_sandbox");
 	ck_json_kv_string(req, "hostname", "harness");
@@ -63,6 +75,8 @@ void harness_teardown(Harness *h)
 	if (h->root != NULL)
 		(void)ck_rm_rf(h->root, NULL);
 	ck_config_free(h->config);
+	if (h->events != NULL)
+		g_ptr_array_unref(h->events);
 	g_free(h->root);
 	g_free(h->share_dir);
 	g_free(h->rootfs_template);
@@ -140,7 +154,7 @@ static void on_output(GuestProcess *p, CkStream stream, const guint8 *data, gsiz
 		run->chunk_ok = FALSE;
 	if (stream == CK_STREAM_STDOUT)
 		run->out_bytes += len;
-	if (run->discard_output)
+	if (run->discard_output && stream == CK_STREAM_STDOUT)
 		return;
 	g_string_append_len(stream == CK_STREAM_STDOUT ? run->out : run->err, (const char *)data, (gssize)len);
 }

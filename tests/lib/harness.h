@@ -27,6 +27,7 @@ typedef struct {
 	QemuVm *vm;
 	AgentClient *agent;
 	char *rootfs_template; /* busybox rootfs built by the test suite */
+	GPtrArray *events;     /* "<event>:<container>" for every agent event */
 } Harness;
 
 /* Boots the VM (config from $CK_TEST_CONFIG) and creates the sandbox. */
@@ -55,7 +56,7 @@ typedef struct {
 	gboolean exited;
 	GuestExit exit;
 	gsize out_bytes; /* counted even when not kept (big outputs) */
-	gboolean discard_output;
+	gboolean discard_output; /* stdout only: counted, not kept */
 	gboolean (*check_chunk)(const guint8 *data, gsize len, gsize offset, gpointer ud);
 	gpointer check_data;
 	gboolean chunk_ok;
