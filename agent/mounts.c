@@ -392,15 +392,21 @@ void mounts_setup_container(const SpawnPlan *plan)
 	for (gsize i = 0; i < plan->n_mounts; i++)
 		apply_mount(rootfd, &plan->mounts[i]);
 	setup_dev(rootfd, plan);
-	mask_paths(rootfd, plan->masked_paths);
-	readonly_paths(rootfd, plan->readonly_paths);
 	mkdir_in_root(rootfd, plan->cwd, 0755);
 	close(rootfd);
 
 	pivot(plan->rootfs);
 	if (mount(NULL, "/", NULL, plan->rootfs_propagation, NULL) < 0)
 		spawn_child_fail("rootfs", errno, "set the propagation of /: %s", g_strerror(errno));
+	/* runc's order: sysctls while /proc/sys is writable, then the
+	 * read-only and masked paths (which usually include /proc/sys) */
+	write_sysctls(plan);
+	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		spawn_child_fail("rootfs", errno, "open /: %s", g_strerror(errno));
+	readonly_paths(rootfd, plan->readonly_paths);
+	mask_paths(rootfd, plan->masked_paths);
+	close(rootfd);
 	if (plan->rootfs_readonly && mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
 		spawn_child_fail("rootfs", errno, "remount / read-only: %s", g_strerror(errno));
-	write_sysctls(plan);
 }

@@ -120,6 +120,11 @@ static const CliOption cli_options[] = {
     OPT("sdnotify-socket", 0, 0, STRING, sdnotify_socket, "Relay the container's sd_notify messages here", "PATH"),
     OPT("replace-listen-pid", 0, 0, NONE, replace_listen_pid, "Always rewrite LISTEN_PID for the runtime", NULL),
     OPT("version", 0, 0, NONE, version, "Print the version and exit", NULL),
+    /* ours, for `vmctl create` only: the monitor relays the caller's
+     * stdio (or a terminal sent to the console socket) and is itself the
+     * process whose pid is reported */
+    OPT("shim", 0, HIDDEN, NONE, shim, "Be the container's stand-in (vmctl create)", NULL),
+    OPT("console-socket", 0, HIDDEN, STRING, console_socket, "Send the terminal here (with --shim)", "PATH"),
 };
 
 /* GLib entries whose arg_data point into cfg. Free with g_free. */
@@ -242,6 +247,7 @@ void monitor_config_free(MonitorConfig *cfg)
 
 	g_free(cfg->bundle_path);
 	g_free(cfg->cid);
+	g_free(cfg->console_socket);
 	g_free(cfg->cuuid);
 	g_free(cfg->name);
 	g_free(cfg->runtime_path);

@@ -97,6 +97,8 @@ typedef struct MonitorConfig {
 	char *sdnotify_socket;
 	gboolean replace_listen_pid;
 	gboolean version;
+	gboolean shim;	      /* hidden: started by `vmctl create` */
+	char *console_socket; /* hidden: with --shim and a terminal */
 
 	/* Derived by monitor_config_validate(). */
 	MonitorLogLevel log_level;

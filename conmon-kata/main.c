@@ -1,19 +1,41 @@
-/* conmon-kata: the monitor program, a drop-in for conmon's command line.
+/* conmon-kata: the monitor program, a drop-in for conmon.
  *
- * main() only parses and validates the command line (cli.c), prints the
- * one resulting line and maps the result to an exit status
- * (conmon-contract.md §1.3: errors exit 1). The monitor itself (§2 on)
- * lives in run(), which is not implemented yet.
+ * main() parses and validates conmon's command line (cli.c) and runs
+ * conmon's process model (conmon-contract.md 2.1):
  *
- * Output goes through stdio, not g_print/g_printerr: those convert to the
- * locale's charset, and conmon's messages are written as raw bytes.
+ *   P0: validate -> oom_score_adj -1000 -> ignore SIGPIPE, SIGTERM exits
+ *       -> block on _OCI_STARTPIPE (the caller moves us into a cgroup
+ *       meanwhile; nothing is forked before, QEMU included) -> fork ->
+ *       write P1's pid to -P -> exit 0.
+ *   P1: setsid, child subreaper, stdio to /dev/null (unless passthrough)
+ *       -> the monitor (monitor.c) -> the exit command -> exit with the
+ *       container's status.
+ *   With --sync there is no fork and P0 is the monitor.
+ *
+ * Pre-fork messages go to stderr exactly as conmon words them; P1's own
+ * diagnostics go to syslog with --syslog (its stderr is /dev/null).
+ * Output goes through stdio, not g_print: conmon's bytes are not
+ * converted to the locale's charset.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
 
 #include <glib.h>
 
+#include "ck-io.h"
+#include "ck-log.h"
+#include "ck-parse.h"
 #include "cli.h"
+#include "monitor.h"
 
 static void print_warnings(const MonitorConfig *cfg)
 {
@@ -23,11 +45,184 @@ static void print_warnings(const MonitorConfig *cfg)
 		fprintf(stderr, "%s\n", *w);
 }
 
+/* The decimal fd in an environment variable, -1 when unset. */
+static int env_fd(const char *name, gboolean *out_bad)
+{
+	const char *v = g_getenv(name);
+	int fd;
+
+	if (v == NULL)
+		return -1;
+	if (!ck_parse_int(v, name, 0, 65535, &fd, NULL)) {
+		*out_bad = TRUE;
+		return -1;
+	}
+	(void)ck_set_cloexec(fd, TRUE, NULL);
+	return fd;
+}
+
+static char saved_oom_score_adj[16];
+
+static void set_oom_score_adj(const char *value)
+{
+	int fd = open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (value == NULL) {
+		ssize_t n = read(fd, saved_oom_score_adj, sizeof saved_oom_score_adj - 1);
+		saved_oom_score_adj[MAX(n, 0)] = '\0';
+		value = "-1000";
+	}
+	(void)!write(fd, value, strlen(value));
+	close(fd);
+}
+
+static void on_early_term(int sig)
+{
+	(void)sig;
+	_exit(1);
+}
+
+static void wait_start_pipe(int fd)
+{
+	char buf[8192];
+
+	/* any data or EOF lets us go on */
+	if (fd >= 0)
+		(void)ck_read_retry(fd, buf, sizeof buf);
+}
+
+/* conmon 2.1: P0 writes P1's pid, then exits; the pidfile is complete
+ * before the caller's wait() returns. */
+static void fork_monitor(const MonitorConfig *cfg)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		fprintf(stderr, "[conmon:e]: Failed to fork the monitor %s\n", g_strerror(errno));
+		_exit(1);
+	}
+	if (pid > 0) {
+		if (cfg->conmon_pidfile != NULL) {
+			g_autofree char *text = g_strdup_printf("%d", (int)pid);
+			if (!ck_file_write_atomic(cfg->conmon_pidfile, text, strlen(text), 0644, FALSE, NULL))
+				fprintf(stderr, "[conmon:e]: Failed to write the conmon pidfile %s\n", cfg->conmon_pidfile);
+		}
+		_exit(0);
+	}
+}
+
+static void syslog_sink(CkLogLevel level, const char *msg, gpointer data)
+{
+	const MonitorConfig *cfg = data;
+	static const char *const tags[] = {"<error>", "<nwarn>", "<ninfo>", "<ndebug>"};
+	g_autofree char *id = cfg->log_tag ? g_strdup_printf("%s: %s", cfg->cid, cfg->log_tag) : g_strdup(cfg->cid);
+
+	if (strlen(id) > 20)
+		id[20] = '\0';
+	syslog(level == CK_LOG_ERROR ? LOG_ERR : LOG_INFO, "conmon %s %s: %s", id, tags[level], msg);
+}
+
+static void setup_logging(const MonitorConfig *cfg, gboolean keep_stdio)
+{
+	static const CkLogLevel levels[] = {
+		[MONITOR_LOG_LEVEL_ERROR] = CK_LOG_ERROR, [MONITOR_LOG_LEVEL_WARNING] = CK_LOG_WARNING,
+		[MONITOR_LOG_LEVEL_INFO] = CK_LOG_INFO,	  [MONITOR_LOG_LEVEL_DEBUG] = CK_LOG_DEBUG,
+		[MONITOR_LOG_LEVEL_TRACE] = CK_LOG_DEBUG,
+	};
+
+	ck_log_init("conmon");
+	ck_log_set_level(levels[cfg->log_level]);
+	/* P1's stderr is /dev/null, or (passthrough) the container's */
+	ck_log_set_stderr(!keep_stdio && cfg->sync);
+	if (cfg->syslog)
+		ck_log_add_sink(syslog_sink, (gpointer)cfg);
+}
+
+static void stdio_to_devnull(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	for (int i = 0; i <= 2; i++)
+		(void)dup2(fd, i);
+	close(fd);
+}
+
+/* conmon-contract.md 7.5: after everything else, fds closed, no longer a
+ * subreaper, after --exit-delay; P1 waits for it and for every other
+ * child left. */
+static int run_exit_command(const MonitorConfig *cfg)
+{
+	if (cfg->exit_command == NULL)
+		return 0;
+	(void)close_range(3, ~0U, 0);
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 0);
+	signal(SIGCHLD, SIG_DFL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (cfg->exit_delay > 0)
+			sleep((unsigned)cfg->exit_delay);
+		if (saved_oom_score_adj[0] != '\0')
+			set_oom_score_adj(saved_oom_score_adj);
+		g_autoptr(GPtrArray) argv = g_ptr_array_new();
+		g_ptr_array_add(argv, cfg->exit_command);
+		for (char **a = cfg->exit_command_args; a != NULL && *a != NULL; a++)
+			g_ptr_array_add(argv, *a);
+		g_ptr_array_add(argv, NULL);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execv(cfg->exit_command, (char **)argv->pdata);
+		_exit(127);
+	}
+	int status = 0, command_status = 0;
+	pid_t r;
+	while ((r = waitpid(-1, &status, 0)) > 0 || (r < 0 && errno == EINTR))
+		if (r == pid)
+			command_status = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+	return command_status;
+}
+
 static int run(MonitorConfig *cfg)
 {
-	(void)cfg;
-	fputs("[conmon:e]: conmon-kata: the monitor is not implemented yet\n", stderr);
-	return EXIT_FAILURE;
+	gboolean bad = FALSE;
+	gboolean keep_stdio = cfg->use_passthrough || cfg->shim;
+
+	set_oom_score_adj(NULL);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, on_early_term);
+	int start_fd = env_fd("_OCI_STARTPIPE", &bad);
+	wait_start_pipe(start_fd);
+	if (!cfg->exec_attach && start_fd >= 0) {
+		close(start_fd);
+		start_fd = -1;
+	}
+	if (!cfg->sync)
+		fork_monitor(cfg);
+
+	MonitorFds fds = {.start_fd = start_fd, .shim = cfg->shim, .console_socket = cfg->console_socket};
+	fds.sync_fd = env_fd("_OCI_SYNCPIPE", &bad);
+	if (bad) {
+		fputs("[conmon:e]: unable to parse _OCI_SYNCPIPE\n", stderr);
+		return 1;
+	}
+	fds.attach_fd = env_fd("_OCI_ATTACHPIPE", &bad);
+	if (cfg->exec_attach && fds.attach_fd < 0) {
+		fputs("[conmon:e]: --attach specified but _OCI_ATTACHPIPE was not\n", stderr);
+		return 1;
+	}
+	if (!cfg->sync)
+		(void)setsid();
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+	if (!keep_stdio)
+		stdio_to_devnull();
+	setup_logging(cfg, keep_stdio);
+	int status = monitor_run(cfg, &fds);
+	int command_status = run_exit_command(cfg);
+	return command_status != 0 ? command_status : status;
 }
 
 int main(int argc, char **argv)
@@ -35,23 +230,21 @@ int main(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(MonitorConfig) cfg = monitor_config_parse(argc, argv, &error);
 
+	umask(0022);
 	if (cfg == NULL) {
 		fprintf(stderr, "%s\n", error->message);
 		return EXIT_FAILURE;
 	}
-
-	/* Before every other check: CRI-O runs a bare --version (§1.3 step 2). */
+	/* before every other check: CRI-O runs a bare --version (1.3 step 2) */
 	if (cfg->version) {
 		g_autofree char *text = monitor_config_version_text();
 		fputs(text, stdout);
 		return EXIT_SUCCESS;
 	}
-
 	if (!monitor_config_validate(cfg, &error)) {
 		fprintf(stderr, "%s\n", error->message);
 		return EXIT_FAILURE;
 	}
 	print_warnings(cfg);
-
 	return run(cfg);
 }

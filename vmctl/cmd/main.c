@@ -13,6 +13,18 @@
 #include "vmctl.h"
 
 static const VmctlVerb verbs[] = {
+	{"create", cmd_create, "create a container (in its pod's VM) held before its process runs"},
+	{"start", cmd_start, "run the process of a created container"},
+	{"state", cmd_state, "print the state of a container (runc's JSON)"},
+	{"kill", cmd_kill, "send a signal to a container's process (or all, with --all)"},
+	{"delete", cmd_delete, "delete a stopped container (--force: kill it first)"},
+	{"exec", cmd_exec, "run a process in a running container"},
+	{"ps", cmd_ps, "list a container's processes"},
+	{"pause", cmd_pause, "freeze a container's processes"},
+	{"resume", cmd_resume, "thaw a paused container"},
+	{"update", cmd_update, "change a container's resource limits"},
+	{"list", cmd_list, "list containers"},
+	{"features", cmd_features, "print the runtime's features (OCI JSON)"},
 	{"check", cmd_check, "report what this host has and lacks to run VMs"},
 	{"env", cmd_env, "print the effective configuration"},
 	{"debug", cmd_debug, "operator tools: 'debug boot' boots a VM and reports its kernel"},

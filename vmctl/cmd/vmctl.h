@@ -41,6 +41,19 @@ typedef struct {
 gboolean vmctl_parse_verb_options(const char *verb, const char *params, const GOptionEntry *entries, int *argc,
 				  char ***argv);
 
+int cmd_create(VmctlContext *ctx, int argc, char **argv);
+int cmd_start(VmctlContext *ctx, int argc, char **argv);
+int cmd_state(VmctlContext *ctx, int argc, char **argv);
+int cmd_kill(VmctlContext *ctx, int argc, char **argv);
+int cmd_delete(VmctlContext *ctx, int argc, char **argv);
+int cmd_exec(VmctlContext *ctx, int argc, char **argv);
+int cmd_ps(VmctlContext *ctx, int argc, char **argv);
+int cmd_pause(VmctlContext *ctx, int argc, char **argv);
+int cmd_resume(VmctlContext *ctx, int argc, char **argv);
+int cmd_update(VmctlContext *ctx, int argc, char **argv);
+int cmd_list(VmctlContext *ctx, int argc, char **argv);
+int cmd_features(VmctlContext *ctx, int argc, char **argv);
+char *vmctl_trusted_root(VmctlContext *ctx);
 int cmd_check(VmctlContext *ctx, int argc, char **argv);
 int cmd_env(VmctlContext *ctx, int argc, char **argv);
 int cmd_debug(VmctlContext *ctx, int argc, char **argv);

@@ -8,6 +8,7 @@
 
 typedef struct {
 	AgentReplyFunc func;
+	AgentRawReplyFunc raw_func; /* forwarded requests: the frame as is */
 	gpointer data;
 } Pending;
 
@@ -31,6 +32,8 @@ struct AgentClient {
 	gpointer closed_data;
 	AgentCancelFunc cancel;
 	gpointer cancel_data;
+	AgentStreamFunc default_stream;
+	gpointer default_stream_data;
 };
 
 static void handle_response(AgentClient *c, const CkFrame *frame)
@@ -42,6 +45,10 @@ static void handle_response(AgentClient *c, const CkFrame *frame)
 	}
 	Pending pending = *p;
 	g_hash_table_remove(c->pending, GUINT_TO_POINTER(frame->id));
+	if (pending.raw_func != NULL) {
+		pending.raw_func(c, frame, pending.data);
+		return;
+	}
 
 	g_autoptr(GError) error = NULL;
 	g_auto(yajl_val) tree = NULL;
@@ -86,6 +93,8 @@ static void on_frame(CkChannel *ch, const CkFrame *frame, gpointer data)
 		StreamHandler *h = g_hash_table_lookup(c->streams, GUINT_TO_POINTER(frame->id));
 		if (h != NULL)
 			h->func(c, frame, h->data);
+		else if (c->default_stream != NULL)
+			c->default_stream(c, frame, c->default_stream_data);
 		else
 			ck_log_debug("agent: %s frame for unknown handle %u, ignoring",
 				     ck_frame_type_to_string(frame->type), frame->id);
@@ -106,7 +115,10 @@ static void fail_pending(AgentClient *c)
 	g_hash_table_iter_init(&it, pending);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		Pending *p = value;
-		p->func(c, NULL, c->close_error, p->data);
+		if (p->raw_func != NULL)
+			p->raw_func(c, NULL, p->data);
+		else
+			p->func(c, NULL, c->close_error, p->data);
 	}
 }
 
@@ -185,6 +197,38 @@ guint32 agent_client_call_async(AgentClient *c, CkJsonGen *request, AgentReplyFu
 	g_hash_table_insert(c->pending, GUINT_TO_POINTER(id), p);
 	ck_channel_send_json(c->channel, CK_FRAME_REQUEST, id, doc, len);
 	return id;
+}
+
+static void ignore_reply(AgentClient *c, const CkFrame *response, gpointer user_data)
+{
+	(void)c;
+	(void)response;
+	(void)user_data;
+}
+
+guint32 agent_client_forward(AgentClient *c, const guint8 *json, gsize len, AgentRawReplyFunc func,
+			     gpointer user_data)
+{
+	guint32 id = c->next_id++;
+
+	if (func == NULL)
+		func = ignore_reply;
+	if (c->closed) {
+		func(c, NULL, user_data);
+		return id;
+	}
+	Pending *p = g_new0(Pending, 1);
+	p->raw_func = func;
+	p->data = user_data;
+	g_hash_table_insert(c->pending, GUINT_TO_POINTER(id), p);
+	ck_channel_send_json(c->channel, CK_FRAME_REQUEST, id, (const char *)json, len);
+	return id;
+}
+
+void agent_client_set_default_stream_func(AgentClient *c, AgentStreamFunc func, gpointer user_data)
+{
+	c->default_stream = func;
+	c->default_stream_data = user_data;
 }
 
 typedef struct {

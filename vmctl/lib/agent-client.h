@@ -53,6 +53,16 @@ yajl_val agent_client_call(AgentClient *c, CkJsonGen *request, int timeout_ms, y
 gboolean agent_client_wait_ready(AgentClient *c, int timeout_ms, GError **error);
 gboolean agent_client_is_ready(AgentClient *c);
 
+/* Relaying (the pod monitor's multiplexer): sends a request payload as
+ * is and hands back the raw response frame (NULL when the connection
+ * closed first). func NULL: the response is not wanted. */
+typedef void (*AgentRawReplyFunc)(AgentClient *c, const CkFrame *response, gpointer user_data);
+guint32 agent_client_forward(AgentClient *c, const guint8 *json, gsize len, AgentRawReplyFunc func,
+			     gpointer user_data);
+
+/* Receives stream frames of handles that have no handler of their own. */
+void agent_client_set_default_stream_func(AgentClient *c, AgentStreamFunc func, gpointer user_data);
+
 /* Stream plumbing for process handles. */
 void agent_client_set_stream_func(AgentClient *c, guint32 handle, AgentStreamFunc func, gpointer user_data);
 void agent_client_remove_stream_func(AgentClient *c, guint32 handle);

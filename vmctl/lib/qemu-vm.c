@@ -418,8 +418,11 @@ gboolean qemu_vm_has_exited(QemuVm *vm, int *out_status)
 {
 	if (!vm->exited && vm->pid > 0) {
 		int status;
-		if (waitpid(vm->pid, &status, WNOHANG) == vm->pid)
+		pid_t r = waitpid(vm->pid, &status, WNOHANG);
+		if (r == vm->pid)
 			qemu_vm_notify_exited(vm, status);
+		else if (r < 0 && errno == ECHILD)
+			vm->exited = TRUE; /* the owner's reaper got it (and tells us) */
 	}
 	if (vm->exited && out_status != NULL)
 		*out_status = vm->status;

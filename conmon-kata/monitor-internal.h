@@ -1,0 +1,95 @@
+/* monitor-internal: the Monitor object shared by monitor*.c. */
+#pragma once
+
+#include <sys/types.h>
+
+#include <glib.h>
+
+#include "agent-client.h"
+#include "attach.h"
+#include "cli.h"
+#include "config.h"
+#include "ctl.h"
+#include "guest-process.h"
+#include "host-cgroup.h"
+#include "logging.h"
+#include "monitor.h"
+#include "oci-spec.h"
+#include "pod.h"
+#include "standin.h"
+#include "sync-pipe.h"
+#include "state.h"
+#include "workload.h"
+
+G_BEGIN_DECLS
+
+typedef struct Monitor Monitor;
+
+struct Monitor {
+	MonitorConfig *cfg;
+	const MonitorFds *fds;
+	CkConfig *config;
+	char *root; /* the runtime's --root */
+	GMainLoop *loop;
+
+	/* I/O */
+	LogSet *logs;
+	AttachServer *attach;
+	CtlFifos *ctl;
+	SyncPipe sync;
+	GByteArray *early_stdin; /* attach input before the process exists */
+	gboolean early_stdin_closed;
+	int passthrough_in;	 /* shim/passthrough: fd our stdin comes from */
+	guint passthrough_source;
+	int host_pty;		 /* shim mode with a terminal: our end of the host pty */
+
+	/* the container (create) or the container exec'd into (-e) */
+	OciSpec *spec;
+	WorkloadRole role;
+	ContainerState *state;
+	gboolean terminal;
+
+	/* VM path */
+	PodMonitor *pod;
+	AgentClient *agent;
+	GuestProcess *proc;
+	guint32 handle;
+	char *exec_id;
+	Standin *standin;
+	HostCgroup cgroup; /* the stand-in's host cgroup, removed at the end */
+	gboolean shared; /* the bundle is bind-mounted into the pod's share */
+	gboolean created_in_guest;
+
+	/* the end */
+	gboolean exited;
+	int exit_code;
+	gboolean oom_killed;
+	gboolean timed_out;
+	guint timeout_source;
+	char *exit_message; /* a message for the final sync message */
+};
+
+/* monitor.c */
+void monitor_output(Monitor *m, gboolean is_stderr, const guint8 *data, gsize len);
+void monitor_input(Monitor *m, const guint8 *data, gsize len);
+void monitor_input_done(Monitor *m);
+void monitor_forward_signal(Monitor *m, int sig);
+gboolean monitor_setup_io(Monitor *m, const char *bundle, GError **error);
+gboolean monitor_connect_guest_io(Monitor *m, GError **error);
+void monitor_process_exited(Monitor *m, int exit_code, gboolean oom_killed, const char *message);
+const char *monitor_sync_key(Monitor *m);
+gboolean monitor_sync_write(Monitor *m, int value, const char *message);
+void monitor_start_timeout(Monitor *m);
+
+/* monitor-vm.c */
+int monitor_vm_create(Monitor *m);
+int monitor_vm_exec(Monitor *m);
+
+/* monitor-exit.c */
+int monitor_finish(Monitor *m);
+gboolean monitor_write_pidfile(Monitor *m, pid_t pid, GError **error);
+
+/* trusted.c */
+int monitor_trusted(Monitor *m);
+
+G_END_DECLS

@@ -1,0 +1,310 @@
+/* monitor-vm: a container's init or an exec'd process, in the pod's VM.
+ *
+ * create: (the sandbox starts the pod) -> connect to the pod's control
+ * socket -> share the bundle and rewrite the spec -> create_container (held
+ * before execve; `vmctl start` releases it) -> stand-in -> pidfile, state
+ * -> {"pid": N} -> relay until the exit.
+ * exec: connect -> exec_process -> stand-in -> pidfile -> (api v1: the
+ * pid) -> relay until the exit.
+ * A failure before the pid is reported undoes everything done so far and
+ * is reported on the sync pipe with the guest's own message; no exit file
+ * is written (conmon-contract.md 3.2).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ck-error.h"
+#include "ck-io.h"
+#include "ck-json.h"
+#include "ck-log.h"
+#include "ck-message.h"
+#include "guest-spec.h"
+#include "host-cgroup.h"
+#include "monitor-internal.h"
+#include "pod-client.h"
+#include "sync-pipe.h"
+
+#define REQUEST_TIMEOUT_MS 60000
+
+/* --- pieces shared by create and exec ---------------------------------------------- */
+
+static gboolean connect_pod(Monitor *m, GError **error)
+{
+	int fd;
+
+	if (m->role.sandbox && !m->cfg->exec) {
+		PodOptions opts = {
+			.config = m->config,
+			.root = m->root,
+			.pod_id = m->role.pod_id,
+			.spec = m->spec,
+		};
+		m->pod = pod_monitor_start(&opts, error);
+		if (m->pod == NULL)
+			return FALSE;
+		fd = pod_monitor_connect(m->pod, error);
+	} else {
+		fd = pod_connect(m->root, m->role.pod_id, (int)m->config->agent.dial_timeout * 1000, error);
+	}
+	if (fd < 0)
+		return FALSE;
+	m->agent = agent_client_new(fd, NULL);
+	return TRUE;
+}
+
+static void on_standin_signal(int sig, gpointer data)
+{
+	monitor_forward_signal(data, sig);
+}
+
+static void on_standin_died(int status, gpointer data)
+{
+	Monitor *m = data;
+
+	/* SIGKILL cannot be forwarded; the container must not outlive it */
+	ck_log_info("the stand-in died (status 0x%x): killing the container process", status);
+	monitor_forward_signal(m, SIGKILL);
+}
+
+/* The pod's network namespace: from the spec (create), or that of the
+ * container's own stand-in (exec). */
+static char *standin_netns(Monitor *m)
+{
+	if (m->spec != NULL) {
+		const OciNamespace *net = oci_spec_find_namespace(m->spec, OCI_NS_NETWORK);
+		return net != NULL ? g_strdup(net->path) : NULL;
+	}
+	if (m->state != NULL && m->state->pid > 0 && proc_is_alive(m->state->pid, m->state->pid_start))
+		return g_strdup_printf("/proc/%d/ns/net", (int)m->state->pid);
+	return NULL;
+}
+
+static gboolean spawn_standin(Monitor *m, GError **error)
+{
+	g_autofree char *netns = standin_netns(m);
+
+	host_cgroup_prepare(&m->cgroup, m->spec != NULL ? m->spec->cgroups_path : NULL);
+	g_autoptr(GPtrArray) procs = g_ptr_array_new();
+	for (guint i = 0; i < m->cgroup.procs->len; i++)
+		g_ptr_array_add(procs, g_ptr_array_index(m->cgroup.procs, i));
+	g_ptr_array_add(procs, NULL);
+	StandinOptions opts = {
+		.netns_path = netns,
+		.cgroup_procs = (char **)procs->pdata,
+		.on_signal = on_standin_signal,
+		.on_died = on_standin_died,
+		.user_data = m,
+	};
+	m->standin = standin_spawn(&opts, error);
+	return m->standin != NULL;
+}
+
+static gint64 result_int(yajl_val result, const char *key)
+{
+	gint64 v = 0;
+	(void)ck_json_as_int64(ck_json_get(result, key), &v);
+	return v;
+}
+
+/* --- create ------------------------------------------------------------------------- */
+
+static char *resolve_ns(OciNamespaceType type, const char *host_path, gpointer data, GError **error)
+{
+	Monitor *m = data;
+	return pod_resolve_namespace(m->root, m->role.pod_id, m->role.sandbox, type, host_path, error);
+}
+
+static gboolean guest_create(Monitor *m, GError **error)
+{
+	g_autofree char *share = pod_share_dir(m->root, m->role.pod_id);
+	g_autofree char *rootfs = NULL;
+
+	if (!guest_spec_prepare(m->spec, m->cfg->bundle_path, share, m->cfg->cid, resolve_ns, m,
+				!m->config->runtime.disable_guest_seccomp, &rootfs, error))
+		return FALSE;
+	m->shared = TRUE;
+	gsize len = 0;
+	g_autofree char *spec_json = oci_spec_to_json(m->spec, &len, error);
+	g_auto(yajl_val) spec_tree = spec_json ? ck_json_parse(spec_json, len, "spec", error) : NULL;
+	if (spec_tree == NULL)
+		return FALSE;
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin("create_container");
+	ck_json_kv_string(req, "id", m->cfg->cid);
+	ck_json_key(req, "spec");
+	ck_json_value(req, spec_tree);
+	ck_json_kv_string(req, "rootfs", rootfs);
+	ck_json_kv_bool(req, "stdin", m->cfg->use_stdin);
+	yajl_val result = NULL;
+	g_auto(yajl_val) reply = agent_client_call(m->agent, req, REQUEST_TIMEOUT_MS, &result, error);
+	if (reply == NULL)
+		return FALSE;
+	m->created_in_guest = TRUE;
+	m->handle = (guint32)result_int(result, "handle");
+	return TRUE;
+}
+
+static gboolean write_state(Monitor *m, GError **error)
+{
+	g_autoptr(ContainerState) st = container_state_new(m->cfg->cid);
+	g_autofree char *now = ck_log_timestamp();
+	GHashTableIter it;
+	gpointer k, v;
+
+	st->pod_id = g_strdup(m->role.pod_id);
+	st->sandbox = m->role.sandbox;
+	st->kind = CONTAINER_KIND_VM;
+	st->bundle = g_strdup(m->cfg->bundle_path);
+	st->rootfs = g_build_filename(m->cfg->bundle_path, "rootfs", NULL);
+	st->created = g_steal_pointer(&now);
+	st->pid = standin_get_pid(m->standin);
+	st->pid_start = standin_get_start_time(m->standin);
+	st->monitor_pid = getpid();
+	st->monitor_start = proc_start_time(st->monitor_pid);
+	st->control_socket = pod_socket_path(m->root, m->role.pod_id);
+	st->guest_handle = m->handle;
+	g_hash_table_iter_init(&it, m->spec->annotations);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		g_hash_table_insert(st->annotations, g_strdup(k), g_strdup(v));
+	int lock = container_state_lock(m->root, st->id, TRUE, TRUE, error);
+	if (lock < 0)
+		return FALSE;
+	gboolean ok = container_state_write(m->root, st, error);
+	close(lock);
+	if (ok)
+		m->state = g_steal_pointer(&st);
+	return ok;
+}
+
+/* Undoes a create that did not get as far as reporting the pid. */
+static void undo_create(Monitor *m)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (m->created_in_guest && m->agent != NULL) {
+		g_autoptr(CkJsonGen) req = ck_msg_request_begin("remove_container");
+		ck_json_kv_string(req, "id", m->cfg->cid);
+		g_auto(yajl_val) reply = agent_client_call(m->agent, req, REQUEST_TIMEOUT_MS, NULL, NULL);
+	}
+	if (m->standin != NULL)
+		standin_finish(m->standin, 1, 1000);
+	host_cgroup_cleanup(&m->cgroup);
+	if (m->shared) {
+		g_autofree char *share = pod_share_dir(m->root, m->role.pod_id);
+		if (!guest_spec_release(share, m->cfg->cid, &error))
+			ck_log_warning("%s", error->message);
+	}
+	if (m->pod != NULL) {
+		/* no state will point at this pod: nobody would remove it later */
+		g_autofree char *dir = pod_dir(m->root, m->role.pod_id);
+		pod_monitor_stop(m->pod);
+		if (!ck_rm_rf(dir, &error))
+			ck_log_warning("%s", error->message);
+	}
+	(void)container_state_remove(m->root, m->cfg->cid, NULL);
+}
+
+static int create_failed(Monitor *m, GError *error)
+{
+	g_prefix_error(&error, "container create failed: ");
+	ck_log_error("%s", error->message);
+	/* CRI-O prefixes "container create failed: " itself: send the cause */
+	const char *cause = error->message + strlen("container create failed: ");
+	(void)monitor_sync_write(m, -1, cause);
+	undo_create(m);
+	g_error_free(error);
+	return 1;
+}
+
+int monitor_vm_create(Monitor *m)
+{
+	GError *error = NULL;
+	g_autoptr(ContainerState) existing = container_state_read(m->root, m->cfg->cid, NULL);
+
+	m->terminal = m->spec->process.terminal;
+	if (existing != NULL)
+		return create_failed(m, g_error_new(CK_ERROR, CK_ERROR_EXISTS, "container with id %s already exists",
+						    m->cfg->cid));
+	if (!monitor_setup_io(m, m->cfg->bundle_path, &error) || !connect_pod(m, &error) ||
+	    !guest_create(m, &error) || !monitor_connect_guest_io(m, &error) || !spawn_standin(m, &error) ||
+	    !monitor_write_pidfile(m, standin_get_pid(m->standin), &error) || !write_state(m, &error))
+		return create_failed(m, error);
+	if (!monitor_sync_write(m, standin_get_pid(m->standin), NULL))
+		ck_log_warning("the caller went away before the pid was reported");
+	monitor_start_timeout(m);
+	g_main_loop_run(m->loop);
+	return monitor_finish(m);
+}
+
+/* --- exec -------------------------------------------------------------------------------- */
+
+static gboolean guest_exec(Monitor *m, GError **error)
+{
+	g_auto(yajl_val) process = ck_json_parse_file(m->cfg->exec_process_spec, 1024 * 1024, error);
+	OciProcess parsed = {0};
+
+	if (process == NULL || !oci_process_parse(process, "process", &parsed, error))
+		return FALSE;
+	m->terminal = parsed.terminal;
+	oci_process_clear(&parsed);
+	m->exec_id = g_strdup(m->cfg->cuuid ? m->cfg->cuuid : "");
+	if (m->exec_id[0] == '\0') {
+		g_free(m->exec_id);
+		m->exec_id = g_strdup_printf("exec-%d-%" G_GINT64_FORMAT, (int)getpid(), g_get_monotonic_time());
+	}
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin("exec_process");
+	ck_json_kv_string(req, "id", m->cfg->cid);
+	ck_json_kv_string(req, "exec_id", m->exec_id);
+	ck_json_key(req, "process");
+	ck_json_value(req, process);
+	ck_json_kv_bool(req, "stdin", m->cfg->use_stdin);
+	yajl_val result = NULL;
+	g_auto(yajl_val) reply = agent_client_call(m->agent, req, REQUEST_TIMEOUT_MS, &result, error);
+	if (reply == NULL)
+		return FALSE;
+	m->handle = (guint32)result_int(result, "handle");
+	return TRUE;
+}
+
+/* With --exec-attach, the attach pipe says the socket is there and the
+ * second byte on the start pipe says the client is attached. */
+static gboolean exec_attach_handshake(Monitor *m, GError **error)
+{
+	char buf[8192];
+	g_autofree char *msg = sync_message_format("data", 0, NULL);
+
+	if (!m->cfg->exec_attach)
+		return TRUE;
+	if (!ck_write_all(m->fds->attach_fd, msg, strlen(msg)) && errno != EPIPE)
+		return ck_set_error_errno(error, errno, "attach pipe");
+	if (m->fds->start_fd >= 0 && ck_read_retry(m->fds->start_fd, buf, sizeof buf) < 0)
+		return ck_set_error_errno(error, errno, "start pipe");
+	return TRUE;
+}
+
+static int exec_failed(Monitor *m, GError *error)
+{
+	ck_log_error("exec in %s: %s", m->cfg->cid, error->message);
+	(void)monitor_sync_write(m, -1, error->message);
+	g_error_free(error);
+	return 1;
+}
+
+int monitor_vm_exec(Monitor *m)
+{
+	GError *error = NULL;
+
+	m->role.pod_id = g_strdup(m->state->pod_id);
+	m->spec = NULL;
+	if (!monitor_setup_io(m, m->cfg->bundle_path, &error) || !exec_attach_handshake(m, &error) ||
+	    !connect_pod(m, &error) || !guest_exec(m, &error) || !monitor_connect_guest_io(m, &error) ||
+	    !spawn_standin(m, &error) || !monitor_write_pidfile(m, standin_get_pid(m->standin), &error))
+		return exec_failed(m, error);
+	/* legacy exec reports only the exit code; api v1 the pid first */
+	if (m->cfg->api_version)
+		(void)monitor_sync_write(m, standin_get_pid(m->standin), NULL);
+	monitor_start_timeout(m);
+	g_main_loop_run(m->loop);
+	return monitor_finish(m);
+}

@@ -1,0 +1,391 @@
+/* monitor: dispatch between the paths, the I/O hub, signals, timeout. */
+#include "monitor-internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "ck-error.h"
+#include "ck-io.h"
+#include "ck-log.h"
+#include "ck-message.h"
+#include "signals.h"
+#include "sync-pipe.h"
+
+#define CHUNK 8192 /* conmon's read size: one log timestamp, one attach record */
+
+/* --- output and input ---------------------------------------------------------- */
+
+static gboolean passthrough(Monitor *m)
+{
+	return m->cfg->use_passthrough || m->fds->shim;
+}
+
+static void passthrough_write(Monitor *m, gboolean is_stderr, const guint8 *data, gsize len)
+{
+	int fd = m->host_pty >= 0 ? m->host_pty : (is_stderr ? STDERR_FILENO : STDOUT_FILENO);
+
+	/* a caller that stopped reading gets what conmon gives it: nothing */
+	if (!ck_write_all(fd, data, len) && errno != EPIPE)
+		ck_log_debug("passthrough: write: %s", g_strerror(errno));
+}
+
+void monitor_output(Monitor *m, gboolean is_stderr, const guint8 *data, gsize len)
+{
+	if (m->terminal)
+		is_stderr = FALSE;
+	while (len > 0) {
+		gsize n = MIN(len, CHUNK);
+		/* conmon's order: the log drivers first, then the attach clients */
+		if (m->logs != NULL)
+			log_set_write(m->logs, is_stderr, data, n);
+		if (m->attach != NULL)
+			attach_server_write(m->attach, is_stderr ? 3 : 2, data, n);
+		if (passthrough(m))
+			passthrough_write(m, is_stderr, data, n);
+		data += n;
+		len -= n;
+	}
+}
+
+void monitor_input(Monitor *m, const guint8 *data, gsize len)
+{
+	if (m->proc != NULL)
+		guest_process_write_stdin(m->proc, data, len);
+	else if (m->early_stdin != NULL)
+		g_byte_array_append(m->early_stdin, data, (guint)len);
+}
+
+void monitor_input_done(Monitor *m)
+{
+	/* conmon closes stdin when an attach client leaves, if -i was given
+	 * without --leave-stdin-open; a terminal's input is never closed */
+	if (!m->cfg->use_stdin || m->cfg->leave_stdin_open || m->terminal) {
+		if (m->cfg->leave_stdin_open)
+			ck_log_info("Not closing input");
+		return;
+	}
+	if (m->proc != NULL)
+		guest_process_close_stdin(m->proc);
+	else
+		m->early_stdin_closed = TRUE;
+}
+
+static void on_attach_input(const guint8 *data, gsize len, gpointer user_data)
+{
+	monitor_input(user_data, data, len);
+}
+
+static void on_attach_done(gpointer user_data)
+{
+	monitor_input_done(user_data);
+}
+
+static void on_resize(int rows, int cols, gpointer user_data)
+{
+	Monitor *m = user_data;
+
+	if (m->proc == NULL)
+		return;
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin("resize_terminal");
+	ck_json_kv_int(req, "handle", m->handle);
+	ck_json_kv_int(req, "rows", rows);
+	ck_json_kv_int(req, "cols", cols);
+	gsize len = 0;
+	g_autofree char *doc = ck_msg_finish(req, &len);
+	agent_client_forward(m->agent, (const guint8 *)doc, len, NULL, NULL);
+}
+
+static void on_reopen(gpointer user_data)
+{
+	Monitor *m = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (m->logs != NULL && !log_set_reopen(m->logs, &error))
+		ck_log_warning("reopen the log: %s", error->message);
+}
+
+/* Attach socket and FIFOs exist only with a bundle and a driver that is
+ * not passthrough (conmon-contract.md 5.1, 5.5). */
+gboolean monitor_setup_io(Monitor *m, const char *bundle, GError **error)
+{
+	MonitorConfig *cfg = m->cfg;
+
+	m->logs = log_set_new(cfg, error);
+	if (m->logs == NULL)
+		return FALSE;
+	if (bundle == NULL || passthrough(m))
+		return TRUE;
+	AttachCallbacks acb = {.on_input = on_attach_input, .on_input_done = on_attach_done, .user_data = m};
+	m->attach = attach_server_new(bundle, cfg->socket_dir_path, cfg->cuuid, cfg->full_attach,
+				      cfg->use_stdin || cfg->terminal, &acb, error);
+	if (m->attach == NULL)
+		return FALSE;
+	CtlCallbacks ccb = {.on_resize = on_resize, .on_reopen = on_reopen, .user_data = m};
+	m->ctl = ctl_fifos_new(bundle, &ccb, error);
+	return m->ctl != NULL;
+}
+
+/* --- the guest process ------------------------------------------------------------- */
+
+static void on_guest_output(GuestProcess *p, CkStream stream, const guint8 *data, gsize len, gpointer user_data)
+{
+	(void)p;
+	if (len > 0)
+		monitor_output(user_data, stream == CK_STREAM_STDERR, data, len);
+}
+
+static void on_guest_exit(GuestProcess *p, const GuestExit *exit, const GError *error, gpointer user_data)
+{
+	Monitor *m = user_data;
+
+	(void)p;
+	if (exit == NULL) {
+		/* the pod is gone (QEMU died, the pod monitor died) */
+		ck_log_error("lost the pod: %s", error ? error->message : "unknown");
+		monitor_process_exited(m, 137, FALSE, NULL);
+		return;
+	}
+	monitor_process_exited(m, exit->exit_code, exit->oom_killed, NULL);
+}
+
+static gboolean on_passthrough_input(gint fd, GIOCondition cond, gpointer data)
+{
+	Monitor *m = data;
+	guint8 buf[CHUNK];
+
+	(void)cond;
+	ssize_t n = ck_read_retry(fd, buf, sizeof buf);
+	if (n > 0) {
+		guest_process_write_stdin(m->proc, buf, (gsize)n);
+		return G_SOURCE_CONTINUE;
+	}
+	if (n < 0 && errno == EAGAIN)
+		return G_SOURCE_CONTINUE;
+	if (!m->terminal)
+		guest_process_close_stdin(m->proc);
+	m->passthrough_source = 0;
+	return G_SOURCE_REMOVE;
+}
+
+/* Output, input and early input of the process, once its handle exists. */
+gboolean monitor_connect_guest_io(Monitor *m, GError **error)
+{
+	(void)error;
+	m->proc = guest_process_new(m->agent, m->handle, on_guest_output, on_guest_exit, m);
+	if (m->early_stdin != NULL && m->early_stdin->len > 0)
+		guest_process_write_stdin(m->proc, m->early_stdin->data, m->early_stdin->len);
+	if (m->early_stdin_closed)
+		guest_process_close_stdin(m->proc);
+	if (m->passthrough_in >= 0 && (m->cfg->use_stdin || m->terminal)) {
+		(void)ck_set_nonblock(m->passthrough_in, TRUE, NULL);
+		m->passthrough_source = g_unix_fd_add(m->passthrough_in, G_IO_IN | G_IO_HUP, on_passthrough_input, m);
+	}
+	if (m->ctl != NULL)
+		ctl_fifos_arm_winsz(m->ctl);
+	return TRUE;
+}
+
+/* --- signals and the end ------------------------------------------------------------- */
+
+static void send_signal(Monitor *m, int sig)
+{
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin("signal_process");
+	ck_json_kv_int(req, "handle", m->handle);
+	ck_json_kv_int(req, "signal", sig);
+	gsize len = 0;
+	g_autofree char *doc = ck_msg_finish(req, &len);
+	agent_client_forward(m->agent, (const guint8 *)doc, len, NULL, NULL);
+}
+
+void monitor_forward_signal(Monitor *m, int sig)
+{
+	if (m->exited)
+		return;
+	if (m->proc == NULL || m->agent == NULL) {
+		/* before the process exists: conmon's SIGTERM means give up */
+		ck_log_info("signal %d before the container exists: giving up", sig);
+		m->exit_message = g_strdup("interrupted");
+		if (g_main_loop_is_running(m->loop))
+			g_main_loop_quit(m->loop);
+		return;
+	}
+	send_signal(m, sig);
+}
+
+void monitor_process_exited(Monitor *m, int exit_code, gboolean oom_killed, const char *message)
+{
+	if (m->exited)
+		return;
+	m->exited = TRUE;
+	m->exit_code = exit_code;
+	m->oom_killed = oom_killed;
+	if (message != NULL)
+		m->exit_message = g_strdup(message);
+	if (m->timeout_source != 0) {
+		g_source_remove(m->timeout_source);
+		m->timeout_source = 0;
+	}
+	g_main_loop_quit(m->loop);
+}
+
+static gboolean on_timeout(gpointer data)
+{
+	Monitor *m = data;
+
+	m->timeout_source = 0;
+	m->timed_out = TRUE;
+	/* no drain: kill and report (conmon-contract.md 7.4) */
+	if (m->agent != NULL)
+		send_signal(m, SIGKILL);
+	monitor_process_exited(m, -1, FALSE, "command timed out");
+	return G_SOURCE_REMOVE;
+}
+
+void monitor_start_timeout(Monitor *m)
+{
+	if (m->cfg->timeout > 0)
+		m->timeout_source = g_timeout_add_seconds((guint)m->cfg->timeout, on_timeout, m);
+}
+
+/* --- sync pipe ------------------------------------------------------------------------ */
+
+const char *monitor_sync_key(Monitor *m)
+{
+	return sync_pipe_key(m->cfg->api_version, m->cfg->exec);
+}
+
+gboolean monitor_sync_write(Monitor *m, int value, const char *message)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!sync_pipe_send(&m->sync, monitor_sync_key(m), value, message, &error)) {
+		ck_log_error("sync pipe: %s", error->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* --- entry ------------------------------------------------------------------------------ */
+
+static void on_signal(int sig, gpointer data)
+{
+	monitor_forward_signal(data, sig);
+}
+
+/* --root DIR or --root=DIR among the runtime arguments (CRI-O passes
+ * --root=<runtime_root>); vmctl's default otherwise. */
+static char *runtime_root(char **args)
+{
+	for (gsize i = 0; args != NULL && args[i] != NULL; i++) {
+		if (g_str_has_prefix(args[i], "--root="))
+			return g_strdup(args[i] + strlen("--root="));
+		if (g_str_equal(args[i], "--root") && args[i + 1] != NULL)
+			return g_strdup(args[i + 1]);
+	}
+	return g_strdup("/run/vmctl");
+}
+
+static char *runtime_config(char **args)
+{
+	for (gsize i = 0; args != NULL && args[i] != NULL; i++) {
+		if (g_str_has_prefix(args[i], "--config="))
+			return g_strdup(args[i] + strlen("--config="));
+		if (g_str_equal(args[i], "--config") && args[i + 1] != NULL)
+			return g_strdup(args[i + 1]);
+	}
+	return NULL;
+}
+
+static int fail_early(Monitor *m, const GError *error)
+{
+	ck_log_error("%s", error->message);
+	(void)monitor_sync_write(m, -1, error->message);
+	return 1;
+}
+
+/* Trusted or VM: the sandbox decides, every other container follows it. */
+static int run_create(Monitor *m)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = g_build_filename(m->cfg->bundle_path, "config.json", NULL);
+
+	m->spec = oci_spec_load_file(path, &error);
+	if (m->spec == NULL || !workload_classify(m->spec, m->cfg->cid, &m->role, &error))
+		return fail_early(m, error);
+	CkTrust trust;
+	g_autofree char *reason = NULL;
+	if (m->role.sandbox) {
+		trust = workload_trust(m->config, m->spec, &reason);
+	} else {
+		g_autoptr(ContainerState) sb = container_state_read(m->root, m->role.pod_id, &error);
+		if (sb == NULL)
+			return fail_early(m, error);
+		trust = sb->kind == CONTAINER_KIND_TRUSTED ? CK_TRUST_TRUSTED : CK_TRUST_UNTRUSTED;
+		reason = g_strdup_printf("follows its sandbox %s", m->role.pod_id);
+	}
+	ck_log_info("container %s: %s (%s)", m->cfg->cid, ck_trust_to_string(trust), reason);
+	g_hash_table_insert(m->spec->annotations, g_strdup(ANNOTATION_TRUST_DECISION),
+			    g_strdup_printf("%s: %s", ck_trust_to_string(trust), reason));
+	return trust == CK_TRUST_TRUSTED ? monitor_trusted(m) : monitor_vm_create(m);
+}
+
+static int run_exec(Monitor *m)
+{
+	g_autoptr(GError) error = NULL;
+
+	m->state = container_state_read(m->root, m->cfg->cid, &error);
+	if (m->state == NULL)
+		return fail_early(m, error);
+	return m->state->kind == CONTAINER_KIND_TRUSTED ? monitor_trusted(m) : monitor_vm_exec(m);
+}
+
+static void monitor_clear(Monitor *m)
+{
+	guest_process_free(m->proc);
+	standin_free(m->standin);
+	agent_client_free(m->agent);
+	if (m->pod != NULL) {
+		pod_monitor_stop(m->pod);
+		pod_monitor_free(m->pod);
+	}
+	ctl_fifos_free(m->ctl);
+	attach_server_free(m->attach);
+	log_set_free(m->logs);
+	if (m->early_stdin != NULL)
+		g_byte_array_unref(m->early_stdin);
+	container_state_free(m->state);
+	oci_spec_free(m->spec);
+	workload_role_clear(&m->role);
+	host_cgroup_clear(&m->cgroup);
+	sync_pipe_clear(&m->sync);
+	ck_config_free(m->config);
+	g_main_loop_unref(m->loop);
+	g_free(m->root);
+	g_free(m->exec_id);
+	g_free(m->exit_message);
+}
+
+int monitor_run(MonitorConfig *cfg, const MonitorFds *fds)
+{
+	static const int forward[] = {SIGTERM, SIGINT, SIGQUIT, 0};
+	g_autoptr(GError) error = NULL;
+	g_autofree char *config_path = runtime_config(cfg->runtime_args);
+	Monitor m = {.cfg = cfg, .fds = fds, .passthrough_in = -1, .host_pty = -1};
+
+	m.loop = g_main_loop_new(NULL, FALSE);
+	sync_pipe_init(&m.sync, fds->sync_fd);
+	m.root = runtime_root(cfg->runtime_args);
+	m.early_stdin = g_byte_array_new();
+	int status;
+	if (!signals_init(fds->shim ? signals_all_catchable() : forward, on_signal, &m, &error) ||
+	    (m.config = ck_config_load(config_path, &error)) == NULL)
+		status = fail_early(&m, error);
+	else
+		status = cfg->exec ? run_exec(&m) : run_create(&m);
+	monitor_clear(&m);
+	return status;
+}

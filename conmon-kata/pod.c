@@ -1,0 +1,172 @@
+/* pod: VM, sandbox and control socket of a pod (see pod.h). */
+#include "pod.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ck-error.h"
+#include "ck-io.h"
+#include "ck-json.h"
+#include "ck-log.h"
+#include "ck-message.h"
+#include "guest-spec.h"
+#include "pod-mux.h"
+#include "qemu-vm.h"
+#include "signals.h"
+
+#define SHUTDOWN_TIMEOUT_MS 10000
+#define SANDBOX_TIMEOUT_MS 30000
+
+struct PodMonitor {
+	char *id;
+	char *dir;
+	char *share_dir;
+	QemuVm *vm;
+	PodMux *mux;
+	gboolean dead;
+	PodDeadFunc on_dead;
+	gpointer user_data;
+};
+
+static void pod_dead(PodMonitor *pod, const char *reason)
+{
+	if (pod->dead)
+		return;
+	pod->dead = TRUE;
+	ck_log_error("pod %s: %s", pod->id, reason);
+	/* every monitor of the pod sees its connection close */
+	if (pod->mux != NULL)
+		pod_mux_disconnect_all(pod->mux);
+	if (pod->on_dead != NULL)
+		pod->on_dead(reason, pod->user_data);
+}
+
+static void on_qemu_exit(pid_t pid, int status, gpointer data)
+{
+	PodMonitor *pod = data;
+	g_autofree char *reason = NULL;
+
+	(void)pid;
+	qemu_vm_notify_exited(pod->vm, status);
+	if (WIFSIGNALED(status))
+		reason = g_strdup_printf("QEMU was killed by signal %d", WTERMSIG(status));
+	else
+		reason = g_strdup_printf("QEMU exited with status %d", WEXITSTATUS(status));
+	pod_dead(pod, reason);
+}
+
+static void on_agent_closed(AgentClient *c, const GError *error, gpointer data)
+{
+	(void)c;
+	pod_dead(data, error ? error->message : "the agent connection closed");
+}
+
+static const char *netns_of(const OciSpec *spec)
+{
+	const OciNamespace *ns = oci_spec_find_namespace(spec, OCI_NS_NETWORK);
+	return ns != NULL ? ns->path : NULL;
+}
+
+static gboolean create_sandbox(PodMonitor *pod, const PodOptions *opts, GError **error)
+{
+	AgentClient *agent = qemu_vm_get_agent(pod->vm);
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin("create_sandbox");
+
+	ck_json_kv_string(req, "hostname", opts->spec->hostname);
+	ck_json_kv_string(req, "share_tag", "kataShared");
+	ck_json_kv_int(req, "msize_9p", opts->config->hypervisor.msize_9p);
+	g_auto(yajl_val) reply = agent_client_call(agent, req, SANDBOX_TIMEOUT_MS, NULL, error);
+	return reply != NULL;
+}
+
+static gboolean boot(PodMonitor *pod, const PodOptions *opts, GError **error)
+{
+	QemuVmOptions vm_opts = {
+		.config = opts->config,
+		.run_dir = pod->dir,
+		.state_root = opts->root,
+		.name = pod->id,
+		.share_dir = pod->share_dir,
+		.netns_path = netns_of(opts->spec),
+	};
+
+	pod->vm = qemu_vm_boot(&vm_opts, error);
+	if (pod->vm == NULL)
+		return FALSE;
+	signals_watch_child(qemu_vm_get_pid(pod->vm), on_qemu_exit, pod);
+	agent_client_set_closed_func(qemu_vm_get_agent(pod->vm), on_agent_closed, pod);
+	return create_sandbox(pod, opts, error);
+}
+
+PodMonitor *pod_monitor_start(const PodOptions *opts, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	PodMonitor *pod = g_new0(PodMonitor, 1);
+
+	pod->id = g_strdup(opts->pod_id);
+	pod->dir = pod_dir(opts->root, opts->pod_id);
+	pod->share_dir = pod_share_dir(opts->root, opts->pod_id);
+	pod->on_dead = opts->on_dead;
+	pod->user_data = opts->user_data;
+
+	/* a directory left by a pod whose monitor died: its mounts go first */
+	if (!guest_share_destroy(pod->share_dir, &local) || !ck_mkdir_p(pod->dir, 0711, &local) ||
+	    !guest_share_init(pod->share_dir, &local) ||
+	    !pod_record_namespaces(opts->root, opts->pod_id, opts->spec, &local) || !boot(pod, opts, &local)) {
+		g_propagate_prefixed_error(error, g_steal_pointer(&local), "pod %s: ", opts->pod_id);
+		pod_monitor_stop(pod);
+		pod_monitor_free(pod);
+		return NULL;
+	}
+	g_autofree char *sock = pod_socket_path(opts->root, opts->pod_id);
+	pod->mux = pod_mux_new(qemu_vm_get_agent(pod->vm), sock, error);
+	if (pod->mux == NULL) {
+		pod_monitor_stop(pod);
+		pod_monitor_free(pod);
+		return NULL;
+	}
+	ck_log_info("pod %s: VM up in %.2f s (%s)", pod->id, qemu_vm_get_boot_us(pod->vm) / 1e6,
+		    ck_accel_to_string(qemu_vm_get_accel(pod->vm)));
+	return pod;
+}
+
+int pod_monitor_connect(PodMonitor *pod, GError **error)
+{
+	return pod_mux_connect_pair(pod->mux, error);
+}
+
+void pod_monitor_stop(PodMonitor *pod)
+{
+	g_autoptr(GError) error = NULL;
+
+	pod->dead = TRUE; /* what follows is expected, not a failure */
+	if (pod->mux != NULL) {
+		pod_mux_disconnect_all(pod->mux);
+		g_clear_pointer(&pod->mux, pod_mux_free);
+	}
+	if (pod->vm != NULL) {
+		agent_client_set_closed_func(qemu_vm_get_agent(pod->vm), NULL, NULL);
+		/* the reaper's watch stays until QEMU is gone: it may well be
+		 * the one that reaps it while the shutdown waits */
+		if (!qemu_vm_shutdown(pod->vm, SHUTDOWN_TIMEOUT_MS, &error))
+			ck_log_warning("pod %s: %s", pod->id, error->message);
+		signals_unwatch_child(qemu_vm_get_pid(pod->vm));
+		g_clear_pointer(&pod->vm, qemu_vm_free);
+	}
+	g_clear_error(&error);
+	if (!guest_share_destroy(pod->share_dir, &error))
+		ck_log_warning("pod %s: %s", pod->id, error->message);
+}
+
+void pod_monitor_free(PodMonitor *pod)
+{
+	if (pod == NULL)
+		return;
+	pod_mux_free(pod->mux);
+	qemu_vm_free(pod->vm);
+	g_free(pod->id);
+	g_free(pod->dir);
+	g_free(pod->share_dir);
+	g_free(pod);
+}

@@ -1,0 +1,51 @@
+/* pod: the pod monitor's own duties, for the sandbox's conmon-kata.
+ *
+ * Starts the pod's VM as a direct child (in the pod's network namespace,
+ * with the pod's shared folder), creates the sandbox in the guest, and
+ * serves the pod's control socket (pod-mux.c) under
+ * <runtime root>/pods/<pod id>/ctl.sock for every monitor and vmctl call
+ * of the pod. When QEMU dies or the agent stops answering, every client of
+ * the control socket sees its connection close (their monitors then write
+ * their containers' exit files), and the owner is told.
+ *
+ * Also records the sandbox's namespace paths (pods/<id>/namespaces.json)
+ * so that later containers of the pod that name the same host namespaces
+ * (CRI-O's pinned ipc/uts namespaces, or /proc/<sandbox pid>/ns/...) join
+ * the sandbox's namespaces in the guest.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "config.h"
+#include "pod-client.h"
+#include "oci-spec.h"
+
+G_BEGIN_DECLS
+
+typedef struct PodMonitor PodMonitor;
+
+typedef void (*PodDeadFunc)(const char *reason, gpointer user_data);
+
+typedef struct {
+	const CkConfig *config;
+	const char *root;
+	const char *pod_id;
+	const OciSpec *spec; /* the sandbox container's spec */
+	PodDeadFunc on_dead;
+	gpointer user_data;
+} PodOptions;
+
+PodMonitor *pod_monitor_start(const PodOptions *opts, GError **error);
+
+/* An in-process connection to the control socket (for the sandbox's own
+ * container). */
+int pod_monitor_connect(PodMonitor *pod, GError **error);
+
+/* Shuts the VM down (then kills it), closes the control socket, and
+ * releases the shared folder. The pod directory (logs) stays until the
+ * sandbox is deleted. */
+void pod_monitor_stop(PodMonitor *pod);
+void pod_monitor_free(PodMonitor *pod);
+
+G_END_DECLS

@@ -1,0 +1,186 @@
+/* standin: a forked host process mirroring a guest process (see standin.h). */
+#include "standin.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "ck-cleanup.h"
+#include "ck-error.h"
+#include "ck-io.h"
+#include "ck-log.h"
+#include "signals.h"
+#include "state.h"
+
+struct Standin {
+	pid_t pid;
+	guint64 start_time;
+	int ctl_fd; /* socketpair to the stand-in */
+	guint ctl_source;
+	gboolean exited;
+	StandinSignalFunc on_signal;
+	StandinDiedFunc on_died;
+	gpointer user_data;
+};
+
+/* --- the stand-in's side (after fork, never returns) ------------------------- */
+
+static void join_cgroups(char **procs)
+{
+	for (; procs != NULL && *procs != NULL; procs++) {
+		int fd = open(*procs, O_WRONLY | O_CLOEXEC);
+		/* best effort: the pid is still useful outside the cgroup */
+		if (fd >= 0) {
+			(void)!write(fd, "0", 1);
+			close(fd);
+		}
+	}
+}
+
+G_NORETURN static void standin_main(const StandinOptions *opts, int ctl_fd)
+{
+	sigset_t all;
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	(void)prctl(PR_SET_NAME, "ck-standin");
+	if (getppid() == 1)
+		_exit(137);
+	if (opts->netns_path != NULL) {
+		int ns = open(opts->netns_path, O_RDONLY | O_CLOEXEC);
+		if (ns >= 0)
+			(void)setns(ns, CLONE_NEWNET);
+	}
+	join_cgroups(opts->cgroup_procs);
+
+	/* hold nothing of the monitor's: not its sockets, logs or stdio */
+	int devnull = open("/dev/null", O_RDWR);
+	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0 ||
+	    dup2(ctl_fd, 3) < 0)
+		_exit(137);
+	ctl_fd = 3;
+	(void)close_range(4, ~0U, 0);
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	int sfd = signalfd(-1, &all, SFD_CLOEXEC);
+	struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN}, {.fd = ctl_fd, .events = POLLIN}};
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			_exit(137);
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof si) == sizeof si && si.ssi_signo != SIGCHLD) {
+				int sig = (int)si.ssi_signo;
+				(void)!write(ctl_fd, &sig, sizeof sig);
+			}
+		}
+		if (pfd[1].revents & (POLLIN | POLLHUP)) {
+			int code;
+			ssize_t n = read(ctl_fd, &code, sizeof code);
+			/* the guest process's status, or the monitor is gone */
+			_exit(n == sizeof code ? (code & 0xff) : 137);
+		}
+	}
+}
+
+/* --- the monitor's side ------------------------------------------------------ */
+
+static gboolean on_ctl(gint fd, GIOCondition cond, gpointer data)
+{
+	Standin *s = data;
+	int sig;
+
+	(void)cond;
+	while (ck_read_retry(fd, &sig, sizeof sig) == sizeof sig)
+		if (s->on_signal != NULL)
+			s->on_signal(sig, s->user_data);
+	if (cond & (G_IO_HUP | G_IO_ERR)) {
+		s->ctl_source = 0;
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static void on_exit_cb(pid_t pid, int status, gpointer data)
+{
+	Standin *s = data;
+
+	(void)pid;
+	gboolean expected = s->exited;
+	s->exited = TRUE;
+	if (!expected && s->on_died != NULL)
+		s->on_died(status, s->user_data);
+}
+
+Standin *standin_spawn(const StandinOptions *opts, GError **error)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return ck_set_error_errno(error, errno, "socketpair"), NULL;
+	ck_autofd ours = sv[0], theirs = sv[1];
+	pid_t pid = fork();
+	if (pid < 0)
+		return ck_set_error_errno(error, errno, "fork the stand-in"), NULL;
+	if (pid == 0) {
+		ck_clear_fd(&ours);
+		standin_main(opts, theirs);
+	}
+
+	Standin *s = g_new0(Standin, 1);
+	s->pid = pid;
+	s->start_time = proc_start_time(pid);
+	s->on_signal = opts->on_signal;
+	s->on_died = opts->on_died;
+	s->user_data = opts->user_data;
+	(void)ck_set_nonblock(ours, TRUE, NULL);
+	s->ctl_fd = ck_steal_fd(&ours);
+	s->ctl_source = g_unix_fd_add(s->ctl_fd, G_IO_IN | G_IO_HUP, on_ctl, s);
+	signals_watch_child(pid, on_exit_cb, s);
+	return s;
+}
+
+pid_t standin_get_pid(Standin *s)
+{
+	return s->pid;
+}
+
+guint64 standin_get_start_time(Standin *s)
+{
+	return s->start_time;
+}
+
+void standin_finish(Standin *s, int exit_code, int timeout_ms)
+{
+	if (s->exited)
+		return;
+	s->exited = TRUE; /* from here on its death is expected */
+	(void)!write(s->ctl_fd, &exit_code, sizeof exit_code);
+	if (!signals_wait_child(s->pid, timeout_ms)) {
+		(void)kill(s->pid, SIGKILL);
+		(void)signals_wait_child(s->pid, 1000);
+	}
+}
+
+void standin_free(Standin *s)
+{
+	if (s == NULL)
+		return;
+	if (!s->exited)
+		standin_finish(s, 137, 1000);
+	signals_unwatch_child(s->pid);
+	if (s->ctl_source != 0)
+		g_source_remove(s->ctl_source);
+	ck_close_fdp(&s->ctl_fd);
+	g_free(s);
+}

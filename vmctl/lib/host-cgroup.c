@@ -1,0 +1,116 @@
+/* host-cgroup: cgroupsPath on the host's cgroupfs (see host-cgroup.h). */
+#include "host-cgroup.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include "ck-io.h"
+#include "ck-log.h"
+
+#define CGROUP_FS "/sys/fs/cgroup"
+
+void host_cgroup_clear(HostCgroup *cg)
+{
+	g_clear_pointer(&cg->procs, g_ptr_array_unref);
+	g_clear_pointer(&cg->created, g_ptr_array_unref);
+}
+
+/* "system.slice:crio:abc" -> "/system.slice/crio-abc.scope"; nested
+ * slices "a-b.slice" live under "a.slice/a-b.slice", as systemd lays them out. */
+static char *systemd_to_fs(const char *path)
+{
+	g_auto(GStrv) parts = g_strsplit(path, ":", 3);
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	const char *slice = parts[0][0] ? parts[0] : "system.slice";
+	if (g_str_has_suffix(slice, ".slice") && !g_str_equal(slice, "-.slice")) {
+		g_autofree char *stem = g_strndup(slice, strlen(slice) - strlen(".slice"));
+		g_auto(GStrv) dashes = g_strsplit(stem, "-", -1);
+		g_autoptr(GString) prefix = g_string_new(NULL);
+		for (char **d = dashes; *d != NULL; d++) {
+			g_string_append_printf(prefix, "%s%s", prefix->len ? "-" : "", *d);
+			g_string_append_printf(out, "/%s.slice", prefix->str);
+		}
+	}
+	g_string_append_printf(out, "/%s-%s.scope", parts[1], parts[2]);
+	return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+char *host_cgroup_fs_path(const char *cgroups_path)
+{
+	if (cgroups_path == NULL || *cgroups_path == '\0')
+		return NULL;
+	g_auto(GStrv) parts = g_strsplit(cgroups_path, ":", -1);
+	if (cgroups_path[0] != '/' && g_strv_length(parts) == 3)
+		return systemd_to_fs(cgroups_path);
+	return g_strdup_printf("%s%s", cgroups_path[0] == '/' ? "" : "/", cgroups_path);
+}
+
+static gboolean is_unified(void)
+{
+	struct statfs sfs;
+	return statfs(CGROUP_FS, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+/* mkdir -p under base, recording what did not exist before. */
+static gboolean make_dirs(HostCgroup *cg, const char *base, const char *rel)
+{
+	g_auto(GStrv) parts = g_strsplit(rel, "/", -1);
+	g_autoptr(GString) dir = g_string_new(base);
+
+	for (char **p = parts; *p != NULL; p++) {
+		if (**p == '\0' || g_str_equal(*p, "..") || g_str_equal(*p, "."))
+			continue;
+		g_string_append_printf(dir, "/%s", *p);
+		if (mkdir(dir->str, 0755) == 0)
+			g_ptr_array_add(cg->created, g_strdup(dir->str));
+		else if (errno != EEXIST)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static void prepare_under(HostCgroup *cg, const char *base, const char *rel)
+{
+	if (!make_dirs(cg, base, rel)) {
+		ck_log_debug("host cgroup %s%s: %s, skipping", base, rel, g_strerror(errno));
+		return;
+	}
+	g_ptr_array_add(cg->procs, g_strdup_printf("%s%s/cgroup.procs", base, rel));
+}
+
+void host_cgroup_prepare(HostCgroup *cg, const char *cgroups_path)
+{
+	g_autofree char *rel = host_cgroup_fs_path(cgroups_path);
+
+	cg->procs = g_ptr_array_new_with_free_func(g_free);
+	cg->created = g_ptr_array_new_with_free_func(g_free);
+	if (rel == NULL)
+		return;
+	if (is_unified()) {
+		prepare_under(cg, CGROUP_FS, rel);
+		return;
+	}
+	g_autoptr(GDir) d = g_dir_open(CGROUP_FS, 0, NULL);
+	const char *ctrl;
+	while (d != NULL && (ctrl = g_dir_read_name(d)) != NULL) {
+		g_autofree char *base = g_build_filename(CGROUP_FS, ctrl, NULL);
+		g_autofree char *procs = g_build_filename(base, "cgroup.procs", NULL);
+		/* a mounted hierarchy (not a symlink such as cpu -> cpu,cpuacct) */
+		if (!g_file_test(base, G_FILE_TEST_IS_SYMLINK) && g_file_test(procs, G_FILE_TEST_EXISTS))
+			prepare_under(cg, base, rel);
+	}
+}
+
+void host_cgroup_cleanup(HostCgroup *cg)
+{
+	for (guint i = cg->created ? cg->created->len : 0; i > 0; i--) {
+		const char *dir = g_ptr_array_index(cg->created, i - 1);
+		if (rmdir(dir) < 0 && errno != ENOENT)
+			ck_log_debug("host cgroup %s: %s, leaving it", dir, g_strerror(errno));
+	}
+}

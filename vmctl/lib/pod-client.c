@@ -1,0 +1,133 @@
+/* pod-client: pod directories, control socket connection, namespace map. */
+#include "pod-client.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ck-cleanup.h"
+#include "ck-error.h"
+#include "ck-io.h"
+#include "ck-json.h"
+#include "ck-parse.h"
+#include "state.h"
+
+#define NAMESPACES_FILE "namespaces.json"
+
+char *pod_dir(const char *root, const char *pod_id)
+{
+	return pod_state_dir(root, pod_id);
+}
+
+char *pod_socket_path(const char *root, const char *pod_id)
+{
+	g_autofree char *dir = pod_dir(root, pod_id);
+	return g_build_filename(dir, "ctl.sock", NULL);
+}
+
+char *pod_share_dir(const char *root, const char *pod_id)
+{
+	g_autofree char *dir = pod_dir(root, pod_id);
+	return g_build_filename(dir, "shared", NULL);
+}
+
+int pod_connect_path(const char *path, GError **error)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	ck_autofd fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (strlen(path) >= sizeof addr.sun_path)
+		return ck_set_error(error, CK_ERROR_INVALID, "socket path too long: %s", path), -1;
+	g_strlcpy(addr.sun_path, path, sizeof addr.sun_path);
+	if (fd < 0)
+		return ck_set_error_errno(error, errno, "socket"), -1;
+	if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+		int errsv = errno;
+		if (errsv == ECONNREFUSED || errsv == ENOENT)
+			return ck_set_error(error, CK_ERROR_DISCONNECTED, "the pod monitor at %s is not running", path),
+			       -1;
+		return ck_set_error_errno(error, errsv, "connect %s", path), -1;
+	}
+	return ck_steal_fd(&fd);
+}
+
+int pod_connect(const char *root, const char *pod_id, int timeout_ms, GError **error)
+{
+	g_autofree char *path = pod_socket_path(root, pod_id);
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+	for (;;) {
+		g_autoptr(GError) local = NULL;
+		int fd = pod_connect_path(path, &local);
+		if (fd >= 0)
+			return fd;
+		if (!ck_error_is(local, CK_ERROR_DISCONNECTED) || ck_deadline_remaining_ms(deadline) == 0) {
+			g_propagate_prefixed_error(error, g_steal_pointer(&local), "pod %s: ", pod_id);
+			return -1;
+		}
+		g_usleep(20000);
+	}
+}
+
+gboolean pod_record_namespaces(const char *root, const char *pod_id, const OciSpec *spec, GError **error)
+{
+	g_autofree char *dir = pod_dir(root, pod_id);
+	g_autofree char *path = g_build_filename(dir, NAMESPACES_FILE, NULL);
+	g_autoptr(CkJsonGen) g = ck_json_gen_new();
+
+	ck_json_map_open(g);
+	for (gsize i = 0; i < spec->n_namespaces; i++)
+		if (spec->namespaces[i].path != NULL)
+			ck_json_kv_string(g, oci_namespace_type_to_string(spec->namespaces[i].type),
+					  spec->namespaces[i].path);
+	ck_json_map_close(g);
+	gsize len = 0;
+	g_autofree char *doc = ck_json_gen_finish(g, &len, error);
+	return doc != NULL && ck_file_write_atomic(path, doc, len, 0600, FALSE, error);
+}
+
+/* "/proc/<pid>/ns/<x>": the container whose stand-in is pid, if any. */
+static char *container_of_pid(const char *root, const char *pod_id, const char *host_path)
+{
+	int pid = 0;
+	g_auto(GStrv) parts = g_strsplit(host_path, "/", -1);
+
+	if (g_strv_length(parts) != 5 || !g_str_equal(parts[1], "proc") || !g_str_equal(parts[3], "ns") ||
+	    !ck_parse_int(parts[2], "pid", 1, G_MAXINT, &pid, NULL))
+		return NULL;
+	g_autoptr(GPtrArray) ids = container_state_list(root, NULL);
+	for (guint i = 0; ids != NULL && i < ids->len; i++) {
+		g_autoptr(ContainerState) st = container_state_read(root, g_ptr_array_index(ids, i), NULL);
+		if (st != NULL && st->pid == pid && g_strcmp0(st->pod_id, pod_id) == 0)
+			return g_strdup(st->id);
+	}
+	return NULL;
+}
+
+static gboolean is_sandbox_namespace(const char *root, const char *pod_id, OciNamespaceType type,
+				     const char *host_path)
+{
+	g_autofree char *dir = pod_dir(root, pod_id);
+	g_autofree char *path = g_build_filename(dir, NAMESPACES_FILE, NULL);
+	g_auto(yajl_val) tree = ck_json_parse_file(path, 64 * 1024, NULL);
+	yajl_val v = ck_json_get(tree, oci_namespace_type_to_string(type));
+
+	return v != NULL && YAJL_IS_STRING(v) && g_str_equal(v->u.string, host_path);
+}
+
+char *pod_resolve_namespace(const char *root, const char *pod_id, gboolean is_sandbox, OciNamespaceType type,
+			    const char *host_path, GError **error)
+{
+	if (is_sandbox)
+		return NULL; /* the sandbox creates the pod's namespaces */
+	if (is_sandbox_namespace(root, pod_id, type, host_path))
+		return g_strdup_printf("container:%s", pod_id);
+	g_autofree char *owner = container_of_pid(root, pod_id, host_path);
+	if (owner != NULL)
+		return g_strdup_printf("container:%s", owner);
+	return ck_set_error(error, CK_ERROR_INVALID, "%s namespace '%s' is not one of pod %s",
+			    oci_namespace_type_to_string(type), host_path, pod_id),
+	       NULL;
+}

@@ -1,0 +1,39 @@
+/* pod-client: finding and reaching a pod monitor.
+ *
+ * Every pod has a directory <runtime root>/pods/<pod id>/ owned by its pod
+ * monitor: the control socket (ctl.sock), QEMU's logs and sockets, the
+ * shared folder, and namespaces.json (the host namespace paths the
+ * sandbox was created with). vmctl and the monitors of the pod's other
+ * containers use these functions to reach the pod's agent.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "oci-spec.h"
+
+G_BEGIN_DECLS
+
+char *pod_dir(const char *root, const char *pod_id);
+char *pod_socket_path(const char *root, const char *pod_id);
+char *pod_share_dir(const char *root, const char *pod_id);
+
+/* Connects to a pod's control socket, retrying while it is not there yet
+ * (its monitor may still be booting), up to timeout_ms. */
+int pod_connect(const char *root, const char *pod_id, int timeout_ms, GError **error);
+
+/* Connects to a socket path, once. CK_ERROR_DISCONNECTED when nobody
+ * listens (the pod monitor is gone). */
+int pod_connect_path(const char *path, GError **error);
+
+/* Writes the sandbox's namespace paths (pod monitor). */
+gboolean pod_record_namespaces(const char *root, const char *pod_id, const OciSpec *sandbox_spec, GError **error);
+
+/* Maps a host namespace path named by a container of pod `pod_id` to the
+ * guest: the sandbox's own paths and /proc/<pid>/ns/<type> of a
+ * container's stand-in become "container:<id>"; anything else is an
+ * error naming the path. For the sandbox itself, NULL (a new namespace). */
+char *pod_resolve_namespace(const char *root, const char *pod_id, gboolean is_sandbox, OciNamespaceType type,
+			    const char *host_path, GError **error);
+
+G_END_DECLS

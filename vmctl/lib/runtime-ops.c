@@ -1,0 +1,243 @@
+/* runtime-ops: start, kill, pause, update, ps, delete (see runtime-ops.h). */
+#include "runtime-ops.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "ck-cleanup.h"
+#include "ck-error.h"
+#include "ck-io.h"
+#include "ck-log.h"
+#include "ck-message.h"
+#include "guest-spec.h"
+#include "pod-client.h"
+
+#define CONNECT_TIMEOUT_MS 10000
+#define CALL_TIMEOUT_MS 60000
+#define MONITOR_EXIT_TIMEOUT_MS 30000
+
+AgentClient *runtime_connect(const char *root, const ContainerState *st, int timeout_ms, GError **error)
+{
+	(void)root;
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+	for (;;) {
+		g_autoptr(GError) local = NULL;
+		int fd = pod_connect_path(st->control_socket, &local);
+		if (fd >= 0)
+			return agent_client_new(fd, NULL);
+		if (!ck_error_is(local, CK_ERROR_DISCONNECTED) || ck_deadline_remaining_ms(deadline) == 0) {
+			g_propagate_error(error, g_steal_pointer(&local));
+			return NULL;
+		}
+		g_usleep(20000);
+	}
+}
+
+yajl_val runtime_call(const char *root, const ContainerState *st, CkJsonGen *request, yajl_val *out_result,
+		      GError **error)
+{
+	g_autoptr(AgentClient) agent = runtime_connect(root, st, CONNECT_TIMEOUT_MS, error);
+
+	if (agent == NULL)
+		return NULL;
+	return agent_client_call(agent, request, CALL_TIMEOUT_MS, out_result, error);
+}
+
+/* Reads the state under the lock; the caller closes *out_lock. */
+static ContainerState *load(const char *root, const char *id, gboolean exclusive, int *out_lock, GError **error)
+{
+	int lock = container_state_lock(root, id, exclusive, FALSE, error);
+	if (lock < 0)
+		return NULL;
+	ContainerState *st = container_state_read(root, id, error);
+	if (st == NULL) {
+		close(lock);
+		return NULL;
+	}
+	*out_lock = lock;
+	return st;
+}
+
+static gboolean simple_call(const char *root, const ContainerState *st, const char *op, GError **error)
+{
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin(op);
+	ck_json_kv_string(req, "id", st->id);
+	g_auto(yajl_val) reply = runtime_call(root, st, req, NULL, error);
+	return reply != NULL;
+}
+
+gboolean runtime_start(const char *root, const char *id, GError **error)
+{
+	ck_autofd lock = -1;
+	g_autoptr(ContainerState) st = load(root, id, TRUE, &lock, error);
+
+	if (st == NULL)
+		return FALSE;
+	const char *status = container_state_status(st, NULL);
+	if (!g_str_equal(status, "created"))
+		return ck_set_error(error, CK_ERROR_INVALID, "cannot start a container that has %s",
+				    g_str_equal(status, "stopped") ? "stopped" : "already been started");
+	if (!simple_call(root, st, "start_container", error))
+		return FALSE;
+	g_free(st->status);
+	st->status = g_strdup("running");
+	return container_state_write(root, st, error);
+}
+
+gboolean runtime_kill(const char *root, const char *id, int sig, gboolean all, GError **error)
+{
+	ck_autofd lock = -1;
+	g_autoptr(ContainerState) st = load(root, id, FALSE, &lock, error);
+
+	if (st == NULL)
+		return FALSE;
+	if (g_str_equal(container_state_status(st, NULL), "stopped"))
+		return ck_set_error(error, CK_ERROR_NOT_FOUND, "container not running");
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin("signal_process");
+	ck_json_kv_string(req, "id", id);
+	ck_json_kv_int(req, "signal", sig);
+	ck_json_kv_bool(req, "all", all);
+	g_auto(yajl_val) reply = runtime_call(root, st, req, NULL, error);
+	return reply != NULL;
+}
+
+gboolean runtime_pause(const char *root, const char *id, gboolean pause, GError **error)
+{
+	ck_autofd lock = -1;
+	g_autoptr(ContainerState) st = load(root, id, TRUE, &lock, error);
+
+	if (st == NULL)
+		return FALSE;
+	const char *status = container_state_status(st, NULL);
+	const char *need = pause ? "running" : "paused";
+	if (!g_str_equal(status, need))
+		return ck_set_error(error, CK_ERROR_INVALID, "container not %s", need);
+	if (!simple_call(root, st, pause ? "pause_container" : "resume_container", error))
+		return FALSE;
+	g_free(st->status);
+	st->status = g_strdup(pause ? "paused" : "running");
+	return container_state_write(root, st, error);
+}
+
+gboolean runtime_update(const char *root, const char *id, yajl_val resources, GError **error)
+{
+	ck_autofd lock = -1;
+	g_autoptr(ContainerState) st = load(root, id, FALSE, &lock, error);
+
+	if (st == NULL)
+		return FALSE;
+	if (g_str_equal(container_state_status(st, NULL), "stopped"))
+		return ck_set_error(error, CK_ERROR_NOT_FOUND, "container not running");
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin("update_container");
+	ck_json_kv_string(req, "id", id);
+	ck_json_key(req, "resources");
+	ck_json_value(req, resources);
+	g_auto(yajl_val) reply = runtime_call(root, st, req, NULL, error);
+	return reply != NULL;
+}
+
+GArray *runtime_ps(const char *root, const char *id, GError **error)
+{
+	ck_autofd lock = -1;
+	g_autoptr(ContainerState) st = load(root, id, FALSE, &lock, error);
+	GArray *pids = g_array_new(FALSE, FALSE, sizeof(int));
+
+	if (st == NULL) {
+		g_array_unref(pids);
+		return NULL;
+	}
+	if (g_str_equal(container_state_status(st, NULL), "stopped"))
+		return pids;
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin("list_processes");
+	ck_json_kv_string(req, "id", id);
+	yajl_val result = NULL;
+	g_auto(yajl_val) reply = runtime_call(root, st, req, &result, error);
+	if (reply == NULL) {
+		g_array_unref(pids);
+		return NULL;
+	}
+	yajl_val list = ck_json_get(result, "pids");
+	for (size_t i = 0; list != NULL && YAJL_IS_ARRAY(list) && i < list->u.array.len; i++) {
+		gint64 pid;
+		if (ck_json_as_int64(list->u.array.values[i], &pid))
+			g_array_append_val(pids, pid);
+	}
+	return pids;
+}
+
+/* The monitor records the exit (has_exit_code) once it has released the
+ * container's guest resources and mounts, just before its exit files.
+ * Waiting for that, not for the monitor process: the monitor goes on to
+ * run its exit command, which may well be the caller of this delete. */
+static gboolean monitor_done(const char *root, const ContainerState *st)
+{
+	g_autoptr(ContainerState) now = container_state_read(root, st->id, NULL);
+
+	if (now == NULL || now->has_exit_code)
+		return TRUE;
+	return st->monitor_pid <= 0 || !proc_is_alive(st->monitor_pid, st->monitor_start);
+}
+
+static void wait_monitor(const char *root, const ContainerState *st)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)MONITOR_EXIT_TIMEOUT_MS * 1000;
+
+	while (!monitor_done(root, st)) {
+		if (ck_deadline_remaining_ms(deadline) == 0) {
+			ck_log_warning("container %s: its monitor %d did not finish, killing it", st->id,
+				       (int)st->monitor_pid);
+			(void)kill(st->monitor_pid, SIGKILL);
+			g_usleep(100000);
+			return;
+		}
+		g_usleep(10000);
+	}
+}
+
+/* What a monitor that died early left behind. Idempotent. */
+static gboolean release_leftovers(const char *root, const ContainerState *st, GError **error)
+{
+	g_autofree char *share = pod_share_dir(root, st->pod_id);
+
+	if (!guest_spec_release(share, st->id, error))
+		return FALSE;
+	if (st->sandbox) {
+		g_autofree char *dir = pod_dir(root, st->pod_id);
+		return guest_share_destroy(share, error) && ck_rm_rf(dir, error);
+	}
+	return TRUE;
+}
+
+gboolean runtime_delete(const char *root, const char *id, gboolean force, GError **error)
+{
+	ck_autofd lock = -1;
+	g_autoptr(ContainerState) st = load(root, id, FALSE, &lock, error);
+
+	if (st == NULL)
+		return FALSE;
+	/* the monitor takes the lock to record the exit: do not hold it while
+	 * waiting for the monitor */
+	ck_clear_fd(&lock);
+	const char *status = container_state_status(st, NULL);
+	if (!g_str_equal(status, "stopped") && !g_str_equal(status, "created") && !force)
+		return ck_set_error(error, CK_ERROR_INVALID, "cannot delete container %s that is not stopped: %s", id,
+				    status);
+	if (!g_str_equal(status, "stopped")) {
+		/* created or running: runc kills it too */
+		g_autoptr(GError) ignored = NULL;
+		g_autoptr(CkJsonGen) req = ck_msg_request_begin("signal_process");
+		ck_json_kv_string(req, "id", id);
+		ck_json_kv_int(req, "signal", SIGKILL);
+		ck_json_kv_bool(req, "all", TRUE);
+		g_auto(yajl_val) reply = runtime_call(root, st, req, NULL, &ignored);
+	}
+	wait_monitor(root, st);
+	lock = container_state_lock(root, id, TRUE, FALSE, error);
+	if (lock < 0)
+		return FALSE;
+	if (!release_leftovers(root, st, error))
+		return FALSE;
+	return container_state_remove(root, id, error);
+}

@@ -1,0 +1,75 @@
+/* workload: role and trust of a container (see workload.h). */
+#include "workload.h"
+
+#include "ck-error.h"
+
+void workload_role_clear(WorkloadRole *role)
+{
+	g_clear_pointer(&role->pod_id, g_free);
+}
+
+static gboolean classify_with(const OciSpec *spec, const char *type_key, const char *sandbox_key, const char *id,
+			      WorkloadRole *out, GError **error)
+{
+	const char *type = oci_spec_annotation(spec, type_key);
+	const char *sandbox_id = oci_spec_annotation(spec, sandbox_key);
+
+	if (g_strcmp0(type, "sandbox") == 0) {
+		out->sandbox = TRUE;
+		out->pod_id = g_strdup(id);
+		return TRUE;
+	}
+	if (g_strcmp0(type, "container") != 0)
+		return ck_set_error(error, CK_ERROR_INVALID, "annotation %s: unknown container type '%s'", type_key,
+				    type);
+	if (sandbox_id == NULL || *sandbox_id == '\0')
+		return ck_set_error(error, CK_ERROR_INVALID, "annotation %s: missing for a container of a pod",
+				    sandbox_key);
+	out->sandbox = g_str_equal(sandbox_id, id);
+	out->pod_id = g_strdup(sandbox_id);
+	return TRUE;
+}
+
+gboolean workload_classify(const OciSpec *spec, const char *container_id, WorkloadRole *out, GError **error)
+{
+	*out = (WorkloadRole){0};
+	if (oci_spec_annotation(spec, ANNOTATION_CRIO_TYPE) != NULL)
+		return classify_with(spec, ANNOTATION_CRIO_TYPE, ANNOTATION_CRIO_SANDBOX_ID, container_id, out, error);
+	if (oci_spec_annotation(spec, ANNOTATION_CRI_TYPE) != NULL)
+		return classify_with(spec, ANNOTATION_CRI_TYPE, ANNOTATION_CRI_SANDBOX_ID, container_id, out, error);
+	out->sandbox = TRUE;
+	out->pod_id = g_strdup(container_id);
+	return TRUE;
+}
+
+/* Host network, pid or ipc namespace: the spec asks for none of its own. */
+static const char *host_namespace(const OciSpec *spec)
+{
+	static const OciNamespaceType types[] = {OCI_NS_NETWORK, OCI_NS_PID, OCI_NS_IPC};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(types); i++)
+		if (oci_spec_find_namespace(spec, types[i]) == NULL)
+			return oci_namespace_type_to_string(types[i]);
+	return NULL;
+}
+
+CkTrust workload_trust(const CkConfig *cfg, const OciSpec *spec, char **out_reason)
+{
+	const char *annotation = oci_spec_annotation(spec, ANNOTATION_TRUSTED);
+	const char *host_ns = host_namespace(spec);
+	gboolean privileged = g_strcmp0(oci_spec_annotation(spec, ANNOTATION_PRIVILEGED), "true") == 0;
+
+	if (annotation != NULL) {
+		gboolean trusted = g_str_equal(annotation, "true");
+		*out_reason = g_strdup_printf("annotation %s=\"%s\"", ANNOTATION_TRUSTED, annotation);
+		return trusted ? CK_TRUST_TRUSTED : CK_TRUST_UNTRUSTED;
+	}
+	if ((privileged || host_ns != NULL) && !cfg->runtime.privileged_in_vm) {
+		*out_reason = privileged ? g_strdup("privileged pod (privileged_in_vm = false)")
+					 : g_strdup_printf("host %s namespace (privileged_in_vm = false)", host_ns);
+		return CK_TRUST_TRUSTED;
+	}
+	*out_reason = g_strdup_printf("default_workload_trust = \"%s\"",
+				      ck_trust_to_string(cfg->runtime.default_workload_trust));
+	return cfg->runtime.default_workload_trust;
+}
