@@ -47,6 +47,10 @@ typedef struct {
 	void (*on_input_done)(gpointer user_data);
 	gpointer user_data;
 } AttachCallbacks;
+/* Both callbacks run inside the client's fd watch. They may call
+ * attach_server_write() and attach_server_pause_input(), but must not
+ * call attach_server_close_clients() or attach_server_free(): schedule
+ * those (g_idle_add) instead. */
 
 typedef struct AttachServer AttachServer;
 

@@ -230,10 +230,10 @@ static gboolean reopen_rotate(LogK8s *k, gboolean *out_done, GError **error)
 {
 	struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 
-	*out_done = FALSE;
 	if (fcntl(k->fd, F_SETLK, &lock) < 0) {
 		if (errno == EACCES || errno == EAGAIN) {
 			ck_log_debug("log file '%s' is locked by another process, not rotating", k->path);
+			*out_done = FALSE;
 			return TRUE;
 		}
 		return ck_set_error_errno(error, errno, "lock '%s'", k->path);
@@ -264,12 +264,14 @@ gboolean log_k8s_reopen(LogK8s *k, GError **error)
 
 /* ---- writing ------------------------------------------------------------ */
 
-static void warn_once(LogK8s *k, const char *what, const GError *error)
+/* "Errors while logging never stop the monitor": the first one is a
+ * warning, later ones (a full disk fails every chunk) only debug. */
+static void warn_once(LogK8s *k, const GError *error)
 {
 	if (!k->warned)
-		ck_log_warning("k8s log '%s': %s: %s, continuing", k->path, what, error->message);
+		ck_log_warning("k8s log '%s': %s, continuing", k->path, error->message);
 	else
-		ck_log_debug("k8s log '%s': %s: %s, continuing", k->path, what, error->message);
+		ck_log_debug("k8s log '%s': %s, continuing", k->path, error->message);
 	k->warned = TRUE;
 }
 
@@ -281,7 +283,7 @@ static void flush(LogK8s *k)
 		g_autoptr(GError) error = NULL;
 
 		ck_set_error_errno(&error, errno, "write");
-		warn_once(k, "write failed", error);
+		warn_once(k, error);
 	}
 	g_string_truncate(k->buf, 0);
 }
@@ -295,8 +297,10 @@ static void reopen_for_size(LogK8s *k)
 
 	flush(k);
 	k->bytes = 0;
-	if (!log_k8s_reopen(k, &error))
-		warn_once(k, "reopen for --log-size-max failed", error);
+	if (!log_k8s_reopen(k, &error)) {
+		g_prefix_error(&error, "reopen for --log-size-max: ");
+		warn_once(k, error);
+	}
 }
 
 void log_k8s_write(LogK8s *k, gboolean is_stderr, const guint8 *data, gsize len)
@@ -356,7 +360,7 @@ void log_k8s_finish(LogK8s *k)
 		g_autoptr(GError) error = NULL;
 
 		ck_set_error_errno(&error, errno, "fsync");
-		warn_once(k, "sync at exit failed", error);
+		warn_once(k, error);
 	}
 }
 

@@ -89,6 +89,10 @@ int monitor_vm_exec(Monitor *m);
 int monitor_finish(Monitor *m);
 gboolean monitor_write_pidfile(Monitor *m, pid_t pid, GError **error);
 
+/* shim.c */
+gboolean monitor_shim_setup(Monitor *m, GError **error);
+void monitor_shim_resize(Monitor *m);
+
 /* trusted.c */
 int monitor_trusted(Monitor *m);
 

@@ -81,8 +81,16 @@ static char *standin_netns(Monitor *m)
 	return NULL;
 }
 
+/* The pid callers see: a forked stand-in, or (shim mode) ourselves. */
+static pid_t reported_pid(Monitor *m)
+{
+	return m->standin != NULL ? standin_get_pid(m->standin) : getpid();
+}
+
 static gboolean spawn_standin(Monitor *m, GError **error)
 {
+	if (m->fds->shim)
+		return TRUE;
 	g_autofree char *netns = standin_netns(m);
 
 	host_cgroup_prepare(&m->cgroup, m->spec != NULL ? m->spec->cgroups_path : NULL);
@@ -158,8 +166,8 @@ static gboolean write_state(Monitor *m, GError **error)
 	st->bundle = g_strdup(m->cfg->bundle_path);
 	st->rootfs = g_build_filename(m->cfg->bundle_path, "rootfs", NULL);
 	st->created = g_steal_pointer(&now);
-	st->pid = standin_get_pid(m->standin);
-	st->pid_start = standin_get_start_time(m->standin);
+	st->pid = reported_pid(m);
+	st->pid_start = proc_start_time(st->pid);
 	st->monitor_pid = getpid();
 	st->monitor_start = proc_start_time(st->monitor_pid);
 	st->control_socket = pod_socket_path(m->root, m->role.pod_id);
@@ -226,11 +234,12 @@ int monitor_vm_create(Monitor *m)
 	if (existing != NULL)
 		return create_failed(m, g_error_new(CK_ERROR, CK_ERROR_EXISTS, "container with id %s already exists",
 						    m->cfg->cid));
-	if (!monitor_setup_io(m, m->cfg->bundle_path, &error) || !connect_pod(m, &error) ||
-	    !guest_create(m, &error) || !monitor_connect_guest_io(m, &error) || !spawn_standin(m, &error) ||
-	    !monitor_write_pidfile(m, standin_get_pid(m->standin), &error) || !write_state(m, &error))
+	if (!monitor_setup_io(m, m->cfg->bundle_path, &error) || !monitor_shim_setup(m, &error) ||
+	    !connect_pod(m, &error) || !guest_create(m, &error) || !monitor_connect_guest_io(m, &error) ||
+	    !spawn_standin(m, &error) || !monitor_write_pidfile(m, reported_pid(m), &error) ||
+	    !write_state(m, &error))
 		return create_failed(m, error);
-	if (!monitor_sync_write(m, standin_get_pid(m->standin), NULL))
+	if (!monitor_sync_write(m, reported_pid(m), NULL))
 		ck_log_warning("the caller went away before the pid was reported");
 	monitor_start_timeout(m);
 	g_main_loop_run(m->loop);
@@ -298,12 +307,13 @@ int monitor_vm_exec(Monitor *m)
 	m->role.pod_id = g_strdup(m->state->pod_id);
 	m->spec = NULL;
 	if (!monitor_setup_io(m, m->cfg->bundle_path, &error) || !exec_attach_handshake(m, &error) ||
-	    !connect_pod(m, &error) || !guest_exec(m, &error) || !monitor_connect_guest_io(m, &error) ||
-	    !spawn_standin(m, &error) || !monitor_write_pidfile(m, standin_get_pid(m->standin), &error))
+	    !connect_pod(m, &error) || !guest_exec(m, &error) || !monitor_shim_setup(m, &error) ||
+	    !monitor_connect_guest_io(m, &error) || !spawn_standin(m, &error) ||
+	    !monitor_write_pidfile(m, reported_pid(m), &error))
 		return exec_failed(m, error);
 	/* legacy exec reports only the exit code; api v1 the pid first */
 	if (m->cfg->api_version)
-		(void)monitor_sync_write(m, standin_get_pid(m->standin), NULL);
+		(void)monitor_sync_write(m, reported_pid(m), NULL);
 	monitor_start_timeout(m);
 	g_main_loop_run(m->loop);
 	return monitor_finish(m);

@@ -186,6 +186,8 @@ gboolean monitor_connect_guest_io(Monitor *m, GError **error)
 	}
 	if (m->ctl != NULL)
 		ctl_fifos_arm_winsz(m->ctl);
+	if (m->fds->shim)
+		monitor_shim_resize(m);
 	return TRUE;
 }
 
@@ -205,6 +207,10 @@ void monitor_forward_signal(Monitor *m, int sig)
 {
 	if (m->exited)
 		return;
+	if (sig == SIGWINCH && m->fds->shim) {
+		monitor_shim_resize(m);
+		return;
+	}
 	if (m->proc == NULL || m->agent == NULL) {
 		/* before the process exists: conmon's SIGTERM means give up */
 		ck_log_info("signal %d before the container exists: giving up", sig);

@@ -203,7 +203,10 @@ static void test_output_records(Fixture *fx, gconstpointer data)
 	write_out(fx, ATTACH_STREAM_STDOUT, "hello\n");
 	write_out(fx, ATTACH_STREAM_STDERR, "err\n");
 	assert_record(fd, "\x02hello\n", 7);
-	assert_record(fd, "\x03" "err\n", 5);
+	assert_record(fd,
+		      "\x03"
+		      "err\n",
+		      5);
 
 	/* The maximum chunk arrives as one intact 8193-byte record. */
 	for (gsize i = 0; i < sizeof big; i++)
@@ -228,8 +231,14 @@ static void test_two_clients(Fixture *fx, gconstpointer data)
 
 	g_assert_cmpuint(attach_server_n_clients(fx->as), ==, 2);
 	write_out(fx, ATTACH_STREAM_STDOUT, "both\n");
-	assert_record(a, "\x02" "both\n", 6);
-	assert_record(b, "\x02" "both\n", 6);
+	assert_record(a,
+		      "\x02"
+		      "both\n",
+		      6);
+	assert_record(b,
+		      "\x02"
+		      "both\n",
+		      6);
 
 	/* Input from both goes to the same place. */
 	g_assert_cmpint(send(a, "A", 1, 0), ==, 1);
@@ -370,7 +379,10 @@ static void test_full_attach_long_bundle(void)
 
 	ck_autofd fd = connect_podman(fx.bundle);
 	write_out(&fx, ATTACH_STREAM_STDERR, "e\n");
-	assert_record(fd, "\x03" "e\n", 3);
+	assert_record(fd,
+		      "\x03"
+		      "e\n",
+		      3);
 	g_assert_cmpint(send(fd, "in", 2, 0), ==, 2);
 	drain_main_context();
 	g_assert_cmpmem(fx.input->data, fx.input->len, "in", 2);

@@ -42,7 +42,8 @@ static void test_format_plain(void)
 	assert_format("exit_code", 0, NULL, "{\"exit_code\": 0}\n");
 	assert_format("data", INT_MIN, NULL, "{\"data\": -2147483648}\n");
 	assert_format("data", INT_MAX, NULL, "{\"data\": 2147483647}\n");
-	assert_format("exit_code", -1, "command timed out", "{\"exit_code\": -1, \"message\": \"command timed out\"}\n");
+	assert_format("exit_code", -1, "command timed out",
+		      "{\"exit_code\": -1, \"message\": \"command timed out\"}\n");
 	assert_format("pid", -1, "Runtime did not set up terminal",
 		      "{\"pid\": -1, \"message\": \"Runtime did not set up terminal\"}\n");
 }

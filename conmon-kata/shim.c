@@ -1,0 +1,133 @@
+/* shim: conmon-kata started by `vmctl create` or `vmctl exec` (--shim).
+ *
+ * A runtime's caller (stock conmon, a test harness, CRI-O's streaming
+ * exec) expects runc's model: the process it is told about holds the
+ * container's stdio, or the terminal it received on --console-socket, and
+ * exits with the container's status. In shim mode the monitor is that
+ * process: no separate stand-in, the caller's stdio relayed as is, every
+ * catchable signal forwarded, and for a terminal
+ *   - with --console-socket: a host pty whose master goes to the socket
+ *     (as runc sends its own); the slave is made raw, so the guest's pty
+ *     alone does the line discipline, and it is our controlling terminal,
+ *     so a resize by the master's holder arrives as SIGWINCH;
+ *   - without: our own stdin, when it is a terminal (CRI-O's pty for
+ *     `kubectl exec -t`), in raw mode until we exit; SIGWINCH likewise.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "ck-cleanup.h"
+#include "ck-error.h"
+#include "ck-io.h"
+#include "ck-log.h"
+#include "ck-message.h"
+#include "monitor-internal.h"
+
+static struct termios saved_termios;
+static gboolean termios_saved;
+
+static void restore_termios(void)
+{
+	if (termios_saved)
+		(void)tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+}
+
+static gboolean send_master(const char *socket_path, int master, const char *name, GError **error)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	ck_autofd fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	if (strlen(socket_path) >= sizeof addr.sun_path)
+		return ck_set_error(error, CK_ERROR_INVALID, "console socket path too long: %s", socket_path);
+	g_strlcpy(addr.sun_path, socket_path, sizeof addr.sun_path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+		return ck_set_error_errno(error, errno, "console socket %s", socket_path);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &master, sizeof(int));
+	if (sendmsg(fd, &msg, MSG_NOSIGNAL) < 0)
+		return ck_set_error_errno(error, errno, "send the terminal to %s", socket_path);
+	return TRUE;
+}
+
+static gboolean host_pty(Monitor *m, GError **error)
+{
+	char name[64];
+	ck_autofd master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof name) != 0)
+		return ck_set_error_errno(error, errno, "open a pty");
+	int slave = open(name, O_RDWR | O_CLOEXEC);
+	if (slave < 0)
+		return ck_set_error_errno(error, errno, "open %s", name);
+	struct termios t;
+	if (tcgetattr(slave, &t) == 0) {
+		cfmakeraw(&t);
+		(void)tcsetattr(slave, TCSANOW, &t);
+	}
+	/* our controlling terminal: its resizes reach us as SIGWINCH */
+	(void)ioctl(slave, TIOCSCTTY, 0);
+	if (!send_master(m->fds->console_socket, master, name, error)) {
+		close(slave);
+		return FALSE;
+	}
+	m->host_pty = slave;
+	m->passthrough_in = slave;
+	return TRUE;
+}
+
+static void raw_stdin(void)
+{
+	struct termios t;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios) < 0)
+		return;
+	termios_saved = TRUE;
+	atexit(restore_termios);
+	t = saved_termios;
+	cfmakeraw(&t);
+	(void)tcsetattr(STDIN_FILENO, TCSANOW, &t);
+}
+
+gboolean monitor_shim_setup(Monitor *m, GError **error)
+{
+	if (!m->fds->shim)
+		return TRUE;
+	m->passthrough_in = STDIN_FILENO;
+	if (!m->terminal)
+		return TRUE;
+	if (m->fds->console_socket != NULL)
+		return host_pty(m, error);
+	raw_stdin();
+	return TRUE;
+}
+
+/* The terminal's size, to the guest process's pty. */
+void monitor_shim_resize(Monitor *m)
+{
+	struct winsize ws;
+	int fd = m->host_pty >= 0 ? m->host_pty : STDIN_FILENO;
+
+	if (!m->terminal || m->proc == NULL || ioctl(fd, TIOCGWINSZ, &ws) < 0)
+		return;
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin("resize_terminal");
+	ck_json_kv_int(req, "handle", m->handle);
+	ck_json_kv_int(req, "rows", ws.ws_row);
+	ck_json_kv_int(req, "cols", ws.ws_col);
+	gsize len = 0;
+	g_autofree char *doc = ck_msg_finish(req, &len);
+	agent_client_forward(m->agent, (const guint8 *)doc, len, NULL, NULL);
+}
