@@ -49,6 +49,9 @@ struct Monitor {
 	ContainerState *state;
 	gboolean terminal;
 
+	/* trusted path (trusted.c), NULL on the VM path */
+	struct Trusted *trusted;
+
 	/* VM path */
 	PodMonitor *pod;
 	AgentClient *agent;
@@ -80,6 +83,7 @@ void monitor_process_exited(Monitor *m, int exit_code, gboolean oom_killed, cons
 const char *monitor_sync_key(Monitor *m);
 gboolean monitor_sync_write(Monitor *m, int value, const char *message);
 void monitor_start_timeout(Monitor *m);
+gboolean monitor_exec_attach_handshake(Monitor *m, GError **error);
 
 /* monitor-vm.c */
 int monitor_vm_create(Monitor *m);
@@ -95,5 +99,9 @@ void monitor_shim_resize(Monitor *m);
 
 /* trusted.c */
 int monitor_trusted(Monitor *m);
+void monitor_trusted_input(Monitor *m, const guint8 *data, gsize len);
+void monitor_trusted_close_input(Monitor *m);
+void monitor_trusted_signal(Monitor *m, int sig);
+void monitor_trusted_resize(Monitor *m, int rows, int cols);
 
 G_END_DECLS

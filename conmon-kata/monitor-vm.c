@@ -276,22 +276,6 @@ static gboolean guest_exec(Monitor *m, GError **error)
 	return TRUE;
 }
 
-/* With --exec-attach, the attach pipe says the socket is there and the
- * second byte on the start pipe says the client is attached. */
-static gboolean exec_attach_handshake(Monitor *m, GError **error)
-{
-	char buf[8192];
-	g_autofree char *msg = sync_message_format("data", 0, NULL);
-
-	if (!m->cfg->exec_attach)
-		return TRUE;
-	if (!ck_write_all(m->fds->attach_fd, msg, strlen(msg)) && errno != EPIPE)
-		return ck_set_error_errno(error, errno, "attach pipe");
-	if (m->fds->start_fd >= 0 && ck_read_retry(m->fds->start_fd, buf, sizeof buf) < 0)
-		return ck_set_error_errno(error, errno, "start pipe");
-	return TRUE;
-}
-
 static int exec_failed(Monitor *m, GError *error)
 {
 	ck_log_error("exec in %s: %s", m->cfg->cid, error->message);
@@ -306,7 +290,7 @@ int monitor_vm_exec(Monitor *m)
 
 	m->role.pod_id = g_strdup(m->state->pod_id);
 	m->spec = NULL;
-	if (!monitor_setup_io(m, m->cfg->bundle_path, &error) || !exec_attach_handshake(m, &error) ||
+	if (!monitor_setup_io(m, m->cfg->bundle_path, &error) || !monitor_exec_attach_handshake(m, &error) ||
 	    !connect_pod(m, &error) || !guest_exec(m, &error) || !monitor_shim_setup(m, &error) ||
 	    !monitor_connect_guest_io(m, &error) || !spawn_standin(m, &error) ||
 	    !monitor_write_pidfile(m, reported_pid(m), &error))

@@ -53,7 +53,9 @@ void monitor_output(Monitor *m, gboolean is_stderr, const guint8 *data, gsize le
 
 void monitor_input(Monitor *m, const guint8 *data, gsize len)
 {
-	if (m->proc != NULL)
+	if (m->trusted != NULL)
+		monitor_trusted_input(m, data, len);
+	else if (m->proc != NULL)
 		guest_process_write_stdin(m->proc, data, len);
 	else if (m->early_stdin != NULL)
 		g_byte_array_append(m->early_stdin, data, (guint)len);
@@ -68,7 +70,9 @@ void monitor_input_done(Monitor *m)
 			ck_log_info("Not closing input");
 		return;
 	}
-	if (m->proc != NULL)
+	if (m->trusted != NULL)
+		monitor_trusted_close_input(m);
+	else if (m->proc != NULL)
 		guest_process_close_stdin(m->proc);
 	else
 		m->early_stdin_closed = TRUE;
@@ -88,6 +92,10 @@ static void on_resize(int rows, int cols, gpointer user_data)
 {
 	Monitor *m = user_data;
 
+	if (m->trusted != NULL) {
+		monitor_trusted_resize(m, rows, cols);
+		return;
+	}
 	if (m->proc == NULL)
 		return;
 	g_autoptr(CkJsonGen) req = ck_msg_request_begin("resize_terminal");
@@ -211,6 +219,10 @@ void monitor_forward_signal(Monitor *m, int sig)
 		monitor_shim_resize(m);
 		return;
 	}
+	if (m->trusted != NULL) {
+		monitor_trusted_signal(m, sig);
+		return;
+	}
 	if (m->proc == NULL || m->agent == NULL) {
 		/* before the process exists: conmon's SIGTERM means give up */
 		ck_log_info("signal %d before the container exists: giving up", sig);
@@ -245,7 +257,9 @@ static gboolean on_timeout(gpointer data)
 	m->timeout_source = 0;
 	m->timed_out = TRUE;
 	/* no drain: kill and report (conmon-contract.md 7.4) */
-	if (m->agent != NULL)
+	if (m->trusted != NULL)
+		monitor_trusted_signal(m, SIGKILL);
+	else if (m->agent != NULL)
 		send_signal(m, SIGKILL);
 	monitor_process_exited(m, -1, FALSE, "command timed out");
 	return G_SOURCE_REMOVE;
@@ -272,6 +286,22 @@ gboolean monitor_sync_write(Monitor *m, int value, const char *message)
 		ck_log_error("sync pipe: %s", error->message);
 		return FALSE;
 	}
+	return TRUE;
+}
+
+/* With --exec-attach, the attach pipe says the socket is there and the
+ * second byte on the start pipe says the client is attached. */
+gboolean monitor_exec_attach_handshake(Monitor *m, GError **error)
+{
+	char buf[8192];
+	g_autofree char *msg = sync_message_format("data", 0, NULL);
+
+	if (!m->cfg->exec_attach)
+		return TRUE;
+	if (!ck_write_all(m->fds->attach_fd, msg, strlen(msg)) && errno != EPIPE)
+		return ck_set_error_errno(error, errno, "attach pipe");
+	if (m->fds->start_fd >= 0 && ck_read_retry(m->fds->start_fd, buf, sizeof buf) < 0)
+		return ck_set_error_errno(error, errno, "start pipe");
 	return TRUE;
 }
 

@@ -1,16 +1,391 @@
-/* trusted: pods that run on the host, through the trusted runtime.
+/* trusted: pods that run on the host, as conmon runs them.
  *
- * Not implemented yet: a trusted pod is refused at create with a clear
- * message rather than run in a VM it did not ask for. */
+ * The runtime (-r, our vmctl, which hands trusted containers to runc with
+ * a root of their own) is run the way conmon runs it
+ * (conmon-contract.md 4): `create` or `exec --detach` with the pid file,
+ * the runtime arguments and options passed through, stdio on pipes (stdout
+ * on /dev/null and a console socket with -t), stderr captured as the error
+ * text until the pid file is read and relayed as container stderr after.
+ * The container process is then re-parented to us (the subreaper); its
+ * output, input, terminal, timeout and exit go through the same monitor
+ * code as on the VM path.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "ck-cleanup.h"
 #include "ck-error.h"
+#include "ck-io.h"
 #include "ck-log.h"
+#include "ck-parse.h"
 #include "monitor-internal.h"
+#include "signals.h"
+
+#define STDERR_MAX 8191
+
+struct Trusted {
+	Monitor *m;
+	int in_w;	/* container stdin (pipe write end), or the pty */
+	int out_r, err_r;
+	int console_listen;
+	char *console_path;
+	int pty;	/* the pty master from the console socket */
+	pid_t pid;	/* the container process (P3) */
+	guint sources[3];
+};
+typedef struct Trusted Trusted;
+
+/* --- the runtime child ---------------------------------------------------------- */
+
+static GPtrArray *runtime_argv(const MonitorConfig *cfg, const char *console)
+{
+	GPtrArray *argv = g_ptr_array_new();
+
+	g_ptr_array_add(argv, cfg->runtime_path);
+	if (cfg->systemd_cgroup && !cfg->exec)
+		g_ptr_array_add(argv, "--systemd-cgroup");
+	for (char **a = cfg->runtime_args; a != NULL && *a != NULL; a++)
+		g_ptr_array_add(argv, *a);
+	if (cfg->exec) {
+		g_ptr_array_add(argv, "exec");
+		g_ptr_array_add(argv, "--pid-file");
+		g_ptr_array_add(argv, cfg->container_pidfile);
+		g_ptr_array_add(argv, "--process");
+		g_ptr_array_add(argv, cfg->exec_process_spec);
+		g_ptr_array_add(argv, "--detach");
+	} else {
+		g_ptr_array_add(argv, "create");
+		g_ptr_array_add(argv, "--bundle");
+		g_ptr_array_add(argv, cfg->bundle_path);
+		g_ptr_array_add(argv, "--pid-file");
+		g_ptr_array_add(argv, cfg->container_pidfile);
+		if (cfg->no_pivot)
+			g_ptr_array_add(argv, "--no-pivot");
+		if (cfg->no_new_keyring)
+			g_ptr_array_add(argv, "--no-new-keyring");
+	}
+	for (char **o = cfg->runtime_opts; o != NULL && *o != NULL; o++)
+		g_ptr_array_add(argv, *o);
+	if (console != NULL) {
+		g_ptr_array_add(argv, "--console-socket");
+		g_ptr_array_add(argv, (char *)console);
+	}
+	g_ptr_array_add(argv, cfg->cid);
+	g_ptr_array_add(argv, NULL);
+	return argv;
+}
+
+static gboolean listen_console(Trusted *t, GError **error)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	g_autofree char *dir = g_dir_make_tmp("conmon-term.XXXXXX", error);
+
+	if (dir == NULL)
+		return FALSE;
+	t->console_path = g_build_filename(dir, "console.sock", NULL);
+	g_strlcpy(addr.sun_path, t->console_path, sizeof addr.sun_path);
+	t->console_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (t->console_listen < 0 || bind(t->console_listen, (struct sockaddr *)&addr, sizeof addr) < 0 ||
+	    listen(t->console_listen, 128) < 0)
+		return ck_set_error_errno(error, errno, "console socket %s", t->console_path);
+	return TRUE;
+}
+
+G_NORETURN static void exec_runtime(GPtrArray *argv, int in, int out, int err)
+{
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signals_reset_for_exec();
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		_exit(127);
+	execv(g_ptr_array_index(argv, 0), (char **)argv->pdata);
+	_exit(127);
+}
+
+/* stdio for the runtime (and thus the container): conmon-contract.md 4.2 */
+static gboolean make_stdio(Trusted *t, int child[3], GError **error)
+{
+	const MonitorConfig *cfg = t->m->cfg;
+	int p[2];
+
+	child[0] = child[1] = child[2] = -1;
+	if (cfg->use_stdin && !cfg->terminal) {
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return ck_set_error_errno(error, errno, "pipe");
+		child[0] = p[0];
+		t->in_w = p[1];
+	} else if ((child[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+		return ck_set_error_errno(error, errno, "/dev/null");
+	}
+	if (cfg->terminal) {
+		child[1] = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	} else {
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return ck_set_error_errno(error, errno, "pipe");
+		t->out_r = p[0];
+		child[1] = p[1];
+	}
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return ck_set_error_errno(error, errno, "pipe");
+	t->err_r = p[0];
+	child[2] = p[1];
+	/* a container running as another user reopens /proc/self/fd/N */
+	for (int i = 0; i < 3; i++)
+		(void)fchmod(child[i], 0777);
+	return TRUE;
+}
+
+static int receive_fd(int conn)
+{
+	char name[4096], cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {.iov_base = name, .iov_len = sizeof name};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+	int fd = -1;
+
+	if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) < 0)
+		return -1;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (c != NULL && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	return fd;
+}
+
+/* Runs the runtime to its end; with -t, takes the pty it sends meanwhile.
+ * The runtime's stderr becomes the error text on failure. */
+static gboolean run_runtime(Trusted *t, GPtrArray *argv, int child[3], GString *errtext, int *out_status)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		exec_runtime(argv, child[0], child[1], child[2]);
+	for (int i = 0; i < 3; i++)
+		ck_close_fdp(&child[i]);
+	if (pid < 0)
+		return FALSE;
+	for (;;) {
+		struct pollfd pfd[2] = {{.fd = t->err_r, .events = POLLIN}, {.fd = t->console_listen, .events = POLLIN}};
+		int status;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			*out_status = status;
+			return TRUE;
+		}
+		if (poll(pfd, t->console_listen >= 0 ? 2 : 1, 50) <= 0)
+			continue;
+		if (pfd[0].revents & POLLIN) {
+			char buf[4096];
+			ssize_t n = ck_read_retry(t->err_r, buf, sizeof buf);
+			if (n > 0 && errtext->len < STDERR_MAX)
+				g_string_append_len(errtext, buf, MIN((gsize)n, STDERR_MAX - errtext->len));
+		}
+		if (pfd[1].revents & POLLIN) {
+			ck_autofd conn = accept4(t->console_listen, NULL, NULL, SOCK_CLOEXEC);
+			t->pty = conn >= 0 ? receive_fd(conn) : -1;
+			(void)unlink(t->console_path);
+			ck_clear_fd(&t->console_listen);
+		}
+	}
+}
+
+/* --- after the runtime: relaying and waiting ---------------------------------------- */
+
+static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
+{
+	Trusted *t = data;
+	guint8 buf[8192];
+
+	(void)cond;
+	ssize_t n = ck_read_retry(fd, buf, sizeof buf);
+	if (n > 0) {
+		monitor_output(t->m, fd == t->err_r, buf, (gsize)n);
+		return G_SOURCE_CONTINUE;
+	}
+	if (n < 0 && errno == EAGAIN)
+		return G_SOURCE_CONTINUE;
+	/* a pty without a slave reports EIO; a slave can come back: poll on */
+	if (fd == t->pty && n < 0 && errno == EIO) {
+		g_usleep(100000);
+		return G_SOURCE_CONTINUE;
+	}
+	for (int i = 0; i < 3; i++)
+		if (t->sources[i] != 0 && (i == 0 ? t->out_r : i == 1 ? t->err_r : t->pty) == fd)
+			t->sources[i] = 0;
+	return G_SOURCE_REMOVE;
+}
+
+/* What is left in the pipes after the exit, without waiting (5.6). */
+static void drain(Trusted *t)
+{
+	int fds[3] = {t->out_r, t->err_r, t->pty};
+	guint8 buf[8192];
+
+	for (int i = 0; i < 3; i++) {
+		if (fds[i] < 0)
+			continue;
+		(void)ck_set_nonblock(fds[i], TRUE, NULL);
+		ssize_t n;
+		while ((n = ck_read_retry(fds[i], buf, sizeof buf)) > 0)
+			monitor_output(t->m, fds[i] == t->err_r, buf, (gsize)n);
+	}
+}
+
+static void on_container_exit(pid_t pid, int status, gpointer data)
+{
+	Trusted *t = data;
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+
+	(void)pid;
+	drain(t);
+	monitor_process_exited(t->m, code, FALSE, NULL);
+}
+
+static void watch_output(Trusted *t)
+{
+	int fds[3] = {t->out_r, t->err_r, t->pty};
+
+	for (int i = 0; i < 3; i++) {
+		if (fds[i] < 0)
+			continue;
+		(void)ck_set_nonblock(fds[i], TRUE, NULL);
+		t->sources[i] = g_unix_fd_add(fds[i], G_IO_IN | G_IO_HUP, on_readable, t);
+	}
+}
+
+static void trusted_clear(Trusted *t)
+{
+	for (int i = 0; i < 3; i++)
+		if (t->sources[i] != 0)
+			g_source_remove(t->sources[i]);
+	ck_close_fdp(&t->in_w);
+	ck_close_fdp(&t->out_r);
+	ck_close_fdp(&t->err_r);
+	ck_close_fdp(&t->pty);
+	ck_close_fdp(&t->console_listen);
+	if (t->console_path != NULL) {
+		g_autofree char *dir = g_path_get_dirname(t->console_path);
+		(void)unlink(t->console_path);
+		(void)rmdir(dir);
+		g_free(t->console_path);
+	}
+}
+
+static int read_pid(const char *path, GError **error)
+{
+	g_autofree char *text = NULL;
+	int pid;
+
+	if (!ck_file_read_bounded(path, 64, &text, NULL, error) ||
+	    !ck_parse_int(g_strstrip(text), "pid file", 1, G_MAXINT, &pid, error))
+		return -1;
+	return pid;
+}
+
+static int report_failure(Trusted *t, const char *message)
+{
+	ck_log_error("%s", message);
+	(void)monitor_sync_write(t->m, -1, message);
+	return 1;
+}
+
+static int run(Trusted *t)
+{
+	Monitor *m = t->m;
+	g_autoptr(GError) error = NULL;
+	int child[3] = {-1, -1, -1};
+	g_autoptr(GString) errtext = g_string_new(NULL);
+	int status = 0;
+
+	if (!monitor_setup_io(m, m->cfg->bundle_path, &error) || !monitor_exec_attach_handshake(m, &error) ||
+	    !make_stdio(t, child, &error) || (m->cfg->terminal && !listen_console(t, &error)))
+		return report_failure(t, error->message);
+	g_autoptr(GPtrArray) argv = runtime_argv(m->cfg, t->console_path);
+	if (!run_runtime(t, argv, child, errtext, &status))
+		return report_failure(t, "could not start the runtime");
+	gboolean ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (!ok && !m->cfg->exec)
+		return report_failure(t, errtext->len ? g_strstrip(errtext->str) : "runtime failed");
+	if (m->cfg->terminal && t->pty < 0 && !m->cfg->exec)
+		return report_failure(t, "Runtime did not set up terminal");
+	t->pid = read_pid(m->cfg->container_pidfile, &error);
+	if (t->pid < 0)
+		return report_failure(t, errtext->len ? g_strstrip(errtext->str) : error->message);
+	if (errtext->len > 0)
+		monitor_output(m, TRUE, (const guint8 *)errtext->str, errtext->len);
+	signals_watch_child(t->pid, on_container_exit, t);
+	watch_output(t);
+	if (t->pty >= 0) {
+		struct termios tio;
+		if (tcgetattr(t->pty, &tio) == 0) {
+			tio.c_oflag |= ONLCR;
+			(void)tcsetattr(t->pty, TCSANOW, &tio);
+		}
+		if (m->ctl != NULL)
+			ctl_fifos_arm_winsz(m->ctl);
+	}
+	if (!m->cfg->exec || m->cfg->api_version)
+		(void)monitor_sync_write(m, t->pid, NULL);
+	monitor_start_timeout(m);
+	g_main_loop_run(m->loop);
+	return monitor_finish(m);
+}
+
+/* --- the monitor's hooks into this path ----------------------------------------------- */
+
+void monitor_trusted_input(Monitor *m, const guint8 *data, gsize len)
+{
+	Trusted *t = m->trusted;
+	int fd = t->pty >= 0 ? t->pty : t->in_w;
+
+	if (fd >= 0 && !ck_write_all(fd, data, len))
+		ck_log_debug("stdin: %s", g_strerror(errno));
+}
+
+void monitor_trusted_close_input(Monitor *m)
+{
+	ck_close_fdp(&m->trusted->in_w);
+}
+
+void monitor_trusted_signal(Monitor *m, int sig)
+{
+	Trusted *t = m->trusted;
+
+	if (t->pid <= 0)
+		return;
+	/* the timeout kills the process group, as conmon does (7.1 step 5) */
+	if (sig == SIGKILL && getpgid(t->pid) > 1)
+		(void)kill(-getpgid(t->pid), SIGKILL);
+	else
+		(void)kill(t->pid, sig);
+}
+
+void monitor_trusted_resize(Monitor *m, int rows, int cols)
+{
+	struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+
+	if (m->trusted->pty >= 0)
+		(void)ioctl(m->trusted->pty, TIOCSWINSZ, &ws);
+}
 
 int monitor_trusted(Monitor *m)
 {
-	const char *msg = "trusted pods (runc on the host) are not supported by this build yet";
+	Trusted t = {.m = m, .in_w = -1, .out_r = -1, .err_r = -1, .console_listen = -1, .pty = -1};
 
-	ck_log_error("container %s: %s", m->cfg->cid, msg);
-	(void)monitor_sync_write(m, -1, msg);
-	return 1;
+	m->trusted = &t;
+	m->terminal = m->cfg->terminal;
+	int status = run(&t);
+	m->trusted = NULL;
+	trusted_clear(&t);
+	return status;
 }
