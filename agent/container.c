@@ -394,7 +394,7 @@ static gboolean spawn_init(Agent *agent, Container *c, const Args *a, SpawnedPro
 static gboolean create(Agent *agent, const Args *a, OciSpec *spec, CkJsonGen *result, GError **error)
 {
 	Container *c = container_new(agent, a, spec);
-	SpawnedProcess sp = {.sync_fd = -1};
+	SpawnedProcess sp = {.sync_fd = -1, .pty_master = -1};
 
 	if (!spawn_init(agent, c, a, &sp, error)) {
 		g_prefix_error(error, "create container %s: ", a->id);
@@ -486,7 +486,7 @@ gboolean op_exec_process(AgentRequest *req, yajl_val args, CkJsonGen *result, GE
 					 proc_spec.console_height, proc_spec.console_width, error)
 			   : NULL;
 	oci_process_clear(&proc_spec);
-	SpawnedProcess sp = {.sync_fd = -1};
+	SpawnedProcess sp = {.sync_fd = -1, .pty_master = -1};
 	if (proc != NULL)
 		process_fill_plan(proc, &plan);
 	if (proc == NULL || !spawn_process(&plan, SPAWN_TIMEOUT_MS, &sp, error)) {

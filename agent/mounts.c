@@ -304,11 +304,9 @@ static void setup_dev(int rootfd, const SpawnPlan *plan)
 					 g_strerror(errno));
 	close(dev);
 
-	if (plan->console_path != NULL) {
-		int fd = prepare_target(rootfd, "/dev/console", FALSE);
-		do_mount(plan->console_path, fd, "/dev/console", NULL, MS_BIND, NULL);
-		close(fd);
-	}
+	/* the terminal is bound here once it exists (spawn.c) */
+	if (plan->console)
+		close(prepare_target(rootfd, "/dev/console", FALSE));
 }
 
 static void mask_paths(int rootfd, char **paths)

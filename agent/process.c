@@ -67,7 +67,6 @@ static gboolean open_pty(Process *proc, guint32 rows, guint32 cols, GError **err
 	}
 	for (int i = 0; i < 3; i++)
 		proc->child_stdio[i] = i == 0 ? slave : dup(slave);
-	proc->pty_slave_path = g_strdup(name);
 	proc->out[0].fd = fcntl(master, F_DUPFD_CLOEXEC, 3);
 	proc->stdin_fd = fcntl(master, F_DUPFD_CLOEXEC, 3);
 	proc->pty_master = ck_steal_fd(&master);
@@ -102,8 +101,10 @@ Process *process_new(Agent *agent, Container *container, const char *exec_id, gb
 	proc->container = container;
 	proc->exec_id = g_strdup(exec_id);
 	proc->terminal = terminal;
+	proc->rows = rows;
+	proc->cols = cols;
 	proc->pty_master = proc->stdin_fd = -1;
-	proc->spawned.sync_fd = -1;
+	proc->spawned.sync_fd = proc->spawned.pty_master = -1;
 	proc->stdin_buf = g_byte_array_new();
 	proc->waiters = g_ptr_array_new();
 	for (int i = 0; i < 3; i++)
@@ -132,13 +133,31 @@ void process_fill_plan(Process *proc, SpawnPlan *plan)
 	for (int i = 0; i < 3; i++)
 		plan->stdio[i] = proc->child_stdio[i];
 	plan->terminal = proc->terminal;
-	if (proc->terminal)
-		plan->console_path = g_strdup(proc->pty_slave_path);
+	plan->console = proc->terminal;
+	plan->rows = (unsigned short)MIN(proc->rows, G_MAXUSHORT);
+	plan->cols = (unsigned short)MIN(proc->cols, G_MAXUSHORT);
+}
+
+/* The container opened its own pty (spawn.c): its master replaces the
+ * agent's fallback pair. */
+static void adopt_pty(Process *proc, int master)
+{
+	ck_close_fdp(&proc->out[0].fd);
+	ck_close_fdp(&proc->stdin_fd);
+	ck_close_fdp(&proc->pty_master);
+	proc->out[0].fd = fcntl(master, F_DUPFD_CLOEXEC, 3);
+	proc->stdin_fd = fcntl(master, F_DUPFD_CLOEXEC, 3);
+	proc->pty_master = master;
+	(void)ck_set_nonblock(proc->out[0].fd, TRUE, NULL);
+	(void)ck_set_nonblock(proc->stdin_fd, TRUE, NULL);
 }
 
 void process_started(Process *proc, const SpawnedProcess *sp)
 {
 	proc->spawned = *sp;
+	proc->spawned.pty_master = -1;
+	if (sp->pty_master >= 0)
+		adopt_pty(proc, sp->pty_master);
 	proc->pid = sp->pid;
 	g_hash_table_insert(proc->agent->pids, GINT_TO_POINTER(proc->pid), proc);
 	for (int i = 0; i < 3; i++)
@@ -463,7 +482,6 @@ void process_free(Process *proc)
 	for (int i = 0; i < 3; i++)
 		ck_close_fdp(&proc->child_stdio[i]);
 	g_byte_array_unref(proc->stdin_buf);
-	g_free(proc->pty_slave_path);
 	g_free(proc->exec_id);
 	g_free(proc);
 }

@@ -46,6 +46,7 @@ struct Process {
 	char *exec_id; /* NULL for the container's init */
 	pid_t pid;
 	gboolean terminal;
+	guint32 rows, cols; /* the terminal's initial size */
 	int pty_master;
 	/* stdin */
 	int stdin_fd;
@@ -56,7 +57,6 @@ struct Process {
 	OutStream out[2];
 	/* the child's ends, handed to the spawn plan and closed after spawn */
 	int child_stdio[3];
-	char *pty_slave_path;
 	/* lifecycle */
 	SpawnedProcess spawned;
 	gboolean exited;

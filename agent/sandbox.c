@@ -14,6 +14,7 @@
 #include "ck-error.h"
 #include "ck-io.h"
 #include "ck-log.h"
+#include "ck-message.h"
 #include "container.h"
 
 #define COPY_FILE_MAX (1024 * 1024)
@@ -178,6 +179,106 @@ gboolean op_copy_file(AgentRequest *req, yajl_val args, CkJsonGen *result, GErro
 	g_autofree char *dir = g_path_get_dirname(a.path);
 	if (!ck_mkdir_p(dir, 0755, error) || !ck_file_write_atomic(a.path, bytes, len, a.mode & 07777, FALSE, error))
 		return FALSE;
+	return TRUE;
+}
+
+/* Writes `value` to every <dir>/<prefix>N/<file> whose content is `from`;
+ * returns how many it changed. */
+static int online_all(const char *dir, const char *prefix, const char *file, const char *from, const char *value,
+		      GError **error)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+	int changed = 0;
+
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		if (!g_str_has_prefix(name, prefix) || !g_ascii_isdigit(name[strlen(prefix)]))
+			continue;
+		g_autofree char *path = g_build_filename(dir, name, file, NULL);
+		g_autofree char *now = NULL;
+		if (!g_file_get_contents(path, &now, NULL, NULL) || !g_str_equal(g_strstrip(now), from))
+			continue;
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || !ck_write_all(fd, value, strlen(value))) {
+			int errsv = errno;
+			if (fd >= 0)
+				close(fd);
+			return ck_set_error_errno(error, errsv, "online %s", path), -1;
+		}
+		close(fd);
+		changed++;
+	}
+	return changed;
+}
+
+/* After the host hot-plugged vCPUs (and DIMMs, which come online by
+ * themselves through memhp_default_state; this catches stragglers). ACPI
+ * announces a new CPU to the kernel asynchronously, so with "cpus" (the
+ * count the host now has) the answer waits, polling, until that many are
+ * online or ONLINE_WAIT_MS passed. */
+#define ONLINE_WAIT_MS 5000
+#define ONLINE_POLL_MS 20
+
+typedef struct {
+	AgentRequest *req;
+	gint64 want;
+	gint64 deadline_us;
+	int cpus_onlined, blocks_onlined;
+} OnlineWait;
+
+/* One pass; FALSE with error on a write the kernel refused. */
+static gboolean online_pass(OnlineWait *w, GError **error)
+{
+	int cpus = online_all("/sys/devices/system/cpu", "cpu", "online", "0", "1", error);
+	if (cpus < 0)
+		return FALSE;
+	int blocks = online_all("/sys/devices/system/memory", "memory", "state", "offline", "online", error);
+	if (blocks < 0)
+		return FALSE;
+	w->cpus_onlined += cpus;
+	w->blocks_onlined += blocks;
+	return TRUE;
+}
+
+static void online_result(OnlineWait *w, CkJsonGen *result)
+{
+	ck_json_kv_int(result, "cpus_onlined", w->cpus_onlined);
+	ck_json_kv_int(result, "memory_blocks_onlined", w->blocks_onlined);
+	ck_json_kv_int(result, "cpus_online", sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+static gboolean online_retry(gpointer data)
+{
+	OnlineWait *w = data;
+	g_autoptr(GError) error = NULL;
+
+	if (!online_pass(w, &error)) {
+		agent_request_fail(w->req, error);
+	} else if (sysconf(_SC_NPROCESSORS_ONLN) < w->want && g_get_monotonic_time() < w->deadline_us) {
+		return G_SOURCE_CONTINUE;
+	} else {
+		CkJsonGen *result = ck_msg_result_begin();
+		online_result(w, result);
+		agent_request_reply(w->req, result);
+	}
+	g_free(w);
+	return G_SOURCE_REMOVE;
+}
+
+gboolean op_online_cpu_mem(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+{
+	OnlineWait w = {.req = req};
+
+	(void)ck_json_as_int64(ck_json_get(args, "cpus"), &w.want);
+	if (!online_pass(&w, error))
+		return FALSE;
+	if (sysconf(_SC_NPROCESSORS_ONLN) >= w.want) {
+		online_result(&w, result);
+		return TRUE;
+	}
+	w.deadline_us = g_get_monotonic_time() + ONLINE_WAIT_MS * 1000;
+	req->deferred = TRUE;
+	g_timeout_add(ONLINE_POLL_MS, online_retry, g_memdup2(&w, sizeof w));
 	return TRUE;
 }
 

@@ -30,5 +30,6 @@ gboolean op_create_sandbox(AgentRequest *req, yajl_val args, CkJsonGen *result, 
 gboolean op_destroy_sandbox(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
 gboolean op_copy_file(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
 gboolean op_guest_details(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
+gboolean op_online_cpu_mem(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
 
 G_END_DECLS

@@ -82,6 +82,7 @@ static const AgentOp base_ops[] = {
 	{"create_sandbox", op_create_sandbox},
 	{"destroy_sandbox", op_destroy_sandbox},
 	{"guest_details", op_guest_details},
+	{"online_cpu_mem", op_online_cpu_mem},
 	{"copy_file", op_copy_file},
 	{"create_container", op_create_container},
 	{"start_container", op_start_container},

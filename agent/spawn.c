@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -32,6 +33,7 @@ typedef enum {
 	SYNC_READY = 2, /* stage 2 -> agent: set up, waiting */
 	SYNC_ERROR = 3, /* either stage -> agent: failed */
 	SYNC_START = 4, /* agent -> stage 2: go on to execve */
+	SYNC_PTY = 5,	/* stage 2 -> agent: the terminal's master (SCM_RIGHTS), or none */
 } SyncType;
 
 typedef struct {
@@ -69,7 +71,6 @@ void spawn_plan_clear(SpawnPlan *plan)
 	g_free(plan->rootfs);
 	g_strfreev(plan->masked_paths);
 	g_strfreev(plan->readonly_paths);
-	g_free(plan->console_path);
 	g_free(plan->hostname);
 	g_free(plan->domainname);
 	g_strfreev(plan->sysctl_keys);
@@ -307,15 +308,73 @@ static void load_seccomp(const SpawnPlan *plan)
 		spawn_child_fail("seccomp", 0, "%s", error->message);
 }
 
-static void setup_stdio(const SpawnPlan *plan)
+static void setup_stdio(const int stdio[3], gboolean terminal)
 {
 	if (setsid() < 0)
 		spawn_child_fail("stdio", errno, "setsid: %s", g_strerror(errno));
 	for (int i = 0; i < 3; i++)
-		if (plan->stdio[i] >= 0 && dup2(plan->stdio[i], i) < 0)
+		if (stdio[i] >= 0 && dup2(stdio[i], i) < 0)
 			spawn_child_fail("stdio", errno, "dup2: %s", g_strerror(errno));
-	if (plan->terminal && ioctl(0, TIOCSCTTY, 0) < 0)
+	if (terminal && ioctl(0, TIOCSCTTY, 0) < 0)
 		spawn_child_fail("stdio", errno, "set the controlling terminal: %s", g_strerror(errno));
+}
+
+static void send_pty(int sync_fd, int master)
+{
+	SyncMsg msg = {.type = SYNC_PTY};
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = &msg, .iov_len = sizeof msg};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t r;
+
+	if (master >= 0) {
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof cbuf;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &master, sizeof(int));
+	}
+	do
+		r = sendmsg(sync_fd, &mh, MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		spawn_child_fail("terminal", errno, "hand over the terminal: %s", g_strerror(errno));
+}
+
+/* The process's terminal: a pty of the container's own devpts, so that
+ * ttyname() resolves inside it; the agent's pty when there is none. */
+static void setup_terminal(const SpawnPlan *plan, int sync_fd)
+{
+	char name[64];
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (master < 0) {
+		if (errno != ENOENT && errno != ENODEV)
+			spawn_child_fail("terminal", errno, "open /dev/ptmx: %s", g_strerror(errno));
+		send_pty(sync_fd, -1);
+		setup_stdio(plan->stdio, TRUE);
+		if (plan->console && plan->setup_rootfs)
+			(void)mount("/proc/self/fd/0", "/dev/console", NULL, MS_BIND, NULL);
+		return;
+	}
+	if (unlockpt(master) < 0 || ptsname_r(master, name, sizeof name) != 0)
+		spawn_child_fail("terminal", errno, "set up a pty: %s", g_strerror(errno));
+	int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		spawn_child_fail("terminal", errno, "open %s: %s", name, g_strerror(errno));
+	if (plan->rows > 0 || plan->cols > 0) {
+		struct winsize ws = {.ws_row = plan->rows, .ws_col = plan->cols};
+		(void)ioctl(master, TIOCSWINSZ, &ws);
+	}
+	send_pty(sync_fd, master);
+	close(master);
+	const int stdio[3] = {slave, slave, slave};
+	setup_stdio(stdio, TRUE);
+	close(slave);
+	if (plan->console && plan->setup_rootfs && mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
+		spawn_child_fail("terminal", errno, "bind %s on /dev/console: %s", name, g_strerror(errno));
 }
 
 static void wait_for_start(int sync_fd)
@@ -352,9 +411,13 @@ G_NORETURN static void stage2(const SpawnPlan *plan, int sync_fd)
 	reset_signals();
 	/* every inherited fd of the agent's goes away at execve */
 	(void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-	setup_stdio(plan);
+	if (!plan->terminal)
+		setup_stdio(plan->stdio, FALSE);
 	if (plan->setup_rootfs)
 		mounts_setup_container(plan);
+	/* after the mounts: the container's /dev/pts exists now */
+	if (plan->terminal)
+		setup_terminal(plan, sync_fd);
 	if (plan->hostname != NULL && sethostname(plan->hostname, strlen(plan->hostname)) < 0)
 		spawn_child_fail("hostname", errno, "sethostname: %s", g_strerror(errno));
 	if (plan->domainname != NULL && setdomainname(plan->domainname, strlen(plan->domainname)) < 0)
@@ -430,9 +493,14 @@ G_NORETURN static void stage1(const SpawnPlan *plan, int sync_fd)
 
 /* --- parent side: driving the stages --------------------------------------- */
 
-static gboolean sync_recv(int fd, int timeout_ms, SyncMsg *msg, gboolean *out_eof, GError **error)
+/* Receives one record; an fd passed with it (SYNC_PTY) lands in
+ * *out_fd when out_fd is non-NULL, else it is closed. */
+static gboolean sync_recv(int fd, int timeout_ms, SyncMsg *msg, gboolean *out_eof, int *out_fd, GError **error)
 {
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {.iov_base = msg, .iov_len = sizeof *msg};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
 	int r;
 
 	*out_eof = FALSE;
@@ -444,8 +512,18 @@ static gboolean sync_recv(int fd, int timeout_ms, SyncMsg *msg, gboolean *out_eo
 				    timeout_ms);
 	ssize_t n;
 	do
-		n = recv(fd, msg, sizeof *msg, 0);
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); n > 0 && c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int passed;
+		memcpy(&passed, CMSG_DATA(c), sizeof passed);
+		if (out_fd != NULL && *out_fd < 0)
+			*out_fd = passed;
+		else
+			close(passed);
+	}
 	if (n == 0) {
 		*out_eof = TRUE;
 		return TRUE;
@@ -465,11 +543,11 @@ static gboolean child_error(const SyncMsg *msg, GError **error)
 }
 
 /* Reads until `want` arrives; an ERROR record becomes the error. */
-static gboolean expect(int fd, SyncType want, int timeout_ms, SyncMsg *out, GError **error)
+static gboolean expect(int fd, SyncType want, int timeout_ms, SyncMsg *out, int *out_fd, GError **error)
 {
 	gboolean eof;
 
-	if (!sync_recv(fd, timeout_ms, out, &eof, error))
+	if (!sync_recv(fd, timeout_ms, out, &eof, out_fd, error))
 		return FALSE;
 	if (eof)
 		return ck_set_error(error, CK_ERROR_FAILED, "the container process exited during setup");
@@ -492,7 +570,7 @@ static gboolean wait_exec(int fd, int timeout_ms, GError **error)
 	SyncMsg msg;
 	gboolean eof;
 
-	if (!sync_recv(fd, timeout_ms, &msg, &eof, error))
+	if (!sync_recv(fd, timeout_ms, &msg, &eof, NULL, error))
 		return FALSE;
 	if (eof)
 		return TRUE; /* close-on-exec: execve succeeded */
@@ -519,18 +597,22 @@ gboolean spawn_process(const SpawnPlan *plan, int timeout_ms, SpawnedProcess *ou
 	ck_clear_fd(&theirs);
 
 	SyncMsg msg;
-	gboolean ok = expect(ours, SYNC_PID, timeout_ms, &msg, error);
+	gboolean ok = expect(ours, SYNC_PID, timeout_ms, &msg, NULL, error);
 	reap(stage1_pid);
 	if (!ok)
 		return FALSE;
 	ck_autopid stage2_pid = msg.pid;
-	if (!expect(ours, SYNC_READY, timeout_ms, &msg, error))
+	ck_autofd pty_master = -1;
+	if (plan->terminal && !expect(ours, SYNC_PTY, timeout_ms, &msg, &pty_master, error))
+		return FALSE;
+	if (!expect(ours, SYNC_READY, timeout_ms, &msg, NULL, error))
 		return FALSE;
 	if (!plan->wait_for_start && !wait_exec(ours, timeout_ms, error))
 		return FALSE;
 
 	out->pid = ck_steal_pid(&stage2_pid);
 	out->sync_fd = plan->wait_for_start ? ck_steal_fd(&ours) : -1;
+	out->pty_master = ck_steal_fd(&pty_master);
 	return TRUE;
 }
 

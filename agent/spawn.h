@@ -83,7 +83,7 @@ typedef struct {
 	gsize n_mounts;
 	char **masked_paths;
 	char **readonly_paths;
-	char *console_path; /* pty slave to bind on /dev/console, NULL: none */
+	gboolean console;   /* bind the terminal on /dev/console (init with a terminal) */
 	char *hostname;	    /* NULL: leave */
 	char *domainname;
 	char **sysctl_keys; /* parallel arrays */
@@ -109,10 +109,15 @@ typedef struct {
 	gsize n_caps[CAPSET_MAX];
 	AgentSeccomp *seccomp; /* NULL: none */
 
-	/* stdio: fds the child gets as 0, 1, 2; with a terminal all three are
-	 * the pty slave and it becomes the controlling terminal */
+	/* stdio: fds the child gets as 0, 1, 2. With a terminal, stage 2
+	 * opens a new pty from the container's own /dev/ptmx (as runc does:
+	 * `tty` then names /dev/pts/N inside the container) and hands the
+	 * master back; these three, a pty of the agent's, are the fallback
+	 * for a container without a devpts. The slave becomes the
+	 * controlling terminal, sized rows x cols. */
 	int stdio[3];
 	gboolean terminal;
+	unsigned short rows, cols;
 
 	gboolean wait_for_start; /* container init: hold before execve */
 } SpawnPlan;
@@ -130,6 +135,7 @@ gboolean spawn_plan_set_process(SpawnPlan *plan, const OciProcess *proc, const c
 typedef struct {
 	pid_t pid;   /* stage 2, in the agent's PID namespace */
 	int sync_fd; /* to send START; EOF once execve succeeded */
+	int pty_master; /* the container's own pty, -1: the plan's stdio are used */
 } SpawnedProcess;
 
 /* Runs both stages and waits (up to timeout_ms) for READY. Without

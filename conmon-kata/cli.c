@@ -605,3 +605,18 @@ gboolean monitor_config_validate(MonitorConfig *cfg, GError **error)
 		add_warning(cfg, "--no-container-partial-message has no effect without journald log driver");
 	return TRUE;
 }
+
+char *cli_runtime_option(const MonitorConfig *cfg, const char *name)
+{
+	g_autofree char *flag = g_strconcat("--", name, NULL);
+	g_autofree char *prefix = g_strconcat(flag, "=", NULL);
+	char **args = cfg->runtime_args;
+
+	for (gsize i = 0; args != NULL && args[i] != NULL; i++) {
+		if (g_str_has_prefix(args[i], prefix))
+			return g_strdup(args[i] + strlen(prefix));
+		if (g_str_equal(args[i], flag) && args[i + 1] != NULL)
+			return g_strdup(args[i + 1]);
+	}
+	return NULL;
+}

@@ -150,4 +150,9 @@ const char *monitor_log_driver_kind_to_string(MonitorLogDriverKind kind);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MonitorConfig, monitor_config_free)
 
+/* The value of the runtime's global option --NAME among the
+ * --runtime-arg values (`--NAME=V` or `--NAME V`), NULL if absent. CRI-O
+ * passes --root=<runtime_root>; Podman its --runtime-flag values. */
+char *cli_runtime_option(const MonitorConfig *cfg, const char *name);
+
 G_END_DECLS

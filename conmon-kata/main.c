@@ -124,6 +124,26 @@ static void syslog_sink(CkLogLevel level, const char *msg, gpointer data)
 	syslog(level == CK_LOG_ERROR ? LOG_ERR : LOG_INFO, "conmon %s %s: %s", id, tags[level], msg);
 }
 
+/* Shim mode speaks for vmctl: its failures go where runc's would, to the
+ * caller's stderr (until the container owns that stream: see
+ * monitor_shim_reported) and to vmctl's --log file. */
+static void setup_shim_logging(const MonitorConfig *cfg)
+{
+	g_autofree char *log = cli_runtime_option(cfg, "log");
+	g_autofree char *format = cli_runtime_option(cfg, "log-format");
+	g_autoptr(GError) error = NULL;
+
+	ck_log_init("vmctl");
+	ck_log_set_stderr(TRUE);
+	if (log != NULL && !ck_log_open_file(log, g_strcmp0(format, "json") == 0 ? CK_LOG_FORMAT_JSON
+										  : CK_LOG_FORMAT_TEXT,
+					     &error))
+		ck_log_error("%s", error->message);
+	/* without a file, stderr is all there is: errors only */
+	if (log == NULL && cfg->log_level < MONITOR_LOG_LEVEL_DEBUG)
+		ck_log_set_level(CK_LOG_ERROR);
+}
+
 static void setup_logging(const MonitorConfig *cfg, gboolean keep_stdio)
 {
 	static const CkLogLevel levels[] = {
@@ -136,6 +156,8 @@ static void setup_logging(const MonitorConfig *cfg, gboolean keep_stdio)
 	ck_log_set_level(levels[cfg->log_level]);
 	/* P1's stderr is /dev/null, or (passthrough) the container's */
 	ck_log_set_stderr(!keep_stdio && cfg->sync);
+	if (cfg->shim)
+		setup_shim_logging(cfg);
 	if (cfg->syslog)
 		ck_log_add_sink(syslog_sink, (gpointer)cfg);
 }

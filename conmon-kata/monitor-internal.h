@@ -58,6 +58,7 @@ struct Monitor {
 	GuestProcess *proc;
 	guint32 handle;
 	char *exec_id;
+	char *netns_path; /* the pod's network namespace, for the stand-in */
 	Standin *standin;
 	HostCgroup cgroup; /* the stand-in's host cgroup, removed at the end */
 	gboolean shared; /* the bundle is bind-mounted into the pod's share */
@@ -95,6 +96,8 @@ gboolean monitor_write_pidfile(Monitor *m, pid_t pid, GError **error);
 
 /* shim.c */
 gboolean monitor_shim_setup(Monitor *m, GError **error);
+/* The pid is out: from now on the caller's stderr is the container's. */
+void monitor_shim_reported(Monitor *m);
 void monitor_shim_resize(Monitor *m);
 
 /* trusted.c */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "annotations.h"
 #include "ck-error.h"
 #include "ck-io.h"
 #include "ck-json.h"
@@ -68,8 +69,9 @@ static void on_standin_died(int status, gpointer data)
 	monitor_forward_signal(m, SIGKILL);
 }
 
-/* The pod's network namespace: from the spec (create), or that of the
- * container's own stand-in (exec). */
+/* The pod's network namespace: from the spec (create, read before the
+ * spec is rewritten for the guest), or that of the container's own
+ * stand-in (exec). */
 static char *standin_netns(Monitor *m)
 {
 	if (m->spec != NULL) {
@@ -91,15 +93,13 @@ static gboolean spawn_standin(Monitor *m, GError **error)
 {
 	if (m->fds->shim)
 		return TRUE;
-	g_autofree char *netns = standin_netns(m);
-
 	host_cgroup_prepare(&m->cgroup, m->spec != NULL ? m->spec->cgroups_path : NULL);
 	g_autoptr(GPtrArray) procs = g_ptr_array_new();
 	for (guint i = 0; i < m->cgroup.procs->len; i++)
 		g_ptr_array_add(procs, g_ptr_array_index(m->cgroup.procs, i));
 	g_ptr_array_add(procs, NULL);
 	StandinOptions opts = {
-		.netns_path = netns,
+		.netns_path = m->netns_path,
 		.cgroup_procs = (char **)procs->pdata,
 		.on_signal = on_standin_signal,
 		.on_died = on_standin_died,
@@ -225,22 +225,34 @@ static int create_failed(Monitor *m, GError *error)
 	return 1;
 }
 
+/* The sandbox's io.katacontainers.* annotations configure its pod's VM
+ * (docs/configuration.md, "Annotations"); any other container's are
+ * refused, as they could not take effect. */
+static gboolean apply_annotations(Monitor *m, GError **error)
+{
+	if (m->role.sandbox)
+		return annotations_apply(m->config, m->spec->annotations, error);
+	return annotations_check_container(m->spec->annotations, error);
+}
+
 int monitor_vm_create(Monitor *m)
 {
 	GError *error = NULL;
 	g_autoptr(ContainerState) existing = container_state_read(m->root, m->cfg->cid, NULL);
 
 	m->terminal = m->spec->process.terminal;
+	m->netns_path = standin_netns(m);
 	if (existing != NULL)
 		return create_failed(m, g_error_new(CK_ERROR, CK_ERROR_EXISTS, "container with id %s already exists",
 						    m->cfg->cid));
-	if (!monitor_setup_io(m, m->cfg->bundle_path, &error) || !monitor_shim_setup(m, &error) ||
-	    !connect_pod(m, &error) || !guest_create(m, &error) || !monitor_connect_guest_io(m, &error) ||
+	if (!apply_annotations(m, &error) || !monitor_setup_io(m, m->cfg->bundle_path, &error) ||
+	    !monitor_shim_setup(m, &error) || !connect_pod(m, &error) || !guest_create(m, &error) || !monitor_connect_guest_io(m, &error) ||
 	    !spawn_standin(m, &error) || !monitor_write_pidfile(m, reported_pid(m), &error) ||
 	    !write_state(m, &error))
 		return create_failed(m, error);
 	if (!monitor_sync_write(m, reported_pid(m), NULL))
 		ck_log_warning("the caller went away before the pid was reported");
+	monitor_shim_reported(m);
 	monitor_start_timeout(m);
 	g_main_loop_run(m->loop);
 	return monitor_finish(m);
@@ -290,6 +302,7 @@ int monitor_vm_exec(Monitor *m)
 
 	m->role.pod_id = g_strdup(m->state->pod_id);
 	m->spec = NULL;
+	m->netns_path = standin_netns(m);
 	if (!monitor_setup_io(m, m->cfg->bundle_path, &error) || !monitor_exec_attach_handshake(m, &error) ||
 	    !connect_pod(m, &error) || !guest_exec(m, &error) || !monitor_shim_setup(m, &error) ||
 	    !monitor_connect_guest_io(m, &error) || !spawn_standin(m, &error) ||
@@ -298,6 +311,7 @@ int monitor_vm_exec(Monitor *m)
 	/* legacy exec reports only the exit code; api v1 the pid first */
 	if (m->cfg->api_version)
 		(void)monitor_sync_write(m, reported_pid(m), NULL);
+	monitor_shim_reported(m);
 	monitor_start_timeout(m);
 	g_main_loop_run(m->loop);
 	return monitor_finish(m);

@@ -312,30 +312,6 @@ static void on_signal(int sig, gpointer data)
 	monitor_forward_signal(data, sig);
 }
 
-/* --root DIR or --root=DIR among the runtime arguments (CRI-O passes
- * --root=<runtime_root>); vmctl's default otherwise. */
-static char *runtime_root(char **args)
-{
-	for (gsize i = 0; args != NULL && args[i] != NULL; i++) {
-		if (g_str_has_prefix(args[i], "--root="))
-			return g_strdup(args[i] + strlen("--root="));
-		if (g_str_equal(args[i], "--root") && args[i + 1] != NULL)
-			return g_strdup(args[i + 1]);
-	}
-	return g_strdup("/run/vmctl");
-}
-
-static char *runtime_config(char **args)
-{
-	for (gsize i = 0; args != NULL && args[i] != NULL; i++) {
-		if (g_str_has_prefix(args[i], "--config="))
-			return g_strdup(args[i] + strlen("--config="));
-		if (g_str_equal(args[i], "--config") && args[i + 1] != NULL)
-			return g_strdup(args[i + 1]);
-	}
-	return NULL;
-}
-
 static int fail_early(Monitor *m, const GError *error)
 {
 	ck_log_error("%s", error->message);
@@ -402,6 +378,7 @@ static void monitor_clear(Monitor *m)
 	g_main_loop_unref(m->loop);
 	g_free(m->root);
 	g_free(m->exec_id);
+	g_free(m->netns_path);
 	g_free(m->exit_message);
 }
 
@@ -409,12 +386,14 @@ int monitor_run(MonitorConfig *cfg, const MonitorFds *fds)
 {
 	static const int forward[] = {SIGTERM, SIGINT, SIGQUIT, 0};
 	g_autoptr(GError) error = NULL;
-	g_autofree char *config_path = runtime_config(cfg->runtime_args);
+	g_autofree char *config_path = cli_runtime_option(cfg, "config");
 	Monitor m = {.cfg = cfg, .fds = fds, .passthrough_in = -1, .host_pty = -1};
 
 	m.loop = g_main_loop_new(NULL, FALSE);
 	sync_pipe_init(&m.sync, fds->sync_fd);
-	m.root = runtime_root(cfg->runtime_args);
+	m.root = cli_runtime_option(cfg, "root");
+	if (m.root == NULL)
+		m.root = g_strdup(state_default_root());
 	m.early_stdin = g_byte_array_new();
 	int status;
 	if (!signals_init(fds->shim ? signals_all_catchable() : forward, on_signal, &m, &error) ||

@@ -13,6 +13,7 @@
 
 #include "ck-cleanup.h"
 #include "ck-error.h"
+#include "ck-socket.h"
 #include "ck-io.h"
 #include "ck-json.h"
 #include "ck-log.h"
@@ -35,6 +36,8 @@ struct PodMux {
 	GHashTable *owners;  /* handle -> client id */
 	PodMuxEventFunc on_event;
 	gpointer event_data;
+	PodMuxRequestFunc on_request;
+	gpointer request_data;
 	guint reap_source; /* idle: forget clients whose channel closed */
 };
 
@@ -133,7 +136,8 @@ static void forward_request(MuxClient *cl, const CkFrame *frame)
 	const char *op = NULL;
 	g_autoptr(GError) error = NULL;
 
-	if (!ck_msg_parse_request(frame, &tree, &op, &error)) {
+	if (!ck_msg_parse_request(frame, &tree, &op, &error) ||
+	    (cl->mux->on_request != NULL && !cl->mux->on_request(op, tree, cl->mux->request_data, &error))) {
 		gsize len = 0;
 		g_autofree char *doc = ck_msg_error_response(error, &len);
 		ck_channel_send_json(cl->ch, CK_FRAME_RESPONSE, frame->id, doc, len);
@@ -249,24 +253,9 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-static int listen_unix(const char *path, GError **error)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	ck_autofd fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-
-	if (strlen(path) >= sizeof addr.sun_path)
-		return ck_set_error(error, CK_ERROR_INVALID, "control socket path too long: %s", path), -1;
-	g_strlcpy(addr.sun_path, path, sizeof addr.sun_path);
-	(void)unlink(path);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || chmod(path, 0600) < 0 ||
-	    listen(fd, 64) < 0)
-		return ck_set_error_errno(error, errno, "control socket %s", path), -1;
-	return ck_steal_fd(&fd);
-}
-
 PodMux *pod_mux_new(AgentClient *agent, const char *socket_path, GError **error)
 {
-	int fd = listen_unix(socket_path, error);
+	int fd = ck_unix_listen(socket_path, SOCK_STREAM, SOCK_NONBLOCK, 0600, 64, error);
 
 	if (fd < 0)
 		return NULL;
@@ -290,6 +279,12 @@ int pod_mux_connect_pair(PodMux *mux, GError **error)
 		return ck_set_error_errno(error, errno, "socketpair"), -1;
 	add_client(mux, sv[0]);
 	return sv[1];
+}
+
+void pod_mux_set_request_func(PodMux *mux, PodMuxRequestFunc func, gpointer user_data)
+{
+	mux->on_request = func;
+	mux->request_data = user_data;
 }
 
 void pod_mux_set_event_func(PodMux *mux, PodMuxEventFunc func, gpointer user_data)

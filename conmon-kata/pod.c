@@ -12,6 +12,7 @@
 #include "ck-message.h"
 #include "guest-spec.h"
 #include "pod-mux.h"
+#include "pod-size.h"
 #include "qemu-vm.h"
 #include "signals.h"
 
@@ -24,6 +25,7 @@ struct PodMonitor {
 	char *share_dir;
 	QemuVm *vm;
 	PodMux *mux;
+	PodSizer *sizer;
 	gboolean dead;
 	PodDeadFunc on_dead;
 	gpointer user_data;
@@ -82,6 +84,17 @@ static gboolean create_sandbox(PodMonitor *pod, const PodOptions *opts, GError *
 
 static gboolean boot(PodMonitor *pod, const PodOptions *opts, GError **error)
 {
+	WorkloadSize declared = {0}, own = {0};
+	gboolean has_declared = FALSE;
+
+	/* CRI-O >= 1.28 announces the whole pod; otherwise the sandbox's own
+	 * limits (a Podman container is its own pod) and growth later */
+	if (!sizing_from_pod_annotations(opts->spec->annotations, &declared, &has_declared, error))
+		return FALSE;
+	if (opts->spec->has_resources)
+		own = sizing_from_resources(&opts->spec->resources);
+	WorkloadSize boot_size = {.vcpus = MAX(declared.vcpus, own.vcpus),
+				  .mem_bytes = MAX(declared.mem_bytes, own.mem_bytes)};
 	QemuVmOptions vm_opts = {
 		.config = opts->config,
 		.run_dir = pod->dir,
@@ -90,13 +103,40 @@ static gboolean boot(PodMonitor *pod, const PodOptions *opts, GError **error)
 		.share_dir = pod->share_dir,
 		.netns_path = netns_of(opts->spec),
 	};
+	sizing_boot(opts->config, &boot_size, (int)g_get_num_processors(), &vm_opts.vcpus, &vm_opts.memory_mib);
 
 	pod->vm = qemu_vm_boot(&vm_opts, error);
 	if (pod->vm == NULL)
 		return FALSE;
 	signals_watch_child(qemu_vm_get_pid(pod->vm), on_qemu_exit, pod);
 	agent_client_set_closed_func(qemu_vm_get_agent(pod->vm), on_agent_closed, pod);
+	pod->sizer = pod_sizer_new(opts->config, pod->vm, pod->id, has_declared ? &declared : NULL);
+	pod_sizer_set(pod->sizer, opts->pod_id, &own);
+	ck_log_info("pod %s: VM of %d vCPUs and %u MiB%s", pod->id, vm_opts.vcpus, vm_opts.memory_mib,
+		    has_declared ? " (sized from " ANNOTATION_POD_RESOURCES ")" : "");
 	return create_sandbox(pod, opts, error);
+}
+
+static gboolean on_request(const char *op, yajl_val request, gpointer data, GError **error)
+{
+	PodMonitor *pod = data;
+
+	(void)error;
+	if (pod->sizer != NULL && !pod->dead)
+		pod_sizer_on_request(pod->sizer, op, request);
+	return TRUE;
+}
+
+/* A pod that never came up: nothing will ever point at its directory
+ * (the error carries QEMU's own last words), so it goes too. */
+static void pod_monitor_abandon(PodMonitor *pod)
+{
+	g_autoptr(GError) error = NULL;
+
+	pod_monitor_stop(pod);
+	if (!ck_rm_rf(pod->dir, &error))
+		ck_log_warning("pod %s: %s", pod->id, error->message);
+	pod_monitor_free(pod);
 }
 
 PodMonitor *pod_monitor_start(const PodOptions *opts, GError **error)
@@ -115,17 +155,16 @@ PodMonitor *pod_monitor_start(const PodOptions *opts, GError **error)
 	    !guest_share_init(pod->share_dir, &local) ||
 	    !pod_record_namespaces(opts->root, opts->pod_id, opts->spec, &local) || !boot(pod, opts, &local)) {
 		g_propagate_prefixed_error(error, g_steal_pointer(&local), "pod %s: ", opts->pod_id);
-		pod_monitor_stop(pod);
-		pod_monitor_free(pod);
+		pod_monitor_abandon(pod);
 		return NULL;
 	}
 	g_autofree char *sock = pod_socket_path(opts->root, opts->pod_id);
 	pod->mux = pod_mux_new(qemu_vm_get_agent(pod->vm), sock, error);
 	if (pod->mux == NULL) {
-		pod_monitor_stop(pod);
-		pod_monitor_free(pod);
+		pod_monitor_abandon(pod);
 		return NULL;
 	}
+	pod_mux_set_request_func(pod->mux, on_request, pod);
 	ck_log_info("pod %s: VM up in %.2f s (%s)", pod->id, qemu_vm_get_boot_us(pod->vm) / 1e6,
 		    ck_accel_to_string(qemu_vm_get_accel(pod->vm)));
 	return pod;
@@ -145,6 +184,7 @@ void pod_monitor_stop(PodMonitor *pod)
 		pod_mux_disconnect_all(pod->mux);
 		g_clear_pointer(&pod->mux, pod_mux_free);
 	}
+	g_clear_pointer(&pod->sizer, pod_sizer_free);
 	if (pod->vm != NULL) {
 		agent_client_set_closed_func(qemu_vm_get_agent(pod->vm), NULL, NULL);
 		/* the reaper's watch stays until QEMU is gone: it may well be
@@ -164,6 +204,7 @@ void pod_monitor_free(PodMonitor *pod)
 	if (pod == NULL)
 		return;
 	pod_mux_free(pod->mux);
+	pod_sizer_free(pod->sizer);
 	qemu_vm_free(pod->vm);
 	g_free(pod->id);
 	g_free(pod->dir);

@@ -26,6 +26,7 @@
 
 #include "ck-cleanup.h"
 #include "ck-error.h"
+#include "ck-socket.h"
 #include "ck-io.h"
 #include "ck-log.h"
 #include "ck-message.h"
@@ -42,18 +43,14 @@ static void restore_termios(void)
 
 static gboolean send_master(const char *socket_path, int master, const char *name, GError **error)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	ck_autofd fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_autofd fd = ck_unix_connect(socket_path, SOCK_STREAM, error);
 	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
 	struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 
-	if (strlen(socket_path) >= sizeof addr.sun_path)
-		return ck_set_error(error, CK_ERROR_INVALID, "console socket path too long: %s", socket_path);
-	g_strlcpy(addr.sun_path, socket_path, sizeof addr.sun_path);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
-		return ck_set_error_errno(error, errno, "console socket %s", socket_path);
+	if (fd < 0)
+		return g_prefix_error(error, "console socket: "), FALSE;
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
@@ -130,4 +127,10 @@ void monitor_shim_resize(Monitor *m)
 	gsize len = 0;
 	g_autofree char *doc = ck_msg_finish(req, &len);
 	agent_client_forward(m->agent, (const guint8 *)doc, len, NULL, NULL);
+}
+
+void monitor_shim_reported(Monitor *m)
+{
+	if (m->fds->shim)
+		ck_log_set_stderr(FALSE);
 }

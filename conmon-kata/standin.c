@@ -22,6 +22,8 @@
 #include "signals.h"
 #include "state.h"
 
+#define STANDIN_READY_TIMEOUT_MS 10000
+
 struct Standin {
 	pid_t pid;
 	guint64 start_time;
@@ -47,18 +49,31 @@ static void join_cgroups(char **procs)
 	}
 }
 
+/* Tells the monitor why the stand-in could not be set up: -errno. */
+G_NORETURN static void standin_abort(int ctl_fd, int err)
+{
+	int msg = -(err != 0 ? err : EIO);
+
+	(void)!write(ctl_fd, &msg, sizeof msg);
+	_exit(137);
+}
+
 G_NORETURN static void standin_main(const StandinOptions *opts, int ctl_fd)
 {
 	sigset_t all;
 
+	/* signals sent the moment the pid is published are forwarded */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	(void)prctl(PR_SET_NAME, "ck-standin");
 	if (getppid() == 1)
 		_exit(137);
 	if (opts->netns_path != NULL) {
 		int ns = open(opts->netns_path, O_RDONLY | O_CLOEXEC);
-		if (ns >= 0)
-			(void)setns(ns, CLONE_NEWNET);
+		if (ns < 0 || setns(ns, CLONE_NEWNET) < 0)
+			standin_abort(ctl_fd, errno);
+		close(ns);
 	}
 	join_cgroups(opts->cgroup_procs);
 
@@ -66,13 +81,17 @@ G_NORETURN static void standin_main(const StandinOptions *opts, int ctl_fd)
 	int devnull = open("/dev/null", O_RDWR);
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0 ||
 	    dup2(ctl_fd, 3) < 0)
-		_exit(137);
+		standin_abort(ctl_fd, errno);
 	ctl_fd = 3;
 	(void)close_range(4, ~0U, 0);
 
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
 	int sfd = signalfd(-1, &all, SFD_CLOEXEC);
+	if (sfd < 0)
+		standin_abort(ctl_fd, errno);
+	/* set up: the monitor may publish our pid now */
+	int ready = 0;
+	if (write(ctl_fd, &ready, sizeof ready) != sizeof ready)
+		_exit(137);
 	struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN}, {.fd = ctl_fd, .events = POLLIN}};
 	for (;;) {
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
@@ -135,6 +154,17 @@ Standin *standin_spawn(const StandinOptions *opts, GError **error)
 	if (pid == 0) {
 		ck_clear_fd(&ours);
 		standin_main(opts, theirs);
+	}
+	ck_clear_fd(&theirs);
+	int ready = -EIO;
+	struct pollfd pfd = {.fd = ours, .events = POLLIN};
+	if (poll(&pfd, 1, STANDIN_READY_TIMEOUT_MS) <= 0 || ck_read_retry(ours, &ready, sizeof ready) != sizeof ready ||
+	    ready != 0) {
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+		if (ready < 0 && ready != -EIO && opts->netns_path != NULL)
+			return ck_set_error_errno(error, -ready, "stand-in: join %s", opts->netns_path), NULL;
+		return ck_set_error_errno(error, ready < 0 ? -ready : ETIMEDOUT, "stand-in: set-up"), NULL;
 	}
 
 	Standin *s = g_new0(Standin, 1);

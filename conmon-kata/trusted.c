@@ -29,6 +29,7 @@
 
 #include "ck-cleanup.h"
 #include "ck-error.h"
+#include "ck-socket.h"
 #include "ck-io.h"
 #include "ck-log.h"
 #include "ck-parse.h"
@@ -91,18 +92,13 @@ static GPtrArray *runtime_argv(const MonitorConfig *cfg, const char *console)
 
 static gboolean listen_console(Trusted *t, GError **error)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	g_autofree char *dir = g_dir_make_tmp("conmon-term.XXXXXX", error);
 
 	if (dir == NULL)
 		return FALSE;
 	t->console_path = g_build_filename(dir, "console.sock", NULL);
-	g_strlcpy(addr.sun_path, t->console_path, sizeof addr.sun_path);
-	t->console_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (t->console_listen < 0 || bind(t->console_listen, (struct sockaddr *)&addr, sizeof addr) < 0 ||
-	    listen(t->console_listen, 128) < 0)
-		return ck_set_error_errno(error, errno, "console socket %s", t->console_path);
-	return TRUE;
+	t->console_listen = ck_unix_listen(t->console_path, SOCK_STREAM, 0, 0700, 128, error);
+	return t->console_listen >= 0;
 }
 
 G_NORETURN static void exec_runtime(GPtrArray *argv, int in, int out, int err)

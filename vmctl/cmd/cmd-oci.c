@@ -93,12 +93,33 @@ static int delegate(VmctlContext *ctx, const char *runtime, const char *troot, c
 	return 1;
 }
 
+ContainerState *vmctl_read_state(VmctlContext *ctx, const char *id, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	ContainerState *st = container_state_read(ctx->root, id, &local);
+
+	if (st != NULL || ctx->root_given || !ck_error_is(local, CK_ERROR_NOT_FOUND)) {
+		if (st == NULL)
+			g_propagate_error(error, g_steal_pointer(&local));
+		return st;
+	}
+	g_autofree char *root = state_lookup_root(id);
+	if (root == NULL) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return NULL;
+	}
+	ck_log_debug("container %s: found under the runtime root %s", id, root);
+	g_free(ctx->root);
+	ctx->root = g_steal_pointer(&root);
+	return container_state_read(ctx->root, id, error);
+}
+
 /* For verbs on an existing container: TRUE (and the state) when it is a
  * VM container; a trusted one is delegated here and never returns. */
 static ContainerState *vm_or_delegate(VmctlContext *ctx, const char *id, char **verb_argv, int *out_status,
 				      GError **error)
 {
-	g_autoptr(ContainerState) st = container_state_read(ctx->root, id, error);
+	g_autoptr(ContainerState) st = vmctl_read_state(ctx, id, error);
 
 	if (st == NULL)
 		return NULL;
@@ -190,6 +211,10 @@ static void add_common_shim_args(VmctlContext *ctx, GPtrArray *args, const char 
 	g_ptr_array_add(args, g_strdup_printf("--runtime-arg=--root=%s", ctx->root));
 	if (ctx->config_path != NULL)
 		g_ptr_array_add(args, g_strdup_printf("--runtime-arg=--config=%s", ctx->config_path));
+	if (ctx->log_path != NULL) {
+		g_ptr_array_add(args, g_strdup_printf("--runtime-arg=--log=%s", ctx->log_path));
+		g_ptr_array_add(args, ctx->log_json ? "--runtime-arg=--log-format=json" : "--runtime-arg=--log-format=text");
+	}
 }
 
 static gboolean decide_trust(VmctlContext *ctx, const char *id, const char *bundle, CkTrust *out, GError **error)
@@ -362,11 +387,13 @@ int cmd_delete(VmctlContext *ctx, int argc, char **argv)
 
 	if (!vmctl_parse_verb_options("delete", "ID", entries, &argc, &argv) || !one_id("delete", argc, argv, &id))
 		return 1;
-	g_autoptr(ContainerState) st = container_state_read(ctx->root, id, &error);
+	g_autoptr(ContainerState) st = vmctl_read_state(ctx, id, &error);
 	if (st == NULL) {
 		/* runc: deleting what is not there with --force is fine */
-		if (force && ck_error_is(error, CK_ERROR_NOT_FOUND))
-			return 0;
+		if (force && ck_error_is(error, CK_ERROR_NOT_FOUND)) {
+			g_clear_error(&error);
+			return runtime_delete_orphan_pod(ctx->root, id, &error) ? 0 : fail(id, g_steal_pointer(&error));
+		}
 		return fail(id, g_steal_pointer(&error));
 	}
 	if (st->kind == CONTAINER_KIND_TRUSTED) {
@@ -592,6 +619,10 @@ int cmd_exec(VmctlContext *ctx, int argc, char **argv)
 
 	g_autoptr(GPtrArray) args = g_ptr_array_new();
 	add_common_shim_args(ctx, args, id);
+	/* an exec session has no attach socket of its own; conmon's
+	 * command line still wants a unique id for it */
+	g_ptr_array_add(args, "-u");
+	g_ptr_array_add(args, g_uuid_string_random());
 	g_ptr_array_add(args, "-e");
 	g_ptr_array_add(args, "--exec-process-spec");
 	g_ptr_array_add(args, process);

@@ -146,7 +146,7 @@ int cmd_update(VmctlContext *ctx, int argc, char **argv)
 		return 1;
 	}
 	const char *id = argv[1];
-	g_autoptr(ContainerState) st = container_state_read(ctx->root, id, &error);
+	g_autoptr(ContainerState) st = vmctl_read_state(ctx, id, &error);
 	if (st != NULL && st->kind == CONTAINER_KIND_TRUSTED) {
 		ck_log_error("container %s: update of a trusted container goes to its runtime directly", id);
 		return 1;

@@ -10,6 +10,7 @@
 #include "ck-error.h"
 #include "ck-log.h"
 #include "ck-version.h"
+#include "state.h"
 #include "vmctl.h"
 
 static const VmctlVerb verbs[] = {
@@ -69,7 +70,7 @@ static void print_help(void)
 	for (gsize i = 0; i < G_N_ELEMENTS(verbs); i++)
 		printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);
 	printf("\nGlobal options:\n"
-	       "  --root DIR           runtime state directory (default %s)\n"
+	       "  --root DIR           runtime state directory (default $%s, else %s)\n"
 	       "  --config FILE        configuration.toml to use (default: $%s, %s, %s)\n"
 	       "  --log FILE           also log to FILE\n"
 	       "  --log-format FORMAT  text or json (runc's JSON lines)\n"
@@ -77,7 +78,7 @@ static void print_help(void)
 	       "  --systemd-cgroup     use systemd for cgroups\n"
 	       "  --version, -v        print the version\n"
 	       "  --help, -h           print this help\n",
-	       VMCTL_DEFAULT_ROOT, CK_CONFIG_ENV, CK_SYSCONF_CONFIG, CK_DATA_CONFIG);
+	       STATE_ROOT_ENV, STATE_DEFAULT_ROOT, CK_CONFIG_ENV, CK_SYSCONF_CONFIG, CK_DATA_CONFIG);
 }
 
 static gboolean parse_globals(VmctlContext *ctx, int *argc, char ***argv, gboolean *out_version, gboolean *out_help,
@@ -135,8 +136,9 @@ static int run(VmctlContext *ctx, int argc, char **argv)
 		ck_log_error("%s", error->message);
 		return 1;
 	}
+	ctx->root_given = ctx->root != NULL || g_getenv(STATE_ROOT_ENV) != NULL;
 	if (ctx->root == NULL)
-		ctx->root = g_strdup(VMCTL_DEFAULT_ROOT);
+		ctx->root = g_strdup(state_default_root());
 	if (version) {
 		print_version();
 		return 0;

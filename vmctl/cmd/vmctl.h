@@ -10,13 +10,14 @@
 #include <glib.h>
 
 #include "config.h"
+#include "state.h"
 
 G_BEGIN_DECLS
 
-#define VMCTL_DEFAULT_ROOT "/run/vmctl"
 
 typedef struct {
 	char *root;	   /* --root, runtime state directory */
+	gboolean root_given; /* by --root or $VMCTL_ROOT, not the default */
 	char *config_path; /* --config, NULL: search order */
 	char *log_path;	   /* --log */
 	gboolean log_json; /* --log-format json */
@@ -24,6 +25,11 @@ typedef struct {
 	gboolean systemd_cgroup;
 	CkConfig *config; /* loaded on first use */
 } VmctlContext;
+
+/* A container's state; under the default root, one created under another
+ * root is found through state_lookup_root() (and ctx->root switches to
+ * that root). */
+ContainerState *vmctl_read_state(VmctlContext *ctx, const char *id, GError **error);
 
 /* The configuration, loaded once per invocation. */
 const CkConfig *vmctl_config(VmctlContext *ctx, GError **error);

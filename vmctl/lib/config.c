@@ -535,29 +535,45 @@ static gboolean apply_table(CkConfig *cfg, const TomlTable *t, GError **error)
 	return TRUE;
 }
 
-/* `upper` must be 0 ("as much as the host has") or at least `lower`.
- * Reported at the line that set upper (the one that can be wrong, as the
- * defaults are consistent), else at lower's. */
-static gboolean check_ceiling(const CkConfig *cfg, const char *upper_key, guint64 upper, const char *lower_key,
-			      guint64 lower, const char *zero_means, GError **error)
+/* `upper` must be 0 ("as much as the host has") or at least `lower`. On
+ * failure the two keys are passed back, so that the caller can say where
+ * they were set. */
+static gboolean check_ceiling(const char *upper_key, guint64 upper, const char *lower_key, guint64 lower,
+			      const char *zero_means, const char **bad_upper, const char **bad_lower, GError **error)
 {
 	if (upper == 0 || upper >= lower)
 		return TRUE;
 
-	g_autofree char *upper_name = g_strdup_printf("hypervisor.qemu.%s", upper_key);
-	g_autofree char *lower_name = g_strdup_printf("hypervisor.qemu.%s", lower_key);
-	guint line = ck_config_key_line(cfg, upper_name);
-	if (line == 0)
-		line = ck_config_key_line(cfg, lower_name);
+	*bad_upper = upper_key;
+	*bad_lower = lower_key;
 	return ck_set_error(error, CK_ERROR_INVALID,
-			    "%s:%u: %s: %" G_GUINT64_FORMAT " is less than %s (%" G_GUINT64_FORMAT "); use 0 (%s) "
+			    "%s: %" G_GUINT64_FORMAT " is less than %s (%" G_GUINT64_FORMAT "); use 0 (%s) "
 			    "or at least %" G_GUINT64_FORMAT,
-			    cfg->path, line, upper_name, upper, lower_key, lower, zero_means, lower);
+			    upper_key, upper, strrchr(lower_key, '.') + 1, lower, zero_means, lower);
+}
+
+gboolean ck_config_check_ceilings(const CkConfig *cfg, const char **upper_key, const char **lower_key, GError **error)
+{
+	const char *upper = NULL, *lower = NULL;
+	gboolean ok = check_ceiling("hypervisor.qemu.default_maxmemory", cfg->hypervisor.default_maxmemory,
+				    "hypervisor.qemu.default_memory", cfg->hypervisor.default_memory, "host RAM",
+				    &upper, &lower, error) &&
+		      check_ceiling("hypervisor.qemu.default_maxvcpus", (guint64)cfg->hypervisor.default_maxvcpus,
+				    "hypervisor.qemu.default_vcpus", (guint64)cfg->hypervisor.default_vcpus,
+				    "host CPUs", &upper, &lower, error);
+
+	if (upper_key != NULL)
+		*upper_key = upper;
+	if (lower_key != NULL)
+		*lower_key = lower;
+	return ok;
 }
 
 /* What can only be decided once every key is read. */
 static gboolean finish_config(CkConfig *cfg, GError **error)
 {
+	const char *upper, *lower;
+
 	/* Kata: valid_hypervisor_paths defaults to [path], so moving the
 	 * binary does not silently leave the old path as the only valid one. */
 	if (ck_config_key_line(cfg, "hypervisor.qemu.path") != 0 &&
@@ -566,10 +582,15 @@ static gboolean finish_config(CkConfig *cfg, GError **error)
 		g_strfreev(cfg->hypervisor.valid_hypervisor_paths);
 		cfg->hypervisor.valid_hypervisor_paths = g_strdupv((char **)paths);
 	}
-	return check_ceiling(cfg, "default_maxmemory", cfg->hypervisor.default_maxmemory, "default_memory",
-			     cfg->hypervisor.default_memory, "host RAM", error) &&
-	       check_ceiling(cfg, "default_maxvcpus", (guint64)cfg->hypervisor.default_maxvcpus, "default_vcpus",
-			     (guint64)cfg->hypervisor.default_vcpus, "host CPUs", error);
+	if (ck_config_check_ceilings(cfg, &upper, &lower, error))
+		return TRUE;
+	/* Reported at the line that set the ceiling (the one that can be
+	 * wrong, as the defaults are consistent), else at the other's. */
+	guint line = ck_config_key_line(cfg, upper);
+	if (line == 0)
+		line = ck_config_key_line(cfg, lower);
+	g_prefix_error(error, "%s:%u: ", cfg->path, line);
+	return FALSE;
 }
 
 CkConfig *ck_config_load_data(const char *path, const char *data, gsize len, GError **error)
@@ -598,6 +619,105 @@ CkConfig *ck_config_load_file(const char *path, GError **error)
 	if (!ck_file_read_bounded(path, CONFIG_MAX_SIZE, &data, &len, error))
 		return NULL;
 	return ck_config_load_data(path, data, len, error);
+}
+
+/* ---- copies and overrides ------------------------------------------------------------------ */
+
+CkConfig *ck_config_copy(const CkConfig *cfg)
+{
+	CkConfig *copy = g_new(CkConfig, 1);
+	GHashTableIter it;
+	gpointer name, line;
+
+	/* Scalars by assignment, then every owned pointer replaced by its own copy. */
+	*copy = *cfg;
+	copy->path = g_strdup(cfg->path);
+	copy->origins = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_hash_table_iter_init(&it, cfg->origins);
+	while (g_hash_table_iter_next(&it, &name, &line))
+		g_hash_table_insert(copy->origins, g_strdup(name), line);
+	for (gsize s = 0; s < G_N_ELEMENTS(sections); s++) {
+		for (gsize k = 0; k < sections[s].n_keys; k++) {
+			const ConfigKey *key = &sections[s].keys[k];
+			gpointer field = G_STRUCT_MEMBER_P(copy, key->offset);
+			if (key->kind == KEY_STRING || key->kind == KEY_PATH || key->kind == KEY_CHOICE)
+				*(char **)field = g_strdup(*(char **)field);
+			else if (key->kind == KEY_STRV || key->kind == KEY_PATHV)
+				*(char ***)field = g_strdupv(*(char ***)field);
+		}
+	}
+	return copy;
+}
+
+/* "hypervisor.qemu.default_memory" -> its table entry. */
+static const ConfigKey *find_dotted_key(const char *dotted_key)
+{
+	const char *dot = strrchr(dotted_key, '.');
+
+	if (dot == NULL)
+		return NULL;
+	g_autofree char *section = g_strndup(dotted_key, dot - dotted_key);
+	const ConfigSection *sec = find_section(section);
+	return sec != NULL ? find_key(sec, dot + 1) : NULL;
+}
+
+/* An override goes through set_value(), as a file's entry does, so that
+ * it gets exactly the same checks and messages. */
+static gboolean set_override(CkConfig *cfg, const char *dotted_key, const TomlEntry *e, const char *name,
+			     GError **error)
+{
+	const ConfigKey *key = find_dotted_key(dotted_key);
+
+	if (key == NULL || toml_type_of(key->kind) != e->type)
+		return ck_set_error(error, CK_ERROR_FAILED, "%s: not a configuration key holding %s", dotted_key,
+				    toml_type_to_string(e->type));
+	return set_value(cfg, key, name, e, error);
+}
+
+gboolean ck_config_set_string(CkConfig *cfg, const char *dotted_key, const char *value, const char *name,
+			      GError **error)
+{
+	const TomlEntry e = {.type = TOML_STRING, .string = (char *)value};
+
+	return set_override(cfg, dotted_key, &e, name, error);
+}
+
+gboolean ck_config_set_integer(CkConfig *cfg, const char *dotted_key, gint64 value, const char *name, GError **error)
+{
+	const TomlEntry e = {.type = TOML_INTEGER, .integer = value};
+
+	return set_override(cfg, dotted_key, &e, name, error);
+}
+
+gboolean ck_config_set_boolean(CkConfig *cfg, const char *dotted_key, gboolean value, const char *name, GError **error)
+{
+	const TomlEntry e = {.type = TOML_BOOLEAN, .boolean = value};
+
+	return set_override(cfg, dotted_key, &e, name, error);
+}
+
+gboolean ck_config_set_strv(CkConfig *cfg, const char *dotted_key, const char *const *value, const char *name,
+			    GError **error)
+{
+	const TomlEntry e = {.type = TOML_STRING_ARRAY, .strings = (char **)value};
+
+	return set_override(cfg, dotted_key, &e, name, error);
+}
+
+gboolean ck_config_key_range(const char *dotted_key, gint64 *min, gint64 *max)
+{
+	const ConfigKey *key = find_dotted_key(dotted_key);
+
+	if (key == NULL || (key->kind != KEY_INT && key->kind != KEY_UINT32))
+		return FALSE;
+	*min = key->min;
+	*max = key->max;
+	return TRUE;
+}
+
+char *ck_config_show_value(const char *s)
+{
+	return shown(s);
 }
 
 /* ---- finding the file ------------------------------------------------------------------ */

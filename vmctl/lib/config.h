@@ -128,6 +128,38 @@ char *ck_config_to_toml(const CkConfig *cfg);
  * point at the line to fix. */
 guint ck_config_key_line(const CkConfig *cfg, const char *dotted_key);
 
+/* A deep copy: strings, lists, path and origins are the copy's own. */
+CkConfig *ck_config_copy(const CkConfig *cfg);
+
+/* Overrides that do not come from the file (pod annotations, annotations.c).
+ * Each sets the key named "section.key" ("hypervisor.qemu.default_memory")
+ * after the checks a file's value gets (range, allowed values, absolute
+ * paths), with the same messages, `name` standing for the key in them:
+ * "<name>: 32 is out of range (64..1048576)". A key that does not exist
+ * or holds another type is a programming error (CK_ERROR_FAILED). Origins
+ * are left alone: the key still reads as set by the file, or default. */
+gboolean ck_config_set_string(CkConfig *cfg, const char *dotted_key, const char *value, const char *name,
+			      GError **error);
+gboolean ck_config_set_integer(CkConfig *cfg, const char *dotted_key, gint64 value, const char *name, GError **error);
+gboolean ck_config_set_boolean(CkConfig *cfg, const char *dotted_key, gboolean value, const char *name, GError **error);
+gboolean ck_config_set_strv(CkConfig *cfg, const char *dotted_key, const char *const *value, const char *name,
+			    GError **error);
+
+/* The range of an integer key; FALSE if `dotted_key` is not one. */
+gboolean ck_config_key_range(const char *dotted_key, gint64 *min, gint64 *max);
+
+/* The rules that involve two keys: a non-zero default_maxmemory or
+ * default_maxvcpus must be at least default_memory or default_vcpus. On
+ * failure *upper_key and *lower_key (either may be NULL) name the two keys
+ * ("hypervisor.qemu.default_maxmemory", "hypervisor.qemu.default_memory")
+ * and the message has no file:line prefix:
+ * "hypervisor.qemu.default_maxmemory: 256 is less than default_memory (512); use 0 (host RAM) or at least 512". */
+gboolean ck_config_check_ceilings(const CkConfig *cfg, const char **upper_key, const char **lower_key, GError **error);
+
+/* A user's string for a one-line message, control characters escaped as
+ * \xNN, as the configuration's own messages show values. */
+char *ck_config_show_value(const char *s);
+
 const char *ck_accel_to_string(CkAccel accel);
 const char *ck_agent_channel_to_string(CkAgentChannel ch);
 const char *ck_shared_fs_to_string(CkSharedFs fs);

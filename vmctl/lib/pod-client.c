@@ -9,6 +9,7 @@
 
 #include "ck-cleanup.h"
 #include "ck-error.h"
+#include "ck-socket.h"
 #include "ck-io.h"
 #include "ck-json.h"
 #include "ck-parse.h"
@@ -35,22 +36,15 @@ char *pod_share_dir(const char *root, const char *pod_id)
 
 int pod_connect_path(const char *path, GError **error)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	ck_autofd fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	g_autoptr(GError) local = NULL;
+	int fd = ck_unix_connect(path, SOCK_STREAM, &local);
 
-	if (strlen(path) >= sizeof addr.sun_path)
-		return ck_set_error(error, CK_ERROR_INVALID, "socket path too long: %s", path), -1;
-	g_strlcpy(addr.sun_path, path, sizeof addr.sun_path);
-	if (fd < 0)
-		return ck_set_error_errno(error, errno, "socket"), -1;
-	if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-		int errsv = errno;
-		if (errsv == ECONNREFUSED || errsv == ENOENT)
-			return ck_set_error(error, CK_ERROR_DISCONNECTED, "the pod monitor at %s is not running", path),
-			       -1;
-		return ck_set_error_errno(error, errsv, "connect %s", path), -1;
-	}
-	return ck_steal_fd(&fd);
+	if (fd >= 0)
+		return fd;
+	if (g_error_matches(local, CK_ERRNO_ERROR, ECONNREFUSED) || g_error_matches(local, CK_ERRNO_ERROR, ENOENT))
+		return ck_set_error(error, CK_ERROR_DISCONNECTED, "the pod monitor at %s is not running", path), -1;
+	g_propagate_error(error, g_steal_pointer(&local));
+	return -1;
 }
 
 int pod_connect(const char *root, const char *pod_id, int timeout_ms, GError **error)

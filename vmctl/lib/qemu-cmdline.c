@@ -190,10 +190,15 @@ static gboolean add_monitors(GPtrArray *argv, const VmSpec *spec, GError **error
 	if (spec->extra_monitor == NULL)
 		return TRUE;
 
-	g_autofree char *path = qemu_escape_value(spec->extra_monitor, "extra_monitor_socket", error);
-	if (path == NULL)
-		return FALSE;
-	add2(argv, "-chardev", g_strdup_printf("socket,id=mon1,path=%s,server=on,wait=off", path));
+	if (spec->extra_monitor_fd > 2) {
+		/* bound by the launcher: any path length works */
+		add2(argv, "-chardev", g_strdup_printf("socket,id=mon1,fd=%d,server=on,wait=off", spec->extra_monitor_fd));
+	} else {
+		g_autofree char *path = qemu_escape_value(spec->extra_monitor, "extra_monitor_socket", error);
+		if (path == NULL)
+			return FALSE;
+		add2(argv, "-chardev", g_strdup_printf("socket,id=mon1,path=%s,server=on,wait=off", path));
+	}
 	add2(argv, "-mon", g_strdup_printf("chardev=mon1,mode=%s", spec->extra_monitor_hmp ? "readline" : "control"));
 	return TRUE;
 }

@@ -44,6 +44,7 @@ typedef struct {
 	char *console_log;     /* guest serial console file */
 	char *pidfile;	       /* NULL for none */
 	char *extra_monitor;   /* operator socket path, NULL for none */
+	int extra_monitor_fd;  /* > 2: that socket, already bound, as this fd in QEMU */
 	gboolean extra_monitor_hmp;
 	char *seccompsandbox;  /* -sandbox value, NULL or "" for none */
 } VmSpec;

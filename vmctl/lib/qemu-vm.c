@@ -18,12 +18,14 @@
 #include "ck-error.h"
 #include "ck-io.h"
 #include "ck-log.h"
+#include "ck-socket.h"
 #include "ck-message.h"
 #include "qemu-cmdline.h"
 
 /* fd numbers QEMU sees for its two sockets */
 #define QEMU_AGENT_FD 3
 #define QEMU_QMP_FD 4
+#define QEMU_MONITOR_FD 5 /* the operator's extra monitor, when configured */
 #define QMP_TIMEOUT_MS 5000
 #define VSOCK_FIRST_CID 3
 
@@ -38,6 +40,8 @@ struct QemuVm {
 	char *qemu_log;
 	gint64 spawn_us;
 	gint64 ready_us;
+	int vcpus, maxvcpus;
+	guint32 memory_mib, maxmemory_mib, memory_slots;
 	yajl_val info_tree;
 	yajl_val info;
 };
@@ -75,6 +79,17 @@ yajl_val qemu_vm_get_guest_info(QemuVm *vm)
 gint64 qemu_vm_get_boot_us(QemuVm *vm)
 {
 	return vm->ready_us - vm->spawn_us;
+}
+
+void qemu_vm_get_size(QemuVm *vm, QemuVmSize *out)
+{
+	*out = (QemuVmSize){
+		.vcpus = vm->vcpus,
+		.maxvcpus = vm->maxvcpus,
+		.memory_mib = vm->memory_mib,
+		.maxmemory_mib = vm->maxmemory_mib,
+		.memory_slots = vm->memory_slots,
+	};
 }
 
 static gboolean readable(const char *key, const char *path, GError **error)
@@ -145,13 +160,15 @@ static void fill_spec(VmSpec *spec, const QemuVmOptions *opts, CkAccel accel)
 	if (cfg->hypervisor.extra_monitor_socket != NULL && *cfg->hypervisor.extra_monitor_socket != '\0') {
 		spec->extra_monitor = g_build_filename(opts->run_dir, "monitor.sock", NULL);
 		spec->extra_monitor_hmp = g_str_equal(cfg->hypervisor.extra_monitor_socket, "hmp");
+		spec->extra_monitor_fd = QEMU_MONITOR_FD;
 	}
 	spec->seccompsandbox = g_strdup(cfg->hypervisor.seccompsandbox);
 }
 
 /* After fork, before exec: only async-signal-safe calls; on failure the
  * child writes errno to err_fd and exits 127. */
-G_NORETURN static void exec_child(char **argv, int agent_fd, int qmp_fd, int log_fd, int netns_fd, int err_fd)
+G_NORETURN static void exec_child(char **argv, int agent_fd, int qmp_fd, int mon_fd, int log_fd, int netns_fd,
+				  int err_fd)
 {
 	sigset_t all;
 	int e;
@@ -178,10 +195,13 @@ G_NORETURN static void exec_child(char **argv, int agent_fd, int qmp_fd, int log
 		goto fail;
 	/* move the sockets to their fixed numbers without clobbering either */
 	int a = fcntl(agent_fd, F_DUPFD, 10), q = fcntl(qmp_fd, F_DUPFD, 10);
+	int mon = mon_fd >= 0 ? fcntl(mon_fd, F_DUPFD, 10) : -1;
 	if (a < 0 || q < 0 || dup2(a, QEMU_AGENT_FD) < 0 || dup2(q, QEMU_QMP_FD) < 0)
 		goto fail;
+	if (mon_fd >= 0 && (mon < 0 || dup2(mon, QEMU_MONITOR_FD) < 0))
+		goto fail;
 	/* nothing else of ours, or inherited from our caller, reaches QEMU */
-	for (int fd = QEMU_QMP_FD + 1; fd < err_fd; fd++)
+	for (int fd = (mon_fd >= 0 ? QEMU_MONITOR_FD : QEMU_QMP_FD) + 1; fd < err_fd; fd++)
 		close(fd);
 	close_range((unsigned)err_fd + 1, ~0U, 0);
 	execv(argv[0], argv);
@@ -205,6 +225,12 @@ static gboolean spawn(QemuVm *vm, const VmSpec *spec, const char *netns_path, in
 	ck_autofd log_fd = open(vm->qemu_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	if (log_fd < 0)
 		return ck_set_error_errno(error, errno, "%s", vm->qemu_log);
+	ck_autofd mon_fd = -1;
+	if (spec->extra_monitor != NULL) {
+		mon_fd = ck_unix_listen(spec->extra_monitor, SOCK_STREAM, 0, 0600, 4, error);
+		if (mon_fd < 0)
+			return g_prefix_error(error, "extra_monitor_socket: "), FALSE;
+	}
 	ck_autofd netns_fd = -1;
 	if (netns_path != NULL && (netns_fd = open(netns_path, O_RDONLY | O_CLOEXEC)) < 0)
 		return ck_set_error_errno(error, errno, "network namespace %s", netns_path);
@@ -218,7 +244,7 @@ static gboolean spawn(QemuVm *vm, const VmSpec *spec, const char *netns_path, in
 	if (pid < 0)
 		return ck_set_error_errno(error, errno, "fork");
 	if (pid == 0)
-		exec_child((char **)argv->pdata, agent_end, qmp_end, log_fd, netns_fd, err_w);
+		exec_child((char **)argv->pdata, agent_end, qmp_end, mon_fd, log_fd, netns_fd, err_w);
 	vm->pid = pid;
 
 	/* exec succeeded iff the CLOEXEC pipe closes without a word */
@@ -334,6 +360,11 @@ static QemuVm *boot_once(const QemuVmOptions *opts, const AccelPlan *plan, GErro
 	vm->console_log = g_build_filename(opts->run_dir, "console.log", NULL);
 	vm->qemu_log = g_build_filename(opts->run_dir, "qemu.log", NULL);
 	fill_spec(&spec, opts, plan->accel);
+	vm->vcpus = spec.vcpus;
+	vm->maxvcpus = spec.maxvcpus;
+	vm->memory_mib = spec.memory_mib;
+	vm->maxmemory_mib = spec.memory_slots > 0 ? spec.maxmemory_mib : spec.memory_mib;
+	vm->memory_slots = spec.memory_slots;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, agent_pair) < 0)
 		return ck_set_error_errno(error, errno, "socketpair"), NULL;

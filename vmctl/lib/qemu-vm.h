@@ -72,4 +72,15 @@ yajl_val qemu_vm_get_guest_info(QemuVm *vm);
 /* Microseconds from spawning QEMU to the agent's ready event. */
 gint64 qemu_vm_get_boot_us(QemuVm *vm);
 
+/* The size the VM booted with and its hot-plug limits. */
+typedef struct {
+	int vcpus;
+	int maxvcpus;
+	guint32 memory_mib;
+	guint32 maxmemory_mib; /* == memory_mib when nothing can be hot-added */
+	guint32 memory_slots;
+} QemuVmSize;
+
+void qemu_vm_get_size(QemuVm *vm, QemuVmSize *out);
+
 G_END_DECLS

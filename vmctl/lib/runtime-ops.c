@@ -241,3 +241,19 @@ gboolean runtime_delete(const char *root, const char *id, gboolean force, GError
 		return FALSE;
 	return container_state_remove(root, id, error);
 }
+
+gboolean runtime_delete_orphan_pod(const char *root, const char *pod_id, GError **error)
+{
+	g_autofree char *dir = pod_dir(root, pod_id);
+	g_autofree char *sock = pod_socket_path(root, pod_id);
+	g_autofree char *share = pod_share_dir(root, pod_id);
+	g_autoptr(GError) local = NULL;
+
+	if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
+		return TRUE;
+	ck_autofd fd = pod_connect_path(sock, &local);
+	if (fd >= 0)
+		return TRUE; /* a live pod monitor owns it */
+	ck_log_debug("pod %s: removing what a failed create left behind", pod_id);
+	return guest_share_destroy(share, error) && ck_rm_rf(dir, error);
+}

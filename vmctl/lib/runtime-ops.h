@@ -34,4 +34,8 @@ GArray *runtime_ps(const char *root, const char *id, GError **error);
  * directory goes with it once its monitor has finished. */
 gboolean runtime_delete(const char *root, const char *id, gboolean force, GError **error);
 
+/* delete --force of an id with no state: a pod directory left by a
+ * sandbox whose create failed, with no monitor serving it, is removed. */
+gboolean runtime_delete_orphan_pod(const char *root, const char *pod_id, GError **error);
+
 G_END_DECLS

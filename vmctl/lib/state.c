@@ -204,6 +204,52 @@ static void write_annotations(CkJsonGen *g, GHashTable *annotations)
 	ck_json_map_close(g);
 }
 
+/* --- the index of non-default roots (state.h) --- */
+
+static gboolean is_index_root(const char *root)
+{
+	return g_str_equal(root, STATE_DEFAULT_ROOT);
+}
+
+static char *index_path(const char *id)
+{
+	return g_build_filename(STATE_DEFAULT_ROOT, "roots", id, NULL);
+}
+
+static gboolean register_root(const char *root, const char *id, GError **error)
+{
+	g_autofree char *path = index_path(id);
+	g_autofree char *dir = g_path_get_dirname(path);
+	g_autofree char *abs = g_canonicalize_filename(root, NULL);
+
+	if (is_index_root(abs) || g_file_test(path, G_FILE_TEST_EXISTS))
+		return TRUE;
+	return ck_mkdir_p(dir, 0700, error) && ck_file_write_atomic(path, abs, strlen(abs), 0600, FALSE, error);
+}
+
+static void unregister_root(const char *root, const char *id)
+{
+	g_autofree char *path = index_path(id);
+	g_autofree char *abs = g_canonicalize_filename(root, NULL);
+	g_autofree char *listed = NULL;
+
+	/* only our own entry: another root may hold a container of that id */
+	if (!is_index_root(abs) && g_file_get_contents(path, &listed, NULL, NULL) && g_str_equal(listed, abs))
+		(void)unlink(path);
+}
+
+char *state_lookup_root(const char *id)
+{
+	g_autofree char *path = index_path(id);
+	g_autofree char *root = NULL;
+
+	if (!container_id_valid(id, NULL) || !ck_file_read_bounded(path, 4096, &root, NULL, NULL) ||
+	    !g_path_is_absolute(root))
+		return NULL;
+	g_autofree char *state = g_build_filename(root, "containers", id, STATE_FILE, NULL);
+	return g_file_test(state, G_FILE_TEST_IS_REGULAR) ? g_steal_pointer(&root) : NULL;
+}
+
 gboolean container_state_write(const char *root, const ContainerState *st, GError **error)
 {
 	g_autofree char *dir = container_state_dir(root, st->id);
@@ -238,7 +284,7 @@ gboolean container_state_write(const char *root, const ContainerState *st, GErro
 
 	gsize len = 0;
 	g_autofree char *doc = ck_json_gen_finish(g, &len, error);
-	if (doc == NULL || !ck_mkdir_p(dir, 0711, error))
+	if (doc == NULL || !ck_mkdir_p(dir, 0711, error) || !register_root(root, st->id, error))
 		return FALSE;
 	return ck_file_write_atomic(path, doc, len, 0600, FALSE, error);
 }
@@ -249,6 +295,7 @@ gboolean container_state_remove(const char *root, const char *id, GError **error
 
 	if (!container_id_valid(id, error))
 		return FALSE;
+	unregister_root(root, id);
 	return ck_rm_rf(dir, error);
 }
 
@@ -355,4 +402,11 @@ char *container_state_to_oci_json(const ContainerState *st, gboolean pretty, GEr
 	write_annotations(g, st->annotations);
 	ck_json_map_close(g);
 	return ck_json_gen_finish(g, NULL, error);
+}
+
+const char *state_default_root(void)
+{
+	const char *env = g_getenv(STATE_ROOT_ENV);
+
+	return env != NULL && g_path_is_absolute(env) ? env : STATE_DEFAULT_ROOT;
 }

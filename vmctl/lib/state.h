@@ -27,6 +27,22 @@ G_BEGIN_DECLS
 
 #define STATE_VERSION 1
 
+#define STATE_DEFAULT_ROOT "/run/vmctl"
+#define STATE_ROOT_ENV "VMCTL_ROOT"
+
+/* The runtime root when no --root is given: $VMCTL_ROOT, else
+ * /run/vmctl. */
+const char *state_default_root(void);
+
+/* Podman passes its --runtime-flag values (--root=...) to create, start
+ * and kill, but not to the `delete` that its exit command (`podman
+ * container cleanup`) makes, and runs the runtime there with an
+ * environment of its own. So a container whose root is not the default
+ * one is also listed in /run/vmctl/roots/<id> (the file holds its root),
+ * written with its first state and removed with its state; a vmctl call
+ * given no root looks there for an id it does not know. */
+char *state_lookup_root(const char *id);
+
 typedef enum {
 	CONTAINER_KIND_VM,	/* runs in the pod's VM */
 	CONTAINER_KIND_TRUSTED, /* delegated to the trusted runtime (runc) */

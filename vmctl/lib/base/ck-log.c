@@ -63,7 +63,13 @@ void ck_log_init(const char *program)
 {
 	g_free(log_state.program);
 	log_state.program = g_strdup(program);
-	g_log_set_writer_func(glib_writer, NULL, NULL);
+	/* GLib allows one writer per process, set once: a second init only
+	 * renames the program */
+	static gsize writer_set = 0;
+	if (g_once_init_enter(&writer_set)) {
+		g_log_set_writer_func(glib_writer, NULL, NULL);
+		g_once_init_leave(&writer_set, 1);
+	}
 }
 
 void ck_log_set_level(CkLogLevel level)

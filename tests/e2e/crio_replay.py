@@ -1,0 +1,1259 @@
+#!/usr/bin/env python3
+"""crio_replay.py: CRI-O's part, replayed against conmon-kata and vmctl (TAP).
+
+The driver plays CRI-O 1.26 exactly as ../shared/docs/conmon-contract.md
+and ../shared/samples/crio-1.26/conmon-cmdlines.txt describe it: it builds
+the bundles from CRI-O's own config.json samples (host paths rewritten to
+the test's directories, a real network namespace for the pod), starts
+conmon-kata with CRI-O's argument order and fds (3 = sync, 4 = start:
+AF_UNIX STREAM socketpairs, new process group, cwd = bundle), writes the
+start byte, reads the sync pipe and the -P pidfile, attaches through
+<socket-dir>/<id>/attach, writes ctl lines, calls vmctl as runtime_path
+(`--root R start|state|kill|delete --force|exec --process`), and watches the
+exit dir with inotify.
+
+Pod 1 replays section 5 of conmon-cmdlines.txt in order (sandbox create,
+start, state, container create, state, start, state, streaming exec,
+ExecSync, kill KILL, state until stopped, delete --force, sandbox kill 15,
+state, delete --force). Pod 2 runs the contract's test oracle (section 10)
+items 13-27, one container per item, in one VM, plus CRI-O's other runtime
+calls (streaming exec on a pty, update --resources -) and long lines.
+
+Busybox's `stty size` prints "stty: standard input" for a 0x0 pty where
+coreutils prints "0 0"; item 23 reads it as 0 0.
+
+Every check is a TAP line; failures carry the observed bytes. Everything
+started is cleaned up at the end, even on failure, and the last check is
+that nothing mentioning the runtime root is left running.
+
+Environment (set by meson): CK_BUILD_ROOT, CK_SOURCE_ROOT, CK_TEST_CONFIG,
+CK_TEST_ROOTFS.
+"""
+
+import copy
+import json
+import os
+import re
+import secrets
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+sys.dont_write_bytecode = True  # nothing written into the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from ckdriver import (  # noqa: E402
+    APPEAR, CRIO_PATH, IN_MOVED_TO, REAPER, RFC3339, RUNC_STATE_KEYS, Abort, AttachClient, Inotify, Tap,
+    bad_k8s_lines, children_of, file_type, json_compact, k8s_parse, now, pid_alive, proc_stat, procs_mentioning,
+    read_bytes, recv_line, recv_record, recv_to_eof, rm_rf, run_fg, set_child_subreaper, short, spawn,
+    wait_until, write_fifo)
+
+BUILD = os.environ.get('CK_BUILD_ROOT', '')
+SOURCE = os.environ.get('CK_SOURCE_ROOT', '')
+CONFIG = os.environ.get('CK_TEST_CONFIG', '')
+ROOTFS = os.environ.get('CK_TEST_ROOTFS', '')
+VMCTL = os.path.join(BUILD, 'vmctl', 'vmctl')
+CONMON = os.path.join(BUILD, 'conmon-kata', 'conmon-kata')
+
+SAMPLE_SANDBOX_ID = 'd54772d694169b081263b0301e9134eb2f5a3123836a136c57b4e6ae6fae8ee9'
+SAMPLE_CONTAINER_ID = '78a007265e711f8656c0a960c45bf7e5beb05711636ccbcfa9ef7a3d94c26fc4'
+SAMPLE_NETNS = '/var/run/netns/ab634329-117d-4ff2-b85f-ed6bd51073b3'
+
+# what the pause image does: exit 0 on SIGTERM/SIGINT, after saying so
+PAUSE_SCRIPT = '''#!/bin/sh
+trap 'echo "Shutting down, got signal: Terminated" >&2; exit 0' TERM INT
+while :; do sleep 3600 & wait $!; done
+'''
+
+tap = Tap()
+
+
+def samples_dir():
+    for d in (os.path.join(SOURCE, '..', 'shared', 'samples', 'crio-1.26'), '/work/shared/samples/crio-1.26'):
+        if os.path.exists(os.path.join(d, 'sandbox-config.json')):
+            return os.path.normpath(d)
+    return None
+
+
+# --- the run's directories and bookkeeping ---------------------------------------------
+
+
+class World:
+    def __init__(self):
+        # short paths: <root>/pods/<64 hex>/ctl.sock must fit in sun_path
+        self.root = tempfile.mkdtemp(prefix='ckcr.', dir='/run')
+        self.tmp = tempfile.mkdtemp(prefix='ckcr.', dir='/tmp')
+        self.exits = self.mk('exits')  # container_exits_dir
+        self.sockdir = self.mk('crio')  # container_attach_socket_dir
+        self.crio_cwd = self.mk('lib-crio')  # CRI-O's own cwd (/var/lib/crio)
+        self.files = self.mk('tmp')  # CRI-O's temp files (exec specs, pidfiles)
+        self.ino = Inotify()
+        self.ino.watch(self.exits)
+        self.ctrs = []
+        self.pods = []
+        self.monitors = []
+        self.samples = {}
+        self.cgroup_parents = {}
+
+    def mk(self, *parts):
+        d = os.path.join(self.tmp, *parts)
+        os.makedirs(d, exist_ok=True)
+        return d
+
+    def tmpfile(self, prefix, content=None):
+        path = os.path.join(self.files, f'{prefix}{secrets.randbelow(10**10)}')
+        if content is not None:
+            with open(path, 'wb') as f:
+                f.write(content)
+        return path
+
+
+W = None
+
+
+def runtime_env():
+    return {'PATH': CRIO_PATH}
+
+
+class Result:
+    def __init__(self, cmd, rc, out, err, secs):
+        self.cmd, self.rc, self.out, self.err, self.secs = cmd, rc, out, err, secs
+
+    def diag(self):
+        return [f"command: {' '.join(self.cmd)}", f'exit status: {self.rc}', f'stdout: {short(self.out)}',
+                f'stderr: {short(self.err)}']
+
+
+def vmctl(*args, input=None, timeout=60):
+    """runtime_path as CRI-O calls it: --root R (two tokens), the verb."""
+    cmd = [VMCTL, '--root', W.root, '--config', CONFIG, *args]
+    t0 = now()
+    try:
+        p = subprocess.run(cmd, input=input, stdin=None if input is not None else subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, cwd=W.crio_cwd,
+                           env=runtime_env())
+        return Result(cmd, p.returncode, p.stdout, p.stderr, now() - t0)
+    except subprocess.TimeoutExpired as e:
+        return Result(cmd, None, e.stdout or b'', (e.stderr or b'') + b' [timed out]', now() - t0)
+
+
+# --- conmon-kata invocations ------------------------------------------------------------
+
+
+class Monitor:
+    """One conmon-kata run: P0 with the sync/start (and attach) socketpairs."""
+
+    def __init__(self, argv, cwd, seqpacket=False, attach_pipe=False):
+        kind = socket.SOCK_SEQPACKET if seqpacket else socket.SOCK_STREAM
+        self.argv = argv
+        self.sync, sync_c = socket.socketpair(socket.AF_UNIX, kind)
+        self.start, start_c = socket.socketpair(socket.AF_UNIX, kind)
+        ends = [sync_c, start_c]
+        env = {'PATH': CRIO_PATH, '_OCI_SYNCPIPE': '3', '_OCI_STARTPIPE': '4'}
+        self.attach = None
+        if attach_pipe:
+            self.attach, att_c = socket.socketpair(socket.AF_UNIX, kind)
+            ends.append(att_c)
+            env['_OCI_ATTACHPIPE'] = '5'
+        self.stderr_path = W.tmpfile('conmon-stderr-', b'')
+        self.p0 = spawn(argv, cwd, env, [s.fileno() for s in ends], self.stderr_path)
+        for s in ends:
+            s.close()
+        self.t0 = now()
+        self.p0_rc = None
+        self.p0_secs = None
+        W.monitors.append(self)
+
+    def write_start(self):
+        self.start.send(b'\0')
+
+    def p0_alive(self):
+        return REAPER.poll(self.p0) is None and pid_alive(self.p0)
+
+    def wait_p0(self, timeout):
+        rc = REAPER.wait(self.p0, timeout)
+        if rc is not None and self.p0_rc is None:
+            self.p0_rc = rc
+            self.p0_secs = now() - self.t0
+        return rc
+
+    def stderr(self):
+        return read_bytes(self.stderr_path) or b''
+
+    def diag(self):
+        return [f"argv: {' '.join(self.argv)}", f'conmon-kata stderr: {short(self.stderr())}']
+
+
+# --- pods and containers ------------------------------------------------------------------
+
+
+class Pod:
+    def __init__(self, name, uid, sandbox_label='sandbox'):
+        self.name, self.uid, self.sandbox_label = name, uid, sandbox_label
+        self.netns = f'ckcr-{secrets.token_hex(4)}'
+        r = subprocess.run(['ip', 'netns', 'add', self.netns], capture_output=True)
+        if r.returncode != 0:
+            raise RuntimeError(f'ip netns add {self.netns}: {r.stderr!r}')
+        W.pods.append(self)
+        self.netns_path = f'/var/run/netns/{self.netns}'
+        self.logdir = W.mk('log', 'pods', name)
+        self.sandbox = Ctr(self, 'POD', sandbox=True)
+
+
+class Ctr:
+    def __init__(self, pod, short_name, sandbox=False):
+        self.pod, self.short, self.is_sandbox = pod, short_name, sandbox
+        self.id = secrets.token_hex(32)
+        self.bundle = W.mk('run', 'overlay-containers', self.id, 'userdata')
+        self.persist = W.mk('lib', 'overlay-containers', self.id, 'userdata')
+        if sandbox:
+            self.name = f'k8s_POD_{pod.name}_default_{pod.uid}_1'
+            self.log = os.path.join(pod.logdir, f'{self.id}.log')
+        else:
+            self.name = f'k8s_{short_name}_{pod.name}_default_{pod.uid}_0'
+            self.log = os.path.join(pod.logdir, f'{short_name}.log')
+        self.pidfile = os.path.join(self.bundle, 'pidfile')
+        self.conmon_pidfile = os.path.join(self.bundle, 'conmon-pidfile')
+        self.exit_file = os.path.join(W.exits, self.id)
+        self.mon = None
+        self.p1 = None
+        self.pid = None
+        self.spec = None
+        self.deleted = False
+        W.ctrs.append(self)
+
+    def label(self):
+        return self.pod.sandbox_label if self.is_sandbox else self.short
+
+    def prepare(self, args=None, terminal=False, stdin=False, stdin_once=False, memory=None):
+        """The bundle: CRI-O's sample config.json with our paths, the rootfs."""
+        kind = 'sandbox' if self.is_sandbox else 'container'
+        text = W.samples[kind].replace(SAMPLE_SANDBOX_ID, self.pod.sandbox.id)
+        if not self.is_sandbox:
+            text = text.replace(SAMPLE_CONTAINER_ID, self.id)
+        text = text.replace(SAMPLE_NETNS, self.pod.netns_path)
+        text = text.replace('/run/containers/storage/overlay-containers/', W.tmp + '/run/overlay-containers/')
+        text = text.replace('/var/lib/containers/storage/overlay-containers/', W.tmp + '/lib/overlay-containers/')
+        spec = json.loads(text)
+        rootfs = os.path.join(self.bundle, 'rootfs')
+        spec['root']['path'] = rootfs
+        ann = spec['annotations']
+        ann['io.kubernetes.cri-o.MountPoint'] = rootfs
+        ann['io.kubernetes.cri-o.LogPath'] = self.log
+        if self.is_sandbox:
+            ann['io.kubernetes.cri-o.ContainerName'] = self.name
+            # the files CRI-O makes for the pod, which the samples bind-mount
+            os.makedirs(os.path.join(self.bundle, 'shm'), exist_ok=True)
+            with open(os.path.join(self.bundle, 'hostname'), 'w') as f:
+                f.write(spec['hostname'] + '\n')
+            open(os.path.join(self.persist, '.containerenv'), 'w').close()
+        else:
+            ann['io.kubernetes.cri-o.Name'] = self.name
+            ann['io.kubernetes.cri-o.Metadata'] = json.dumps({'name': self.short})
+            ann['io.kubernetes.cri-o.Stdin'] = str(stdin).lower()
+            ann['io.kubernetes.cri-o.StdinOnce'] = str(stdin_once).lower()
+            ann['io.kubernetes.cri-o.TTY'] = str(terminal).lower()
+        if args is not None:
+            spec['process']['args'] = args
+        if terminal:
+            spec['process']['terminal'] = True
+        if memory is not None:
+            spec['linux']['resources']['memory'] = {'limit': memory, 'swap': memory}
+        r = subprocess.run(['cp', '-a', ROOTFS, rootfs], capture_output=True)
+        if r.returncode != 0:
+            raise RuntimeError(f'cp -a {ROOTFS} {rootfs}: {r.stderr!r}')
+        if self.is_sandbox:
+            with open(os.path.join(rootfs, 'pause'), 'w') as f:
+                f.write(PAUSE_SCRIPT)
+            os.chmod(os.path.join(rootfs, 'pause'), 0o755)
+        with open(os.path.join(self.bundle, 'config.json'), 'w') as f:
+            json.dump(spec, f, indent='\t')
+        self.spec = spec
+        W.ino.watch(self.bundle)
+        W.ino.watch(self.persist)
+        for ctrl in ('memory', 'cpu', 'pids', 'devices', 'freezer', 'blkio', 'cpuset', 'cpuacct', 'systemd',
+                     'unified'):
+            parent = f'/sys/fs/cgroup/{ctrl}/kubepods'
+            W.cgroup_parents.setdefault(parent, os.path.isdir(parent))
+        return self
+
+    def process(self, args, terminal=False):
+        """The exec process spec CRI-O writes: the container's, other args."""
+        proc = copy.deepcopy(self.spec['process'])
+        proc['args'] = args
+        proc['terminal'] = terminal
+        return proc
+
+
+def create_argv(c, tail=(), api=False, log_size_max=None, extra=()):
+    """CRI-O's create command line (conmon-cmdlines.txt sections 1 and 4)."""
+    argv = [CONMON]
+    if api:
+        argv += ['--api-version', '1']
+    argv += ['-b', c.bundle, '-c', c.id, '--exit-dir', W.exits, '-l', c.log, '--log-level', 'debug', '-n', c.name,
+             '-P', c.conmon_pidfile, '-p', c.pidfile, '--persist-dir', c.persist, '-r', VMCTL,
+             '--runtime-arg', f'--root={W.root}', '--runtime-arg', f'--config={CONFIG}',
+             '--socket-dir-path', W.sockdir, '--syslog', '-u', c.id]
+    if log_size_max is not None:
+        argv += ['--log-size-max', str(log_size_max)]
+    argv += list(extra) + list(tail)
+    return argv
+
+
+def crio_create(c, tail=(), api=False, log_size_max=None, extra=(), full=False):
+    """RunPodSandbox/CreateContainer: conmon-kata, start byte, P0, sync pipe.
+    full: check items 13 and 14 on the way. Returns the sync bytes."""
+    L = c.label()
+    mon = Monitor(create_argv(c, tail, api, log_size_max, extra), cwd=c.bundle)
+    c.mon = mon
+    if full:
+        time.sleep(0.4)
+        alive = mon.p0_alive()
+        kids = children_of(mon.p0)
+        # the sandbox's monitor boots the VM: not before the byte
+        qemu = [p for p in procs_mentioning(os.path.join(W.root, 'pods', c.pod.sandbox.id))
+                if 'qemu' in p[1]] if c.is_sandbox else []
+        tap.ok(alive and not kids and not qemu, f'{L}: before the start byte P0 is alive and has forked nothing'
+               f'{", no QEMU" if c.is_sandbox else ""} (13)', f'P0 alive: {alive}', f'children: {kids}',
+               f'qemu: {qemu}', *mon.diag())
+    mon.write_start()
+    rc = mon.wait_p0(30)
+    tap.must(rc == 0, f'{L}: P0 exits 0 after the start byte (13)', f'exit status: {rc}', *mon.diag())
+    text = read_bytes(c.conmon_pidfile)
+    p1 = int(text) if text and re.fullmatch(rb'[1-9][0-9]*', text) else None
+    if full:
+        tap.ok(p1 is not None and proc_stat(p1) is not None,
+               f'{L}: -P holds P1\'s pid, no newline, and /proc/P1/stat exists (13)',
+               f'-P content: {text!r}', f'/proc/P1/stat: {proc_stat(p1) if p1 else None}')
+    c.p1 = p1
+    sync = recv_line(mon.sync, 150)
+    return sync
+
+
+def standin_ns_cgroup(c):
+    """(net namespace, whether a cgroup line names crio-<id>) of the stand-in."""
+    try:
+        ns = os.readlink(f'/proc/{c.pid}/ns/net')
+    except OSError as e:
+        ns = f'readlink: {e}'
+    cg = read_bytes(f'/proc/{c.pid}/cgroup') or b''
+    return ns, any(line.endswith(f'/crio-{c.id}'.encode()) for line in cg.splitlines()), cg
+
+
+def expect_pid_sync(c, sync, key='pid', full=False):
+    """Item 14's first half: exactly {"<key>": N}\\n with N a live stand-in."""
+    L = c.label()
+    m = re.fullmatch(rb'\{"' + key.encode() + rb'": ([1-9][0-9]*)\}\n', sync)
+    tap.must(m, f'{L}: the sync pipe yields exactly {{"{key}": N}}\\n (14)', f'sync bytes: {sync!r}',
+             *c.mon.diag())
+    c.pid = int(m.group(1))
+    # what CRI-O and Podman read right after the sync message (3.4, 8.6)
+    st = proc_stat(c.pid)
+    ns, in_cg, cg = standin_ns_cgroup(c)
+    tap.ok(st is not None and st['state'] not in 'ZX',
+           f'{L}: /proc/N/stat exists right away, not a zombie (14, SetInitPid)', f'/proc/{c.pid}/stat: {st}')
+    if not full:
+        return c.pid
+    pod_ns = f'net:[{os.stat(c.pod.netns_path).st_ino}]'
+    tap.ok(st is not None and st['comm'] == 'ck-standin' and ns == pod_ns and in_cg,
+           f'{L}: when N is reported it is already the stand-in: comm ck-standin, in the pod\'s network '
+           f'namespace and the container\'s host cgroup (8.6)', f'/proc/{c.pid}/stat: {st}',
+           f'/proc/{c.pid}/ns/net: {ns}', f'pod netns {c.pod.netns_path}: {pod_ns}',
+           f'host netns: {os.readlink("/proc/self/ns/net")}', f'/proc/{c.pid}/cgroup: {cg!r}')
+    # and once it is set up, it stays there
+    ok = wait_until(lambda: standin_ns_cgroup(c)[0] == pod_ns and standin_ns_cgroup(c)[1], 5)
+    ns, in_cg, cg = standin_ns_cgroup(c)
+    tap.ok(ok, f'{L}: the stand-in lives in the pod\'s network namespace and the container\'s host cgroup '
+           f'(cgroupsPath) (8.6)', f'/proc/{c.pid}/ns/net: {ns} (pod: {pod_ns})', f'/proc/{c.pid}/cgroup: {cg!r}')
+    return c.pid
+
+
+def check_files_after_create(c):
+    """Item 14's second half: pidfile, symlink, attach socket, FIFOs."""
+    L = c.label()
+    text = read_bytes(c.pidfile)
+    tap.eq(f'{L}: the -p file contains N (14)', str(c.pid).encode(), text)
+    link = os.path.join(W.sockdir, c.id)
+    target = os.readlink(link) if os.path.islink(link) else None
+    tap.eq(f'{L}: <socket-dir>/<id> is a symlink to the bundle (14)', c.bundle, target,
+           f'lstat: {file_type(link)}')
+    kind, mode = file_type(os.path.join(c.bundle, 'attach'))
+    tap.eq(f'{L}: <bundle>/attach is a socket with mode 0700 (14)', ('socket', '0o700'),
+           (kind, oct(mode) if mode is not None else None))
+    try:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.settimeout(5)
+        s.connect(os.path.join(link, 'attach'))
+        s.close()
+        err = None
+    except OSError as e:
+        err = e
+    tap.ok(err is None, f'{L}: <socket-dir>/<id>/attach accepts a SEQPACKET connection (14)', f'connect: {err}')
+    for fifo in ('ctl', 'winsz'):
+        kind, mode = file_type(os.path.join(c.bundle, fifo))
+        tap.eq(f'{L}: <bundle>/{fifo} is a FIFO (14)', 'fifo', kind)
+
+
+def check_state(c, desc, status, pid=None):
+    """`state <id>`: runc's shape, no other keys, the expected status and pid."""
+    r = vmctl('state', c.id)
+    problems = []
+    js = None
+    if r.rc != 0:
+        problems.append(f'exit status {r.rc}')
+    try:
+        js = json.loads(r.out)
+    except ValueError as e:
+        problems.append(f'not JSON: {e}')
+    if isinstance(js, dict):
+        extra = set(js) - RUNC_STATE_KEYS
+        if extra:
+            problems.append(f'keys runc does not have: {sorted(extra)}')
+        if not isinstance(js.get('ociVersion'), str) or not js.get('ociVersion'):
+            problems.append(f"ociVersion: {js.get('ociVersion')!r}")
+        if js.get('id') != c.id:
+            problems.append(f"id: {js.get('id')!r}")
+        if js.get('status') != status:
+            problems.append(f"status: {js.get('status')!r}, expected {status!r}")
+        jpid = js.get('pid')
+        if status == 'stopped':
+            if jpid != 0:
+                problems.append(f'pid: {jpid!r}, expected 0 once stopped')
+        else:
+            if pid is not None and jpid != pid:
+                problems.append(f'pid: {jpid!r}, expected {pid}')
+            if not isinstance(jpid, int) or jpid <= 0 or not pid_alive(jpid):
+                problems.append(f'pid {jpid!r} is not a live process')
+            elif (proc_stat(jpid) or {}).get('comm') != 'ck-standin':
+                problems.append(f'pid {jpid} is {proc_stat(jpid)}, not the stand-in')
+        if js.get('bundle') != c.bundle:
+            problems.append(f"bundle: {js.get('bundle')!r}, expected {c.bundle!r}")
+        if 'created' in js and not (isinstance(js['created'], str) and RFC3339.match(js['created'])):
+            problems.append(f"created is not RFC 3339: {js['created']!r}")
+    elif js is not None:
+        problems.append('not a JSON object')
+    tap.ok(not problems, desc, *problems, *r.diag())
+    return js if isinstance(js, dict) else {}
+
+
+def state_status(c):
+    try:
+        return json.loads(vmctl('state', c.id).out).get('status')
+    except (ValueError, AttributeError):
+        return None
+
+
+def start(c, desc=None):
+    r = vmctl('start', c.id)
+    tap.must(r.rc == 0, desc or f'{c.label()}: `start` exits 0', *r.diag())
+    return r
+
+
+def create_started(c, tail=(), **kw):
+    """create + start without the detailed checks; returns the pid."""
+    sync = crio_create(c, tail, **kw)
+    expect_pid_sync(c, sync)
+    start(c)
+    return c.pid
+
+
+def wait_log(c, needle, timeout=30, path=None):
+    path = path or c.log
+    return wait_until(lambda: needle in (read_bytes(path) or b''), timeout, 0.05)
+
+
+def await_exit(c, code, timeout=60, full=False, oom=False, p1_status=True):
+    """CRI-O's exit handling: inotify Create of exits/<id>, then state,
+    then <persist>/exit. Checks item 15's exit-side promises (full) or the
+    exit code, the file order and P1's status."""
+    L = c.label()
+    ev = W.ino.wait(W.exits, c.id, timeout)
+    # what CRI-O does at once on the event
+    alive_now = pid_alive(c.pid) if c.pid else None
+    tap.must(ev is not None, f'{L}: <exit-dir>/<id> appears', f'waited {timeout} s',
+             f'events: {W.ino.about(W.exits, c.persist, c.bundle)[-12:]}')
+    if full:
+        tap.ok(alive_now is False, f'{L}: when the exit-dir file appears, kill(N, 0) fails with ESRCH (15)',
+               f'stand-in {c.pid}: {proc_stat(c.pid)}')
+        check_state(c, f'{L}: when the exit-dir file appears, state says stopped with pid 0 (15, 8.5)', 'stopped')
+    code_b = str(code).encode()
+    W.ino.pump(0.2)
+    tap.eq(f'{L}: <persist>/exit holds {code} without newline', code_b,
+           read_bytes(os.path.join(c.persist, 'exit')))
+    tap.eq(f'{L}: <exit-dir>/<id> holds {code} without newline', code_b, read_bytes(c.exit_file))
+    pe = W.ino.first(c.persist, 'exit')
+    tap.ok(pe is not None and pe.seq < ev.seq, f'{L}: <persist>/exit appears before <exit-dir>/<id> (7.1)',
+           f'persist event: {pe}', f'exit-dir event: {ev}')
+    if full or oom:
+        tap.ok(ev.mask & IN_MOVED_TO and pe is not None and pe.mask & IN_MOVED_TO,
+               f'{L}: both exit files appear complete, by rename (7.2)', f'persist: {pe}', f'exit-dir: {ev}')
+    if oom:
+        bo, po = W.ino.first(c.bundle, 'oom'), W.ino.first(c.persist, 'oom')
+        tap.ok(bo is not None and po is not None and pe is not None and bo.seq < pe.seq and po.seq < pe.seq,
+               f'{L}: <bundle>/oom and <persist>/oom appear before the exit files (19)', f'bundle/oom: {bo}',
+               f'persist/oom: {po}', f'persist/exit: {pe}', f'exit-dir: {ev}')
+    if full:
+        link = os.path.join(W.sockdir, c.id)
+        gone = wait_until(lambda: not os.path.lexists(os.path.join(c.bundle, 'attach'))
+                          and not os.path.lexists(link), 5)
+        tap.ok(gone, f'{L}: <bundle>/attach and the <socket-dir>/<id> symlink are gone (15)',
+               f'attach: {file_type(os.path.join(c.bundle, "attach"))}', f'symlink: {file_type(link)}')
+    if p1_status and c.p1:
+        st = REAPER.wait(c.p1, 15)
+        tap.eq(f'{L}: P1 exits, with the container\'s status ({code & 0xff}) (15, 2.1)', code & 0xff, st,
+               f'P1 {c.p1}: {proc_stat(c.p1)}')
+    if full:
+        rest, eof = recv_to_eof(c.mon.sync, 5)
+        tap.ok(rest == b'' and eof, f'{L}: nothing more on the sync pipe after {{"pid": N}}, then EOF (3.2)',
+               f'more bytes: {rest!r}', f'EOF: {eof}')
+    return ev
+
+
+def delete(c, desc=None):
+    r = vmctl('delete', '--force', c.id)
+    tap.ok(r.rc == 0, desc or f'{c.label()}: `delete --force` exits 0', *r.diag())
+    c.deleted = r.rc == 0
+    return r
+
+
+def kill_and_wait_stopped(c, sig, code, desc_kill=None):
+    r = vmctl('kill', c.id, sig)
+    tap.ok(r.rc == 0, desc_kill or f'{c.label()}: `kill {sig}` exits 0', *r.diag())
+    await_exit(c, code)
+
+
+# --- ExecSync and streaming exec -------------------------------------------------------------
+
+
+def exec_sync(c, args, timeout_s=0, terminal=False):
+    """CRI-O's ExecSync (conmon-cmdlines.txt section 3, -T as in 1.5):
+    temp files made first, --sync, cwd = CRI-O's. Returns (P0 status,
+    sync bytes, log bytes, seconds, monitor)."""
+    pidfile = W.tmpfile('pidfile', b'')
+    logf = W.tmpfile(f'crio-log-{c.id}', b'')
+    spec = W.tmpfile('exec-process-', json_compact(c.process(args, terminal)).encode())
+    argv = [CONMON, '-c', c.id, '-n', c.name, '-r', VMCTL, '-p', pidfile, '-e', '-l', logf,
+            '--socket-dir-path', W.sockdir, '--log-level', 'debug', '--sync', '--log-global-size-max', '16777216']
+    if timeout_s:
+        argv += ['-T', str(timeout_s)]
+    if terminal:
+        argv += ['-t']
+    argv += ['--exec-process-spec', spec, '--runtime-arg', f'--root={W.root}', '--runtime-arg',
+             f'--config={CONFIG}']
+    mon = Monitor(argv, cwd=W.crio_cwd)
+    mon.write_start()
+    rc = mon.wait_p0(120 + timeout_s)
+    sync, _ = recv_to_eof(mon.sync, 5)
+    return rc, sync, read_bytes(logf) or b'', mon.p0_secs, mon
+
+
+def stream_exec(c, args, input=b'', close_stdin=True, timeout=60):
+    """kubectl exec without a tty: `vmctl exec --process F <id>` in the
+    foreground, its stdio the streams."""
+    spec = W.tmpfile('exec-process-', json_compact(c.process(args)).encode())
+    cmd = [VMCTL, '--root', W.root, '--config', CONFIG, 'exec', '--process', spec, c.id]
+    rc, out, err, secs = run_fg(cmd, input, close_stdin, timeout, cwd=W.crio_cwd, env=runtime_env())
+    return Result(cmd, rc, out, err, secs)
+
+
+# --- pod 1: section 5 of conmon-cmdlines.txt, in order -----------------------------------------
+
+
+def replay():
+    pod = Pod('lab-pod', 'lab-pod-uid-0001')
+    sb = pod.sandbox.prepare()
+    ctr = Ctr(pod, 'bb').prepare()  # the sample's own process: hello + tick loop
+
+    tap.note('pod 1: replay of conmon-cmdlines.txt section 5 (runp, create, start, exec, exec -s, stop, rm, '
+             'stopp, rmp)')
+    # RunPodSandbox: conmon ... create
+    t0 = now()
+    sync = crio_create(sb, full=True)
+    expect_pid_sync(sb, sync, full=True)
+    tap.note(f'sandbox create (VM boot included): {now() - t0:.1f} s')
+    check_files_after_create(sb)
+    check_state(sb, 'sandbox: state after create: created, pid N, runc keys only (14)', 'created', sb.pid)
+    # --root R start <sandbox>; --root R state <sandbox>
+    qemu = [p for p in procs_mentioning(os.path.join(W.root, 'pods', sb.id)) if 'qemu' in p[1]]
+    pod_ns = f'net:[{os.stat(pod.netns_path).st_ino}]'
+    qns = [os.readlink(f'/proc/{p[0]}/ns/net') for p in qemu]
+    tap.ok(len(qemu) == 1 and qns == [pod_ns], 'sandbox: the pod\'s QEMU runs in the pod\'s network namespace',
+           f'qemu: {[(p[0], p[1]) for p in qemu]}', f'their netns: {qns}', f'pod: {pod_ns}')
+    start(sb, 'replay: `start <sandbox>` exits 0')
+    check_state(sb, 'replay: `state <sandbox>`: running, pid N, runc keys only', 'running', sb.pid)
+
+    # CreateContainer: conmon ... create; state
+    sync = crio_create(ctr, full=True)
+    expect_pid_sync(ctr, sync, full=True)
+    check_files_after_create(ctr)
+    check_state(ctr, 'replay: `state <ctr>` after create: created, pid N (14)', 'created', ctr.pid)
+    # start; state
+    start(ctr, 'replay: `start <ctr>` exits 0')
+    check_state(ctr, 'replay: `state <ctr>` after start: running, same pid', 'running', ctr.pid)
+    got = wait_log(ctr, b' stdout F tick 0\n', 30)
+    tap.ok(got and b' stdout F hello from lab-pod\n' in read_bytes(ctr.log),
+           'replay: the container log has the sample\'s output (hello from lab-pod, tick 0)',
+           f'log: {short(read_bytes(ctr.log))}')
+    tap.eq('replay: every line of the container log has the CRI format (12)', [],
+           bad_k8s_lines(read_bytes(ctr.log)))
+    check_state(ctr, 'replay: `state <ctr>` before exec: running', 'running', ctr.pid)
+
+    # streaming exec: --root R exec --process F <ctr>, in the foreground
+    r = stream_exec(ctr, ['sh', '-c', 'echo out; echo err >&2; read x; echo "got $x"; exit 4'], b'hi\n')
+    tap.ok(r.rc == 4 and r.out == b'out\ngot hi\n' and r.err == b'err\n',
+           'replay: `exec --process F <ctr>` relays stdin, stdout, stderr and exits with the status (4)', *r.diag())
+
+    # ExecSync: conmon -c <ctr> ... -e ... --sync ...
+    rc, sync, log, secs, mon = exec_sync(ctr, ['sh', '-c', 'echo out; echo err >&2; exit 7'])
+    tap.eq('replay: ExecSync: the sync pipe holds exactly {"exit_code": 7}\\n (25)', b'{"exit_code": 7}\n', sync,
+           *mon.diag())
+    tap.eq('replay: ExecSync: conmon-kata (--sync) exits 7 (25)', 7, rc, *mon.diag())
+    parsed = k8s_parse(log)
+    tap.ok(('stdout', 'F', b'out') in parsed and ('stderr', 'F', b'err') in parsed and not bad_k8s_lines(log),
+           'replay: ExecSync: the -l file has "stdout F out" and "stderr F err" in CRI format (25, 12)',
+           f'log: {log!r}')
+    tap.ok(not os.path.exists(ctr.exit_file), 'replay: ExecSync: no exit-dir file, none was given (25)',
+           f'{ctr.exit_file}: {read_bytes(ctr.exit_file)!r}')
+    check_state(ctr, 'replay: the container still runs after the exec', 'running', ctr.pid)
+
+    # StopContainer (timeout 0): kill <ctr> KILL, then state until stopped
+    r = vmctl('kill', ctr.id, 'KILL')
+    tap.ok(r.rc == 0, 'replay: `kill <ctr> KILL` exits 0', *r.diag())
+    states, t0 = [], now()
+    while now() - t0 < 20:
+        r = vmctl('state', ctr.id)
+        try:
+            js = json.loads(r.out)
+        except ValueError:
+            js = {'unparsable': r.out}
+        states.append((js.get('status'), js.get('pid'), r.rc))
+        if js.get('status') == 'stopped':
+            break
+        time.sleep(0.02)
+    tap.ok(states and states[-1][0] == 'stopped' and states[-1][1] == 0 and
+           all(s[2] == 0 and (s[0] == 'stopped' or (s[0] == 'running' and s[1] == ctr.pid)) for s in states),
+           'replay: `state <ctr>` repeated: running (pid N) until stopped (pid 0), all exit 0',
+           f'(status, pid, rc) seen: {states}')
+    tap.note(f'state calls until stopped: {len(states)}: {states}')
+    await_exit(ctr, 137, full=True)
+    # RemoveContainer
+    delete(ctr, 'replay: `delete --force <ctr>` exits 0')
+    r = vmctl('state', ctr.id)
+    tap.ok(r.rc != 0, 'replay: `state <ctr>` after delete fails (the container is gone)', *r.diag())
+
+    # StopPodSandbox: kill <sandbox> 15, state, state; RemovePodSandbox
+    r = vmctl('kill', sb.id, '15')
+    tap.ok(r.rc == 0, 'replay: `kill <sandbox> 15` exits 0', *r.diag())
+    ok_stop = wait_until(lambda: state_status(sb) == 'stopped', 20, 0.05)
+    tap.ok(ok_stop, 'replay: the sandbox stops on SIGTERM (pause exits 0)')
+    await_exit(sb, 0, full=True)
+    check_state(sb, 'replay: `state <sandbox>` once stopped: pid 0', 'stopped')
+    delete(sb, 'replay: `delete --force <sandbox>` exits 0')
+    left = wait_until(lambda: not procs_mentioning(os.path.join(W.root, 'pods', sb.id)), 20, 0.1)
+    tap.ok(left, 'replay: the pod\'s QEMU is gone once the sandbox is removed',
+           f'still running: {procs_mentioning(os.path.join(W.root, "pods", sb.id))}')
+    tap.eq('replay: the pod\'s log lines have the CRI format (12)', [], bad_k8s_lines(read_bytes(sb.log)))
+    r = vmctl('delete', '--force', secrets.token_hex(32))
+    tap.ok(r.rc == 0, '`delete --force` of an unknown id exits 0 (CRI-O cleanup)', *r.diag())
+
+
+# --- pod 2: the oracle, items 13-27 ---------------------------------------------------------------
+
+
+def item15(pod):
+    c = Ctr(pod, 'ab').prepare(["sh", "-c", "printf 'a\\nb'; echo err >&2; exit 3"])
+    sync = crio_create(c, full=True)
+    expect_pid_sync(c, sync, full=True)
+    check_files_after_create(c)
+    check_state(c, 'ab: state after create: created, pid N (14)', 'created', c.pid)
+    start(c)
+    await_exit(c, 3, full=True)
+    parsed = k8s_parse(read_bytes(c.log))
+    out = [(t, s) for st, t, s in parsed if st == 'stdout']
+    err = [(t, s) for st, t, s in parsed if st == 'stderr']
+    tap.ok(out == [('F', b'a'), ('P', b'b')] and err == [('F', b'err')],
+           'ab: the log has "stdout F a", "stdout P b" and "stderr F err", in order (15)',
+           f'log: {read_bytes(c.log)!r}')
+    tap.eq('ab: every log line has the CRI format (12)', [], bad_k8s_lines(read_bytes(c.log)))
+    delete(c)
+
+
+def item16(pod):
+    # vmctl kill KILL -> 137
+    c = Ctr(pod, 'sleeper').prepare(['sleep', '1000'])
+    create_started(c)
+    check_state(c, 'sleeper: running', 'running', c.pid)
+    kill_and_wait_stopped(c, 'KILL', 137)
+    delete(c)
+
+    # SIGPIPE to P1 is ignored; SIGTERM to P1 is forwarded
+    c = Ctr(pod, 'trap').prepare(['sh', '-c', 'trap "echo got-term; exit 5" TERM; echo ready; '
+                                              'while :; do sleep 0.1; done'])
+    create_started(c)
+    tap.must(wait_log(c, b' stdout F ready\n', 30), 'trap: the container is up (its trap is set)',
+             f'log: {read_bytes(c.log)!r}')
+    os.kill(c.p1, signal.SIGPIPE)
+    time.sleep(1.0)
+    tap.ok(REAPER.poll(c.p1) is None and pid_alive(c.p1) and pid_alive(c.pid),
+           'trap: SIGPIPE to P1 is ignored: P1 and the stand-in live on (16, 2.4)',
+           f'P1: {proc_stat(c.p1)} status {REAPER.poll(c.p1)}', f'stand-in: {proc_stat(c.pid)}')
+    check_state(c, 'trap: still running after SIGPIPE (16)', 'running', c.pid)
+    os.kill(c.p1, signal.SIGTERM)
+    await_exit(c, 5)
+    tap.ok(b' stdout F got-term\n' in (read_bytes(c.log) or b''),
+           'trap: SIGTERM to P1 reaches the container: "stdout F got-term" (16)', f'log: {read_bytes(c.log)!r}')
+    delete(c)
+
+
+def item17_18(pod):
+    # 17: an impossible create
+    c = Ctr(pod, 'missing').prepare(['no-such-binary-here'])
+    sync = crio_create(c, full=False)
+    m = re.fullmatch(rb'\{"pid": -1, "message": "(.*)"\}\n', sync, re.S)
+    tap.ok(m and b'executable file not found' in m.group(1),
+           'missing: the sync pipe yields {"pid": -1, "message": "...executable file not found..."}\\n (17)',
+           f'sync bytes: {sync!r}', *c.mon.diag())
+    try:
+        msg = json.loads(sync).get('message', '')
+    except ValueError:
+        msg = None
+    tap.ok(msg and re.search(r'executable file not found in \$?PATH|no such file or directory', msg),
+           'missing: the message uses runc\'s wording, which Podman maps to 127 (17, 3.4)', f'message: {msg!r}')
+    st = REAPER.wait(c.p1, 15) if c.p1 else None
+    tap.ok(c.p1 and REAPER.gone(c.p1), 'missing: P1 is gone after the failed create (17)',
+           f'P1 {c.p1}: exit status {st}, {proc_stat(c.p1) if c.p1 else None}')
+    time.sleep(0.3)
+    W.ino.pump(0)
+    tap.ok(not os.path.exists(c.exit_file) and not os.path.exists(os.path.join(c.persist, 'exit')),
+           'missing: no exit files after a failed create (17, 9.6)',
+           f'exit-dir: {read_bytes(c.exit_file)!r}', f'persist: {read_bytes(os.path.join(c.persist, "exit"))!r}')
+    delete(c, 'missing: `delete --force` after the failed create exits 0 (CRI-O cleanup)')
+
+    # the message's escaping (3.1): "/" is written as "\/"
+    c = Ctr(pod, 'missing2').prepare(['/no/such/binary'])
+    sync = crio_create(c, full=False)
+    m = re.fullmatch(rb'\{"pid": -1, "message": "(.*)"\}\n', sync, re.S)
+    tap.ok(m and rb'\/no\/such\/binary' in m.group(1) and b'/' not in m.group(1).replace(b'\\/', b''),
+           'missing2: the sync message escapes "/" as "\\/", like conmon (3.1, 17)', f'sync bytes: {sync!r}')
+    REAPER.wait(c.p1, 15) if c.p1 else None
+    delete(c, 'missing2: `delete --force` after the failed create exits 0')
+
+    # 18: the same create with --api-version 1
+    c = Ctr(pod, 'apiv1').prepare(['sleep', '1000'])
+    sync = crio_create(c, api=True)
+    expect_pid_sync(c, sync, key='data')
+    check_state(c, 'apiv1: created, pid N (18)', 'created', c.pid)
+    r = vmctl('delete', '--force', c.id)
+    tap.ok(r.rc == 0, 'apiv1: `delete --force` of a created container exits 0', *r.diag())
+    c.deleted = r.rc == 0
+    st = REAPER.wait(c.p1, 20)
+    tap.ok(st is not None and not pid_alive(c.pid),
+           'apiv1: after delete --force, P1 and the stand-in are gone', f'P1 status: {st}',
+           f'stand-in: {proc_stat(c.pid)}')
+
+
+def item19(pod):
+    c = Ctr(pod, 'oom').prepare(['tail', '/dev/zero'], memory=32 * 1024 * 1024)
+    create_started(c)
+    await_exit(c, 137, oom=True, timeout=120)
+    tap.ok(os.path.exists(os.path.join(c.bundle, 'oom')) and os.path.exists(os.path.join(c.persist, 'oom')),
+           'oom: <bundle>/oom and <persist>/oom exist (19)')
+    delete(c)
+
+
+def item20(pod):
+    c = Ctr(pod, 'lsm10').prepare(['sh', '-c', 'i=1; while [ $i -le 100 ]; do echo line$i; i=$((i+1)); done'])
+    create_started(c, log_size_max=10)
+    await_exit(c, 0)
+    parsed = k8s_parse(read_bytes(c.log))
+    tap.eq('lsm10: --log-size-max 10 and 100 lines: the log holds only the last line (20)',
+           [('stdout', 'F', b'line100')], parsed, f'log: {short(read_bytes(c.log))}')
+    delete(c)
+
+    body = 'x' * 40
+    c = Ctr(pod, 'lsm8k').prepare(['sh', '-c', f'i=1; while [ $i -le 400 ]; do echo "line$i-{body}"; '
+                                               'i=$((i+1)); done'])
+    create_started(c, log_size_max=8192)
+    biggest = 0
+    deadline = now() + 60
+    while now() < deadline and not os.path.exists(c.exit_file):
+        try:
+            biggest = max(biggest, os.stat(c.log).st_size)
+        except OSError:
+            pass
+        time.sleep(0.002)
+        W.ino.pump(0)
+    await_exit(c, 0)
+    biggest = max(biggest, os.stat(c.log).st_size if os.path.exists(c.log) else 0)
+    line_cost = len(f'line400-{body}\n') + 45
+    tap.ok(biggest <= 8192 + line_cost, 'lsm8k: --log-size-max 8192: the log never grew past 8192 bytes + one line '
+           '(20)', f'largest size seen: {biggest}')
+    parsed = k8s_parse(read_bytes(c.log))
+    tap.ok(parsed and parsed[-1] == ('stdout', 'F', f'line400-{body}'.encode())
+           and not bad_k8s_lines(read_bytes(c.log)),
+           'lsm8k: the log ends with the last line, in CRI format (20)', f'last lines: {parsed[-2:]}')
+    delete(c)
+
+
+def item21(pod):
+    # truncate mode: rm the log, "2 0 0" -> the path reappears
+    script = 'echo before; read x; echo "after $x"'
+    c = Ctr(pod, 'reopen').prepare(['sh', '-c', script], stdin=True, stdin_once=True)
+    create_started(c, ['-i'])
+    tap.must(wait_log(c, b' stdout F before\n'), 'reopen: first output logged', f'log: {read_bytes(c.log)!r}')
+    ino = Inotify()
+    ino.watch(pod.logdir)
+    os.unlink(c.log)
+    err = write_fifo(os.path.join(c.bundle, 'ctl'), b'2 0 0\n')
+    tap.ok(err is None, 'reopen: `2 0 0` written to <bundle>/ctl without blocking (5.5)', err)
+    ev = ino.wait(pod.logdir, os.path.basename(c.log), 10)
+    tap.ok(ev is not None and os.path.exists(c.log),
+           'reopen: after `2 0 0` the removed log path reappears (Create or MovedTo) (21, 6.4)',
+           f'events: {ino.events[-10:]}')
+    a = AttachClient(os.path.join(W.sockdir, c.id, 'attach'))
+    a.send(b'one\n')
+    got = wait_log(c, b' stdout F after one\n', 20)
+    tap.ok(got and b'before' not in read_bytes(c.log), 'reopen: later output lands in the new log (21)',
+           f'log: {read_bytes(c.log)!r}')
+    a.close()
+    await_exit(c, 0)
+    delete(c)
+
+    # --log-rotate: <log>.1 keeps the earlier output
+    c = Ctr(pod, 'rotate').prepare(['sh', '-c', script], stdin=True, stdin_once=True)
+    create_started(c, ['-i'], extra=['--log-rotate'])
+    tap.must(wait_log(c, b' stdout F before\n'), 'rotate: first output logged', f'log: {read_bytes(c.log)!r}')
+    err = write_fifo(os.path.join(c.bundle, 'ctl'), b'2 0 0\n')
+    rotated = c.log + '.1'
+    wait_until(lambda: os.path.exists(rotated), 10)
+    a = AttachClient(os.path.join(W.sockdir, c.id, 'attach'))
+    a.send(b'one\n')
+    wait_log(c, b' stdout F after one\n', 20)
+    old, new = read_bytes(rotated) or b'', read_bytes(c.log) or b''
+    tap.ok(err is None and b'before' in old and b'after' not in old and b'after one' in new and b'before' not in new,
+           'rotate: with --log-rotate, <log>.1 holds the earlier output and <log> the later (21)',
+           f'ctl: {err}', f'{rotated}: {old!r}', f'{c.log}: {new!r}')
+    a.close()
+    await_exit(c, 0)
+    delete(c)
+
+
+def item22(pod):
+    c = Ctr(pod, 'cat').prepare(['cat'], stdin=True, stdin_once=True)
+    create_started(c, ['-i'])
+    a = AttachClient(os.path.join(W.sockdir, c.id, 'attach'))
+    a.send(b'hello\n')
+    a.wait(lambda x: x.records, 20)
+    tap.eq('cat: attach: `hello\\n` comes back as the record \\x02hello\\n (22)', [b'\x02hello\n'], a.records)
+    a.shutdown_write()
+    await_exit(c, 0)
+    tap.ok(a.wait_eof(5), 'cat: attach: the client sees EOF once the container has exited (5.3)')
+    a.close()
+    delete(c)
+
+    c = Ctr(pod, 'keep').prepare(['sh', '-c', 'while read l; do echo "$l"; echo "e$l" >&2; done'], stdin=True)
+    create_started(c, ['--leave-stdin-open', '-i'])
+    a = AttachClient(os.path.join(W.sockdir, c.id, 'attach'))
+    a.send(b'one\n')
+    a.wait(lambda x: b'\x02one\n' in x.records and b'\x03eone\n' in x.records, 20)
+    tap.ok(b'\x02one\n' in a.records and b'\x03eone\n' in a.records,
+           'keep: attach: stdout records start with \\x02, stderr records with \\x03 (22)', f'records: {a.records}')
+    a.shutdown_write()
+    time.sleep(1.0)
+    check_state(c, 'keep: --leave-stdin-open: the container runs on after the client\'s SHUT_WR (22)', 'running',
+                c.pid)
+    a.close()
+    b = AttachClient(os.path.join(W.sockdir, c.id, 'attach'))
+    b.send(b'two\n')
+    b.wait(lambda x: b'\x02two\n' in x.records, 20)
+    tap.ok(b'\x02two\n' in b.records, 'keep: a second client\'s input still arrives (22)', f'records: {b.records}')
+    b.close()
+    kill_and_wait_stopped(c, 'KILL', 137)
+    delete(c)
+
+
+def big_output(pod):
+    """A 20000-byte line: attach records of at most 8193 bytes (5.2), k8s
+    lines cut per chunk into P lines ending with an F line (6.2)."""
+    c = Ctr(pod, 'big').prepare(['sh', '-c', 'read x; head -c 20000 /dev/zero | tr "\\0" a; echo'], stdin=True,
+                                stdin_once=True)
+    create_started(c, ['-i'])
+    a = AttachClient(os.path.join(W.sockdir, c.id, 'attach'))
+    a.send(b'go\n')
+    a.wait(lambda x: len(x.stream(2)) >= 20001, 30)
+    sizes = [len(r) for r in a.records]
+    tap.ok(a.stream(2) == b'a' * 20000 + b'\n' and sizes and max(sizes) <= 8193,
+           'big: a 20000-byte line reaches the client in records of at most 8193 bytes (5.2)',
+           f'record sizes: {sizes}', f'received {len(a.stream(2))} bytes')
+    a.close()
+    await_exit(c, 0)
+    parsed = k8s_parse(read_bytes(c.log))
+    tags = [t for _, t, _ in parsed]
+    content = b''.join(x for _, _, x in parsed)
+    tap.ok(content == b'a' * 20000 and tags and tags[-1] == 'F' and set(tags[:-1]) <= {'P'} and len(tags) >= 3
+           and all(len(x) <= 8192 for _, _, x in parsed) and not bad_k8s_lines(read_bytes(c.log)),
+           'big: the log has the line as P lines of at most 8192 bytes and a final F (6.2)',
+           f'tags: {tags}', f'content length {len(content)}')
+    delete(c)
+
+
+CTL_REJECTED = [b'1 -1 -1', b'1 2', b'1', b'foo', b'999', b'999 2 2', b'1 10.5 20.3', b'1 0x10 0x20',
+                b'1 100000 100000', b'1 1001 1000', b'1 1000 1001', b'1 65535 65535', b'1 2 2 ' + b'#' * 65535]
+CTL_ACCEPTED = [(b'1 2 2', b'2 2'), (b'1 0010 0020', b'10 20'), (b'1 2 2 3', b'2 2'), (b'1 1000 1000', b'1000 1000')]
+
+
+def item23(pod):
+    c = Ctr(pod, 'tty').prepare(['sh', '-c', 'while read l; do stty size; done'], terminal=True)
+    create_started(c, ['-t'])
+    a = AttachClient(os.path.join(W.sockdir, c.id, 'attach'))
+    ctl = os.path.join(c.bundle, 'ctl')
+
+    # busybox's `stty size` says "stty: standard input" for a 0x0 pty
+    # where coreutils prints "0 0"
+    size_re = re.compile(rb'(?:^|\n)(?:(\d+) (\d+)|stty: standard input[^\r\n]*)\r\n')
+
+    def size_now():
+        mark = len(a.stream(2))
+        a.send(b'x\n')
+        a.wait(lambda x: size_re.search(x.stream(2)[mark:]), 10)
+        m = size_re.search(a.stream(2)[mark:])
+        if m is None:
+            return b'nothing: ' + a.stream(2)[mark:]
+        return m.group(1) + b' ' + m.group(2) if m.group(1) else b'0 0'
+
+    tap.eq('tty: a fresh pty reports `0 0` (5.5; busybox stty: no size information)', b'0 0', size_now())
+
+    def label(line):
+        return line.decode() if len(line) < 40 else f'1 2 2 + {len(line) - 6} hash signs'
+
+    for line in CTL_REJECTED:
+        err = write_fifo(ctl, line + b'\n')
+        time.sleep(0.3)
+        tap.eq(f'tty: ctl `{label(line)}` is rejected: still 0 0 (11, 23)', (None, b'0 0'), (err, size_now()))
+    for line, want in CTL_ACCEPTED:
+        err = write_fifo(ctl, line + b'\n')
+        time.sleep(0.3)
+        got = size_now()
+        if got != want:  # a slow resize: ask again, but not forever
+            got = wait_until(lambda: size_now() == want and want, 3, 0.2) or size_now()
+        tap.eq(f'tty: ctl `{label(line)}` resizes to {want.decode()} (11, 23)', (None, want), (err, got))
+    err = write_fifo(ctl, b'1 1001 1000\n')
+    time.sleep(0.3)
+    tap.eq('tty: a rejected resize after an accepted one leaves 1000 1000 (11)', (None, b'1000 1000'),
+           (err, size_now()))
+    tap.ok(a.records and all(r[:1] == b'\x02' for r in a.records),
+           'tty: every attach record starts with \\x02 (22)', f'ids: {sorted(set(r[:1] for r in a.records))}')
+    out = a.stream(2)
+    tap.ok(b'\r\n' in out and b'\n' not in out.replace(b'\r\n', b''),
+           'tty: lines end with \\r\\n (22)', f'output: {short(out)}')
+    a.close()
+    kill_and_wait_stopped(c, 'KILL', 137)
+    delete(c)
+
+
+def item24_26(pod, ex):
+    rc, sync, log, secs, mon = exec_sync(ex, ['sleep', '10'], timeout_s=2)
+    tap.eq('ExecSync -T 2 `sleep 10`: {"exit_code": -1, "message": "command timed out"}\\n (24)',
+           b'{"exit_code": -1, "message": "command timed out"}\n', sync, *mon.diag())
+    tap.ok(rc == 255 and secs is not None and 1.9 <= secs <= 8,
+           'ExecSync -T 2: conmon-kata exits 255 after about 2 s (24)', f'took {secs or 0:.1f} s',
+           f'exit status: {rc}', *mon.diag())
+
+    def sleepers():
+        prc, psync, plog, _, _ = exec_sync(ex, ['ps', '-o', 'pid,args'])
+        out = b''.join(content + (b'\n' if tag == 'F' else b'') for _, tag, content in k8s_parse(plog))
+        return [ln for ln in out.decode(errors='replace').splitlines() if 'sleep 10' in ln], psync, out
+
+    gone = wait_until(lambda: not sleepers()[0], 5, 0.2)
+    lines, psync, out = sleepers()
+    tap.ok(gone and psync == b'{"exit_code": 0}\n', 'ExecSync -T 2: the guest process is gone (24)',
+           f'ps (through ExecSync): {out!r}', f'sync: {psync!r}')
+
+    rc, sync, log, secs, mon = exec_sync(ex, ['false'])
+    tap.ok(sync == b'{"exit_code": 1}\n' and rc == 1, 'ExecSync `false`: {"exit_code": 1}\\n, status 1 (26)',
+           f'sync: {sync!r}', f'status: {rc}', *mon.diag())
+    rc, sync, log, secs, mon = exec_sync(ex, ['sleep', '5'], timeout_s=1)
+    tap.ok(sync == b'{"exit_code": -1, "message": "command timed out"}\n' and rc == 255,
+           'ExecSync -T 1 `sleep 5`: a timeout error (26)', f'sync: {sync!r}', f'status: {rc}', *mon.diag())
+    rc, sync, log, secs, mon = exec_sync(ex, ['sh', '-c', 'kill -USR1 $$'])
+    tap.ok(sync == b'{"exit_code": 138}\n' and rc == 138,
+           'ExecSync `kill -USR1 $$` (not PID 1): 128 + 10 (16, 7.3)', f'sync: {sync!r}', f'status: {rc}',
+           *mon.diag())
+    r = stream_exec(ex, ['sh', '-c', 'echo quick'], close_stdin=False, timeout=30)
+    tap.ok(r.rc == 0 and r.out == b'quick\n', 'streaming exec returns when the process exits with stdin still open',
+           *r.diag())
+    r = stream_exec(ex, ['no-such-binary-here'], timeout=30)
+    tap.ok(r.rc not in (0, None) and b'no-such-binary-here' in r.err and
+           re.search(rb'not found|no such file', r.err, re.I),
+           'streaming exec of a missing binary fails at once, naming it as not found (runc-like)', *r.diag())
+
+
+def tty_exec(ex):
+    """kubectl exec -t: vmctl exec on a pty CRI-O owns (its stdio, controlling
+    terminal), following its window size."""
+    import fcntl
+    import termios
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', 30, 100, 0, 0))
+    spec = W.tmpfile('exec-process-', json_compact(ex.process(
+        ['sh', '-c', 'stty size; read x; stty size; exit 6'], terminal=True)).encode())
+    cmd = [VMCTL, '--root', W.root, '--config', CONFIG, 'exec', '--process', spec, ex.id]
+
+    def ctty():
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    p = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, start_new_session=True, preexec_fn=ctty,
+                         cwd=W.crio_cwd, env=runtime_env())
+    os.close(slave)
+    out = b''
+
+    def read_until(pattern, timeout):
+        nonlocal out
+        deadline = now() + timeout
+        while not re.search(pattern, out) and now() < deadline:
+            r, _, _ = select.select([master], [], [], 0.1)
+            if r:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:
+                    return False
+                if not data:
+                    return False
+                out += data
+        return bool(re.search(pattern, out))
+
+    try:
+        first = read_until(rb'30 100\r\n', 30)
+        tap.ok(first, 'tty exec: the process sees the size of CRI-O\'s pty (30 100)', f'output: {out!r}',
+               f'rc so far: {p.poll()}')
+        fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack('HHHH', 40, 120, 0, 0))  # SIGWINCH to vmctl
+        time.sleep(0.5)
+        os.write(master, b'x\n')
+        second = read_until(rb'40 120\r\n', 15)
+        tap.ok(second, 'tty exec: a resize of CRI-O\'s pty (SIGWINCH) reaches the process (40 120)',
+               f'output: {out!r}')
+        try:
+            rc = p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            rc = None
+        tap.eq('tty exec: vmctl exits with the process\'s status', 6, rc, f'output: {out!r}')
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(master)
+
+
+def update_resources(ex):
+    """UpdateContainerResources: `--root R update --resources - <id>`."""
+    res = {'memory': {'limit': 64 * 1024 * 1024, 'swap': 64 * 1024 * 1024}, 'cpu': {'shares': 256}}
+    r = vmctl('update', '--resources', '-', ex.id, input=json_compact(res).encode())
+    tap.ok(r.rc == 0, '`update --resources - <id>` with LinuxResources on stdin exits 0', *r.diag())
+    rc, sync, log, _, mon = exec_sync(ex, ['sh', '-c', 'p=$(cut -d: -f3 /proc/self/cgroup | head -n1); '
+                                                       'cat /sys/fs/cgroup$p/memory.max 2>/dev/null || '
+                                                       'cat /sys/fs/cgroup/memory.max'])
+    tap.ok(b' stdout F 67108864\n' in log, 'update: the guest cgroup has the new memory limit (64 MiB)',
+           f'log: {log!r}', f'sync: {sync!r}')
+    check_state(ex, 'update: the container runs on', 'running', ex.pid)
+
+
+def item27(pod, ex):
+    """Podman's exec: --api-version 1, --exec-attach, SEQPACKET pipes."""
+    sid = secrets.token_hex(32)
+    eb = os.path.join(ex.bundle, sid)
+    os.makedirs(os.path.join(eb, 'exit'))
+    os.makedirs(os.path.join(eb, 'persist', ex.id))
+    spec = os.path.join(eb, f'exec-process-{secrets.randbelow(10**9)}')
+    with open(spec, 'w') as f:
+        f.write(json_compact(ex.process(['sh', '-c', 'read x; echo "got $x"; exit 3'], terminal=True)))
+    argv = [CONMON, '--api-version', '1', '-c', ex.id, '-u', sid, '-r', VMCTL, '-b', eb, '-p',
+            os.path.join(eb, 'exec_pid'), '-n', ex.name, '--exit-dir', os.path.join(eb, 'exit'), '--persist-dir',
+            os.path.join(eb, 'persist', ex.id), '--full-attach', '-l', 'none', '--log-level', 'warning', '--syslog',
+            '--runtime-arg', f'--root={W.root}', '--runtime-arg', f'--config={CONFIG}', '-t', '-i', '-e',
+            '--exec-attach', '--exec-process-spec', spec]
+    mon = Monitor(argv, cwd=eb, seqpacket=True, attach_pipe=True)
+    mon.write_start()
+    rc = mon.wait_p0(30)
+    tap.must(rc == 0, 'podman exec: P0 exits 0', f'status: {rc}', *mon.diag())
+    rec = recv_record(mon.attach, 60)
+    kind, _ = file_type(os.path.join(eb, 'attach'))
+    tap.eq('podman exec: the attach pipe yields {"data": 0}\\n (27)', b'{"data": 0}\n', rec, *mon.diag())
+    tap.eq('podman exec: <eb>/attach exists when {"data": 0} arrives (27)', 'socket', kind)
+    quiet = not select.select([mon.sync], [], [], 1.0)[0]
+    tap.ok(quiet and not os.path.exists(os.path.join(eb, 'exec_pid')),
+           'podman exec: nothing runs before the second start byte (27)',
+           f'sync readable: {not quiet}', f'exec_pid: {read_bytes(os.path.join(eb, "exec_pid"))!r}')
+    a = AttachClient(os.path.join(eb, 'attach'), via_proc_fd=True)
+    mon.write_start()
+    first = recv_record(mon.sync, 60)
+    m = re.fullmatch(rb'\{"data": ([1-9][0-9]*)\}\n', first or b'')
+    tap.ok(m, 'podman exec: the sync pipe yields {"data": P}\\n (27)', f'record: {first!r}', *mon.diag())
+    a.send(b'yo\n')
+    a.wait(lambda x: b'got yo\r\n' in x.stream(2), 20)
+    tap.ok(b'got yo\r\n' in a.stream(2) and all(r[:1] == b'\x02' for r in a.records),
+           'podman exec: the tty output reaches the attach client, records all \\x02 (27, 22)',
+           f'records: {a.records}')
+    second = recv_record(mon.sync, 30)
+    tap.eq('podman exec: then the sync pipe yields {"data": 3}\\n (27)', b'{"data": 3}\n', second)
+    tap.eq('podman exec: <eb>/exit/<cid> holds 3 (27)', b'3', read_bytes(os.path.join(eb, 'exit', ex.id)))
+    tap.eq('podman exec: <eb>/persist/<cid>/exit holds 3 (27)', b'3',
+           read_bytes(os.path.join(eb, 'persist', ex.id, 'exit')))
+    a.close()
+    p1 = read_bytes(os.path.join(eb, 'exec_pid'))
+    tap.ok(p1 and re.fullmatch(rb'[0-9]+', p1), 'podman exec: -p holds the exec pid', f'{p1!r}')
+
+
+def oracle():
+    pod = Pod('lab-pod2', 'lab-pod-uid-0002', 'sandbox2')
+    sb = pod.sandbox.prepare()
+    tap.note('pod 2: the oracle (conmon-contract.md section 10, items 13-27)')
+    t0 = now()
+    create_started(sb)
+    tap.note(f'pod 2 sandbox up: {now() - t0:.1f} s')
+
+    ex = Ctr(pod, 'ex').prepare(['tail', '-f', '/dev/null'])
+    create_started(ex)
+    items = [
+        ('item 15: printf/exit 3, exit-side promises', lambda: item15(pod)),
+        ('item 16: KILL, SIGPIPE, SIGTERM', lambda: item16(pod)),
+        ('items 17, 18: failed create, api v1', lambda: item17_18(pod)),
+        ('item 19: OOM', lambda: item19(pod)),
+        ('item 20: log size', lambda: item20(pod)),
+        ('item 21: log reopen', lambda: item21(pod)),
+        ('item 22: attach', lambda: item22(pod)),
+        ('item 23: tty resize through ctl', lambda: item23(pod)),
+        ('long lines', lambda: big_output(pod)),
+        ('items 24-26: ExecSync', lambda: item24_26(pod, ex)),
+        ('item 27: Podman exec', lambda: item27(pod, ex)),
+        ('streaming exec with a tty', lambda: tty_exec(ex)),
+        ('update --resources', lambda: update_resources(ex)),
+    ]
+    for name, fn in items:
+        run_item(name, fn)
+    kill_and_wait_stopped(ex, 'KILL', 137)
+    delete(ex)
+    bad = {c.short: bad_k8s_lines(read_bytes(c.log))[:3] for c in W.ctrs if c.pod is pod and os.path.exists(c.log)}
+    bad = {k: v for k, v in bad.items() if v}
+    tap.ok(not bad, 'pod 2: every line of every container log has the CRI format (12)', f'bad lines: {bad}')
+    r = vmctl('kill', sb.id, '15')
+    tap.ok(r.rc == 0, 'pod 2: `kill <sandbox> 15` exits 0', *r.diag())
+    await_exit(sb, 0)
+    delete(sb)
+
+
+def run_item(name, fn):
+    t0 = now()
+    try:
+        fn()
+    except Abort:
+        tap.note(f'{name}: stopped after the failure above')
+    except Exception as e:  # noqa: BLE001 - report and go on
+        tap.ok(False, f'{name}: the driver raised {type(e).__name__}', *traceback.format_exc().splitlines())
+    tap.note(f'{name}: {now() - t0:.1f} s')
+
+
+# --- cleanup --------------------------------------------------------------------------------------
+
+
+def cleanup():
+    """Everything started goes away, and the last check says whether it did
+    so by itself."""
+    if W is None:
+        return
+    for c in [c for c in W.ctrs if not c.is_sandbox] + [c for c in W.ctrs if c.is_sandbox]:
+        if not c.deleted and os.path.exists(os.path.join(W.root, 'containers', c.id)):
+            vmctl('delete', '--force', c.id, timeout=30)
+
+    def left():
+        REAPER.reap_all()
+        return [p for p in procs_mentioning(W.root)]
+    wait_until(lambda: not left(), 30, 0.1)
+    rest = left()
+    tap.ok(not rest, 'nothing mentioning the runtime root is left running (qemu-system, conmon-kata, ck-standin)',
+           *[f'{p} {comm}: {cl[:300]}' for p, comm, cl in rest])
+    for p, _, _ in rest:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+    for mon in W.monitors:
+        for pid in (mon.p0,):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    for c in W.ctrs:
+        if c.p1:
+            try:
+                os.killpg(c.p1, signal.SIGKILL)
+            except OSError:
+                pass
+    wait_until(lambda: not procs_mentioning(W.root), 10, 0.1)
+    REAPER.reap_all()
+    cg = []
+    for parent, existed in W.cgroup_parents.items():
+        for c in W.ctrs:
+            d = os.path.join(parent, f'crio-{c.id}')
+            if os.path.isdir(d):
+                cg.append(d)
+                try:
+                    os.rmdir(d)
+                except OSError:
+                    pass
+        if not existed:
+            try:
+                os.rmdir(parent)
+            except OSError:
+                pass
+    tap.ok(not cg, 'no host cgroup of the containers is left behind', *cg)
+    subprocess.run(['umount', '-R', '-l', W.root], capture_output=True)
+    rm_rf(W.root)
+    rm_rf(W.tmp)
+    for pod in W.pods:
+        subprocess.run(['ip', 'netns', 'del', pod.netns], capture_output=True)
+
+
+def main():
+    global W
+    t_start = now()
+    missing = [n for n, v in (('CK_BUILD_ROOT', BUILD), ('CK_TEST_CONFIG', CONFIG), ('CK_TEST_ROOTFS', ROOTFS))
+               if not v]
+    if missing:
+        print(f'1..0 # SKIP run through meson test ({", ".join(missing)} not set)')
+        return 0
+    samples = samples_dir()
+    if os.geteuid() != 0 or samples is None or not os.access(VMCTL, os.X_OK) or not os.access(CONMON, os.X_OK):
+        print(f'1..0 # SKIP needs root, the binaries and the CRI-O samples (samples: {samples})')
+        return 0
+
+    def on_term(sig, frame):
+        raise SystemExit(128 + sig)
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    set_child_subreaper()
+    try:
+        W = World()
+        for kind in ('sandbox', 'container'):
+            with open(os.path.join(samples, f'{kind}-config.json')) as f:
+                W.samples[kind] = f.read()
+        tap.note(f'runtime root {W.root}, scratch {W.tmp}')
+        run_item('pod 1: CRI-O lifecycle replay', replay)
+        run_item('pod 2: oracle items', oracle)
+    finally:
+        try:
+            cleanup()
+        finally:
+            tap.note(f'run time: {now() - t_start:.1f} s')
+            if tap.failed:
+                tap.note(f'{len(tap.failed)} failed: ' + '; '.join(tap.failed))
+            tap.done()
+    return 0 if not tap.failed else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

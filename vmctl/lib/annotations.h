@@ -1,0 +1,51 @@
+/* annotations: a pod's io.katacontainers.* annotations as configuration
+ * overrides, gated as strictly as Kata gates them, and more.
+ *
+ * Only the pod's sandbox spec configures the VM. Its annotations under
+ *
+ *     io.katacontainers.config.hypervisor.<suffix>   -> [hypervisor.qemu]
+ *     io.katacontainers.config.agent.<suffix>        -> [agent.kata]
+ *     io.katacontainers.config.runtime.<suffix>      -> [runtime]
+ *
+ * override the key the suffix names, when all of these hold:
+ *   - conmon-kata supports the suffix (docs/configuration.md, "Annotations");
+ *   - hypervisor.qemu.enable_annotations has a regular expression matching
+ *     the whole of <suffix>, or of "agent.<suffix>" / "runtime.<suffix>"
+ *     (Kata gates only the hypervisor ones; we gate all three);
+ *   - the value parses and passes the key's own checks (config.c);
+ *   - a path for QEMU, the kernel or the initrd matches a glob of
+ *     valid_hypervisor_paths, valid_kernel_paths or valid_initrd_paths.
+ * Any other io.katacontainers.* annotation is refused, never ignored.
+ * Errors are CK_ERROR_INVALID, one line naming the annotation:
+ *
+ *     annotation io.katacontainers.config.hypervisor.default_memory: '12x' is not a number of MiB
+ *
+ * A container's spec must carry no io.katacontainers.* annotation at all:
+ * its VM exists already, and Kata silently ignoring such keys there is a
+ * trap we do not copy.
+ *
+ * ck_config_copy() (config.h) gives each pod its own configuration to
+ * override.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "config.h"
+
+G_BEGIN_DECLS
+
+#define ANNOTATIONS_KATA_PREFIX "io.katacontainers."
+#define ANNOTATIONS_CONFIG_PREFIX "io.katacontainers.config."
+
+/* Applies a sandbox spec's annotations (char* -> char*, NULL means none)
+ * to cfg. All or nothing: on error cfg is unchanged. Annotations outside
+ * io.katacontainers.* are not looked at. */
+gboolean annotations_apply(CkConfig *cfg, GHashTable *annotations, GError **error);
+
+/* Refuses any io.katacontainers.* annotation in a (non-sandbox) container's
+ * spec: config.* ones because only the sandbox configures the VM, the rest
+ * because we do not support them. */
+gboolean annotations_check_container(GHashTable *annotations, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,56 @@
+/* sizing: how big a pod's VM is, from the configuration and the pod.
+ *
+ * The VM boots with default_vcpus and default_memory plus the pod's
+ * resources when they are known up front:
+ *   - CRI-O >= 1.28 puts the pod's summed container limits on the sandbox
+ *     spec as pod-linux-resources.crio.io (and the RuntimeClass overhead
+ *     as pod-linux-overhead.crio.io): JSON of CRI LinuxContainerResources
+ *     (cpu_period, cpu_quota, cpu_shares, memory_limit_in_bytes, ...);
+ *   - a container that is a pod of its own (Podman) brings its own
+ *     linux.resources.
+ * Otherwise the pod's containers arrive one by one, and the VM grows as
+ * each is created or updated: vCPUs for the sum of their CPU limits
+ * (quota/period, fractions summed before rounding up, as Kata does), and
+ * memory for the sum of their memory limits, each on top of the defaults.
+ * Growth is bounded by default_maxvcpus and by default_maxmemory and the
+ * memory slots; memory is hot-added in whole 128 MiB blocks (the guest's
+ * memory block size) and never taken back; vCPUs are not taken back
+ * either (a container that stops frees its share for the next one).
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "config.h"
+#include "oci-spec.h"
+
+G_BEGIN_DECLS
+
+#define SIZING_MEMORY_BLOCK_MIB 128
+#define ANNOTATION_POD_RESOURCES "pod-linux-resources.crio.io"
+#define ANNOTATION_POD_OVERHEAD "pod-linux-overhead.crio.io"
+
+typedef struct {
+	double vcpus;	    /* CPU limit, in CPUs (quota/period) */
+	guint64 mem_bytes;  /* memory limit */
+} WorkloadSize;
+
+/* A container's limits from its OCI resources (absent or unlimited: 0). */
+WorkloadSize sizing_from_resources(const OciResources *res);
+
+/* The pod's limits from CRI-O's sandbox annotations; FALSE when absent.
+ * A malformed annotation is an error naming it. */
+gboolean sizing_from_pod_annotations(GHashTable *annotations, WorkloadSize *out, gboolean *out_present,
+				     GError **error);
+
+/* The boot size: defaults plus the workload, within the maxima. */
+void sizing_boot(const CkConfig *cfg, const WorkloadSize *workload, int host_cpus, int *out_vcpus,
+		 guint32 *out_mem_mib);
+
+/* The size a pod needs for `total` (the sum of its containers' limits),
+ * never below what it has, never above the maxima. Memory in whole blocks
+ * above the boot size. */
+void sizing_target(const CkConfig *cfg, const WorkloadSize *total, int max_vcpus, guint64 max_mem_mib,
+		   int current_vcpus, guint64 current_mem_mib, int *out_vcpus, guint64 *out_mem_mib);
+
+G_END_DECLS
