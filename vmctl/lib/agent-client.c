@@ -1,6 +1,8 @@
 /* agent-client: requests, replies, events and streams over a CkChannel. */
 #include "agent-client.h"
 
+#include <string.h>
+
 #include "ck-error.h"
 #include "ck-io.h"
 #include "ck-log.h"
@@ -16,6 +18,17 @@ typedef struct {
 	AgentStreamFunc func;
 	gpointer data;
 } StreamHandler;
+
+/* A stream frame that came before its handle had a handler: the frames
+ * that follow the reply to exec_process in one read are dispatched before
+ * the caller, back from agent_client_call(), can register one. Kept (in
+ * order, up to UNCLAIMED_MAX bytes) and handed over on registration. */
+typedef struct {
+	CkFrame frame;
+	guint8 payload[];
+} Unclaimed;
+
+#define UNCLAIMED_MAX (1024 * 1024)
 
 struct AgentClient {
 	GMainContext *ctx;
@@ -34,7 +47,39 @@ struct AgentClient {
 	gpointer cancel_data;
 	AgentStreamFunc default_stream;
 	gpointer default_stream_data;
+	GQueue unclaimed; /* Unclaimed, oldest first */
+	gsize unclaimed_bytes;
 };
+
+static void keep_unclaimed(AgentClient *c, const CkFrame *frame)
+{
+	if (c->unclaimed_bytes + frame->len > UNCLAIMED_MAX) {
+		ck_log_warning("agent: %s frame for unknown handle %u, dropping it",
+			       ck_frame_type_to_string(frame->type), frame->id);
+		return;
+	}
+	Unclaimed *u = g_malloc(sizeof(Unclaimed) + frame->len);
+	u->frame = *frame;
+	if (frame->len > 0)
+		memcpy(u->payload, frame->payload, frame->len);
+	u->frame.payload = u->payload;
+	c->unclaimed_bytes += frame->len;
+	g_queue_push_tail(&c->unclaimed, u);
+}
+
+static void hand_over_unclaimed(AgentClient *c, guint32 handle, const StreamHandler *h)
+{
+	for (GList *l = c->unclaimed.head, *next; l != NULL; l = next) {
+		Unclaimed *u = l->data;
+		next = l->next;
+		if (u->frame.id != handle)
+			continue;
+		g_queue_delete_link(&c->unclaimed, l);
+		c->unclaimed_bytes -= u->frame.len;
+		h->func(c, &u->frame, h->data);
+		g_free(u);
+	}
+}
 
 static void handle_response(AgentClient *c, const CkFrame *frame)
 {
@@ -96,8 +141,7 @@ static void on_frame(CkChannel *ch, const CkFrame *frame, gpointer data)
 		else if (c->default_stream != NULL)
 			c->default_stream(c, frame, c->default_stream_data);
 		else
-			ck_log_debug("agent: %s frame for unknown handle %u, ignoring",
-				     ck_frame_type_to_string(frame->type), frame->id);
+			keep_unclaimed(c, frame);
 		return;
 	}
 	default:
@@ -157,6 +201,7 @@ void agent_client_free(AgentClient *c)
 	ck_channel_free(c->channel);
 	g_hash_table_unref(c->pending);
 	g_hash_table_unref(c->streams);
+	g_queue_clear_full(&c->unclaimed, g_free);
 	g_clear_error(&c->close_error);
 	g_main_context_unref(c->ctx);
 	g_free(c);
@@ -343,6 +388,7 @@ void agent_client_set_stream_func(AgentClient *c, guint32 handle, AgentStreamFun
 	h->func = func;
 	h->data = user_data;
 	g_hash_table_insert(c->streams, GUINT_TO_POINTER(handle), h);
+	hand_over_unclaimed(c, handle, h);
 }
 
 void agent_client_remove_stream_func(AgentClient *c, guint32 handle)

@@ -63,7 +63,9 @@ guint32 agent_client_forward(AgentClient *c, const guint8 *json, gsize len, Agen
 /* Receives stream frames of handles that have no handler of their own. */
 void agent_client_set_default_stream_func(AgentClient *c, AgentStreamFunc func, gpointer user_data);
 
-/* Stream plumbing for process handles. */
+/* Stream plumbing for process handles. Frames of `handle` that arrived
+ * before it had a handler (and no default one took them) are passed to
+ * `func` at once, from inside this call. */
 void agent_client_set_stream_func(AgentClient *c, guint32 handle, AgentStreamFunc func, gpointer user_data);
 void agent_client_remove_stream_func(AgentClient *c, guint32 handle);
 CkChannel *agent_client_get_channel(AgentClient *c);

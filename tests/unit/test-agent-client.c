@@ -1,0 +1,109 @@
+/* Unit tests: the host's agent client (vmctl/lib/agent-client.c) against a
+ * scripted peer on a socketpair. The case that matters: the agent answers
+ * exec_process and the process writes at once, so the reply and the first
+ * output frames arrive in one read, before the caller (back from
+ * agent_client_call) has registered the handle's stream handler. Those
+ * frames must reach the handler, in order, when it is registered. */
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "agent-client.h"
+#include "ck-frame.h"
+#include "ck-message.h"
+
+typedef struct {
+	GString *data; /* "<stream>:<bytes>;" per DATA frame, "eof<stream>;" per EOF */
+} Seen;
+
+static void on_stream(AgentClient *c, const CkFrame *frame, gpointer user_data)
+{
+	Seen *seen = user_data;
+
+	(void)c;
+	if (frame->type == CK_FRAME_DATA)
+		g_string_append_printf(seen->data, "%u:%.*s;", frame->stream, (int)frame->len,
+				       (const char *)frame->payload);
+	else if (frame->type == CK_FRAME_EOF)
+		g_string_append_printf(seen->data, "eof%u;", frame->stream);
+}
+
+static void append_frame(GByteArray *out, CkFrameType type, guint32 id, guint8 stream, const char *payload)
+{
+	CkFrame f = {.type = type, .id = id, .stream = stream, .len = (guint32)strlen(payload),
+		     .payload = (const guint8 *)payload};
+	ck_frame_append(out, &f);
+}
+
+static void append_result_handle(GByteArray *out, guint32 request_id, guint32 handle)
+{
+	g_autoptr(CkJsonGen) g = ck_msg_result_begin();
+	ck_json_kv_int(g, "handle", handle);
+	gsize len = 0;
+	g_autofree char *doc = ck_msg_finish(g, &len);
+	append_frame(out, CK_FRAME_RESPONSE, request_id, 0, doc);
+}
+
+static void write_all(int fd, const GByteArray *buf)
+{
+	g_assert_cmpint(write(fd, buf->data, buf->len), ==, (gssize)buf->len);
+}
+
+/* The reply and the process's first frames in one write: they reach the
+ * handler registered after the call returned, in order, and only those of
+ * its own handle. */
+static void test_early_frames_handed_over(void)
+{
+	int sv[2];
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+	AgentClient *c = agent_client_new(sv[0], NULL);
+	g_autoptr(GByteArray) script = g_byte_array_new();
+
+	/* agent_client numbers its requests from 1 */
+	append_result_handle(script, 1, 7);
+	append_frame(script, CK_FRAME_DATA, 7, CK_STREAM_STDOUT, "out");
+	append_frame(script, CK_FRAME_DATA, 8, CK_STREAM_STDOUT, "other");
+	append_frame(script, CK_FRAME_DATA, 7, CK_STREAM_STDERR, "err");
+	append_frame(script, CK_FRAME_EOF, 7, CK_STREAM_STDOUT, "");
+	write_all(sv[1], script);
+
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin("exec_process");
+	yajl_val result = NULL;
+	yajl_val reply = agent_client_call(c, req, 5000, &result, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(reply);
+	yajl_tree_free(reply);
+
+	Seen seen = {g_string_new(NULL)};
+	agent_client_set_stream_func(c, 7, on_stream, &seen);
+	g_assert_cmpstr(seen.data->str, ==, "1:out;2:err;eof1;");
+
+	/* later frames go straight to the handler */
+	g_byte_array_set_size(script, 0);
+	append_frame(script, CK_FRAME_DATA, 7, CK_STREAM_STDERR, "late");
+	write_all(sv[1], script);
+	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	while (!g_str_has_suffix(seen.data->str, "2:late;") && g_get_monotonic_time() < deadline)
+		g_main_context_iteration(NULL, FALSE);
+	g_assert_cmpstr(seen.data->str, ==, "1:out;2:err;eof1;2:late;");
+
+	/* handle 8's frame was kept for its own handler */
+	Seen other = {g_string_new(NULL)};
+	agent_client_set_stream_func(c, 8, on_stream, &other);
+	g_assert_cmpstr(other.data->str, ==, "1:other;");
+
+	agent_client_free(c);
+	close(sv[1]);
+	g_string_free(seen.data, TRUE);
+	g_string_free(other.data, TRUE);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/agent-client/early-frames-handed-over", test_early_frames_handed_over);
+	return g_test_run();
+}
