@@ -14,6 +14,7 @@
 
 #include "ck-channel.h"
 #include "ck-json.h"
+#include "guest-hooks.h"
 #include "guest-init.h"
 
 G_BEGIN_DECLS
@@ -51,6 +52,7 @@ struct Agent {
 	guint32 next_handle;
 	int inotify_fd;		  /* memory.events watches, -1 until the sandbox exists */
 	GHashTable *oom_watches;  /* watch descriptor -> Container* */
+	GuestHooks guest_hooks;	  /* Kata's guest hooks, found at create_sandbox */
 };
 
 /* Sets up the agent's tables (the channel comes with agent_server_start). */

@@ -19,6 +19,8 @@
 #include "ck-log.h"
 #include "ck-message.h"
 #include "ck-parse.h"
+#include "guest-hooks.h"
+#include "hooks.h"
 #include "mounts.h"
 #include "sandbox.h"
 #include "seccomp-filter.h"
@@ -34,6 +36,7 @@ struct Container {
 	Process *init;
 	GHashTable *execs; /* exec_id -> Process* */
 	char *rootfs;
+	char *bundle; /* the hooks' "bundle": the guest directory of the rootfs */
 	char *cgroup;
 	int oom_wd;
 	gint64 oom_kills;
@@ -69,6 +72,7 @@ static void container_free(Container *c)
 	if (c->remove_waiters != NULL)
 		g_ptr_array_unref(c->remove_waiters);
 	g_free(c->rootfs);
+	g_free(c->bundle);
 	g_free(c->cgroup);
 	g_free(c->id);
 	g_free(c);
@@ -340,6 +344,13 @@ static gboolean plan_init(Agent *agent, Container *c, Process *proc, SpawnPlan *
 	plan_misc(plan, spec);
 	plan->cgroup_procs = g_build_filename(c->cgroup, "cgroup.procs", NULL);
 	plan->wait_for_start = TRUE;
+	plan->hooks = (SpawnHooks){
+		.create_container = &spec->hooks[OCI_HOOK_CREATE_CONTAINER],
+		.start_container = &spec->hooks[OCI_HOOK_START_CONTAINER],
+		.id = c->id,
+		.bundle = c->bundle,
+		.annotations = spec->annotations,
+	};
 	process_fill_plan(proc, plan);
 	return TRUE;
 }
@@ -365,6 +376,7 @@ static Container *container_new(Agent *agent, const Args *a, OciSpec *spec)
 	c->id = g_strdup(a->id);
 	c->spec = spec;
 	c->rootfs = g_strdup(a->rootfs);
+	c->bundle = g_path_get_dirname(a->rootfs);
 	c->cgroup = cgroup_path_for(a->id);
 	c->execs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)process_free);
 	c->oom_wd = -1;
@@ -384,7 +396,9 @@ static gboolean spawn_init(Agent *agent, Container *c, const Args *a, SpawnedPro
 	c->init = process_new(agent, c, NULL, p->terminal, a->stdin_, p->console_height, p->console_width, error);
 	if (c->init == NULL || !cgroup_create(c->cgroup, c->spec->has_resources ? &c->spec->resources : NULL, error))
 		return FALSE;
-	if (!plan_init(agent, c, c->init, &plan, error) || !spawn_process(&plan, SPAWN_TIMEOUT_MS, sp, error)) {
+	/* READY comes after the createContainer hooks */
+	int timeout_ms = SPAWN_TIMEOUT_MS + guest_hooks_budget_ms(&c->spec->hooks[OCI_HOOK_CREATE_CONTAINER]);
+	if (!plan_init(agent, c, c->init, &plan, error) || !spawn_process(&plan, timeout_ms, sp, error)) {
 		(void)cgroup_destroy(c->cgroup, REMOVE_TIMEOUT_MS, NULL);
 		return FALSE;
 	}
@@ -395,6 +409,11 @@ static gboolean create(Agent *agent, const Args *a, OciSpec *spec, CkJsonGen *re
 {
 	Container *c = container_new(agent, a, spec);
 	SpawnedProcess sp = {.sync_fd = -1, .pty_master = -1};
+
+	/* the other stages are the host's (it strips them; an older host
+	 * may not): they are not run here */
+	guest_hooks_set_default_timeout(&spec->hooks[OCI_HOOK_CREATE_CONTAINER]);
+	guest_hooks_set_default_timeout(&spec->hooks[OCI_HOOK_START_CONTAINER]);
 
 	if (!spawn_init(agent, c, a, &sp, error)) {
 		g_prefix_error(error, "create container %s: ", a->id);
@@ -435,7 +454,50 @@ gboolean op_create_container(AgentRequest *req, yajl_val args, CkJsonGen *result
 	return create(req->agent, &a, spec, result, error);
 }
 
+/* --- guest hooks --------------------------------------------------------------- */
+
+/* Runs Kata's guest hooks of `stage` for c (guest-hooks.h); the state
+ * carries `status` and the init's pid. */
+static gboolean run_guest_hooks(Container *c, OciHookStage stage, const char *status, GError **error)
+{
+	if (c->agent->guest_hooks.lists[stage].n_hooks == 0)
+		return TRUE;
+	g_autofree char *state = hooks_state_json(c->id, status, c->init != NULL ? c->init->pid : 0, c->bundle,
+						  c->spec->annotations);
+	if (state == NULL)
+		return ck_set_error(error, CK_ERROR_FAILED, "guest %s hooks: the state of %s cannot be written as JSON",
+				    oci_hook_stage_to_string(stage), c->id);
+	return guest_hooks_run(&c->agent->guest_hooks, stage, state, error);
+}
+
+/* poststart and poststop: failures are logged, never returned */
+static void run_guest_hooks_logged(Container *c, OciHookStage stage, const char *status)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!run_guest_hooks(c, stage, status, &error))
+		ck_log_warning("container %s: %s, ignoring", c->id, error->message);
+}
+
 /* --- start, exec ----------------------------------------------------------------- */
+
+/* Guest prestart hooks, the release (with the startContainer hooks in the
+ * child), guest poststart hooks. */
+static gboolean start(Container *c, GError **error)
+{
+	int timeout_ms = SPAWN_TIMEOUT_MS + guest_hooks_budget_ms(&c->spec->hooks[OCI_HOOK_START_CONTAINER]);
+
+	if (!run_guest_hooks(c, OCI_HOOK_PRESTART, "created", error)) {
+		/* runtime-spec: a failed prestart hook stops the container */
+		(void)process_signal(c->init, SIGKILL, NULL);
+		return FALSE;
+	}
+	if (!spawn_release(&c->init->spawned, timeout_ms, error))
+		return FALSE;
+	c->status = CONTAINER_RUNNING;
+	run_guest_hooks_logged(c, OCI_HOOK_POSTSTART, "running");
+	return TRUE;
+}
 
 gboolean op_start_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
 {
@@ -452,11 +514,10 @@ gboolean op_start_container(AgentRequest *req, yajl_val args, CkJsonGen *result,
 	if (c->init->exited)
 		return ck_set_error(error, CK_ERROR_INVALID, "start container %s: the container process already exited",
 				    a.id);
-	if (!spawn_release(&c->init->spawned, SPAWN_TIMEOUT_MS, error)) {
+	if (!start(c, error)) {
 		g_prefix_error(error, "start container %s: ", a.id);
 		return FALSE;
 	}
-	c->status = CONTAINER_RUNNING;
 	return TRUE;
 }
 
@@ -558,6 +619,8 @@ static void finish_remove(Container *c)
 	if (c->oom_wd >= 0)
 		g_hash_table_remove(c->agent->oom_watches, GINT_TO_POINTER(c->oom_wd));
 	gboolean ok = cgroup_destroy(c->cgroup, REMOVE_TIMEOUT_MS, &error);
+	/* every process of the container is gone now */
+	run_guest_hooks_logged(c, OCI_HOOK_POSTSTOP, "stopped");
 	g_hash_table_steal(c->agent->containers, c->id);
 	for (guint i = 0; i < waiters->len; i++) {
 		if (ok)

@@ -118,6 +118,54 @@ static gboolean clear_initramfs(GError **error)
 	return TRUE;
 }
 
+static gboolean copy_file(const char *src, const char *dst, mode_t mode, GError **error)
+{
+	g_autofree char *data = NULL;
+	gsize len = 0;
+
+	if (!g_file_get_contents(src, &data, &len, error))
+		return FALSE;
+	ck_autofd fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0 || fchmod(fd, mode) < 0 || !ck_write_all(fd, data, len))
+		return ck_set_error_errno(error, errno, "copy %s to %s", src, dst);
+	return TRUE;
+}
+
+/* Copies the tree at src to dst: directories, regular files and symlinks,
+ * with their modes; anything else has no place in an image. */
+static gboolean copy_tree(const char *src, const char *dst, GError **error)
+{
+	struct stat st;
+
+	if (lstat(src, &st) < 0)
+		return ck_set_error_errno(error, errno, "stat %s", src);
+	if (S_ISLNK(st.st_mode)) {
+		g_autofree char *target = g_file_read_link(src, error);
+		if (target == NULL)
+			return FALSE;
+		if (symlink(target, dst) < 0)
+			return ck_set_error_errno(error, errno, "symlink %s", dst);
+		return TRUE;
+	}
+	if (S_ISREG(st.st_mode))
+		return copy_file(src, dst, st.st_mode & 07777, error);
+	if (!S_ISDIR(st.st_mode))
+		return TRUE;
+	if (mkdir(dst, st.st_mode & 07777) < 0 && errno != EEXIST)
+		return ck_set_error_errno(error, errno, "mkdir %s", dst);
+	g_autoptr(GDir) dir = g_dir_open(src, 0, error);
+	const char *entry;
+	if (dir == NULL)
+		return FALSE;
+	while ((entry = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *from = g_build_filename(src, entry, NULL);
+		g_autofree char *to = g_build_filename(dst, entry, NULL);
+		if (!copy_tree(from, to, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
 gboolean guest_switch_root(GError **error)
 {
 	static const char *const dirs[] = {"/dev", "/proc", "/sys", "/run", "/tmp", "/etc", "/mnt", "/root"};
@@ -130,6 +178,8 @@ gboolean guest_switch_root(GError **error)
 	if ((mkdir("/newroot", 0755) < 0 && errno != EEXIST) ||
 	    mount("tmpfs", "/newroot", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
 		return ck_set_error_errno(error, errno, "mount the new root");
+	if (g_file_test(GUEST_KEPT_TREE, G_FILE_TEST_IS_DIR) && !copy_tree(GUEST_KEPT_TREE, "/newroot" GUEST_KEPT_TREE, error))
+		return FALSE;
 	/* the initramfs stays under the new root forever: empty it */
 	if (!clear_initramfs(error))
 		return FALSE;

@@ -36,9 +36,15 @@ void guest_parse_cmdline(const char *cmdline, AgentSettings *out);
  * (as PID 1 only), and makes sure fds 0-2 point at the console. */
 gboolean guest_mount_basics(GError **error);
 
-/* Moves the root from the initramfs to a fresh tmpfs and frees the
- * initramfs's files. pivot_root(2), which every container needs, refuses
- * to work while the initramfs is the root. */
+/* What of the initramfs survives guest_switch_root(): the image's /usr,
+ * where its guest hooks live (/usr/share/oci/hooks, build-image.sh
+ * --hooks). */
+#define GUEST_KEPT_TREE "/usr"
+
+/* Moves the root from the initramfs to a fresh tmpfs (copying
+ * GUEST_KEPT_TREE over) and frees the initramfs's files. pivot_root(2),
+ * which every container needs, refuses to work while the initramfs is the
+ * root. */
 gboolean guest_switch_root(GError **error);
 
 /* Brings up "lo": containers share the VM's network namespace. */

@@ -392,6 +392,11 @@ void mounts_setup_container(const SpawnPlan *plan)
 	setup_dev(rootfd, plan);
 	mkdir_in_root(rootfd, plan->cwd, 0755);
 	close(rootfd);
+}
+
+void mounts_enter_container(const SpawnPlan *plan)
+{
+	int rootfd;
 
 	pivot(plan->rootfs);
 	if (mount(NULL, "/", NULL, plan->rootfs_propagation, NULL) < 0)

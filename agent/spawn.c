@@ -23,6 +23,8 @@
 #include "ck-cleanup.h"
 #include "ck-error.h"
 #include "ck-io.h"
+#include "ck-log.h"
+#include "hooks.h"
 #include "mounts.h"
 #include "seccomp-filter.h"
 
@@ -38,7 +40,8 @@ typedef enum {
 
 typedef struct {
 	int type;
-	int err;
+	int err;  /* ERROR: the errno, 0 if none */
+	int code; /* ERROR without errno: the CkErrorCode */
 	pid_t pid;
 	char step[32];
 	char text[1024];
@@ -54,6 +57,16 @@ void spawn_plan_init(SpawnPlan *plan)
 		plan->join_fds[i] = -1;
 	for (int i = 0; i < 3; i++)
 		plan->stdio[i] = -1;
+}
+
+gboolean spawn_plan_has_hooks(const SpawnPlan *plan)
+{
+	const OciHookList *lists[] = {plan->hooks.create_container, plan->hooks.start_container};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(lists); i++)
+		if (lists[i] != NULL && lists[i]->n_hooks > 0)
+			return TRUE;
+	return FALSE;
 }
 
 void spawn_plan_clear(SpawnPlan *plan)
@@ -168,18 +181,32 @@ static void sync_send(int fd, const SyncMsg *msg)
 	while (r < 0 && errno == EINTR);
 }
 
+static G_NORETURN void child_fail_msg(SyncMsg *msg, const char *step)
+{
+	msg->type = SYNC_ERROR;
+	g_strlcpy(msg->step, step, sizeof msg->step);
+	if (child_sync_fd >= 0)
+		sync_send(child_sync_fd, msg);
+	_exit(127);
+}
+
 G_NORETURN void spawn_child_fail(const char *step, int errsv, const char *fmt, ...)
 {
-	SyncMsg msg = {.type = SYNC_ERROR, .err = errsv};
+	SyncMsg msg = {.err = errsv, .code = CK_ERROR_INVALID};
 	va_list ap;
 
-	g_strlcpy(msg.step, step, sizeof msg.step);
 	va_start(ap, fmt);
 	vsnprintf(msg.text, sizeof msg.text, fmt, ap);
 	va_end(ap);
-	if (child_sync_fd >= 0)
-		sync_send(child_sync_fd, &msg);
-	_exit(127);
+	child_fail_msg(&msg, step);
+}
+
+G_NORETURN void spawn_child_fail_error(const char *step, const GError *error)
+{
+	SyncMsg msg = {.err = ck_error_errno(error), .code = ck_error_category(error)};
+
+	g_strlcpy(msg.text, error->message, sizeof msg.text);
+	child_fail_msg(&msg, step);
 }
 
 static const char *getenv_from(char **envp, const char *name)
@@ -378,6 +405,39 @@ static void setup_terminal(const SpawnPlan *plan, int sync_fd)
 		spawn_child_fail("terminal", errno, "bind %s on /dev/console: %s", name, g_strerror(errno));
 }
 
+/* The pid stage 1 saw fork() return: ours in the agent's PID namespace. */
+static pid_t read_guest_pid(int pid_fd)
+{
+	pid_t pid = 0;
+	ssize_t n;
+
+	do
+		n = read(pid_fd, &pid, sizeof pid);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof pid)
+		spawn_child_fail("hooks", n < 0 ? errno : 0, "learn the container's pid: %s",
+				 n < 0 ? g_strerror(errno) : "stage 1 went away");
+	close(pid_fd);
+	return pid;
+}
+
+/* A stage of the spec's hooks, with the state "created"; a failure ends
+ * the child with the hook's one-line error (see hooks_run()). */
+static void run_hooks(const SpawnPlan *plan, OciHookStage stage, const OciHookList *list, pid_t pid)
+{
+	const char *name = oci_hook_stage_to_string(stage);
+	g_autoptr(GError) error = NULL;
+
+	if (list == NULL || list->n_hooks == 0)
+		return;
+	g_autofree char *state = hooks_state_json(plan->hooks.id, "created", pid, plan->hooks.bundle,
+						  plan->hooks.annotations);
+	if (state == NULL)
+		spawn_child_fail(name, 0, "%s hooks: the container's state cannot be written as JSON", name);
+	if (!hooks_run(list, stage, state, NULL, &error))
+		spawn_child_fail_error(name, error);
+}
+
 static void wait_for_start(int sync_fd)
 {
 	SyncMsg msg;
@@ -404,18 +464,27 @@ static void reset_signals(void)
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-G_NORETURN static void stage2(const SpawnPlan *plan, int sync_fd)
+G_NORETURN static void stage2(const SpawnPlan *plan, int sync_fd, int pid_fd)
 {
 	SyncMsg ready = {.type = SYNC_READY};
+	pid_t guest_pid = 0;
 
 	child_sync_fd = sync_fd;
 	reset_signals();
 	/* every inherited fd of the agent's goes away at execve */
 	(void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	/* stderr becomes the container's: nothing of ours may land there
+	 * (the hook runner logs at debug level) */
+	ck_log_set_stderr(FALSE);
+	if (pid_fd >= 0)
+		guest_pid = read_guest_pid(pid_fd);
 	if (!plan->terminal)
 		setup_stdio(plan->stdio, FALSE);
-	if (plan->setup_rootfs)
+	if (plan->setup_rootfs) {
 		mounts_setup_container(plan);
+		run_hooks(plan, OCI_HOOK_CREATE_CONTAINER, plan->hooks.create_container, guest_pid);
+		mounts_enter_container(plan);
+	}
 	/* after the mounts: the container's /dev/pts exists now */
 	if (plan->terminal)
 		setup_terminal(plan, sync_fd);
@@ -428,6 +497,9 @@ G_NORETURN static void stage2(const SpawnPlan *plan, int sync_fd)
 	sync_send(sync_fd, &ready);
 	if (plan->wait_for_start)
 		wait_for_start(sync_fd);
+	/* still root with every capability and no seccomp filter, as the
+	 * hooks of the runtime's namespace would be */
+	run_hooks(plan, OCI_HOOK_START_CONTAINER, plan->hooks.start_container, guest_pid);
 
 	if (plan->has_oom_score_adj)
 		apply_oom_score_adj(plan);
@@ -482,11 +554,19 @@ G_NORETURN static void stage1(const SpawnPlan *plan, int sync_fd)
 	if (plan->unshare_flags != 0 && unshare(plan->unshare_flags) < 0)
 		spawn_child_fail("namespaces", errno, "unshare: %s", g_strerror(errno));
 
+	int pid_pipe[2] = {-1, -1};
+	if (spawn_plan_has_hooks(plan) && pipe2(pid_pipe, O_CLOEXEC) < 0)
+		spawn_child_fail("hooks", errno, "pipe: %s", g_strerror(errno));
 	pid_t pid = fork();
 	if (pid < 0)
 		spawn_child_fail("fork", errno, "fork: %s", g_strerror(errno));
-	if (pid == 0)
-		stage2(plan, sync_fd);
+	if (pid == 0) {
+		ck_clear_fd(&pid_pipe[1]);
+		stage2(plan, sync_fd, pid_pipe[0]);
+	}
+	/* a short write leaves stage 2 with EOF, which it reports */
+	if (pid_pipe[1] >= 0)
+		(void)!write(pid_pipe[1], &pid, sizeof pid);
 	SyncMsg msg = {.type = SYNC_PID, .pid = pid};
 	sync_send(sync_fd, &msg);
 	_exit(0);
@@ -536,10 +616,12 @@ static gboolean sync_recv(int fd, int timeout_ms, SyncMsg *msg, gboolean *out_eo
 
 static gboolean child_error(const SyncMsg *msg, GError **error)
 {
+	gboolean known = msg->code >= 0 && msg->code < CK_ERROR_CODE_MAX;
+
 	if (msg->err != 0)
 		g_set_error_literal(error, CK_ERRNO_ERROR, msg->err, msg->text);
 	else
-		g_set_error_literal(error, CK_ERROR, CK_ERROR_INVALID, msg->text);
+		g_set_error_literal(error, CK_ERROR, known ? msg->code : CK_ERROR_FAILED, msg->text);
 	return FALSE;
 }
 

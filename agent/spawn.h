@@ -12,19 +12,23 @@
  *                   the namespaces to join, unshare()s the new ones, forks
  *                   stage 2, reports its pid, exits
  *   stage 2:        (PID 1 of a new PID namespace, or a member of the
- *                   joined one) sets up the root filesystem (init only),
+ *                   joined one) sets up the root filesystem (init only:
+ *                   mounts, the createContainer hooks, pivot_root),
  *                   hostname, sysctls, rlimits; checks that the executable
  *                   exists; reports READY; waits for START (init) or goes
- *                   on (exec); then oom_score_adj, no_new_privs, user and
- *                   groups, capabilities, seccomp, cwd, umask, execve.
+ *                   on (exec); then the startContainer hooks (init only),
+ *                   oom_score_adj, no_new_privs, user and groups,
+ *                   capabilities, seccomp, cwd, umask, execve.
  *
  * Stage 2 is reparented to the agent (PID 1) when stage 1 exits, and is
- * reaped by the agent's reaper like any other process.
+ * reaped by the agent's reaper like any other process. Stage 1 also tells
+ * stage 2 its pid in the agent's PID namespace (over a pipe of their
+ * own), which the OCI state of the hooks carries.
  *
  * Messages travel on a SOCK_SEQPACKET socketpair that is close-on-exec in
  * the child: EOF after START means execve succeeded. A failure in the
- * child is a fixed-size record (step, errno, text); no GLib error objects
- * cross the fork.
+ * child is a fixed-size record (step, errno or error code, text); no GLib
+ * error objects cross the fork.
  */
 #pragma once
 
@@ -67,6 +71,18 @@ typedef enum {
 	CAPSET_AMBIENT,
 	CAPSET_MAX,
 } CapSet;
+
+/* The spec's hooks that stage 2 of a container init runs (guest-hooks.h
+ * says where and when), and what their OCI state needs besides the pid.
+ * Everything is borrowed from the container, which outlives the plan;
+ * every hook has a timeout (guest_hooks_set_default_timeout()). */
+typedef struct {
+	const OciHookList *create_container; /* NULL: none */
+	const OciHookList *start_container;  /* NULL: none */
+	const char *id;
+	const char *bundle;
+	GHashTable *annotations;
+} SpawnHooks;
 
 typedef struct {
 	/* namespaces */
@@ -120,10 +136,13 @@ typedef struct {
 	unsigned short rows, cols;
 
 	gboolean wait_for_start; /* container init: hold before execve */
+	SpawnHooks hooks;	 /* container init only */
 } SpawnPlan;
 
 void spawn_plan_init(SpawnPlan *plan);
 void spawn_plan_clear(SpawnPlan *plan);
+/* TRUE when stage 2 has hooks to run (plan->hooks). */
+gboolean spawn_plan_has_hooks(const SpawnPlan *plan);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SpawnPlan, spawn_plan_clear)
 
 /* Fills the process part of a plan from an OCI process: argv, env, cwd,
@@ -148,7 +167,12 @@ gboolean spawn_process(const SpawnPlan *plan, int timeout_ms, SpawnedProcess *ou
 gboolean spawn_release(SpawnedProcess *sp, int timeout_ms, GError **error);
 
 /* Child-side failure report: step name, errno (0 if none), text. Used by
- * the setup modules; async-signal-safe apart from vsnprintf. */
+ * the setup modules; async-signal-safe apart from vsnprintf. The agent
+ * sees an errno error, or without errno a CK_ERROR_INVALID one. */
 G_NORETURN void spawn_child_fail(const char *step, int errsv, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+/* The same for a GError of the child's: its message, and its errno or
+ * CkErrorCode category (a hook's timeout stays CK_ERROR_TIMEOUT). */
+G_NORETURN void spawn_child_fail_error(const char *step, const GError *error);
 
 G_END_DECLS

@@ -78,6 +78,9 @@ static gboolean create_sandbox(PodMonitor *pod, const PodOptions *opts, GError *
 	ck_json_kv_string(req, "hostname", opts->spec->hostname);
 	ck_json_kv_string(req, "share_tag", "kataShared");
 	ck_json_kv_int(req, "msize_9p", opts->config->hypervisor.msize_9p);
+	/* Kata's guest hooks: a directory of the guest image, "" for none */
+	if (*opts->config->hypervisor.guest_hook_path != '\0')
+		ck_json_kv_string(req, "guest_hook_path", opts->config->hypervisor.guest_hook_path);
 	g_auto(yajl_val) reply = agent_client_call(agent, req, SANDBOX_TIMEOUT_MS, NULL, error);
 	return reply != NULL;
 }

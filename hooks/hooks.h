@@ -1,22 +1,25 @@
-/* hooks: running a container's OCI hooks on the host.
+/* hooks: running a container's OCI hooks, on the host and in the guest.
  *
  * Which hooks run where, for a VM runtime (kata-reference.md §6):
  *
  *   stage            where                      when                       failure
  *   createRuntime    host, pod netns            VM and container exist,    fails create
  *   prestart         host, pod netns              before the process runs  fails create
- *   createContainer  guest (the agent)          before the guest container fails create
- *   startContainer   guest (the agent)          before the user process    fails start
+ *   createContainer  guest, container's nss     mounts done, before        fails create
+ *                                                 pivot_root
+ *   startContainer   guest, container's nss     before the user process    fails start
  *   poststart        host, pod netns            after start returned       logged only
  *   poststop         host, our namespaces       after the container is     logged only
  *                                                 gone
  *
- * This module runs the host stages. Host hooks are the spec's own (CRI-O
- * injects the ones of its hooks_dir into config.json; it never runs them
- * itself). The guest stages, and Kata's "guest hooks" (executables baked
- * into the guest image under <guest_hook_path>/{prestart,poststart,
- * poststop}/, selected by the config key guest_hook_path), are run by the
- * agent inside the VM, not here.
+ * This module is the runner for both sides. vmctl and conmon-kata run the
+ * host stages with it. Host hooks are the spec's own (CRI-O injects the
+ * ones of its hooks_dir into config.json; it never runs them itself). The
+ * static guest agent links it too, and runs the guest stages and Kata's
+ * "guest hooks" (executables baked into the guest image under
+ * <guest_hook_path>/{prestart,poststart,poststop}/, selected by the config
+ * key guest_hook_path) inside the VM (agent/guest-hooks.h). Hence it must
+ * depend on nothing but libc, glib, yajl, vmctl/lib/base and the OCI spec.
  *
  * Each hook gets, as the runtime-spec says: its path executed with its
  * args (argv[0] is args[0]; [path] when args is absent) and exactly its
@@ -27,10 +30,11 @@
  * whatever it started too, and it is always reaped before hooks_run()
  * returns.
  *
- * Synchronous on purpose: conmon-kata reaps its children with a SIGCHLD
- * signalfd and waitpid(-1) on its GLib main loop. hooks_run() waits for its
- * own child with waitpid(pid) and never iterates a GLib main context, so
- * that reaper cannot take the hook's exit status away from it.
+ * Synchronous on purpose: conmon-kata (and the agent, the guest's PID 1)
+ * reaps its children with a SIGCHLD signalfd and waitpid(-1) on its GLib
+ * main loop. hooks_run() waits for its own child with waitpid(pid) and
+ * never iterates a GLib main context, so that reaper cannot take the
+ * hook's exit status away from it.
  */
 #pragma once
 

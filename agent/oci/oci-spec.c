@@ -178,7 +178,7 @@ static void mounts_clear(OciSpec *s)
 	s->n_mounts = 0;
 }
 
-static void hook_list_clear(OciHookList *l)
+void oci_hook_list_clear(OciHookList *l)
 {
 	for (gsize i = 0; i < l->n_hooks; i++) {
 		g_free(l->hooks[i].path);
@@ -208,7 +208,7 @@ void oci_spec_free(OciSpec *s)
 	oci_process_clear(&s->process);
 	mounts_clear(s);
 	for (int i = 0; i < OCI_HOOK_MAX; i++)
-		hook_list_clear(&s->hooks[i]);
+		oci_hook_list_clear(&s->hooks[i]);
 	g_clear_pointer(&s->annotations, g_hash_table_unref);
 	namespaces_clear(s);
 	g_free(s->uid_mappings);
@@ -602,7 +602,7 @@ static gboolean parse_hook_list(yajl_val v, const char *path, gpointer field, GE
 	OciHookList *l = field;
 	gpointer arr = NULL;
 
-	hook_list_clear(l);
+	oci_hook_list_clear(l);
 	gboolean ok = parse_array(v, path, sizeof(OciHook), parse_hook, &arr, &l->n_hooks, error);
 	l->hooks = arr;
 	return ok;

@@ -189,6 +189,9 @@ gboolean oci_resources_parse(yajl_val obj, const char *path, OciResources *out, 
 void oci_resources_clear(OciResources *r);
 void oci_resources_init(OciResources *r); /* every field "absent" */
 
+/* Frees the hooks of a list and leaves it empty. */
+void oci_hook_list_clear(OciHookList *list);
+
 const OciNamespace *oci_spec_find_namespace(const OciSpec *spec, OciNamespaceType type);
 const char *oci_spec_annotation(const OciSpec *spec, const char *key);
 

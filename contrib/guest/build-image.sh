@@ -7,7 +7,8 @@
 #                   QEMU's -kernel: direct boot, no firmware, no decompression
 #   vmlinuz         the package's bzImage, as a fallback
 #   initrd.img      an uncompressed newc cpio: /init (the agent), the kernel
-#                   modules the guest needs and their load order
+#                   modules the guest needs and their load order, and with
+#                   --hooks the guest hooks in /usr/share/oci/hooks
 #   kernel.release  the kernel's release (uname -r), one line
 #   modules.txt     the modules in load order, one name per line
 #   image.stamp     the inputs of this image (sha256 of each), so that a
@@ -30,6 +31,8 @@ readonly DEFAULT_MODULES=(
 )
 readonly OUTPUTS=(vmlinux vmlinuz initrd.img kernel.release modules.txt)
 readonly STAMP=image.stamp
+# Where --hooks DIR lands in the initrd (Kata's conventional guest_hook_path).
+readonly HOOKS_PATH=usr/share/oci/hooks
 
 die() {
 	echo "$PROG: $*" >&2
@@ -53,7 +56,7 @@ Writes into DIR:
   vmlinuz         the package's original bzImage (fallback)
   initrd.img      uncompressed newc cpio: /init = the agent, the kernel
                   modules in /lib/modules/RELEASE/, their load order in
-                  /lib/modules/load-order
+                  /lib/modules/load-order; with --hooks, /$HOOKS_PATH
   kernel.release  the kernel release, e.g. 6.1.0-56-amd64
   modules.txt     the modules in load order, one name per line
   $STAMP     the sha256 of every input; when it matches, a rerun exits
@@ -72,6 +75,14 @@ Options:
   --extra-module NAME    load this module too (with its dependencies);
                          repeatable
   --busybox PATH         add this static busybox as /bin/busybox (debug shell)
+  --hooks DIR            copy DIR into the initrd as /$HOOKS_PATH:
+                         Kata's guest hooks, executables in DIR/prestart/,
+                         DIR/poststart/ and DIR/poststop/ that the agent runs
+                         for every container when guest_hook_path is
+                         /$HOOKS_PATH. The guest has no shell or
+                         libraries: every executable file in DIR must be a
+                         static binary. Modes are kept as "executable or
+                         not" (0755 or 0644).
   --force                rebuild even when the stamp matches
   --extract-vmlinux BZIMAGE OUTFILE
                          only extract and check the vmlinux of a bzImage
@@ -282,7 +293,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 START=$EPOCHREALTIME
-agent='' out='' cache='' kernel_package='' busybox='' force=0
+agent='' out='' cache='' kernel_package='' busybox='' hooks='' force=0
 extra_modules=()
 
 optarg() { # optarg OPTION VALUE: die when VALUE is missing
@@ -304,7 +315,7 @@ while [ $# -gt 0 ]; do
 		usage
 		exit 0
 		;;
-	--agent | --out | --cache | --kernel-package | --extra-module | --busybox)
+	--agent | --out | --cache | --kernel-package | --extra-module | --busybox | --hooks)
 		optarg "$opt" "${2:-}"
 		case $opt in
 		--agent) agent=$2 ;;
@@ -313,6 +324,7 @@ while [ $# -gt 0 ]; do
 		--kernel-package) kernel_package=$2 ;;
 		--extra-module) extra_modules+=("$2") ;;
 		--busybox) busybox=$2 ;;
+		--hooks) hooks=$2 ;;
 		esac
 		shift 2
 		;;
@@ -342,6 +354,10 @@ done
 { [ -f "$agent" ] && [ -r "$agent" ]; } || die "agent $agent is not a readable file"
 if [ -n "$busybox" ]; then
 	{ [ -f "$busybox" ] && [ -r "$busybox" ]; } || die "busybox $busybox is not a readable file"
+fi
+if [ -n "$hooks" ]; then
+	{ [ -d "$hooks" ] && [ -r "$hooks" ] && [ -x "$hooks" ]; } || die "hooks $hooks is not a readable directory"
+	hooks=$(cd "$hooks" && pwd -P)
 fi
 if [ -n "$kernel_package" ] && ! [[ $kernel_package =~ ^[a-z0-9][a-z0-9.+-]+$ ]]; then
 	die "--kernel-package '$kernel_package' is not a Debian package name"
@@ -422,6 +438,7 @@ stamp_text() {
 	echo "kernel-deb $(basename "$deb") $deb_sha"
 	echo "agent $agent_sha"
 	echo "busybox ${busybox_sha:-none}"
+	echo "hooks ${hooks_sha:-none}"
 	echo "modules ${modules[*]}"
 	echo "source-date-epoch $epoch"
 }
@@ -438,6 +455,40 @@ script_sha=$(sha256_of "$self")
 agent_sha=$(sha256_of "$agent")
 busybox_sha=''
 [ -n "$busybox" ] && busybox_sha=$(sha256_of "$busybox")
+
+# hooks_entries DIR: every entry of DIR, one per line, sorted by path:
+# "dir PATH", "file PATH x|- SHA256" (x: an execute bit is set), "link
+# PATH TARGET". That is all the initrd keeps of DIR, so the sha256 of this
+# list stands for DIR in the stamp.
+hooks_entries() {
+	local type mode p x
+	(cd "$1" && find . -mindepth 1 -printf '%P\t%y %m\n') | LC_ALL=C sort | while IFS=$'\t' read -r p type; do
+		case $p in
+		*[[:space:]]*) die "hooks: '$p' in $1: names with white space are not supported" ;;
+		esac
+		mode=${type#* }
+		case ${type%% *} in
+		d) echo "dir $p" ;;
+		l) echo "link $p $(readlink "$1/$p")" ;;
+		f)
+			x=-
+			((8#$mode & 8#111)) && x=x
+			echo "file $p $x $(sha256_of "$1/$p")"
+			;;
+		*) die "hooks: $1/$p is neither a file, a directory nor a symlink" ;;
+		esac
+	done
+}
+# hooks_executables: the executable files of the hooks, one path a line.
+hooks_executables() {
+	awk '$1 == "file" && $3 == "x" {print $2}' <<<"$hooks_list"
+}
+hooks_sha='' hooks_list=''
+if [ -n "$hooks" ]; then
+	hooks_list=$(hooks_entries "$hooks") || exit 1
+	hooks_sha=$(sha256sum <<<"$hooks_list")
+	hooks_sha=${hooks_sha%% *}
+fi
 
 if [ -n "$deb" ] && [ "$force" = 0 ] && [ -f "$out/$STAMP" ]; then
 	deb_sha=$(deb_sha256 "$deb")
@@ -459,6 +510,9 @@ fi
 need_tool dpkg dpkg-deb tar cpio depmod modprobe readelf od dd sort touch
 check_static agent "$agent"
 [ -n "$busybox" ] && check_static busybox "$busybox"
+for p in $(hooks_executables); do
+	check_static "guest hook" "$hooks/$p"
+done
 
 lock "$cache/.lock"
 rm -rf "$out"/.build.* "$cache"/.download.* "$cache"/.kit.*
@@ -611,6 +665,10 @@ if [ -n "$busybox" ]; then
 	mkdir "$s/bin"
 	cp "$busybox" "$s/bin/busybox"
 fi
+if [ -n "$hooks" ]; then
+	mkdir -p "$s/$HOOKS_PATH"
+	cp -R -P "$hooks/." "$s/$HOOKS_PATH/" || die "cannot copy the hooks of $hooks"
+fi
 for n in "${names[@]}"; do
 	cp "$kit/modules/$n.ko" "$s/lib/modules/$release/$n.ko"
 	echo "/lib/modules/$release/$n.ko"
@@ -622,6 +680,9 @@ find "$s" -type f -exec chmod 0644 {} +
 chmod 1777 "$s/tmp"
 chmod 0755 "$s/init"
 [ -n "$busybox" ] && chmod 0755 "$s/bin/busybox"
+for p in $(hooks_executables); do
+	chmod 0755 "$s/$HOOKS_PATH/$p"
+done
 find "$s" -exec touch -h -d "@$epoch" {} +
 
 (cd "$s" && find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort |

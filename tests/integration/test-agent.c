@@ -20,13 +20,6 @@
 
 #define TIMEOUT_MS 60000
 
-/* Asserts a harness call, showing the error it returned. */
-#define OK(expr)                                                                                                       \
-	do {                                                                                                           \
-		if (!(expr))                                                                                           \
-			g_error("%s failed: %s", #expr, error != NULL ? error->message : "(no error set)");           \
-	} while (0)
-
 static Harness h;
 
 static OciSpec *spec_sh(const char *script)

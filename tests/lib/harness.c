@@ -58,6 +58,9 @@ void harness_boot(Harness *h)
 	ck_json_kv_string(req, "hostname", "harness");
 	ck_json_kv_string(req, "share_tag", "kataShared");
 	ck_json_kv_int(req, "msize_9p", h->config->hypervisor.msize_9p);
+	/* Kata's guest hooks: a directory of the guest image, "" for none */
+	if (*h->config->hypervisor.guest_hook_path != '\0')
+		ck_json_kv_string(req, "guest_hook_path", h->config->hypervisor.guest_hook_path);
 	g_auto(yajl_val) reply = harness_call(h, req, NULL, &error);
 	g_assert_no_error(error);
 }

@@ -30,6 +30,14 @@ typedef struct {
 	GPtrArray *events;     /* "<event>:<container>" for every agent event */
 } Harness;
 
+/* Asserts a harness call, showing the error it returned; the caller has
+ * a `GError *error` in scope. */
+#define OK(expr)                                                                                                       \
+	do {                                                                                                           \
+		if (!(expr))                                                                                           \
+			g_error("%s failed: %s", #expr, error != NULL ? error->message : "(no error set)");           \
+	} while (0)
+
 /* Boots the VM (config from $CK_TEST_CONFIG) and creates the sandbox. */
 void harness_boot(Harness *h);
 void harness_teardown(Harness *h);

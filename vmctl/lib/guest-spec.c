@@ -172,16 +172,14 @@ static gboolean map_namespaces(OciSpec *spec, GuestNsResolveFunc resolve, gpoint
 	return TRUE;
 }
 
-static void drop_hooks(OciSpec *spec)
+/* The host runs prestart, createRuntime, poststart and poststop (hooks.h);
+ * createContainer and startContainer go to the agent, which runs them in
+ * the container's namespaces (agent/guest-hooks.h). */
+static void drop_host_hooks(OciSpec *spec)
 {
 	for (int s = 0; s < OCI_HOOK_MAX; s++) {
-		for (gsize i = 0; i < spec->hooks[s].n_hooks; i++) {
-			g_free(spec->hooks[s].hooks[i].path);
-			g_strfreev(spec->hooks[s].hooks[i].args);
-			g_strfreev(spec->hooks[s].hooks[i].env);
-		}
-		g_clear_pointer(&spec->hooks[s].hooks, g_free);
-		spec->hooks[s].n_hooks = 0;
+		if (s != OCI_HOOK_CREATE_CONTAINER && s != OCI_HOOK_START_CONTAINER)
+			oci_hook_list_clear(&spec->hooks[s]);
 	}
 }
 
@@ -205,7 +203,7 @@ gboolean guest_spec_prepare(OciSpec *spec, const char *bundle, const char *share
 			ck_log_warning("%s, ignoring", cleanup->message);
 		return FALSE;
 	}
-	drop_hooks(spec);
+	drop_host_hooks(spec);
 	if (!keep_seccomp)
 		spec->seccomp = NULL;
 	g_free(spec->root_path);

@@ -7,7 +7,8 @@
  *   - bind-mounts every bind-mount source of the spec (volumes,
  *     resolv.conf, hosts, /dev/shm, ...) at shared/<id>/mounts/<n>, and
  *     rewrites the spec's source to the guest path,
- *   - drops what the guest must not see: hooks (the host runs them),
+ *   - drops what the guest must not see: the hooks the host runs (all
+ *     but createContainer and startContainer, which the agent runs),
  *     network namespace paths (the VM is the pod's network namespace),
  *   - maps the other namespace paths through a resolver (host path ->
  *     "container:<id>" of the container that owns that namespace in the
