@@ -56,7 +56,9 @@ mem_one() { # variant run
 	sleep "$BENCH_SETTLE_S"
 	conmon=$(inspect "$v" "$name" '{{.State.ConmonPid}}')
 	id=$(inspect "$v" "$name" '{{.Id}}')
-	[ -n "$conmon" ] && [ "$conmon" -gt 0 ] 2>/dev/null || bench_die "$v: no monitor pid for $name"
+	if ! [ "$conmon" -gt 0 ] 2>/dev/null; then
+		bench_die "$v: no monitor pid for $name"
+	fi
 	pids=$({ pid_tree "$conmon"; pgrep -f -- "$id"; } | sort -un)
 	for p in $pids; do
 		k=$(pss_kib "$p")

@@ -102,6 +102,14 @@ our_pids() {
 	} 2>/dev/null | sort -u | grep -vx -e "$$" -e "$BASHPID"
 }
 
+any_alive() { # PID...
+	local p
+	for p in "$@"; do
+		kill -0 "$p" 2>/dev/null && return 0
+	done
+	return 1
+}
+
 bench_cleanup() {
 	local status=$? hook pids i
 	trap - INT TERM
@@ -112,12 +120,13 @@ bench_cleanup() {
 		# shellcheck disable=SC2086
 		kill -TERM $pids 2>/dev/null
 		for i in $(seq 1 100); do
-			kill -0 $pids 2>/dev/null || break
+			# shellcheck disable=SC2086
+			any_alive $pids || break
 			sleep 0.1
 		done
 	fi
 	for hook in "${B_CLEANUP_HOOKS[@]}"; do
-		"$hook" >/dev/null 2>&1
+		"$hook" >/dev/null 2>&1 || echo "bench $B_NAME: cleanup: $hook failed" >&2
 	done
 	pids=$(our_pids)
 	if [ -n "$pids" ]; then
@@ -130,7 +139,7 @@ bench_cleanup() {
 	fi
 	grep -F -e " $B_ROOT/" -e " $B_TMP/" /proc/self/mountinfo | awk '{ print $5 }' | sort -r |
 		while read -r m; do umount -l "$m" 2>/dev/null; done
-	rm -rf "$B_ROOT" "$B_TMP"
+	rm -rf "$B_ROOT" "$B_TMP" || echo "bench $B_NAME: cleanup: could not remove $B_ROOT or $B_TMP" >&2
 	exit $status
 }
 
@@ -244,15 +253,19 @@ write_wrapper() { # FILE COMMAND...
 # pm_for ours|baseline: the wrapper for that variant
 pm_for() { if [ "$1" = ours ]; then echo "$PM_OURS"; else echo "$PM_BASE"; fi; }
 
+# each wrapper removes what it can; then nothing may be left
 podman_cleanup() {
 	timeout 120 "$PM_OURS" rm -af -t 0
 	timeout 120 "$PM_BASE" rm -af -t 0
+	[ -z "$(timeout 60 "$PM_BASE" ps -aq 2>&1)" ]
 }
 
 bench_podman_setup() {
 	: "${CK_TEST_ROOTFS:?}"
 	command -v podman >/dev/null || bench_die "podman is not installed"
-	command -v runc >/dev/null && command -v conmon >/dev/null || bench_die "the baseline needs runc and conmon"
+	if ! command -v runc >/dev/null || ! command -v conmon >/dev/null; then
+		bench_die "the baseline needs runc and conmon"
+	fi
 	write_podman_wrappers overlay
 	bench_on_cleanup podman_cleanup
 	if ! import_image; then
