@@ -1,0 +1,73 @@
+#!/bin/bash
+# bench-throughput.sh: stdout throughput into the container log (k8s-file).
+#
+# Each run starts a detached container that first generates the payload
+# into /dev/null, timing itself with /proc/uptime (how fast the container
+# can produce it at all: under TCG the guest's CPU is emulated), then prints
+# a start marker, the payload (BENCH_THROUGHPUT_MIB MiB, default 50, of
+# 100-byte lines from `yes | head -c`), and an end marker to stdout, which
+# the monitor writes to the k8s-file log.
+#   ours:     guest process -> agent -> virtio-serial -> conmon-kata -> log
+#   baseline: container process -> pipe -> conmon -> log
+# Throughput is payload / (end marker's log timestamp - start marker's):
+# both timestamps are taken by the monitor itself as it reads the data, so
+# neither container start nor exit is in it. Every run checks that the log
+# holds exactly the payload that was written (lost or duplicated bytes end
+# the benchmark). The run time of the whole container is recorded too.
+# Each run starts after a sync(1), so that writeback of the previous log
+# does not land in it.
+. "$CK_SOURCE_ROOT/tests/bench/lib.sh"
+
+BENCH_THROUGHPUT_MIB=${BENCH_THROUGHPUT_MIB:-50}
+PAYLOAD=$((BENCH_THROUGHPUT_MIB * 1024 * 1024))
+LINE=$(printf '0123456789%.0s' {1..9})012345678 # 99 characters + newline
+
+bench_setup throughput "stdout throughput of $BENCH_THROUGHPUT_MIB MiB into the k8s-file log" \
+	"Podman + conmon-kata + vmctl (a VM per container)" "Podman + conmon + runc"
+bench_metric log_mibps MiB/s higher "stdout to k8s-file log (monitor timestamps)"
+bench_metric log_span_s s lower "time from start marker to end marker"
+bench_metric produce_mibps MiB/s higher "producing the payload into /dev/null alone"
+bench_metric run_s s lower "podman run -d + wait, whole container"
+bench_metric records records lower "log records for the payload (P and F)"
+bench_podman_setup
+
+# The container's script. It measures the producer alone first, then
+# writes the same payload to stdout between the markers.
+SCRIPT="read u0 x </proc/uptime
+yes $LINE | head -c $PAYLOAD >/dev/null
+read u1 x </proc/uptime
+echo BENCH-PRODUCE \$u0 \$u1
+echo BENCH-START
+yes $LINE | head -c $PAYLOAD
+echo
+echo BENCH-END"
+
+tp_one() { # variant run
+	local v=$1 pm t t0 t1 id log span bytes records u0 u1
+	pm=$(pm_for "$v")
+	# the previous run's 70 MB log is still being written back: let that
+	# finish now rather than during this run
+	sync
+	t0=$EPOCHREALTIME
+	timed t "$pm" run -d "${BENCH_ULIMITS[@]}" "$BENCH_IMAGE" sh -c "$SCRIPT" || run_failed "$v: podman run -d"
+	id=$(cat "$B_TMP/out")
+	timed t "$pm" wait "$id" || run_failed "$v: podman wait"
+	t1=$EPOCHREALTIME
+	log=$(inspect "$v" "$id" '{{.HostConfig.LogConfig.Path}}')
+	read -r span bytes records < <(python3 "$CK_SOURCE_ROOT/tests/bench/logspan.py" "$log" BENCH-START BENCH-END) ||
+		bench_die "$v: cannot read the markers in $log"
+	# `head -c` ends mid-line; the `echo` after it adds one newline
+	[ "$bytes" = $((PAYLOAD + 1)) ] ||
+		bench_die "$v: the log holds $bytes payload bytes, the container wrote $((PAYLOAD + 1))"
+	read -r u0 u1 < <(sed -n 's/.* stdout F BENCH-PRODUCE \([0-9.]*\) \([0-9.]*\)$/\1 \2/p' "$log")
+	record log_mibps "$v" "$2" "$(awk -v b="$PAYLOAD" -v s="$span" 'BEGIN { printf "%.3f", b / 1048576 / s }')" MiB/s
+	record log_span_s "$v" "$2" "$span" s
+	record produce_mibps "$v" "$2" "$(awk -v b="$PAYLOAD" -v a="$u0" -v z="$u1" 'BEGIN { d = z - a; if (d < 0.01) d = 0.01; printf "%.3f", b / 1048576 / d }')" MiB/s
+	record run_s "$v" "$2" "$(seconds_between "$t0" "$t1")" s
+	record records "$v" "$2" "$records"
+	timed t "$pm" rm -f -t 0 "$id" || run_failed "$v: podman rm"
+}
+
+bench_interleave tp_one
+bench_note "produce: the container's own /proc/uptime, 10 ms resolution (a floor of 0.01 s applies)"
+bench_finish
