@@ -7,7 +7,10 @@
  * that runs the client's GMainContext until the reply or the deadline.
  *
  * Stream frames (DATA/CREDIT/EOF) for a process handle are passed to the
- * handler registered for that handle; events to the event handler.
+ * handler registered for that handle; events to the event handler. Frames
+ * that arrive before their handle has a handler (a process's first output
+ * can overtake the caller that just learnt the handle) are kept and passed
+ * on when the handler is registered.
  *
  * Callbacks never run after agent_client_free(). When the channel closes,
  * every pending request fails with CK_ERROR_DISCONNECTED and the closed
@@ -63,7 +66,10 @@ guint32 agent_client_forward(AgentClient *c, const guint8 *json, gsize len, Agen
 /* Receives stream frames of handles that have no handler of their own. */
 void agent_client_set_default_stream_func(AgentClient *c, AgentStreamFunc func, gpointer user_data);
 
-/* Stream plumbing for process handles. */
+/* Stream plumbing for process handles. Setting a handler first hands it,
+ * in order, the frames of that handle that arrived without one (unless a
+ * default stream handler took them); after removing it, late frames of the
+ * handle are dropped. */
 void agent_client_set_stream_func(AgentClient *c, guint32 handle, AgentStreamFunc func, gpointer user_data);
 void agent_client_remove_stream_func(AgentClient *c, guint32 handle);
 CkChannel *agent_client_get_channel(AgentClient *c);
