@@ -213,16 +213,24 @@ static void undo_create(Monitor *m)
 	(void)container_state_remove(m->root, m->cfg->cid, NULL);
 }
 
-static int create_failed(Monitor *m, GError *error)
+/* Reports a create that made nothing (so has nothing to undo). */
+static int create_refused(Monitor *m, GError *error)
 {
 	g_prefix_error(&error, "container create failed: ");
 	ck_log_error("%s", error->message);
 	/* CRI-O prefixes "container create failed: " itself: send the cause */
 	const char *cause = error->message + strlen("container create failed: ");
 	(void)monitor_sync_write(m, -1, cause);
-	undo_create(m);
 	g_error_free(error);
 	return 1;
+}
+
+static int create_failed(Monitor *m, GError *error)
+{
+	int status = create_refused(m, error);
+
+	undo_create(m);
+	return status;
 }
 
 /* The sandbox's io.katacontainers.* annotations configure its pod's VM
@@ -242,9 +250,10 @@ int monitor_vm_create(Monitor *m)
 
 	m->terminal = m->spec->process.terminal;
 	m->netns_path = standin_netns(m);
+	/* the existing container is not ours to undo */
 	if (existing != NULL)
-		return create_failed(m, g_error_new(CK_ERROR, CK_ERROR_EXISTS, "container with id %s already exists",
-						    m->cfg->cid));
+		return create_refused(m, g_error_new(CK_ERROR, CK_ERROR_EXISTS, "container with id %s already exists",
+						     m->cfg->cid));
 	if (!apply_annotations(m, &error) || !monitor_setup_io(m, m->cfg->bundle_path, &error) ||
 	    !monitor_shim_setup(m, &error) || !connect_pod(m, &error) || !guest_create(m, &error) || !monitor_connect_guest_io(m, &error) ||
 	    !spawn_standin(m, &error) || !monitor_write_pidfile(m, reported_pid(m), &error) ||

@@ -278,6 +278,10 @@ int cmd_create(VmctlContext *ctx, int argc, char **argv)
 		return 1;
 	if (!container_id_valid(id, &error))
 		return fail(id, g_steal_pointer(&error));
+	/* runc refuses before it touches anything */
+	g_autoptr(ContainerState) existing = container_state_read(ctx->root, id, NULL);
+	if (existing != NULL)
+		return fail(id, g_error_new(CK_ERROR, CK_ERROR_EXISTS, "a container with this id already exists"));
 	g_autofree char *abs_bundle = g_canonicalize_filename(bundle ? bundle : ".", NULL);
 	if (!decide_trust(ctx, id, abs_bundle, &trust, &error))
 		return fail(id, g_steal_pointer(&error));
