@@ -92,7 +92,7 @@ static pid_t reported_pid(Monitor *m)
 static gboolean spawn_standin(Monitor *m, GError **error)
 {
 	if (m->fds->shim)
-		return TRUE;
+		return monitor_shim_join(m, error);
 	host_cgroup_prepare(&m->cgroup, m->spec != NULL ? m->spec->cgroups_path : NULL);
 	g_autoptr(GPtrArray) procs = g_ptr_array_new();
 	for (guint i = 0; i < m->cgroup.procs->len; i++)

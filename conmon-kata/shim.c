@@ -12,9 +12,13 @@
  *     so a resize by the master's holder arrives as SIGWINCH;
  *   - without: our own stdin, when it is a terminal (CRI-O's pty for
  *     `kubectl exec -t`), in raw mode until we exit; SIGWINCH likewise.
+ * Being the container's pid, the shim also takes the stand-in's place on
+ * the host (conmon-contract.md 8.6): once the guest process exists it
+ * joins the pod's network namespace and the container's host cgroup.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +113,18 @@ gboolean monitor_shim_setup(Monitor *m, GError **error)
 	if (m->fds->console_socket != NULL)
 		return host_pty(m, error);
 	raw_stdin();
+	return TRUE;
+}
+
+gboolean monitor_shim_join(Monitor *m, GError **error)
+{
+	host_cgroup_prepare(&m->cgroup, m->spec != NULL ? m->spec->cgroups_path : NULL);
+	host_cgroup_join_self(&m->cgroup);
+	if (m->netns_path == NULL)
+		return TRUE;
+	ck_autofd ns = open(m->netns_path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0 || setns(ns, CLONE_NEWNET) < 0)
+		return ck_set_error_errno(error, errno, "join the network namespace %s", m->netns_path);
 	return TRUE;
 }
 
