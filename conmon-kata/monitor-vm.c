@@ -299,10 +299,14 @@ static gboolean guest_exec(Monitor *m, GError **error)
 
 static int exec_failed(Monitor *m, GError *error)
 {
-	ck_log_error("exec in %s: %s", m->cfg->cid, error->message);
+	g_autofree char *prefix = g_strdup_printf("exec in %s: ", m->cfg->cid);
+	int status = monitor_shim_exec_failed_status(m, error);
+
+	/* the agent's own message names the container already */
+	ck_log_error("%s%s", g_str_has_prefix(error->message, prefix) ? "" : prefix, error->message);
 	(void)monitor_sync_write(m, -1, error->message);
 	g_error_free(error);
-	return 1;
+	return status;
 }
 
 int monitor_vm_exec(Monitor *m)
