@@ -126,7 +126,10 @@ static void syslog_sink(CkLogLevel level, const char *msg, gpointer data)
 
 /* Shim mode speaks for vmctl: its failures go where runc's would, to the
  * caller's stderr (until the container owns that stream: see
- * monitor_shim_reported) and to vmctl's --log file. */
+ * monitor_shim_reported) and to vmctl's --log file. Without --sync
+ * (create, exec --detach) vmctl waits for our answer and reports a
+ * failure itself, once: until the answer is out, our errors stay off
+ * stderr and out of the file. */
 static void setup_shim_logging(const MonitorConfig *cfg)
 {
 	g_autofree char *log = cli_runtime_option(cfg, "log");
@@ -134,7 +137,8 @@ static void setup_shim_logging(const MonitorConfig *cfg)
 	g_autoptr(GError) error = NULL;
 
 	ck_log_init("vmctl");
-	ck_log_set_stderr(TRUE);
+	ck_log_set_stderr(cfg->sync);
+	ck_log_set_file_errors(cfg->sync);
 	if (log != NULL && !ck_log_open_file(log, g_strcmp0(format, "json") == 0 ? CK_LOG_FORMAT_JSON
 										  : CK_LOG_FORMAT_TEXT,
 					     &error))

@@ -156,6 +156,8 @@ int monitor_shim_exec_failed_status(Monitor *m, const GError *error)
 
 void monitor_shim_reported(Monitor *m)
 {
-	if (m->fds->shim)
+	if (m->fds->shim) {
 		ck_log_set_stderr(FALSE);
+		ck_log_set_file_errors(TRUE);
+	}
 }
