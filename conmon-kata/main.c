@@ -124,31 +124,33 @@ static void syslog_sink(CkLogLevel level, const char *msg, gpointer data)
 	syslog(level == CK_LOG_ERROR ? LOG_ERR : LOG_INFO, "conmon %s %s: %s", id, tags[level], msg);
 }
 
-/* Shim mode speaks for vmctl: its failures go where runc's would, to the
- * caller's stderr (until the container owns that stream: see
- * monitor_shim_reported) and to vmctl's --log file. Without --sync
- * (create, exec --detach) vmctl waits for our answer and reports a
- * failure itself, once: until the answer is out, our errors stay off
- * stderr and out of the file. */
-static void setup_shim_logging(const MonitorConfig *cfg)
+/* Shim mode speaks for vmctl: its log goes to vmctl's --log file. A
+ * failure reaches the caller's stderr in one line (a stream the process
+ * owns once its pid is reported: see monitor_shim_reported): through the
+ * sync pipe, for vmctl to print, when vmctl waits on one (create, exec
+ * --detach); else (a foreground exec, which is vmctl's own process) from
+ * here. The same for the --log file: vmctl logs the failure it prints,
+ * so until our answer is out our errors stay out of it (one record for
+ * one failure, as runc writes). */
+static void setup_shim_logging(const MonitorConfig *cfg, gboolean vmctl_reads_sync)
 {
 	g_autofree char *log = cli_runtime_option(cfg, "log");
 	g_autofree char *format = cli_runtime_option(cfg, "log-format");
 	g_autoptr(GError) error = NULL;
 
 	ck_log_init("vmctl");
-	ck_log_set_stderr(cfg->sync);
-	ck_log_set_file_errors(cfg->sync);
+	ck_log_set_stderr(!vmctl_reads_sync || (log == NULL && cfg->log_level >= MONITOR_LOG_LEVEL_DEBUG));
+	ck_log_set_file_errors(!vmctl_reads_sync);
 	if (log != NULL && !ck_log_open_file(log, g_strcmp0(format, "json") == 0 ? CK_LOG_FORMAT_JSON
 										  : CK_LOG_FORMAT_TEXT,
 					     &error))
 		ck_log_error("%s", error->message);
-	/* without a file, stderr is all there is: errors only */
+	/* on the caller's stderr, only the failure */
 	if (log == NULL && cfg->log_level < MONITOR_LOG_LEVEL_DEBUG)
 		ck_log_set_level(CK_LOG_ERROR);
 }
 
-static void setup_logging(const MonitorConfig *cfg, gboolean keep_stdio)
+static void setup_logging(const MonitorConfig *cfg, const MonitorFds *fds, gboolean keep_stdio)
 {
 	static const CkLogLevel levels[] = {
 		[MONITOR_LOG_LEVEL_ERROR] = CK_LOG_ERROR, [MONITOR_LOG_LEVEL_WARNING] = CK_LOG_WARNING,
@@ -161,7 +163,7 @@ static void setup_logging(const MonitorConfig *cfg, gboolean keep_stdio)
 	/* P1's stderr is /dev/null, or (passthrough) the container's */
 	ck_log_set_stderr(!keep_stdio && cfg->sync);
 	if (cfg->shim)
-		setup_shim_logging(cfg);
+		setup_shim_logging(cfg, fds->sync_fd >= 0);
 	if (cfg->syslog)
 		ck_log_add_sink(syslog_sink, (gpointer)cfg);
 }
@@ -212,6 +214,32 @@ static int run_exit_command(const MonitorConfig *cfg)
 	return command_status;
 }
 
+/* vmctl create and exec --detach leave the shim running after the call
+ * returns. Like the container process runc leaves behind, it must not
+ * keep the caller's other descriptors open: a lock the caller took, a pipe
+ * someone reads to EOF. Only the sync, start and attach pipes stay, and
+ * the memfd vmctl hands over an exec's process spec in (/proc/self/fd/N). */
+static void close_inherited_fds(const MonitorConfig *cfg, const MonitorFds *fds)
+{
+	int spec_fd = -1;
+	g_autoptr(GDir) dir = g_dir_open("/proc/self/fd", 0, NULL);
+	g_autoptr(GArray) doomed = g_array_new(FALSE, FALSE, sizeof(int));
+	const char *name;
+
+	if (dir == NULL)
+		return;
+	if (cfg->exec_process_spec != NULL && sscanf(cfg->exec_process_spec, "/proc/self/fd/%d", &spec_fd) != 1)
+		spec_fd = -1;
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		int fd = atoi(name);
+		if (fd > 2 && fd != fds->sync_fd && fd != fds->start_fd && fd != fds->attach_fd && fd != spec_fd)
+			g_array_append_val(doomed, fd);
+	}
+	g_clear_pointer(&dir, g_dir_close); /* its own descriptor is in the list */
+	for (guint i = 0; i < doomed->len; i++)
+		(void)close(g_array_index(doomed, int, i));
+}
+
 static int run(MonitorConfig *cfg)
 {
 	gboolean bad = FALSE;
@@ -240,12 +268,14 @@ static int run(MonitorConfig *cfg)
 		fputs("[conmon:e]: --attach specified but _OCI_ATTACHPIPE was not\n", stderr);
 		return 1;
 	}
+	if (cfg->shim)
+		close_inherited_fds(cfg, &fds);
 	if (!cfg->sync)
 		(void)setsid();
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if (!keep_stdio)
 		stdio_to_devnull();
-	setup_logging(cfg, keep_stdio);
+	setup_logging(cfg, &fds, keep_stdio);
 	int status = monitor_run(cfg, &fds);
 	int command_status = run_exit_command(cfg);
 	return command_status != 0 ? command_status : status;

@@ -99,10 +99,6 @@ gboolean monitor_shim_setup(Monitor *m, GError **error);
 /* Shim mode's stand-in duty: the pod's network namespace and the
  * container's host cgroup, for ourselves (host_cgroup_cleanup() leaves). */
 gboolean monitor_shim_join(Monitor *m, GError **error);
-/* Our exit status when an exec's process could not be started: 1, or in
- * shim mode a shell's 127 (not found) or 126 (not executable), which is
- * what Docker and Podman make of runc's words for those. */
-int monitor_shim_exec_failed_status(Monitor *m, const GError *error);
 /* The pid is out: from now on the caller's stderr is the container's. */
 void monitor_shim_reported(Monitor *m);
 void monitor_shim_resize(Monitor *m);

@@ -3,7 +3,8 @@
  * create: (the sandbox starts the pod) -> connect to the pod's control
  * socket -> share the bundle and rewrite the spec -> create_container (held
  * before execve; `vmctl start` releases it) -> stand-in -> pidfile, state
- * -> {"pid": N} -> relay until the exit.
+ * and the host hooks prestart, createRuntime -> {"pid": N} -> relay until
+ * the exit.
  * exec: connect -> exec_process -> stand-in -> pidfile -> (api v1: the
  * pid) -> relay until the exit.
  * A failure before the pid is reported undoes everything done so far and
@@ -22,6 +23,7 @@
 #include "ck-log.h"
 #include "ck-message.h"
 #include "guest-spec.h"
+#include "hooks.h"
 #include "host-cgroup.h"
 #include "monitor-internal.h"
 #include "pod-client.h"
@@ -178,7 +180,8 @@ static gboolean write_state(Monitor *m, GError **error)
 	int lock = container_state_lock(m->root, st->id, TRUE, TRUE, error);
 	if (lock < 0)
 		return FALSE;
-	gboolean ok = container_state_write(m->root, st, error);
+	gboolean ok = container_state_write(m->root, st, error) &&
+		      container_state_save_spec(m->root, st->id, m->cfg->bundle_path, error);
 	close(lock);
 	if (ok)
 		m->state = g_steal_pointer(&st);
@@ -213,7 +216,35 @@ static void undo_create(Monitor *m)
 	(void)container_state_remove(m->root, m->cfg->cid, NULL);
 }
 
-/* Reports a create that made nothing (so has nothing to undo). */
+/* prestart then createRuntime (runc's order), on the host in the pod's
+ * network namespace, once the VM, the guest container (held before its
+ * execve) and the stand-in exist, before the pid is reported. The spec is
+ * the copy kept with the state, the one start and delete will read: the
+ * spec in memory has been rewritten for the guest, without host hooks. */
+static gboolean run_create_hooks(Monitor *m, GError **error)
+{
+	g_autoptr(OciSpec) spec = container_state_load_spec(m->root, m->cfg->cid, error);
+	g_autofree char *netns = NULL;
+
+	if (spec == NULL)
+		return FALSE;
+	/* the stand-in joined the pod's namespace, even one the spec did not name */
+	if (m->standin != NULL)
+		netns = g_strdup_printf("/proc/%d/ns/net", (int)reported_pid(m));
+	HooksContext hc = {
+		.id = m->cfg->cid,
+		.status = "creating",
+		.pid = reported_pid(m),
+		.bundle = m->cfg->bundle_path,
+		.annotations = spec->annotations,
+		.netns_path = netns != NULL ? netns : m->netns_path,
+	};
+	return hooks_run_stage(spec, OCI_HOOK_PRESTART, &hc, error) &&
+	       hooks_run_stage(spec, OCI_HOOK_CREATE_RUNTIME, &hc, error);
+}
+
+/* Reports a failed create; by itself, for a create that made nothing (so
+ * has nothing to undo). */
 static int create_refused(Monitor *m, GError *error)
 {
 	g_prefix_error(&error, "container create failed: ");
@@ -227,10 +258,10 @@ static int create_refused(Monitor *m, GError *error)
 
 static int create_failed(Monitor *m, GError *error)
 {
-	int status = create_refused(m, error);
-
+	/* undone before the caller hears of it: nothing half-made outlives
+	 * the failed create call */
 	undo_create(m);
-	return status;
+	return create_refused(m, error);
 }
 
 /* The sandbox's io.katacontainers.* annotations configure its pod's VM
@@ -257,7 +288,7 @@ int monitor_vm_create(Monitor *m)
 	if (!apply_annotations(m, &error) || !monitor_setup_io(m, m->cfg->bundle_path, &error) ||
 	    !monitor_shim_setup(m, &error) || !connect_pod(m, &error) || !guest_create(m, &error) || !monitor_connect_guest_io(m, &error) ||
 	    !spawn_standin(m, &error) || !monitor_write_pidfile(m, reported_pid(m), &error) ||
-	    !write_state(m, &error))
+	    !write_state(m, &error) || !run_create_hooks(m, &error))
 		return create_failed(m, error);
 	if (!monitor_sync_write(m, reported_pid(m), NULL))
 		ck_log_warning("the caller went away before the pid was reported");
@@ -297,16 +328,19 @@ static gboolean guest_exec(Monitor *m, GError **error)
 	return TRUE;
 }
 
+/* The one line names the container (the agent's own errors already do),
+ * and a foreground `vmctl exec` that could not start its process exits
+ * 255, as runc's does. */
 static int exec_failed(Monitor *m, GError *error)
 {
 	g_autofree char *prefix = g_strdup_printf("exec in %s: ", m->cfg->cid);
-	int status = monitor_shim_exec_failed_status(m, error);
 
-	/* the agent's own message names the container already */
-	ck_log_error("%s%s", g_str_has_prefix(error->message, prefix) ? "" : prefix, error->message);
+	if (!g_str_has_prefix(error->message, prefix))
+		g_prefix_error(&error, "%s", prefix);
+	ck_log_error("%s", error->message);
 	(void)monitor_sync_write(m, -1, error->message);
 	g_error_free(error);
-	return status;
+	return m->fds->shim ? 255 : 1;
 }
 
 int monitor_vm_exec(Monitor *m)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -382,6 +383,25 @@ static void monitor_clear(Monitor *m)
 	g_free(m->exit_message);
 }
 
+/* containers.conf has one conmon_path for every runtime, so conmon-kata
+ * may be asked to monitor a container of runc or crun: with a runtime
+ * other than vmctl it is plain conmon, and the VM question does not
+ * arise. */
+static gboolean runtime_is_vmctl(const MonitorConfig *cfg)
+{
+	g_autofree char *real = realpath(cfg->runtime_path, NULL);
+	g_autofree char *base = g_path_get_basename(real != NULL ? real : cfg->runtime_path);
+
+	return g_str_equal(base, "vmctl");
+}
+
+static int run_as_conmon(Monitor *m)
+{
+	ck_log_info("container %s: runtime %s is not vmctl: monitoring it as conmon would", m->cfg->cid,
+		    m->cfg->runtime_path);
+	return monitor_trusted(m);
+}
+
 int monitor_run(MonitorConfig *cfg, const MonitorFds *fds)
 {
 	static const int forward[] = {SIGTERM, SIGINT, SIGQUIT, 0};
@@ -396,9 +416,12 @@ int monitor_run(MonitorConfig *cfg, const MonitorFds *fds)
 		m.root = g_strdup(state_default_root());
 	m.early_stdin = g_byte_array_new();
 	int status;
+	gboolean ours = fds->shim || runtime_is_vmctl(cfg);
 	if (!signals_init(fds->shim ? signals_all_catchable() : forward, on_signal, &m, &error) ||
-	    (m.config = ck_config_load(config_path, &error)) == NULL)
+	    (ours && (m.config = ck_config_load(config_path, &error)) == NULL))
 		status = fail_early(&m, error);
+	else if (!ours)
+		status = run_as_conmon(&m);
 	else
 		status = cfg->exec ? run_exec(&m) : run_create(&m);
 	monitor_clear(&m);

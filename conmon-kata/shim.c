@@ -145,15 +145,6 @@ void monitor_shim_resize(Monitor *m)
 	agent_client_forward(m->agent, (const guint8 *)doc, len, NULL, NULL);
 }
 
-int monitor_shim_exec_failed_status(Monitor *m, const GError *error)
-{
-	if (!m->fds->shim || error->domain != CK_ERRNO_ERROR)
-		return 1;
-	if (error->code == ENOENT)
-		return 127;
-	return error->code == EACCES ? 126 : 1;
-}
-
 void monitor_shim_reported(Monitor *m)
 {
 	if (m->fds->shim) {

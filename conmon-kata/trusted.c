@@ -1,7 +1,8 @@
 /* trusted: pods that run on the host, as conmon runs them.
  *
- * The runtime (-r, our vmctl, which hands trusted containers to runc with
- * a root of their own) is run the way conmon runs it
+ * The runtime (-r: our vmctl, which hands trusted containers to runc with
+ * a root of their own; or runc or crun themselves, when conmon-kata is
+ * Podman's conmon for every runtime) is run the way conmon runs it
  * (conmon-contract.md 4): `create` or `exec --detach` with the pid file,
  * the runtime arguments and options passed through, stdio on pipes (stdout
  * on /dev/null and a console socket with -t), stderr captured as the error

@@ -553,3 +553,25 @@ gboolean hooks_run(const OciHookList *list, OciHookStage stage, const char *stat
 	}
 	return TRUE;
 }
+
+gboolean hooks_run_stage(const OciSpec *spec, OciHookStage stage, const HooksContext *ctx, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	const OciHookList *list = &spec->hooks[stage];
+
+	if (list->n_hooks == 0)
+		return TRUE;
+	g_autofree char *state = hooks_state_json(ctx->id, ctx->status, ctx->pid, ctx->bundle, ctx->annotations);
+	if (state == NULL)
+		return ck_set_error(error, CK_ERROR_INVALID, "%s hooks: cannot encode the state of %s",
+				    oci_hook_stage_to_string(stage), ctx->id);
+	ck_log_debug("%s: running %zu %s hook(s)", ctx->id, list->n_hooks, oci_hook_stage_to_string(stage));
+	if (hooks_run(list, stage, state, ctx->netns_path, &local))
+		return TRUE;
+	if (hooks_stage_is_fatal(stage)) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	ck_log_warning("%s: %s", ctx->id, local->message);
+	return TRUE;
+}

@@ -76,4 +76,20 @@ gboolean hooks_run(const OciHookList *list, OciHookStage stage, const char *stat
  * failure the caller only logs (ck_log_warning) before carrying on. */
 gboolean hooks_stage_is_fatal(OciHookStage stage);
 
+/* What a stage's hooks are told about the container, and where they run. */
+typedef struct {
+	const char *id;
+	const char *status; /* "creating", "created", "running", "stopped" */
+	pid_t pid;	    /* the host stand-in; 0 when there is none */
+	const char *bundle;
+	GHashTable *annotations;
+	const char *netns_path; /* NULL: the caller's own namespaces */
+} HooksContext;
+
+/* Runs the spec's hooks of one stage with OCI's failure semantics: a
+ * failure of a fatal stage (hooks_stage_is_fatal) returns FALSE with the
+ * error; that of poststart or poststop is logged as a warning, and TRUE is
+ * returned. */
+gboolean hooks_run_stage(const OciSpec *spec, OciHookStage stage, const HooksContext *ctx, GError **error);
+
 G_END_DECLS

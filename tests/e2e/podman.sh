@@ -344,6 +344,19 @@ assert_ne "run --timeout 3 sleep 100: non-zero exit (got $to_rc)" 0 "$to_rc"
 if [ "$el" -ge 2000 ] && [ "$el" -le 15000 ]; then pass "run --timeout 3 sleep 100: killed after about 3 s (${el} ms incl. boot)"; else fail "run --timeout 3 sleep 100: killed after about 3 s" "took ${el} ms"; fi
 
 # ---------------------------------------------------------------------------
+# 13. conmon-kata as Podman's conmon for another runtime (containers.conf has
+# one conmon_path for all): with runc it is plain conmon, on the host kernel.
+pm_runc() {
+	podman --root "$T_TMP/storage" --runroot "$T_ROOT/runroot" --tmpdir "$T_ROOT/tmp" \
+		--cgroup-manager cgroupfs --events-backend file --storage-driver "$STORAGE_DRIVER" \
+		--runtime runc --conmon "$CONMON_KATA" "$@"
+}
+run_capture rn pm_runc run --rm "${UL[@]}" --ulimit nproc=4096:4096 "$IMAGE" sh -c 'uname -r; exit 3'
+assert_eq "--runtime runc --conmon conmon-kata: exit status 3" 3 "$rn_rc"
+assert_eq "--runtime runc --conmon conmon-kata: the host's kernel" "$(uname -r)" "$rn_out"
+[ "$rn_rc" = 3 ] || printf '%s\n' "$rn_err" | sed 's/^/# /'
+
+# ---------------------------------------------------------------------------
 # 11. after rm -af nothing is left
 run_capture rm pm rm -af -t 0
 assert_eq "rm -af -t 0: exit 0" 0 "$rm_rc"

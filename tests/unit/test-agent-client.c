@@ -1,6 +1,9 @@
-/* Unit tests: agent-client's stream dispatch, against a scripted peer on a
- * socketpair (the peer's frames are written before the client reads, so
- * they arrive together, as they do from a busy agent). */
+/* Unit tests: the host's agent client (vmctl/lib/agent-client.c) against a
+ * scripted peer on a socketpair. The case that matters: the agent answers
+ * exec_process and the process writes at once, so the reply and the first
+ * output frames arrive in one read, before the caller (back from
+ * agent_client_call) has registered the handle's stream handler. Those
+ * frames must reach the handler, in order, when it is registered. */
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -8,115 +11,99 @@
 #include <glib.h>
 
 #include "agent-client.h"
-#include "ck-error.h"
 #include "ck-frame.h"
 #include "ck-message.h"
 
 typedef struct {
-	int peer;
-	AgentClient *client;
-	GString *seen; /* "<type>:<payload>;" per frame the handler got */
-} Fixture;
+	GString *data; /* "<stream>:<bytes>;" per DATA frame, "eof<stream>;" per EOF */
+} Seen;
 
-static void fixture_setup(Fixture *f, gconstpointer data)
+static void on_stream(AgentClient *c, const CkFrame *frame, gpointer user_data)
 {
-	int sv[2];
-
-	(void)data;
-	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
-	f->peer = sv[1];
-	f->client = agent_client_new(sv[0], NULL);
-	f->seen = g_string_new(NULL);
-}
-
-static void fixture_teardown(Fixture *f, gconstpointer data)
-{
-	(void)data;
-	agent_client_free(f->client);
-	close(f->peer);
-	g_string_free(f->seen, TRUE);
-}
-
-static void peer_send(Fixture *f, CkFrameType type, guint32 id, CkStream stream, const char *payload)
-{
-	g_autoptr(GByteArray) buf = g_byte_array_new();
-	CkFrame frame = {.type = type, .id = id, .stream = stream, .len = payload ? (guint32)strlen(payload) : 0,
-			 .payload = (const guint8 *)payload};
-
-	ck_frame_append(buf, &frame);
-	g_assert_cmpint(write(f->peer, buf->data, buf->len), ==, (gssize)buf->len);
-}
-
-static void on_stream(AgentClient *c, const CkFrame *frame, gpointer data)
-{
-	Fixture *f = data;
+	Seen *seen = user_data;
 
 	(void)c;
-	g_string_append_printf(f->seen, "%s:%.*s;", ck_frame_type_to_string(frame->type), (int)frame->len,
-			       (const char *)frame->payload);
+	if (frame->type == CK_FRAME_DATA)
+		g_string_append_printf(seen->data, "%u:%.*s;", frame->stream, (int)frame->len,
+				       (const char *)frame->payload);
+	else if (frame->type == CK_FRAME_EOF)
+		g_string_append_printf(seen->data, "eof%u;", frame->stream);
 }
 
-/* Runs the client's context until nothing is left to dispatch. */
-static void pump(void)
+static void append_frame(GByteArray *out, CkFrameType type, guint32 id, guint8 stream, const char *payload)
 {
-	for (int i = 0; i < 50; i++) {
-		while (g_main_context_iteration(NULL, FALSE))
-			;
-		g_usleep(1000);
-	}
+	CkFrame f = {.type = type, .id = id, .stream = stream, .len = (guint32)strlen(payload),
+		     .payload = (const guint8 *)payload};
+	ck_frame_append(out, &f);
 }
 
-/* A process's output right behind the reply that names its handle reaches
- * the handler registered after the call returns, in order, EOF last. */
-static void test_output_behind_the_reply(Fixture *f, gconstpointer data)
+static void append_result_handle(GByteArray *out, guint32 request_id, guint32 handle)
 {
+	g_autoptr(CkJsonGen) g = ck_msg_result_begin();
+	ck_json_kv_int(g, "handle", handle);
+	gsize len = 0;
+	g_autofree char *doc = ck_msg_finish(g, &len);
+	append_frame(out, CK_FRAME_RESPONSE, request_id, 0, doc);
+}
+
+static void write_all(int fd, const GByteArray *buf)
+{
+	g_assert_cmpint(write(fd, buf->data, buf->len), ==, (gssize)buf->len);
+}
+
+/* The reply and the process's first frames in one write: they reach the
+ * handler registered after the call returned, in order, and only those of
+ * its own handle. */
+static void test_early_frames_handed_over(void)
+{
+	int sv[2];
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+	AgentClient *c = agent_client_new(sv[0], NULL);
+	g_autoptr(GByteArray) script = g_byte_array_new();
+
+	/* agent_client numbers its requests from 1 */
+	append_result_handle(script, 1, 7);
+	append_frame(script, CK_FRAME_DATA, 7, CK_STREAM_STDOUT, "out");
+	append_frame(script, CK_FRAME_DATA, 8, CK_STREAM_STDOUT, "other");
+	append_frame(script, CK_FRAME_DATA, 7, CK_STREAM_STDERR, "err");
+	append_frame(script, CK_FRAME_EOF, 7, CK_STREAM_STDOUT, "");
+	write_all(sv[1], script);
+
 	g_autoptr(GError) error = NULL;
-	yajl_val result = NULL;
-
-	(void)data;
-	peer_send(f, CK_FRAME_RESPONSE, 1, 0, "{\"result\":{\"handle\":9}}");
-	peer_send(f, CK_FRAME_DATA, 9, CK_STREAM_STDOUT, "quick\n");
-	peer_send(f, CK_FRAME_DATA, 9, CK_STREAM_STDERR, "oops\n");
-	peer_send(f, CK_FRAME_EOF, 9, CK_STREAM_STDOUT, NULL);
 	g_autoptr(CkJsonGen) req = ck_msg_request_begin("exec_process");
-	g_auto(yajl_val) reply = agent_client_call(f->client, req, 5000, &result, &error);
+	yajl_val result = NULL;
+	yajl_val reply = agent_client_call(c, req, 5000, &result, &error);
 	g_assert_no_error(error);
 	g_assert_nonnull(reply);
-	pump();
-	g_assert_cmpstr(f->seen->str, ==, "");
+	yajl_tree_free(reply);
 
-	agent_client_set_stream_func(f->client, 9, on_stream, f);
-	g_assert_cmpstr(f->seen->str, ==, "data:quick\n;data:oops\n;eof:;");
-	peer_send(f, CK_FRAME_DATA, 9, CK_STREAM_STDOUT, "later\n");
-	pump();
-	g_assert_cmpstr(f->seen->str, ==, "data:quick\n;data:oops\n;eof:;data:later\n;");
-}
+	Seen seen = {g_string_new(NULL)};
+	agent_client_set_stream_func(c, 7, on_stream, &seen);
+	g_assert_cmpstr(seen.data->str, ==, "1:out;2:err;eof1;");
 
-/* Frames of another handle stay for that handle; frames after the handler
- * was removed are dropped, not kept for a later handler. */
-static void test_handles_apart_and_retired(Fixture *f, gconstpointer data)
-{
-	(void)data;
-	peer_send(f, CK_FRAME_DATA, 4, CK_STREAM_STDOUT, "four\n");
-	peer_send(f, CK_FRAME_DATA, 5, CK_STREAM_STDOUT, "five\n");
-	pump();
-	agent_client_set_stream_func(f->client, 5, on_stream, f);
-	g_assert_cmpstr(f->seen->str, ==, "data:five\n;");
-	agent_client_remove_stream_func(f->client, 5);
-	peer_send(f, CK_FRAME_DATA, 5, CK_STREAM_STDOUT, "late\n");
-	pump();
-	agent_client_set_stream_func(f->client, 5, on_stream, f);
-	g_assert_cmpstr(f->seen->str, ==, "data:five\n;");
-	agent_client_set_stream_func(f->client, 4, on_stream, f);
-	g_assert_cmpstr(f->seen->str, ==, "data:five\n;data:four\n;");
+	/* later frames go straight to the handler */
+	g_byte_array_set_size(script, 0);
+	append_frame(script, CK_FRAME_DATA, 7, CK_STREAM_STDERR, "late");
+	write_all(sv[1], script);
+	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	while (!g_str_has_suffix(seen.data->str, "2:late;") && g_get_monotonic_time() < deadline)
+		g_main_context_iteration(NULL, FALSE);
+	g_assert_cmpstr(seen.data->str, ==, "1:out;2:err;eof1;2:late;");
+
+	/* handle 8's frame was kept for its own handler */
+	Seen other = {g_string_new(NULL)};
+	agent_client_set_stream_func(c, 8, on_stream, &other);
+	g_assert_cmpstr(other.data->str, ==, "1:other;");
+
+	agent_client_free(c);
+	close(sv[1]);
+	g_string_free(seen.data, TRUE);
+	g_string_free(other.data, TRUE);
 }
 
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	g_test_add("/agent-client/output-behind-the-reply", Fixture, NULL, fixture_setup,
-		   test_output_behind_the_reply, fixture_teardown);
-	g_test_add("/agent-client/handles-apart-and-retired", Fixture, NULL, fixture_setup,
-		   test_handles_apart_and_retired, fixture_teardown);
+	g_test_add_func("/agent-client/early-frames-handed-over", test_early_frames_handed_over);
 	return g_test_run();
 }

@@ -449,6 +449,47 @@ static void test_stage_policy(void)
 	g_assert_false(hooks_stage_is_fatal(OCI_HOOK_POSTSTOP));
 }
 
+/* hooks_run_stage() on a parsed spec: the state it builds, and OCI's
+ * failure semantics (a failing prestart is an error, a failing poststop
+ * only a warning). */
+static void test_run_stage(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *ok = write_script("ok", "cat > @DIR@/stage-state\n");
+	g_autofree char *bad = write_script("bad", "echo nope >&2; exit 4\n");
+	g_autofree char *json = g_strdup_printf("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"
+						"\"annotations\":{\"k\":\"v\"},\"hooks\":{"
+						"\"createRuntime\":[{\"path\":\"%s\"}],"
+						"\"prestart\":[{\"path\":\"%s\"}],"
+						"\"poststop\":[{\"path\":\"%s\"}]}}",
+						ok, bad, bad);
+	g_autoptr(OciSpec) spec = oci_spec_parse(json, strlen(json), "config.json", &error);
+	g_assert_no_error(error);
+	HooksContext hc = {
+		.id = "c1", .status = "creating", .pid = 42, .bundle = "/b", .annotations = spec->annotations};
+
+	g_assert_true(hooks_run_stage(spec, OCI_HOOK_CREATE_RUNTIME, &hc, &error));
+	g_assert_no_error(error);
+	g_autofree char *state = read_tmp("stage-state");
+	g_assert_cmpstr(state, ==,
+			"{\"ociVersion\":\"1.0.2\",\"id\":\"c1\",\"status\":\"creating\",\"pid\":42,"
+			"\"bundle\":\"/b\",\"annotations\":{\"k\":\"v\"}}");
+
+	g_assert_false(hooks_run_stage(spec, OCI_HOOK_PRESTART, &hc, &error));
+	g_assert_nonnull(error);
+	g_autofree char *want = g_strdup_printf("prestart hook %s exited with status 4: nope", bad);
+	g_assert_cmpstr(error->message, ==, want);
+	g_clear_error(&error);
+
+	/* logged, not returned */
+	hc.status = "stopped";
+	g_assert_true(hooks_run_stage(spec, OCI_HOOK_POSTSTOP, &hc, &error));
+	g_assert_no_error(error);
+	/* a stage without hooks */
+	g_assert_true(hooks_run_stage(spec, OCI_HOOK_POSTSTART, &hc, &error));
+	assert_no_children();
+}
+
 /* --- the shipped oci-hooks(5) examples ---------------------------------- */
 
 static gboolean is_stage_name(const char *s)
@@ -603,6 +644,7 @@ int main(int argc, char **argv)
 	add("/hooks/empty-list", test_empty_list);
 	add("/hooks/netns", test_netns);
 	add("/hooks/stage-policy", test_stage_policy);
+	add("/hooks/run-stage", test_run_stage);
 	add("/hooks/examples", test_examples);
 	add("/hooks/example-script", test_example_script);
 	return g_test_run();

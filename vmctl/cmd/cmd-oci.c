@@ -26,6 +26,7 @@
 #include "ck-json.h"
 #include "ck-log.h"
 #include "ck-parse.h"
+#include "hooks.h"
 #include "runtime-ops.h"
 #include "state.h"
 #include "vmctl.h"
@@ -313,6 +314,42 @@ int cmd_create(VmctlContext *ctx, int argc, char **argv)
 
 /* --- start, state, kill, delete, pause, resume ------------------------------------------- */
 
+/* The spec kept with a VM container's state, for its poststart and
+ * poststop hooks; NULL (logged) when it cannot be read: a hook must never
+ * make start or delete fail for a reason of its own. */
+static OciSpec *hooks_spec(VmctlContext *ctx, const char *id)
+{
+	g_autoptr(GError) error = NULL;
+	OciSpec *spec = container_state_load_spec(ctx->root, id, &error);
+
+	if (spec == NULL && !ck_error_is(error, CK_ERROR_NOT_FOUND))
+		ck_log_warning("%s: hooks: %s", id, error->message);
+	return spec;
+}
+
+/* poststart (after start returned, in the pod's network namespace) and
+ * poststop (after the container is gone, in ours): their failure is only
+ * logged (hooks.h). */
+static void run_late_hooks(const ContainerState *st, const OciSpec *spec, OciHookStage stage)
+{
+	g_autofree char *netns = NULL;
+	gboolean running = stage == OCI_HOOK_POSTSTART;
+
+	if (spec == NULL)
+		return;
+	if (running && proc_is_alive(st->pid, st->pid_start))
+		netns = g_strdup_printf("/proc/%d/ns/net", (int)st->pid);
+	HooksContext hc = {
+		.id = st->id,
+		.status = running ? "running" : "stopped",
+		.pid = running ? st->pid : 0,
+		.bundle = st->bundle,
+		.annotations = spec->annotations,
+		.netns_path = netns,
+	};
+	(void)hooks_run_stage(spec, stage, &hc, NULL);
+}
+
 int cmd_start(VmctlContext *ctx, int argc, char **argv)
 {
 	g_auto(GStrv) orig = copy_argv(argc, argv);
@@ -326,8 +363,10 @@ int cmd_start(VmctlContext *ctx, int argc, char **argv)
 	g_autoptr(ContainerState) st = vm_or_delegate(ctx, id, orig, &status, &error);
 	if (st == NULL)
 		return error ? fail(id, g_steal_pointer(&error)) : status;
+	g_autoptr(OciSpec) spec = hooks_spec(ctx, id);
 	if (!runtime_start(ctx->root, id, &error))
 		return fail(id, g_steal_pointer(&error));
+	run_late_hooks(st, spec, OCI_HOOK_POSTSTART);
 	return 0;
 }
 
@@ -411,8 +450,10 @@ int cmd_delete(VmctlContext *ctx, int argc, char **argv)
 			return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 		return container_state_remove(ctx->root, id, &error) ? 0 : fail(id, g_steal_pointer(&error));
 	}
+	g_autoptr(OciSpec) spec = hooks_spec(ctx, id);
 	if (!runtime_delete(ctx->root, id, force, &error))
 		return fail(id, g_steal_pointer(&error));
+	run_late_hooks(st, spec, OCI_HOOK_POSTSTOP);
 	return 0;
 }
 
@@ -639,8 +680,10 @@ int cmd_exec(VmctlContext *ctx, int argc, char **argv)
 		g_ptr_array_add(args, "--console-socket");
 		g_ptr_array_add(args, o.console);
 	}
+	/* the monitor's message names the container already; runc's exec
+	 * exits 255 when the process cannot be started */
 	if (o.detach)
-		return run_shim(ctx, args, TRUE, &error) ? 0 : fail(id, g_steal_pointer(&error));
+		return run_shim(ctx, args, TRUE, &error) ? 0 : (fail(NULL, g_steal_pointer(&error)), 255);
 	/* foreground: conmon-kata takes over this very process (its pid is
 	 * ours), relays our stdio or terminal, and exits with the status */
 	g_autofree char *monitor = find_monitor();

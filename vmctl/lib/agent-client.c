@@ -19,20 +19,16 @@ typedef struct {
 	gpointer data;
 } StreamHandler;
 
-/* Stream frames of a handle nobody has registered for yet. The agent
- * starts a process, answers with its handle, and the process's first
- * output follows right behind that answer: often in the same read, so it
- * is dispatched before the caller of the blocking call gets the handle
- * and registers. Such frames are kept, in order, and handed over by
- * agent_client_set_stream_func(); the agent's flow-control window bounds
- * them per handle, EARLY_MAX_BYTES in all (the oldest go first). Frames
- * of a handle whose handler was removed are dropped at once. */
-#define EARLY_MAX_BYTES (4u * CK_STREAM_WINDOW)
-
+/* A stream frame that came before its handle had a handler: the frames
+ * that follow the reply to exec_process in one read are dispatched before
+ * the caller, back from agent_client_call(), can register one. Kept (in
+ * order, up to UNCLAIMED_MAX bytes) and handed over on registration. */
 typedef struct {
 	CkFrame frame;
 	guint8 payload[];
-} EarlyFrame;
+} Unclaimed;
+
+#define UNCLAIMED_MAX (1024 * 1024)
 
 struct AgentClient {
 	GMainContext *ctx;
@@ -51,10 +47,39 @@ struct AgentClient {
 	gpointer cancel_data;
 	AgentStreamFunc default_stream;
 	gpointer default_stream_data;
-	GQueue early;	     /* EarlyFrame*, oldest first */
-	gsize early_bytes;
-	GHashTable *retired; /* handles whose handler was removed */
+	GQueue unclaimed; /* Unclaimed, oldest first */
+	gsize unclaimed_bytes;
 };
+
+static void keep_unclaimed(AgentClient *c, const CkFrame *frame)
+{
+	if (c->unclaimed_bytes + frame->len > UNCLAIMED_MAX) {
+		ck_log_warning("agent: %s frame for unknown handle %u, dropping it",
+			       ck_frame_type_to_string(frame->type), frame->id);
+		return;
+	}
+	Unclaimed *u = g_malloc(sizeof(Unclaimed) + frame->len);
+	u->frame = *frame;
+	if (frame->len > 0)
+		memcpy(u->payload, frame->payload, frame->len);
+	u->frame.payload = u->payload;
+	c->unclaimed_bytes += frame->len;
+	g_queue_push_tail(&c->unclaimed, u);
+}
+
+static void hand_over_unclaimed(AgentClient *c, guint32 handle, const StreamHandler *h)
+{
+	for (GList *l = c->unclaimed.head, *next; l != NULL; l = next) {
+		Unclaimed *u = l->data;
+		next = l->next;
+		if (u->frame.id != handle)
+			continue;
+		g_queue_delete_link(&c->unclaimed, l);
+		c->unclaimed_bytes -= u->frame.len;
+		h->func(c, &u->frame, h->data);
+		g_free(u);
+	}
+}
 
 static void handle_response(AgentClient *c, const CkFrame *frame)
 {
@@ -95,39 +120,6 @@ static void handle_event(AgentClient *c, const CkFrame *frame)
 		c->on_event(c, event, tree, c->event_data);
 }
 
-static void keep_early(AgentClient *c, const CkFrame *frame)
-{
-	EarlyFrame *e = g_malloc(sizeof *e + frame->len);
-
-	e->frame = *frame;
-	memcpy(e->payload, frame->payload, frame->len);
-	e->frame.payload = e->payload;
-	g_queue_push_tail(&c->early, e);
-	c->early_bytes += frame->len;
-	while (c->early_bytes > EARLY_MAX_BYTES) {
-		EarlyFrame *old = g_queue_pop_head(&c->early);
-		ck_log_debug("agent: dropping an early %s frame of handle %u: too much unclaimed output",
-			     ck_frame_type_to_string(old->frame.type), old->frame.id);
-		c->early_bytes -= old->frame.len;
-		g_free(old);
-	}
-}
-
-static void on_stream_frame(AgentClient *c, const CkFrame *frame)
-{
-	StreamHandler *h = g_hash_table_lookup(c->streams, GUINT_TO_POINTER(frame->id));
-
-	if (h != NULL)
-		h->func(c, frame, h->data);
-	else if (c->default_stream != NULL)
-		c->default_stream(c, frame, c->default_stream_data);
-	else if (g_hash_table_contains(c->retired, GUINT_TO_POINTER(frame->id)))
-		ck_log_debug("agent: %s frame for finished handle %u, ignoring", ck_frame_type_to_string(frame->type),
-			     frame->id);
-	else
-		keep_early(c, frame);
-}
-
 static void on_frame(CkChannel *ch, const CkFrame *frame, gpointer data)
 {
 	AgentClient *c = data;
@@ -142,9 +134,16 @@ static void on_frame(CkChannel *ch, const CkFrame *frame, gpointer data)
 		return;
 	case CK_FRAME_DATA:
 	case CK_FRAME_CREDIT:
-	case CK_FRAME_EOF:
-		on_stream_frame(c, frame);
+	case CK_FRAME_EOF: {
+		StreamHandler *h = g_hash_table_lookup(c->streams, GUINT_TO_POINTER(frame->id));
+		if (h != NULL)
+			h->func(c, frame, h->data);
+		else if (c->default_stream != NULL)
+			c->default_stream(c, frame, c->default_stream_data);
+		else
+			keep_unclaimed(c, frame);
 		return;
+	}
 	default:
 		ck_log_warning("agent: unexpected %s frame, ignoring", ck_frame_type_to_string(frame->type));
 	}
@@ -191,8 +190,6 @@ AgentClient *agent_client_new(int fd, GMainContext *ctx)
 	c->next_id = 1;
 	c->pending = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	c->streams = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-	c->retired = g_hash_table_new(g_direct_hash, g_direct_equal);
-	g_queue_init(&c->early);
 	c->channel = ck_channel_new(fd, c->ctx, on_frame, on_closed, c);
 	return c;
 }
@@ -204,8 +201,7 @@ void agent_client_free(AgentClient *c)
 	ck_channel_free(c->channel);
 	g_hash_table_unref(c->pending);
 	g_hash_table_unref(c->streams);
-	g_hash_table_unref(c->retired);
-	g_queue_clear_full(&c->early, g_free);
+	g_queue_clear_full(&c->unclaimed, g_free);
 	g_clear_error(&c->close_error);
 	g_main_context_unref(c->ctx);
 	g_free(c);
@@ -392,34 +388,12 @@ void agent_client_set_stream_func(AgentClient *c, guint32 handle, AgentStreamFun
 	h->func = func;
 	h->data = user_data;
 	g_hash_table_insert(c->streams, GUINT_TO_POINTER(handle), h);
-	g_hash_table_remove(c->retired, GUINT_TO_POINTER(handle));
-
-	/* what arrived before: taken out first, as the handler may well
-	 * remove itself (or register others) while it runs */
-	GQueue mine = G_QUEUE_INIT;
-	for (GList *l = c->early.head; l != NULL;) {
-		GList *next = l->next;
-		EarlyFrame *e = l->data;
-		if (e->frame.id == handle) {
-			g_queue_unlink(&c->early, l);
-			g_queue_push_tail_link(&mine, l);
-			c->early_bytes -= e->frame.len;
-		}
-		l = next;
-	}
-	EarlyFrame *e;
-	while ((e = g_queue_pop_head(&mine)) != NULL) {
-		StreamHandler *now = g_hash_table_lookup(c->streams, GUINT_TO_POINTER(handle));
-		if (now != NULL)
-			now->func(c, &e->frame, now->data);
-		g_free(e);
-	}
+	hand_over_unclaimed(c, handle, h);
 }
 
 void agent_client_remove_stream_func(AgentClient *c, guint32 handle)
 {
 	g_hash_table_remove(c->streams, GUINT_TO_POINTER(handle));
-	g_hash_table_add(c->retired, GUINT_TO_POINTER(handle));
 }
 
 CkChannel *agent_client_get_channel(AgentClient *c)

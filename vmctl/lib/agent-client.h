@@ -7,10 +7,7 @@
  * that runs the client's GMainContext until the reply or the deadline.
  *
  * Stream frames (DATA/CREDIT/EOF) for a process handle are passed to the
- * handler registered for that handle; events to the event handler. Frames
- * that arrive before their handle has a handler (a process's first output
- * can overtake the caller that just learnt the handle) are kept and passed
- * on when the handler is registered.
+ * handler registered for that handle; events to the event handler.
  *
  * Callbacks never run after agent_client_free(). When the channel closes,
  * every pending request fails with CK_ERROR_DISCONNECTED and the closed
@@ -66,10 +63,9 @@ guint32 agent_client_forward(AgentClient *c, const guint8 *json, gsize len, Agen
 /* Receives stream frames of handles that have no handler of their own. */
 void agent_client_set_default_stream_func(AgentClient *c, AgentStreamFunc func, gpointer user_data);
 
-/* Stream plumbing for process handles. Setting a handler first hands it,
- * in order, the frames of that handle that arrived without one (unless a
- * default stream handler took them); after removing it, late frames of the
- * handle are dropped. */
+/* Stream plumbing for process handles. Frames of `handle` that arrived
+ * before it had a handler (and no default one took them) are passed to
+ * `func` at once, from inside this call. */
 void agent_client_set_stream_func(AgentClient *c, guint32 handle, AgentStreamFunc func, gpointer user_data);
 void agent_client_remove_stream_func(AgentClient *c, guint32 handle);
 CkChannel *agent_client_get_channel(AgentClient *c);

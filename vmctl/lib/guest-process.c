@@ -114,13 +114,13 @@ GuestProcess *guest_process_new(AgentClient *agent, guint32 handle, GuestOutputF
 	p->user_data = user_data;
 	p->stdin_queue = g_byte_array_new();
 	p->stdin_window = CK_STREAM_WINDOW;
-	agent_client_set_stream_func(agent, handle, on_stream, p);
-
 	p->wait = g_new0(WaitToken, 1);
 	p->wait->p = p;
 	g_autoptr(CkJsonGen) req = ck_msg_request_begin("wait_process");
 	ck_json_kv_int(req, "handle", handle);
 	agent_client_call_async(agent, req, on_wait_reply, p->wait);
+	/* last: output that came early is handed over right here */
+	agent_client_set_stream_func(agent, handle, on_stream, p);
 	return p;
 }
 

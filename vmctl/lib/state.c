@@ -299,6 +299,37 @@ gboolean container_state_remove(const char *root, const char *id, GError **error
 	return ck_rm_rf(dir, error);
 }
 
+#define SPEC_FILE "config.json"
+#define SPEC_MAX (4 * 1024 * 1024)
+
+static char *saved_spec_path(const char *root, const char *id)
+{
+	g_autofree char *dir = container_state_dir(root, id);
+	return g_build_filename(dir, SPEC_FILE, NULL);
+}
+
+gboolean container_state_save_spec(const char *root, const char *id, const char *bundle, GError **error)
+{
+	g_autofree char *src = g_build_filename(bundle, SPEC_FILE, NULL);
+	g_autofree char *dst = saved_spec_path(root, id);
+	g_autofree char *data = NULL;
+	gsize len = 0;
+
+	return ck_file_read_bounded(src, SPEC_MAX, &data, &len, error) &&
+	       ck_file_write_atomic(dst, data, len, 0600, FALSE, error);
+}
+
+OciSpec *container_state_load_spec(const char *root, const char *id, GError **error)
+{
+	g_autofree char *path = saved_spec_path(root, id);
+
+	if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+		ck_set_error(error, CK_ERROR_NOT_FOUND, "%s: no saved spec", id);
+		return NULL;
+	}
+	return oci_spec_load_file(path, error);
+}
+
 static gint compare_strings(gconstpointer a, gconstpointer b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

@@ -23,6 +23,8 @@
 
 #include <glib.h>
 
+#include "oci-spec.h"
+
 G_BEGIN_DECLS
 
 #define STATE_VERSION 1
@@ -89,6 +91,15 @@ int container_state_lock(const char *root, const char *id, gboolean exclusive, g
 ContainerState *container_state_read(const char *root, const char *id, GError **error);
 gboolean container_state_write(const char *root, const ContainerState *st, GError **error);
 gboolean container_state_remove(const char *root, const char *id, GError **error);
+
+/* A copy of the bundle's config.json kept with the state, for the verbs
+ * that need the spec after create (start's poststart and delete's poststop
+ * hooks), when CRI-O may already have removed the bundle. The copy is
+ * written atomically and goes away with the state. */
+gboolean container_state_save_spec(const char *root, const char *id, const char *bundle, GError **error);
+/* NULL with CK_ERROR_NOT_FOUND when no copy was kept (trusted containers:
+ * runc keeps its own). */
+OciSpec *container_state_load_spec(const char *root, const char *id, GError **error);
 
 /* Ids of every container with a state file, sorted. */
 GPtrArray *container_state_list(const char *root, GError **error);
