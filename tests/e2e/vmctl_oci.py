@@ -26,13 +26,20 @@ What is checked, in groups (each a TAP item that goes on after a failure):
   * kill by name, by number and --all (spec "kill"), delete of a created,
     a running (needs --force) and a stopped container, a terminal
     container through --console-socket;
+  * hooks (runtime-spec "Lifecycle", runc's order): prestart then
+    createRuntime during create, poststart after start, poststop after
+    delete, each with the state on stdin, in the spec's network namespace
+    where it applies; a failing poststart/poststop hook is a warning and
+    its list goes on; a failing or timed-out prestart/createRuntime hook
+    fails create, one line, and leaves nothing;
   * QEMU killed with SIGKILL: state says stopped with pid 0 promptly, the
     pid exits, delete cleans up;
   * the end: the container's own exit status on its pid, kill of a stopped
     container fails, delete, nothing mentioning the runtime root runs.
 
 Boots: pod A (most checks; some containers join it with CRI-O's pod
-annotations, which saves a boot each), VM B (QEMU killed). Every process
+annotations, which saves a boot each), one VM for the hooks' life, one
+whose prestart hook fails, VM B (QEMU killed). About 35 s. Every process
 started is stopped at the end, even on failure.
 
 Environment (set by meson): CK_BUILD_ROOT, CK_SOURCE_ROOT, CK_TEST_CONFIG,
@@ -92,6 +99,24 @@ echo $! > /tmp/sleeper
 while :; do sleep 0.2; done
 '''
 
+# An OCI hook on the host: what it saw goes to $HOOK_LOG, one line
+# "<stage> <id> <pid> <status> <pid alive|dead> <its netns>" and then the
+# state JSON it read on stdin; it exits with $2 (after $3 seconds), saying
+# why on stderr.
+HOOK_SCRIPT = r'''#!/bin/sh
+stage=$1
+state=$(cat)
+field() { printf '%s' "$state" | sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p"; }
+pid=$(field pid)
+alive=dead
+if [ "$pid" -gt 0 ] 2>/dev/null && kill -0 "$pid" 2>/dev/null; then alive=alive; fi
+{ echo "$stage $(field id) $pid $(field status) $alive $(readlink /proc/self/ns/net)"
+  printf '%s\n' "$state"; } >> "$HOOK_LOG"
+if [ -n "$3" ]; then sleep "$3"; fi
+if [ "${2:-0}" != 0 ]; then echo "$stage says no" >&2; fi
+exit "${2:-0}"
+'''
+
 tap = Tap()
 
 
@@ -105,6 +130,10 @@ class World:
         self.netns = None
         self.cgroup = f'/ckoci-{self.token}'
         self.sockets = []
+        self.hook = self.path('hook.sh')
+        with open(self.hook, 'w') as f:
+            f.write(HOOK_SCRIPT)
+        os.chmod(self.hook, 0o755)
 
     def path(self, *parts):
         return os.path.join(self.tmp, *parts)
@@ -158,7 +187,7 @@ def vmctl_files(name, *args, timeout=120, log=None):
 class Ctr:
     """A bundle of our own and what the test learns about its container."""
 
-    def __init__(self, name, args, pod=None, terminal=False, netns=None, cgroup=None, script=None):
+    def __init__(self, name, args, pod=None, terminal=False, netns=None, cgroup=None, script=None, hooks=None):
         self.name = name
         self.id = f'{name}-{W.token}'
         self.bundle = W.path('bundles', self.id)
@@ -190,12 +219,35 @@ class Ctr:
                     ns['path'] = netns
         if cgroup is not None:
             spec['linux']['cgroupsPath'] = cgroup
+        self.hook_log = W.path(f'{self.id}.hooks')
+        if hooks is not None:
+            spec['hooks'] = {stage: [self.hook_entry(*h) for h in entries] for stage, entries in hooks.items()}
         self.spec = spec
         self.write_spec()
         self.pid = None
         self.created = False
         self.deleted = False
         W.ctrs.append(self)
+
+    def hook_entry(self, name, status=0, sleep=None, timeout=None):
+        """A hook running HOOK_SCRIPT as `name`, with an environment of its own."""
+        args = ['hook.sh', name, str(status)] + ([str(sleep)] if sleep is not None else [])
+        entry = {'path': W.hook, 'args': args, 'env': ['PATH=/usr/bin:/bin', f'HOOK_LOG={self.hook_log}']}
+        if timeout is not None:
+            entry['timeout'] = timeout
+        return entry
+
+    def hooks_seen(self):
+        """[(fields of the hook's line, the state it read or None)]."""
+        lines = (read_bytes(self.hook_log) or b'').decode(errors='replace').splitlines()
+        out = []
+        for head, body in zip(lines[0::2], lines[1::2]):
+            try:
+                js = json.loads(body)
+            except ValueError:
+                js = None
+            out.append((head.split(' ', 5), js))
+        return out
 
     def write_spec(self):
         with open(os.path.join(self.bundle, 'config.json'), 'w') as f:
@@ -389,24 +441,28 @@ def no_container():
     one_line_error(r, 'create with an id runc refuses ("bad/id") fails, one line naming it', 'bad/id')
 
 
+def json_lines(path):
+    out = []
+    for ln in (read_bytes(path) or b'').decode(errors='replace').splitlines():
+        try:
+            out.append(json.loads(ln))
+        except ValueError:
+            out.append({'unparsable': ln})
+    return out
+
+
 def check_json_log(path, needle, what, count=None):
     """runc's log format: one JSON object a line, level, msg, time; an
     error line naming needle (count: exactly that many error lines)."""
-    lines = (read_bytes(path) or b'').decode(errors='replace').splitlines()
-    objs = []
-    for ln in lines:
-        try:
-            objs.append(json.loads(ln))
-        except ValueError:
-            objs.append(None)
-    errors = [o for o in objs if isinstance(o, dict) and o.get('level') == 'error']
+    objs = json_lines(path)
+    errors = [o for o in objs if o.get('level') == 'error']
     good = [o for o in errors if needle in str(o.get('msg')) and isinstance(o.get('time'), str)
             and RFC3339.match(o['time'])]
-    tap.ok(lines and None not in objs and all(set(o) >= {'level', 'msg', 'time'} for o in objs) and good
+    tap.ok(objs and all(set(o) >= {'level', 'msg', 'time'} for o in objs) and good
            and (count is None or len(errors) == count),
            f'{what}: the --log file has runc\'s JSON line {{"level":"error","msg":"...{needle}...",'
            f'"time":"<RFC 3339>"}}{"" if count is None else f", {count} error line(s) in all"}',
-           f'log lines: {lines[-6:]}')
+           f'log lines: {objs[-6:]}')
     return good
 
 
@@ -504,8 +560,8 @@ def exec_basics(main):
     r = vmctl('exec', main.id, 'no-such-binary-here', timeout=30)
     one_line_error(r, 'exec of a missing binary: one line naming the binary and "not found"',
                    'no-such-binary-here', 'not found')
-    tap.ok(r.rc == 127 and r.secs < 15, 'exec of a missing binary: status 127, at once (no hang)',
-           *r.diag())
+    tap.ok(r.rc in (127, 255) and r.secs < 15, 'exec of a missing binary: runc\'s status 255 (or a shell\'s 127), '
+           'at once (no hang)', *r.diag())
 
     cmd = vmctl_cmd('exec', main.id, 'cat')
     rc, out, err, secs = run_fg(cmd, b'hello\n', close_stdin=True, timeout=30, env={'PATH': PATH})
@@ -848,6 +904,120 @@ def terminal_container(pod):
     c.deleted = r.rc == 0
 
 
+# --- hooks ---------------------------------------------------------------------------------------------
+
+
+def hook_problems(c, seen, stage, status, pid, netns=None):
+    """What is wrong with one hook run as a hooks_seen() entry."""
+    (head, js) = seen
+    problems = []
+    want = [stage, c.id, str(pid), status, 'alive' if pid else 'dead']
+    if head[:5] != want:
+        problems.append(f'{stage}: saw {head[:5]}, expected {want}')
+    if netns is not None and (head[5:] or [''])[0] != netns:
+        problems.append(f'{stage}: ran in {head[5:]}, expected {netns}')
+    if not isinstance(js, dict):
+        problems.append(f'{stage}: its stdin was not a JSON state: {js!r}')
+    else:
+        if js.get('id') != c.id or js.get('pid') != pid or js.get('status') != status:
+            problems.append(f'{stage}: state id/pid/status {js.get("id")}/{js.get("pid")}/{js.get("status")}')
+        if js.get('bundle') != c.bundle or not isinstance(js.get('ociVersion'), str):
+            problems.append(f'{stage}: state bundle/ociVersion {js.get("bundle")!r}/{js.get("ociVersion")!r}')
+        if any((js.get('annotations') or {}).get(k) != v for k, v in c.annotations.items()):
+            problems.append(f'{stage}: state annotations {js.get("annotations")!r}')
+    return problems
+
+
+def hooks_lifecycle(netns):
+    """createRuntime, prestart, poststart, poststop around a whole life;
+    a failing poststart and poststop hook each come first in their list."""
+    hooks = {'prestart': [('prestart',)], 'createRuntime': [('createRuntime',)],
+             'poststart': [('poststart-failing', 3), ('poststart',)],
+             'poststop': [('poststop-failing', 4), ('poststop',)]}
+    c = Ctr('hooked', ['sleep', '1000'], netns=netns, hooks=hooks)
+    pod_ns = f'net:[{os.stat(netns).st_ino}]'
+    log = W.path('hooks-log.json')
+    r = c.create(log=log)
+    at_create = c.hooks_seen()
+    tap.must(r.rc == 0 and c.pid, 'hooked: create exits 0', *r.diag())
+    names = [h[0][0] for h in at_create]
+    tap.eq('hooks: prestart, then createRuntime, both run before create returns (runc\'s order; none of the '
+           'later stages)', ['prestart', 'createRuntime'], names)
+    problems = []
+    for seen, stage in zip(at_create, ('prestart', 'createRuntime')):
+        problems += hook_problems(c, seen, stage, 'creating', c.pid, pod_ns)
+    tap.ok(not problems and len(at_create) == 2, 'hooks: prestart and createRuntime read the state on stdin (id, '
+           'status "creating", the pid-file\'s pid, alive, bundle, annotations) in the spec\'s network namespace',
+           *problems)
+
+    r = vmctl('start', c.id, log=log)
+    seen = c.hooks_seen()
+    tap.ok(r.rc == 0 and r.err == b'', 'hooked: start exits 0 although a poststart hook fails', *r.diag())
+    tap.eq('hooks: after start, poststart ran, every hook of it: the failing one did not stop the list',
+           ['prestart', 'createRuntime', 'poststart-failing', 'poststart'], [h[0][0] for h in seen])
+    problems = []
+    for h, stage in zip(seen[2:], ('poststart-failing', 'poststart')):
+        problems += hook_problems(c, h, stage, 'running', c.pid, pod_ns)
+    tap.ok(not problems, 'hooks: poststart read the state: status "running", the live pid', *problems)
+    warned = [o for o in json_lines(log) if o.get('level') == 'warning' and 'poststart' in str(o.get('msg'))]
+    tap.ok(warned and W.hook in str(warned[0].get('msg')), 'hooks: the failing poststart hook is a warning in '
+           'the --log file, naming the hook', f'log: {json_lines(log)}')
+
+    n = len(seen)
+    r = vmctl('kill', c.id, 'KILL')
+    stopped = wait_until(lambda: status_of(c) == 'stopped', 15)
+    tap.ok(stopped and len(c.hooks_seen()) == n, 'hooks: none runs when the container stops, before delete',
+           f'new: {[h[0] for h in c.hooks_seen()[n:]]}', *r.diag())
+    r = vmctl('delete', c.id, log=log)
+    c.deleted = r.rc == 0
+    seen = c.hooks_seen()
+    tap.ok(r.rc == 0 and r.err == b'', 'hooked: delete exits 0 although a poststop hook fails', *r.diag())
+    tap.eq('hooks: after delete, poststop ran, every hook of it', ['poststop-failing', 'poststop'],
+           [h[0][0] for h in seen[n:]])
+    problems = []
+    for h, stage in zip(seen[n:], ('poststop-failing', 'poststop')):
+        problems += hook_problems(c, h, stage, 'stopped', 0)
+    tap.ok(not problems, 'hooks: poststop read the state: status "stopped", pid 0', *problems)
+    r, _ = state(c)
+    tap.ok(r.rc != 0, 'hooked: gone after delete', *r.diag())
+
+
+def hooks_failing(netns, pod):
+    """A failing prestart hook (own VM) and a createRuntime hook past its
+    timeout (in pod A) each fail create and leave nothing behind."""
+    c = Ctr('nohook', ['sleep', '1000'], netns=netns,
+            hooks={'prestart': [('prestart', 7)], 'createRuntime': [('createRuntime',)]})
+    r = c.create()
+    one_line_error(r, 'a prestart hook that exits 7: create fails, one line naming the container, the hook and '
+                   'its status', c.id, 'prestart', W.hook, '7')
+    seen = c.hooks_seen()
+    tap.ok([h[0][:5] for h in seen] == [['prestart', c.id, str(seen[0][0][2]) if seen else '', 'creating',
+                                         'alive']], 'the failing prestart hook ran once, with a live pid; '
+           'createRuntime did not run', f'seen: {[h[0] for h in seen]}')
+    pod_dir = os.path.join(W.root, 'pods', c.id)
+    hook_pid = int(seen[0][0][2]) if seen and seen[0][0][2].isdigit() else None
+    clean = wait_until(lambda: not procs_mentioning(c.bundle) and not procs_mentioning(pod_dir)
+                       and (hook_pid is None or gone(hook_pid)), 15)
+    r2, _ = state(c)
+    tap.ok(clean and r2.rc != 0 and not os.path.exists(pod_dir), 'after the failed prestart: no state, no QEMU, '
+           'no pid, no pod directory', f'running: {procs_mentioning(c.bundle) + procs_mentioning(pod_dir)}',
+           f'state: {r2.rc}', f'pod dir: {os.path.exists(pod_dir)}')
+
+    slow = Ctr('slowhook', ['sleep', '1000'], pod=pod,
+               hooks={'prestart': [('prestart',)], 'createRuntime': [('createRuntime', 0, 31.7, 1)]})
+    r = slow.create()
+    one_line_error(r, 'a createRuntime hook past its 1 s timeout: create fails, one line naming the hook and the '
+                   'timeout', slow.id, 'createRuntime', 'timed out')
+    tap.ok(r.secs < 20, 'the timed-out hook is killed: create fails within seconds, not after the hook\'s 31.7 s',
+           f'took {r.secs:.1f} s')
+    tap.ok(wait_until(lambda: not procs_mentioning('31.7') and not procs_mentioning(slow.bundle), 10),
+           'the hook and what it started are gone; nothing of the container runs',
+           f'running: {procs_mentioning("31.7") + procs_mentioning(slow.bundle)}')
+    r, _ = state(slow)
+    tap.ok(r.rc != 0, 'no state is left of it', *r.diag())
+    check_state(pod, 'pod A runs on', 'running', pod.pid)
+
+
 # --- VM B: QEMU killed -------------------------------------------------------------------------------
 
 
@@ -979,7 +1149,9 @@ def pod_a():
                      ('kill', lambda: kill_semantics(main, main)),
                      ('delete', lambda: delete_semantics(main, main)),
                      ('errors in the shim', lambda: errors_logged(main, main)),
-                     ('terminal container', lambda: terminal_container(main))):
+                     ('terminal container', lambda: terminal_container(main)),
+                     ('hooks through a life', lambda: hooks_lifecycle(netns)),
+                     ('failing hooks', lambda: hooks_failing(netns, main))):
         tap.item(name, fn)
     tap.item('VM B: QEMU killed', qemu_killed)
     tap.item('the end of pod A', lambda: the_end(main))
