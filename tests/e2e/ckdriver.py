@@ -211,6 +211,31 @@ def procs_mentioning(text):
     return out
 
 
+def drive(tap, body, cleanup):
+    """A driver's main(): body() runs the checks (SIGTERM and SIGINT end it
+    early), cleanup() runs whatever happened, then the run time, the
+    failures and the plan line. As the child subreaper, the monitors that
+    leave their parent come back to us. Returns the exit status."""
+    t_start = now()
+
+    def on_term(sig, frame):
+        raise SystemExit(128 + sig)
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    set_child_subreaper()
+    try:
+        body()
+    finally:
+        try:
+            cleanup()
+        finally:
+            tap.note(f'run time: {now() - t_start:.1f} s')
+            if tap.failed:
+                tap.note(f'{len(tap.failed)} failed: ' + '; '.join(tap.failed))
+            tap.done()
+    return 0 if not tap.failed else 1
+
+
 class Reaper:
     """Exit statuses of our children; as the child subreaper, the monitors
     (P1) that P0 leaves behind come back to us."""
@@ -260,6 +285,30 @@ class Reaper:
 REAPER = Reaper()
 
 
+def signal_quietly(pid, sig, group=False):
+    """kill(2) (killpg with group) of something that may be gone already."""
+    try:
+        (os.killpg if group else os.kill)(pid, sig)
+    except OSError:
+        pass
+
+
+def nothing_left(tap, desc, texts, timeout):
+    """A driver's last check: waits until no live process mentions any of
+    texts, reports those that still do, then ends them by pid (SIGKILL).
+    Returns what was left."""
+    def left():
+        REAPER.reap_all()
+        return [p for t in texts for p in procs_mentioning(t)]
+    wait_until(lambda: not left(), timeout, 0.1)
+    rest = left()
+    tap.ok(not rest, desc, *[f'{p} {comm}: {cl[:300]}' for p, comm, cl in rest])
+    for p, _, _ in rest:
+        signal_quietly(p, signal.SIGKILL)
+    wait_until(lambda: not left(), 10, 0.1)
+    return rest
+
+
 def spawn(argv, cwd, env, child_fds, stderr_path):
     """fork/exec argv in a new process group, cwd, exactly env, stdin and
     stdout /dev/null, stderr appended to stderr_path, and child_fds at 3, 4, ..."""
@@ -306,6 +355,13 @@ class Result:
 
     def err_lines(self):
         return self.err.decode(errors='replace').splitlines()
+
+    def json(self):
+        """stdout parsed as JSON, or None."""
+        try:
+            return json.loads(self.out)
+        except ValueError:
+            return None
 
 
 def run_cmd(cmd, input=None, timeout=60, cwd=None, env=None):

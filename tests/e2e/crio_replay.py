@@ -48,9 +48,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from ckdriver import (  # noqa: E402
     APPEAR, CRIO_PATH, IN_MOVED_TO, REAPER, AttachClient, Inotify, PtyReader, Result, Tap, bad_k8s_lines,
-    children_of, file_type, json_compact, k8s_parse, now, pid_alive, proc_stat, procs_mentioning, read_bytes,
-    recv_line, recv_record, recv_to_eof, rm_rf, run_cmd, run_fg, set_child_subreaper, set_winsize, short, spawn,
-    state_shape_problems, wait_until, write_fifo)
+    children_of, drive, file_type, json_compact, k8s_parse, nothing_left, now, pid_alive, proc_stat,
+    procs_mentioning, read_bytes, recv_line, recv_record, recv_to_eof, rm_rf, run_cmd, run_fg, set_winsize, short,
+    signal_quietly, spawn, state_shape_problems, wait_until, write_fifo)
 
 BUILD = os.environ.get('CK_BUILD_ROOT', '')
 SOURCE = os.environ.get('CK_SOURCE_ROOT', '')
@@ -1119,30 +1119,13 @@ def cleanup():
         if not c.deleted and os.path.exists(os.path.join(W.root, 'containers', c.id)):
             vmctl('delete', '--force', c.id, timeout=30)
 
-    def left():
-        REAPER.reap_all()
-        return [p for p in procs_mentioning(W.root)]
-    wait_until(lambda: not left(), 30, 0.1)
-    rest = left()
-    tap.ok(not rest, 'nothing mentioning the runtime root is left running (qemu-system, conmon-kata, ck-standin)',
-           *[f'{p} {comm}: {cl[:300]}' for p, comm, cl in rest])
-    for p, _, _ in rest:
-        try:
-            os.kill(p, signal.SIGKILL)
-        except OSError:
-            pass
+    nothing_left(tap, 'nothing mentioning the runtime root is left running (qemu-system, conmon-kata, ck-standin)',
+                 [W.root], 30)
     for mon in W.monitors:
-        for pid in (mon.p0,):
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        signal_quietly(mon.p0, signal.SIGKILL, group=True)
     for c in W.ctrs:
         if c.p1:
-            try:
-                os.killpg(c.p1, signal.SIGKILL)
-            except OSError:
-                pass
+            signal_quietly(c.p1, signal.SIGKILL, group=True)
     wait_until(lambda: not procs_mentioning(W.root), 10, 0.1)
     REAPER.reap_all()
     cg = []
@@ -1169,8 +1152,6 @@ def cleanup():
 
 
 def main():
-    global W
-    t_start = now()
     missing = [n for n, v in (('CK_BUILD_ROOT', BUILD), ('CK_TEST_CONFIG', CONFIG), ('CK_TEST_ROOTFS', ROOTFS))
                if not v]
     if missing:
@@ -1181,12 +1162,8 @@ def main():
         print(f'1..0 # SKIP needs root, the binaries and the CRI-O samples (samples: {samples})')
         return 0
 
-    def on_term(sig, frame):
-        raise SystemExit(128 + sig)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, on_term)
-    set_child_subreaper()
-    try:
+    def body():
+        global W
         W = World()
         for kind in ('sandbox', 'container'):
             with open(os.path.join(samples, f'{kind}-config.json')) as f:
@@ -1194,15 +1171,7 @@ def main():
         tap.note(f'runtime root {W.root}, scratch {W.tmp}')
         tap.item('pod 1: CRI-O lifecycle replay', replay)
         tap.item('pod 2: oracle items', oracle)
-    finally:
-        try:
-            cleanup()
-        finally:
-            tap.note(f'run time: {now() - t_start:.1f} s')
-            if tap.failed:
-                tap.note(f'{len(tap.failed)} failed: ' + '; '.join(tap.failed))
-            tap.done()
-    return 0 if not tap.failed else 1
+    return drive(tap, body, cleanup)
 
 
 if __name__ == '__main__':

@@ -62,8 +62,8 @@ sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from ckdriver import (  # noqa: E402
-    REAPER, RFC3339, ConsoleSocket, PtyReader, Result, Tap, json_compact, now, pid_alive, proc_stat,
-    procs_mentioning, read_bytes, rm_rf, run_cmd, run_fg, set_child_subreaper, set_winsize, short,
+    REAPER, RFC3339, ConsoleSocket, PtyReader, Result, Tap, drive, json_compact, now, pid_alive, proc_stat,
+    nothing_left, procs_mentioning, read_bytes, rm_rf, run_cmd, run_fg, set_winsize, short, signal_quietly,
     state_shape_problems, wait_until)
 
 BUILD = os.environ.get('CK_BUILD_ROOT', '')
@@ -277,11 +277,7 @@ def state(c_or_id):
     """(Result, parsed JSON or None)."""
     cid = c_or_id if isinstance(c_or_id, str) else c_or_id.id
     r = vmctl('state', cid, timeout=20)
-    try:
-        js = json.loads(r.out)
-    except ValueError:
-        js = None
-    return r, js
+    return r, r.json()
 
 
 def status_of(c):
@@ -373,10 +369,7 @@ def no_container():
            '--version: runc\'s lines: "<name> version X.Y.Z", "commit: ...", "spec: 1.0.2"', *r.diag())
 
     r = vmctl('features')
-    try:
-        f = json.loads(r.out)
-    except ValueError:
-        f = None
+    f = r.json()
     problems = []
     if not isinstance(f, dict):
         problems.append('not a JSON object')
@@ -411,11 +404,7 @@ def no_container():
            *r.diag())
 
     r = vmctl('list', '--format', 'json')
-    try:
-        js = json.loads(r.out)
-    except ValueError:
-        js = None
-    tap.ok(r.rc == 0 and js == [], '`list --format json` with no containers: []', *r.diag())
+    tap.ok(r.rc == 0 and r.json() == [], '`list --format json` with no containers: []', *r.diag())
 
     ghost = f'ghost-{W.token}'
     r = vmctl('state', ghost)
@@ -517,8 +506,8 @@ def lifecycle(main, netns):
            f'/tmp/started: {main.file("/tmp/started")!r}')
     r = vmctl('list', '--format', 'json')
     try:
-        listed = {c['id']: c for c in json.loads(r.out)}
-    except (ValueError, TypeError, KeyError):
+        listed = {c['id']: c for c in r.json()}
+    except (TypeError, KeyError):
         listed = {}
     ent = listed.get(main.id, {})
     tap.ok(r.rc == 0 and ent.get('status') == 'created' and ent.get('pid') == main.pid
@@ -679,11 +668,7 @@ def exec_tty(main):
 
 def ps_pids(c):
     r = vmctl('ps', '--format', 'json', c.id)
-    try:
-        js = json.loads(r.out)
-    except ValueError:
-        js = None
-    return r, js
+    return r, r.json()
 
 
 def ps_pause(main):
@@ -1083,8 +1068,13 @@ def the_end(main):
     left = wait_until(lambda: not procs_mentioning(pod_dir), 15)
     tap.ok(left and not os.path.exists(pod_dir), 'main: its VM is gone, and its pod directory',
            f'running: {procs_mentioning(pod_dir)}')
+    def cgroup_dirs():
+        return [d for d in (os.path.join('/sys/fs/cgroup', c, W.cgroup.lstrip('/'))
+                            for c in os.listdir('/sys/fs/cgroup')) if os.path.isdir(d)]
+    tap.ok(wait_until(lambda: not cgroup_dirs(), 5), 'main: the host cgroup made for its cgroupsPath is removed '
+           '(its pid left it first)', f'left: {cgroup_dirs()}')
     r = vmctl('list', '--format', 'json')
-    tap.ok(r.rc == 0 and json.loads(r.out or b'null') == [], '`list --format json` is [] again', *r.diag())
+    tap.ok(r.rc == 0 and r.json() == [], '`list --format json` is [] again', *r.diag())
 
 
 # --- cleanup -------------------------------------------------------------------------------------------------
@@ -1101,25 +1091,10 @@ def cleanup():
     for cs in W.sockets:
         cs.close()
 
-    def left():
-        REAPER.reap_all()
-        return procs_mentioning(W.root) + procs_mentioning(W.tmp)
-    wait_until(lambda: not left(), 20, 0.1)
-    rest = left()
-    tap.ok(not rest, 'nothing mentioning the runtime root or the bundles is left running',
-           *[f'{p} {comm}: {cl[:300]}' for p, comm, cl in rest])
-    for p, _, _ in rest:
-        try:
-            os.kill(p, signal.SIGKILL)
-        except OSError:
-            pass
-    wait_until(lambda: not left(), 10, 0.1)
+    nothing_left(tap, 'nothing mentioning the runtime root or the bundles is left running', [W.root, W.tmp], 20)
     for c in W.ctrs:
         if c.pid and not gone(c.pid):
-            try:
-                os.kill(c.pid, signal.SIGKILL)
-            except OSError:
-                pass
+            signal_quietly(c.pid, signal.SIGKILL)
     REAPER.reap_all()
     subprocess.run(['umount', '-R', '-l', W.root], capture_output=True)
     for ctrl in os.listdir('/sys/fs/cgroup'):
@@ -1158,8 +1133,6 @@ def pod_a():
 
 
 def main():
-    global W
-    t_start = now()
     missing = [n for n, v in (('CK_BUILD_ROOT', BUILD), ('CK_SOURCE_ROOT', SOURCE), ('CK_TEST_CONFIG', CONFIG),
                               ('CK_TEST_ROOTFS', ROOTFS)) if not v]
     if missing:
@@ -1169,25 +1142,13 @@ def main():
         print('1..0 # SKIP needs root and the built vmctl')
         return 0
 
-    def on_term(sig, frame):
-        raise SystemExit(128 + sig)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, on_term)
-    set_child_subreaper()
-    try:
+    def body():
+        global W
         W = World()
         tap.note(f'runtime root {W.root}, scratch {W.tmp}')
         tap.item('the command line', no_container)
         tap.item('pod A', pod_a)
-    finally:
-        try:
-            cleanup()
-        finally:
-            tap.note(f'run time: {now() - t_start:.1f} s')
-            if tap.failed:
-                tap.note(f'{len(tap.failed)} failed: ' + '; '.join(tap.failed))
-            tap.done()
-    return 0 if not tap.failed else 1
+    return drive(tap, body, cleanup)
 
 
 if __name__ == '__main__':
