@@ -744,6 +744,25 @@ def write_fifo(path, data, timeout=10):
         os.close(fd)
 
 
+def unmount_under(path):
+    """Detaches every mount at or below path, deepest first (what a monitor
+    that was killed left of its pod's share); `umount -R` alone needs path
+    itself to be a mount point. Only for a test's own scratch directories
+    (under /run or /tmp). Returns the mount points it found."""
+    if not re.match(r'^/(run|tmp)/[^/]+', path):
+        raise ValueError(f'unmount_under: {path} is not a scratch directory under /run or /tmp')
+    found = []
+    for line in (read_bytes('/proc/self/mountinfo') or b'').decode(errors='replace').splitlines():
+        fields = line.split(' ')
+        if len(fields) > 4:
+            point = re.sub(r'\\([0-7]{3})', lambda m: chr(int(m.group(1), 8)), fields[4])
+            if point == path or point.startswith(path.rstrip('/') + '/'):
+                found.append(point)
+    for point in sorted(set(found), key=len, reverse=True):
+        subprocess.run(['umount', '-l', point], capture_output=True)
+    return found
+
+
 def json_compact(obj):
     return json.dumps(obj, separators=(',', ':'))
 

@@ -50,7 +50,7 @@ from ckdriver import (  # noqa: E402
     APPEAR, CRIO_PATH, IN_MOVED_TO, REAPER, AttachClient, Inotify, PtyReader, Result, Tap, bad_k8s_lines,
     children_of, drive, file_type, json_compact, k8s_parse, nothing_left, now, pid_alive, proc_stat,
     procs_mentioning, read_bytes, recv_line, recv_record, recv_to_eof, rm_rf, run_cmd, run_fg, set_winsize, short,
-    signal_quietly, spawn, state_shape_problems, wait_until, write_fifo)
+    signal_quietly, spawn, state_shape_problems, unmount_under, wait_until, write_fifo)
 
 BUILD = os.environ.get('CK_BUILD_ROOT', '')
 SOURCE = os.environ.get('CK_SOURCE_ROOT', '')
@@ -1144,7 +1144,7 @@ def cleanup():
             except OSError:
                 pass
     tap.ok(not cg, 'no host cgroup of the containers is left behind', *cg)
-    subprocess.run(['umount', '-R', '-l', W.root], capture_output=True)
+    unmount_under(W.root)
     rm_rf(W.root)
     rm_rf(W.tmp)
     for pod in W.pods:

@@ -64,7 +64,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ckdriver import (  # noqa: E402
     REAPER, RFC3339, ConsoleSocket, PtyReader, Result, Tap, drive, json_compact, now, pid_alive, proc_stat,
     nothing_left, procs_mentioning, read_bytes, rm_rf, run_cmd, run_fg, set_winsize, short, signal_quietly,
-    state_shape_problems, wait_until)
+    state_shape_problems, unmount_under, wait_until)
 
 BUILD = os.environ.get('CK_BUILD_ROOT', '')
 SOURCE = os.environ.get('CK_SOURCE_ROOT', '')
@@ -1096,7 +1096,8 @@ def cleanup():
         if c.pid and not gone(c.pid):
             signal_quietly(c.pid, signal.SIGKILL)
     REAPER.reap_all()
-    subprocess.run(['umount', '-R', '-l', W.root], capture_output=True)
+    left = unmount_under(W.root)
+    tap.ok(not left, 'no mount is left under the runtime root (the pods\' shares)', *left)
     for ctrl in os.listdir('/sys/fs/cgroup'):
         try:
             os.rmdir(os.path.join('/sys/fs/cgroup', ctrl, W.cgroup.lstrip('/')))
