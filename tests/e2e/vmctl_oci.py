@@ -62,8 +62,8 @@ sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from ckdriver import (  # noqa: E402
-    REAPER, RFC3339, ConsoleSocket, PtyReader, Result, Tap, drive, json_compact, now, pid_alive, proc_stat,
-    nothing_left, procs_mentioning, read_bytes, rm_rf, run_cmd, run_fg, set_winsize, short, signal_quietly,
+    REAPER, RFC3339, ConsoleSocket, PtyReader, Result, Tap, drive, json_compact, nothing_left, now, pid_alive,
+    proc_stat, procs_mentioning, read_bytes, rm_rf, run_cmd, run_fg, set_winsize, short, signal_quietly,
     state_shape_problems, unmount_under, wait_until)
 
 BUILD = os.environ.get('CK_BUILD_ROOT', '')
