@@ -74,13 +74,24 @@ guint64 cgroup_shares_to_weight(guint64 shares)
 	return 1 + ((shares - 2) * 9999) / 262142;
 }
 
-char *cgroup_cpu_max(gint64 quota, guint64 period)
+char *cgroup_cpu_max(gint64 quota, guint64 period, const char *current)
 {
+	g_autofree char *copy = g_strstrip(g_strdup(current != NULL ? current : ""));
+	g_auto(GStrv) now = g_strsplit(copy, " ", 2);
+	guint64 now_period = 0;
+
+	/* an update that gives one of the two keeps the other (runc merges an
+	 * update into the container's limits) */
+	if (period == 0 && (now[0] == NULL || now[1] == NULL ||
+			    !ck_parse_uint64(now[1], "cpu.max", G_MAXUINT64, &now_period, NULL) || now_period == 0))
+		now_period = 100000;
 	if (period == 0)
-		period = 100000;
-	if (quota <= 0)
-		return g_strdup_printf("max %" G_GUINT64_FORMAT, period);
-	return g_strdup_printf("%" G_GINT64_FORMAT " %" G_GUINT64_FORMAT, quota, period);
+		period = now_period;
+	if (quota > 0)
+		return g_strdup_printf("%" G_GINT64_FORMAT " %" G_GUINT64_FORMAT, quota, period);
+	if (quota == 0 && now[0] != NULL && *now[0] != '\0')
+		return g_strdup_printf("%s %" G_GUINT64_FORMAT, now[0], period);
+	return g_strdup_printf("max %" G_GUINT64_FORMAT, period);
 }
 
 char *cgroup_swap_max(gint64 memory_limit, gint64 memory_swap)
@@ -133,7 +144,8 @@ static gboolean apply_cpu(const char *path, const OciResources *res, GError **er
 			return FALSE;
 	}
 	if (res->cpu_quota != 0 || res->cpu_period != 0) {
-		g_autofree char *v = cgroup_cpu_max(res->cpu_quota, res->cpu_period);
+		g_autofree char *now = read_file(path, "cpu.max");
+		g_autofree char *v = cgroup_cpu_max(res->cpu_quota, res->cpu_period, now);
 		if (!write_file(path, "cpu.max", v, error))
 			return FALSE;
 	}

@@ -54,7 +54,9 @@ gboolean cgroup_stats(const char *path, CkJsonGen *out, GError **error);
 
 /* Conversions, exposed for unit tests. */
 guint64 cgroup_shares_to_weight(guint64 shares);
-char *cgroup_cpu_max(gint64 quota, guint64 period);
+/* cpu.max from the spec's quota and period (0: not given, the value in
+ * current, the file's content, stays; NULL current: "max 100000"). */
+char *cgroup_cpu_max(gint64 quota, guint64 period, const char *current);
 char *cgroup_swap_max(gint64 memory_limit, gint64 memory_swap);
 
 G_END_DECLS

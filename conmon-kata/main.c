@@ -129,7 +129,9 @@ static void syslog_sink(CkLogLevel level, const char *msg, gpointer data)
  * owns once its pid is reported: see monitor_shim_reported): through the
  * sync pipe, for vmctl to print, when vmctl waits on one (create, exec
  * --detach); else (a foreground exec, which is vmctl's own process) from
- * here. */
+ * here. The same for the --log file: vmctl logs the failure it prints,
+ * so until our answer is out our errors stay out of it (one record for
+ * one failure, as runc writes). */
 static void setup_shim_logging(const MonitorConfig *cfg, gboolean vmctl_reads_sync)
 {
 	g_autofree char *log = cli_runtime_option(cfg, "log");
@@ -138,6 +140,7 @@ static void setup_shim_logging(const MonitorConfig *cfg, gboolean vmctl_reads_sy
 
 	ck_log_init("vmctl");
 	ck_log_set_stderr(!vmctl_reads_sync || (log == NULL && cfg->log_level >= MONITOR_LOG_LEVEL_DEBUG));
+	ck_log_set_file_errors(!vmctl_reads_sync);
 	if (log != NULL && !ck_log_open_file(log, g_strcmp0(format, "json") == 0 ? CK_LOG_FORMAT_JSON
 										  : CK_LOG_FORMAT_TEXT,
 					     &error))

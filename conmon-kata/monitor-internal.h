@@ -96,6 +96,9 @@ gboolean monitor_write_pidfile(Monitor *m, pid_t pid, GError **error);
 
 /* shim.c */
 gboolean monitor_shim_setup(Monitor *m, GError **error);
+/* Shim mode's stand-in duty: the pod's network namespace and the
+ * container's host cgroup, for ourselves (host_cgroup_cleanup() leaves). */
+gboolean monitor_shim_join(Monitor *m, GError **error);
 /* The pid is out: from now on the caller's stderr is the container's. */
 void monitor_shim_reported(Monitor *m);
 void monitor_shim_resize(Monitor *m);

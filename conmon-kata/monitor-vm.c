@@ -94,7 +94,7 @@ static pid_t reported_pid(Monitor *m)
 static gboolean spawn_standin(Monitor *m, GError **error)
 {
 	if (m->fds->shim)
-		return TRUE;
+		return monitor_shim_join(m, error);
 	host_cgroup_prepare(&m->cgroup, m->spec != NULL ? m->spec->cgroups_path : NULL);
 	g_autoptr(GPtrArray) procs = g_ptr_array_new();
 	for (guint i = 0; i < m->cgroup.procs->len; i++)
@@ -243,18 +243,25 @@ static gboolean run_create_hooks(Monitor *m, GError **error)
 	       hooks_run_stage(spec, OCI_HOOK_CREATE_RUNTIME, &hc, error);
 }
 
-static int create_failed(Monitor *m, GError *error)
+/* Reports a failed create; by itself, for a create that made nothing (so
+ * has nothing to undo). */
+static int create_refused(Monitor *m, GError *error)
 {
 	g_prefix_error(&error, "container create failed: ");
 	ck_log_error("%s", error->message);
 	/* CRI-O prefixes "container create failed: " itself: send the cause */
 	const char *cause = error->message + strlen("container create failed: ");
-	/* undone before the caller hears of it: nothing half-made outlives
-	 * the failed create call */
-	undo_create(m);
 	(void)monitor_sync_write(m, -1, cause);
 	g_error_free(error);
 	return 1;
+}
+
+static int create_failed(Monitor *m, GError *error)
+{
+	/* undone before the caller hears of it: nothing half-made outlives
+	 * the failed create call */
+	undo_create(m);
+	return create_refused(m, error);
 }
 
 /* The sandbox's io.katacontainers.* annotations configure its pod's VM
@@ -274,9 +281,10 @@ int monitor_vm_create(Monitor *m)
 
 	m->terminal = m->spec->process.terminal;
 	m->netns_path = standin_netns(m);
+	/* the existing container is not ours to undo */
 	if (existing != NULL)
-		return create_failed(m, g_error_new(CK_ERROR, CK_ERROR_EXISTS, "container with id %s already exists",
-						    m->cfg->cid));
+		return create_refused(m, g_error_new(CK_ERROR, CK_ERROR_EXISTS, "container with id %s already exists",
+						     m->cfg->cid));
 	if (!apply_annotations(m, &error) || !monitor_setup_io(m, m->cfg->bundle_path, &error) ||
 	    !monitor_shim_setup(m, &error) || !connect_pod(m, &error) || !guest_create(m, &error) || !monitor_connect_guest_io(m, &error) ||
 	    !spawn_standin(m, &error) || !monitor_write_pidfile(m, reported_pid(m), &error) ||

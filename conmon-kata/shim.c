@@ -12,9 +12,13 @@
  *     so a resize by the master's holder arrives as SIGWINCH;
  *   - without: our own stdin, when it is a terminal (CRI-O's pty for
  *     `kubectl exec -t`), in raw mode until we exit; SIGWINCH likewise.
+ * Being the container's pid, the shim also takes the stand-in's place on
+ * the host (conmon-contract.md 8.6): once the guest process exists it
+ * joins the pod's network namespace and the container's host cgroup.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +116,18 @@ gboolean monitor_shim_setup(Monitor *m, GError **error)
 	return TRUE;
 }
 
+gboolean monitor_shim_join(Monitor *m, GError **error)
+{
+	host_cgroup_prepare(&m->cgroup, m->spec != NULL ? m->spec->cgroups_path : NULL);
+	host_cgroup_join_self(&m->cgroup);
+	if (m->netns_path == NULL)
+		return TRUE;
+	ck_autofd ns = open(m->netns_path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0 || setns(ns, CLONE_NEWNET) < 0)
+		return ck_set_error_errno(error, errno, "join the network namespace %s", m->netns_path);
+	return TRUE;
+}
+
 /* The terminal's size, to the guest process's pty. */
 void monitor_shim_resize(Monitor *m)
 {
@@ -131,6 +147,8 @@ void monitor_shim_resize(Monitor *m)
 
 void monitor_shim_reported(Monitor *m)
 {
-	if (m->fds->shim)
+	if (m->fds->shim) {
 		ck_log_set_stderr(FALSE);
+		ck_log_set_file_errors(TRUE);
+	}
 }

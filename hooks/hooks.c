@@ -566,12 +566,17 @@ gboolean hooks_run_stage(const OciSpec *spec, OciHookStage stage, const HooksCon
 		return ck_set_error(error, CK_ERROR_INVALID, "%s hooks: cannot encode the state of %s",
 				    oci_hook_stage_to_string(stage), ctx->id);
 	ck_log_debug("%s: running %zu %s hook(s)", ctx->id, list->n_hooks, oci_hook_stage_to_string(stage));
-	if (hooks_run(list, stage, state, ctx->netns_path, &local))
-		return TRUE;
-	if (hooks_stage_is_fatal(stage)) {
-		g_propagate_error(error, g_steal_pointer(&local));
-		return FALSE;
+	if (hooks_stage_is_fatal(stage))
+		return hooks_run(list, stage, state, ctx->netns_path, error);
+	/* poststart, poststop: "the runtime MUST log a warning, but the
+	 * remaining hooks and lifecycle continue as if the hook had succeeded"
+	 * (runtime-spec, Lifecycle) */
+	for (gsize i = 0; i < list->n_hooks; i++) {
+		OciHookList one = {.hooks = &list->hooks[i], .n_hooks = 1};
+		if (!hooks_run(&one, stage, state, ctx->netns_path, &local)) {
+			ck_log_warning("%s: %s", ctx->id, local->message);
+			g_clear_error(&local);
+		}
 	}
-	ck_log_warning("%s: %s", ctx->id, local->message);
 	return TRUE;
 }

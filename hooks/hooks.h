@@ -91,8 +91,9 @@ typedef struct {
 } HooksContext;
 
 /* Runs the spec's hooks of one stage with OCI's failure semantics: a
- * failure of a fatal stage (hooks_stage_is_fatal) returns FALSE with the
- * error; that of poststart or poststop is logged as a warning, and TRUE is
+ * failure of a fatal stage (hooks_stage_is_fatal) stops the list and
+ * returns FALSE with the error; a failing poststart or poststop hook is
+ * logged as a warning and the stage's other hooks still run, and TRUE is
  * returned. */
 gboolean hooks_run_stage(const OciSpec *spec, OciHookStage stage, const HooksContext *ctx, GError **error);
 

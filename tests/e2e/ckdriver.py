@@ -1,17 +1,19 @@
-"""ckdriver: the pieces of a CRI-O stand-in for tests/e2e/crio_replay.py.
+"""ckdriver: shared pieces of the e2e drivers (crio_replay.py, vmctl_oci.py).
 
-Standard library only. Everything here plays CRI-O's part towards
+Standard library only. Everything here plays a caller's part towards
 conmon-kata (the monitor) and vmctl (the OCI runtime), as
 ../shared/docs/conmon-contract.md describes it:
 
-  * TAP output (Tap),
+  * TAP output (Tap), with items that stop at their first fatal failure,
   * processes: fork/exec with fds 3, 4 (and 5) as socketpairs, a new
     process group, /proc inspection, reaping as the child subreaper (so
     the monitors P0 forks come back to us and their exit status can be
-    checked),
+    checked), commands with a deadline (run_cmd, run_fg),
   * inotify through ctypes: one queue for the exit dir, the persist dirs
     and the bundles, so the order in which files appear can be asserted,
-  * OCI bundles built from CRI-O 1.26's own config.json samples.
+  * terminals: a console socket that receives a pty master over
+    SCM_RIGHTS, and reading a pty until a pattern shows up,
+  * the OCI state checks every driver makes (runc's keys, RFC 3339).
 """
 
 import ctypes
@@ -30,6 +32,7 @@ import struct
 import subprocess
 import sys
 import time
+import traceback
 
 CRIO_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
@@ -128,6 +131,19 @@ class Tap:
         sys.stdout.flush()
         return not self.failed
 
+    def item(self, name, fn):
+        """Runs one group of checks: an Abort ends it quietly (its failure
+        is already reported), anything else is reported as a failure; the
+        run goes on with the next item either way."""
+        t0 = now()
+        try:
+            fn()
+        except Abort:
+            self.note(f'{name}: stopped after the failure above')
+        except Exception as e:  # noqa: BLE001 - report and go on
+            self.ok(False, f'{name}: the driver raised {type(e).__name__}', *traceback.format_exc().splitlines())
+        self.note(f'{name}: {now() - t0:.1f} s')
+
 
 # --- processes ------------------------------------------------------------------------
 
@@ -195,6 +211,31 @@ def procs_mentioning(text):
     return out
 
 
+def drive(tap, body, cleanup):
+    """A driver's main(): body() runs the checks (SIGTERM and SIGINT end it
+    early), cleanup() runs whatever happened, then the run time, the
+    failures and the plan line. As the child subreaper, the monitors that
+    leave their parent come back to us. Returns the exit status."""
+    t_start = now()
+
+    def on_term(sig, frame):
+        raise SystemExit(128 + sig)
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    set_child_subreaper()
+    try:
+        body()
+    finally:
+        try:
+            cleanup()
+        finally:
+            tap.note(f'run time: {now() - t_start:.1f} s')
+            if tap.failed:
+                tap.note(f'{len(tap.failed)} failed: ' + '; '.join(tap.failed))
+            tap.done()
+    return 0 if not tap.failed else 1
+
+
 class Reaper:
     """Exit statuses of our children; as the child subreaper, the monitors
     (P1) that P0 leaves behind come back to us."""
@@ -244,6 +285,30 @@ class Reaper:
 REAPER = Reaper()
 
 
+def signal_quietly(pid, sig, group=False):
+    """kill(2) (killpg with group) of something that may be gone already."""
+    try:
+        (os.killpg if group else os.kill)(pid, sig)
+    except OSError:
+        pass
+
+
+def nothing_left(tap, desc, texts, timeout):
+    """A driver's last check: waits until no live process mentions any of
+    texts, reports those that still do, then ends them by pid (SIGKILL).
+    Returns what was left."""
+    def left():
+        REAPER.reap_all()
+        return [p for t in texts for p in procs_mentioning(t)]
+    wait_until(lambda: not left(), timeout, 0.1)
+    rest = left()
+    tap.ok(not rest, desc, *[f'{p} {comm}: {cl[:300]}' for p, comm, cl in rest])
+    for p, _, _ in rest:
+        signal_quietly(p, signal.SIGKILL)
+    wait_until(lambda: not left(), 10, 0.1)
+    return rest
+
+
 def spawn(argv, cwd, env, child_fds, stderr_path):
     """fork/exec argv in a new process group, cwd, exactly env, stdin and
     stdout /dev/null, stderr appended to stderr_path, and child_fds at 3, 4, ..."""
@@ -275,6 +340,40 @@ def spawn(argv, cwd, env, child_fds, stderr_path):
     for fd in high:
         os.close(fd)
     return pid
+
+
+class Result:
+    """A finished command: exit status (None: killed at its deadline),
+    stdout, stderr, seconds."""
+
+    def __init__(self, cmd, rc, out, err, secs):
+        self.cmd, self.rc, self.out, self.err, self.secs = cmd, rc, out, err, secs
+
+    def diag(self):
+        return [f"command: {' '.join(self.cmd)}", f'exit status: {self.rc}', f'stdout: {short(self.out)}',
+                f'stderr: {short(self.err)}', f'took {self.secs:.2f} s']
+
+    def err_lines(self):
+        return self.err.decode(errors='replace').splitlines()
+
+    def json(self):
+        """stdout parsed as JSON, or None."""
+        try:
+            return json.loads(self.out)
+        except ValueError:
+            return None
+
+
+def run_cmd(cmd, input=None, timeout=60, cwd=None, env=None):
+    """Runs cmd to completion with stdout and stderr captured and stdin
+    from input (or /dev/null); killed at the deadline."""
+    t0 = now()
+    try:
+        p = subprocess.run(cmd, input=input, stdin=None if input is not None else subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, cwd=cwd, env=env)
+        return Result(cmd, p.returncode, p.stdout, p.stderr, now() - t0)
+    except subprocess.TimeoutExpired as e:
+        return Result(cmd, None, e.stdout or b'', (e.stderr or b'') + b' [timed out]', now() - t0)
 
 
 def run_fg(cmd, input=b'', close_stdin=True, timeout=60, cwd=None, env=None):
@@ -490,6 +589,97 @@ class AttachClient:
         return self.eof
 
 
+# --- terminals ------------------------------------------------------------------------
+
+
+class ConsoleSocket:
+    """runc's --console-socket: a listening AF_UNIX stream socket on which
+    the runtime sends the pty master as SCM_RIGHTS."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(4)
+
+    def receive(self, timeout):
+        """(master fd or None, the message's bytes, a note on what failed)."""
+        r, _, _ = select.select([self.sock], [], [], timeout)
+        if not r:
+            return None, b'', f'no connection in {timeout} s'
+        conn, _ = self.sock.accept()
+        try:
+            conn.settimeout(timeout)
+            msg, fds, _flags, _addr = socket.recv_fds(conn, 4096, 4)
+        except OSError as e:
+            return None, b'', f'recvmsg: {e}'
+        finally:
+            conn.close()
+        for extra in fds[1:]:
+            os.close(extra)
+        return (fds[0] if fds else None), msg, '' if fds else 'no fd in the message'
+
+    def close(self):
+        self.sock.close()
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
+
+class PtyReader:
+    """Everything read from a pty master so far, and waits for a pattern."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.out = b''
+        self.eof = False
+
+    def until(self, pattern, timeout):
+        """True once pattern (a bytes regex) matches the output so far."""
+        deadline = now() + timeout
+        while not re.search(pattern, self.out) and not self.eof and now() < deadline:
+            r, _, _ = select.select([self.fd], [], [], min(0.1, max(0.0, deadline - now())))
+            if not r:
+                continue
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:  # EIO: the slave side is closed
+                data = b''
+            if not data:
+                self.eof = True
+            self.out += data
+        return bool(re.search(pattern, self.out))
+
+
+def set_winsize(fd, rows, cols):
+    import termios
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', rows, cols, 0, 0))
+
+
+# --- OCI state ------------------------------------------------------------------------
+
+
+def state_shape_problems(js):
+    """What makes js (a parsed `state` answer) differ from runc's shape;
+    [] when nothing does. The caller checks the values."""
+    if not isinstance(js, dict):
+        return [f'not a JSON object: {short(js)}']
+    problems = []
+    extra = set(js) - RUNC_STATE_KEYS
+    if extra:
+        problems.append(f'keys runc does not have: {sorted(extra)}')
+    if not isinstance(js.get('ociVersion'), str) or not js.get('ociVersion'):
+        problems.append(f"ociVersion: {js.get('ociVersion')!r}")
+    if not isinstance(js.get('pid'), int) or isinstance(js.get('pid'), bool) or js.get('pid') < 0:
+        problems.append(f"pid: {js.get('pid')!r}")
+    if 'created' in js and not (isinstance(js['created'], str) and RFC3339.match(js['created'])):
+        problems.append(f"created is not RFC 3339: {js['created']!r}")
+    if 'annotations' in js and not isinstance(js['annotations'], dict):
+        problems.append(f"annotations: {js['annotations']!r}")
+    return problems
+
+
 # --- files ----------------------------------------------------------------------------
 
 
@@ -552,6 +742,25 @@ def write_fifo(path, data, timeout=10):
         return None
     finally:
         os.close(fd)
+
+
+def unmount_under(path):
+    """Detaches every mount at or below path, deepest first (what a monitor
+    that was killed left of its pod's share); `umount -R` alone needs path
+    itself to be a mount point. Only for a test's own scratch directories
+    (under /run or /tmp). Returns the mount points it found."""
+    if not re.match(r'^/(run|tmp)/[^/]+', path):
+        raise ValueError(f'unmount_under: {path} is not a scratch directory under /run or /tmp')
+    found = []
+    for line in (read_bytes('/proc/self/mountinfo') or b'').decode(errors='replace').splitlines():
+        fields = line.split(' ')
+        if len(fields) > 4:
+            point = re.sub(r'\\([0-7]{3})', lambda m: chr(int(m.group(1), 8)), fields[4])
+            if point == path or point.startswith(path.rstrip('/') + '/'):
+                found.append(point)
+    for point in sorted(set(found), key=len, reverse=True):
+        subprocess.run(['umount', '-l', point], capture_output=True)
+    return found
 
 
 def json_compact(obj):

@@ -38,21 +38,19 @@ import secrets
 import select
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from ckdriver import (  # noqa: E402
-    APPEAR, CRIO_PATH, IN_MOVED_TO, REAPER, RFC3339, RUNC_STATE_KEYS, Abort, AttachClient, Inotify, Tap,
-    bad_k8s_lines, children_of, file_type, json_compact, k8s_parse, now, pid_alive, proc_stat, procs_mentioning,
-    read_bytes, recv_line, recv_record, recv_to_eof, rm_rf, run_fg, set_child_subreaper, short, spawn,
-    wait_until, write_fifo)
+    APPEAR, CRIO_PATH, IN_MOVED_TO, REAPER, AttachClient, Inotify, PtyReader, Result, Tap, bad_k8s_lines,
+    children_of, drive, file_type, json_compact, k8s_parse, nothing_left, now, pid_alive, proc_stat,
+    procs_mentioning, read_bytes, recv_line, recv_record, recv_to_eof, rm_rf, run_cmd, run_fg, set_winsize, short,
+    signal_quietly, spawn, state_shape_problems, unmount_under, wait_until, write_fifo)
 
 BUILD = os.environ.get('CK_BUILD_ROOT', '')
 SOURCE = os.environ.get('CK_SOURCE_ROOT', '')
@@ -121,26 +119,10 @@ def runtime_env():
     return {'PATH': CRIO_PATH}
 
 
-class Result:
-    def __init__(self, cmd, rc, out, err, secs):
-        self.cmd, self.rc, self.out, self.err, self.secs = cmd, rc, out, err, secs
-
-    def diag(self):
-        return [f"command: {' '.join(self.cmd)}", f'exit status: {self.rc}', f'stdout: {short(self.out)}',
-                f'stderr: {short(self.err)}']
-
-
 def vmctl(*args, input=None, timeout=60):
     """runtime_path as CRI-O calls it: --root R (two tokens), the verb."""
     cmd = [VMCTL, '--root', W.root, '--config', CONFIG, *args]
-    t0 = now()
-    try:
-        p = subprocess.run(cmd, input=input, stdin=None if input is not None else subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, cwd=W.crio_cwd,
-                           env=runtime_env())
-        return Result(cmd, p.returncode, p.stdout, p.stderr, now() - t0)
-    except subprocess.TimeoutExpired as e:
-        return Result(cmd, None, e.stdout or b'', (e.stderr or b'') + b' [timed out]', now() - t0)
+    return run_cmd(cmd, input=input, timeout=timeout, cwd=W.crio_cwd, env=runtime_env())
 
 
 # --- conmon-kata invocations ------------------------------------------------------------
@@ -412,11 +394,7 @@ def check_state(c, desc, status, pid=None):
     except ValueError as e:
         problems.append(f'not JSON: {e}')
     if isinstance(js, dict):
-        extra = set(js) - RUNC_STATE_KEYS
-        if extra:
-            problems.append(f'keys runc does not have: {sorted(extra)}')
-        if not isinstance(js.get('ociVersion'), str) or not js.get('ociVersion'):
-            problems.append(f"ociVersion: {js.get('ociVersion')!r}")
+        problems += state_shape_problems(js)
         if js.get('id') != c.id:
             problems.append(f"id: {js.get('id')!r}")
         if js.get('status') != status:
@@ -434,8 +412,6 @@ def check_state(c, desc, status, pid=None):
                 problems.append(f'pid {jpid} is {proc_stat(jpid)}, not the stand-in')
         if js.get('bundle') != c.bundle:
             problems.append(f"bundle: {js.get('bundle')!r}, expected {c.bundle!r}")
-        if 'created' in js and not (isinstance(js['created'], str) and RFC3339.match(js['created'])):
-            problems.append(f"created is not RFC 3339: {js['created']!r}")
     elif js is not None:
         problems.append('not a JSON object')
     tap.ok(not problems, desc, *problems, *r.diag())
@@ -1000,7 +976,7 @@ def tty_exec(ex):
     import fcntl
     import termios
     master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', 30, 100, 0, 0))
+    set_winsize(slave, 30, 100)
     spec = W.tmpfile('exec-process-', json_compact(ex.process(
         ['sh', '-c', 'stty size; read x; stty size; exit 6'], terminal=True)).encode())
     cmd = [VMCTL, '--root', W.root, '--config', CONFIG, 'exec', '--process', spec, ex.id]
@@ -1010,38 +986,23 @@ def tty_exec(ex):
     p = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, start_new_session=True, preexec_fn=ctty,
                          cwd=W.crio_cwd, env=runtime_env())
     os.close(slave)
-    out = b''
-
-    def read_until(pattern, timeout):
-        nonlocal out
-        deadline = now() + timeout
-        while not re.search(pattern, out) and now() < deadline:
-            r, _, _ = select.select([master], [], [], 0.1)
-            if r:
-                try:
-                    data = os.read(master, 65536)
-                except OSError:
-                    return False
-                if not data:
-                    return False
-                out += data
-        return bool(re.search(pattern, out))
+    pty = PtyReader(master)
 
     try:
-        first = read_until(rb'30 100\r\n', 30)
-        tap.ok(first, 'tty exec: the process sees the size of CRI-O\'s pty (30 100)', f'output: {out!r}',
+        first = pty.until(rb'30 100\r\n', 30)
+        tap.ok(first, 'tty exec: the process sees the size of CRI-O\'s pty (30 100)', f'output: {pty.out!r}',
                f'rc so far: {p.poll()}')
-        fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack('HHHH', 40, 120, 0, 0))  # SIGWINCH to vmctl
+        set_winsize(master, 40, 120)  # SIGWINCH to vmctl
         time.sleep(0.5)
         os.write(master, b'x\n')
-        second = read_until(rb'40 120\r\n', 15)
+        second = pty.until(rb'40 120\r\n', 15)
         tap.ok(second, 'tty exec: a resize of CRI-O\'s pty (SIGWINCH) reaches the process (40 120)',
-               f'output: {out!r}')
+               f'output: {pty.out!r}')
         try:
             rc = p.wait(timeout=20)
         except subprocess.TimeoutExpired:
             rc = None
-        tap.eq('tty exec: vmctl exits with the process\'s status', 6, rc, f'output: {out!r}')
+        tap.eq('tty exec: vmctl exits with the process\'s status', 6, rc, f'output: {pty.out!r}')
     finally:
         if p.poll() is None:
             p.kill()
@@ -1134,7 +1095,7 @@ def oracle():
         ('update --resources', lambda: update_resources(ex)),
     ]
     for name, fn in items:
-        run_item(name, fn)
+        tap.item(name, fn)
     kill_and_wait_stopped(ex, 'KILL', 137)
     delete(ex)
     bad = {c.short: bad_k8s_lines(read_bytes(c.log))[:3] for c in W.ctrs if c.pod is pod and os.path.exists(c.log)}
@@ -1144,17 +1105,6 @@ def oracle():
     tap.ok(r.rc == 0, 'pod 2: `kill <sandbox> 15` exits 0', *r.diag())
     await_exit(sb, 0)
     delete(sb)
-
-
-def run_item(name, fn):
-    t0 = now()
-    try:
-        fn()
-    except Abort:
-        tap.note(f'{name}: stopped after the failure above')
-    except Exception as e:  # noqa: BLE001 - report and go on
-        tap.ok(False, f'{name}: the driver raised {type(e).__name__}', *traceback.format_exc().splitlines())
-    tap.note(f'{name}: {now() - t0:.1f} s')
 
 
 # --- cleanup --------------------------------------------------------------------------------------
@@ -1169,30 +1119,13 @@ def cleanup():
         if not c.deleted and os.path.exists(os.path.join(W.root, 'containers', c.id)):
             vmctl('delete', '--force', c.id, timeout=30)
 
-    def left():
-        REAPER.reap_all()
-        return [p for p in procs_mentioning(W.root)]
-    wait_until(lambda: not left(), 30, 0.1)
-    rest = left()
-    tap.ok(not rest, 'nothing mentioning the runtime root is left running (qemu-system, conmon-kata, ck-standin)',
-           *[f'{p} {comm}: {cl[:300]}' for p, comm, cl in rest])
-    for p, _, _ in rest:
-        try:
-            os.kill(p, signal.SIGKILL)
-        except OSError:
-            pass
+    nothing_left(tap, 'nothing mentioning the runtime root is left running (qemu-system, conmon-kata, ck-standin)',
+                 [W.root], 30)
     for mon in W.monitors:
-        for pid in (mon.p0,):
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        signal_quietly(mon.p0, signal.SIGKILL, group=True)
     for c in W.ctrs:
         if c.p1:
-            try:
-                os.killpg(c.p1, signal.SIGKILL)
-            except OSError:
-                pass
+            signal_quietly(c.p1, signal.SIGKILL, group=True)
     wait_until(lambda: not procs_mentioning(W.root), 10, 0.1)
     REAPER.reap_all()
     cg = []
@@ -1211,7 +1144,7 @@ def cleanup():
             except OSError:
                 pass
     tap.ok(not cg, 'no host cgroup of the containers is left behind', *cg)
-    subprocess.run(['umount', '-R', '-l', W.root], capture_output=True)
+    unmount_under(W.root)
     rm_rf(W.root)
     rm_rf(W.tmp)
     for pod in W.pods:
@@ -1219,8 +1152,6 @@ def cleanup():
 
 
 def main():
-    global W
-    t_start = now()
     missing = [n for n, v in (('CK_BUILD_ROOT', BUILD), ('CK_TEST_CONFIG', CONFIG), ('CK_TEST_ROOTFS', ROOTFS))
                if not v]
     if missing:
@@ -1231,28 +1162,16 @@ def main():
         print(f'1..0 # SKIP needs root, the binaries and the CRI-O samples (samples: {samples})')
         return 0
 
-    def on_term(sig, frame):
-        raise SystemExit(128 + sig)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, on_term)
-    set_child_subreaper()
-    try:
+    def body():
+        global W
         W = World()
         for kind in ('sandbox', 'container'):
             with open(os.path.join(samples, f'{kind}-config.json')) as f:
                 W.samples[kind] = f.read()
         tap.note(f'runtime root {W.root}, scratch {W.tmp}')
-        run_item('pod 1: CRI-O lifecycle replay', replay)
-        run_item('pod 2: oracle items', oracle)
-    finally:
-        try:
-            cleanup()
-        finally:
-            tap.note(f'run time: {now() - t_start:.1f} s')
-            if tap.failed:
-                tap.note(f'{len(tap.failed)} failed: ' + '; '.join(tap.failed))
-            tap.done()
-    return 0 if not tap.failed else 1
+        tap.item('pod 1: CRI-O lifecycle replay', replay)
+        tap.item('pod 2: oracle items', oracle)
+    return drive(tap, body, cleanup)
 
 
 if __name__ == '__main__':

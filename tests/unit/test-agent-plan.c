@@ -194,12 +194,21 @@ static void test_cgroup_conversions(void)
 	g_assert_cmpuint(cgroup_shares_to_weight(1), ==, 1);
 	g_assert_cmpuint(cgroup_shares_to_weight(0), ==, 0);
 
-	g_autofree char *a = cgroup_cpu_max(50000, 100000);
-	g_autofree char *b = cgroup_cpu_max(-1, 0);
-	g_autofree char *c = cgroup_cpu_max(20000, 0);
+	g_autofree char *a = cgroup_cpu_max(50000, 100000, NULL);
+	g_autofree char *b = cgroup_cpu_max(-1, 0, NULL);
+	g_autofree char *c = cgroup_cpu_max(20000, 0, NULL);
 	g_assert_cmpstr(a, ==, "50000 100000");
 	g_assert_cmpstr(b, ==, "max 100000");
 	g_assert_cmpstr(c, ==, "20000 100000");
+	/* an update with one of the two keeps the other */
+	g_autofree char *d = cgroup_cpu_max(20000, 0, "30000 200000\n");
+	g_autofree char *e = cgroup_cpu_max(0, 300000, "30000 200000\n");
+	g_autofree char *f = cgroup_cpu_max(-1, 0, "30000 200000\n");
+	g_autofree char *h = cgroup_cpu_max(0, 50000, "max 100000\n");
+	g_assert_cmpstr(d, ==, "20000 200000");
+	g_assert_cmpstr(e, ==, "30000 300000");
+	g_assert_cmpstr(f, ==, "max 200000");
+	g_assert_cmpstr(h, ==, "max 50000");
 
 	g_autofree char *s1 = cgroup_swap_max(100, 300);
 	g_autofree char *s2 = cgroup_swap_max(100, -1);

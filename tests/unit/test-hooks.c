@@ -450,19 +450,20 @@ static void test_stage_policy(void)
 }
 
 /* hooks_run_stage() on a parsed spec: the state it builds, and OCI's
- * failure semantics (a failing prestart is an error, a failing poststop
- * only a warning). */
+ * failure semantics (a failing prestart is an error and ends its list, a
+ * failing poststop only a warning, and the next poststop hook runs). */
 static void test_run_stage(void)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *ok = write_script("ok", "cat > @DIR@/stage-state\n");
 	g_autofree char *bad = write_script("bad", "echo nope >&2; exit 4\n");
+	g_autofree char *after = write_script("after", "cat > @DIR@/after-state\n");
 	g_autofree char *json = g_strdup_printf("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"
 						"\"annotations\":{\"k\":\"v\"},\"hooks\":{"
 						"\"createRuntime\":[{\"path\":\"%s\"}],"
-						"\"prestart\":[{\"path\":\"%s\"}],"
-						"\"poststop\":[{\"path\":\"%s\"}]}}",
-						ok, bad, bad);
+						"\"prestart\":[{\"path\":\"%s\"},{\"path\":\"%s\"}],"
+						"\"poststop\":[{\"path\":\"%s\"},{\"path\":\"%s\"}]}}",
+						ok, bad, after, bad, after);
 	g_autoptr(OciSpec) spec = oci_spec_parse(json, strlen(json), "config.json", &error);
 	g_assert_no_error(error);
 	HooksContext hc = {
@@ -480,11 +481,18 @@ static void test_run_stage(void)
 	g_autofree char *want = g_strdup_printf("prestart hook %s exited with status 4: nope", bad);
 	g_assert_cmpstr(error->message, ==, want);
 	g_clear_error(&error);
+	g_autofree char *not_run = read_tmp("after-state");
+	g_assert_null(not_run);
 
-	/* logged, not returned */
+	/* logged, not returned; the next hook runs */
 	hc.status = "stopped";
+	hc.pid = 0;
 	g_assert_true(hooks_run_stage(spec, OCI_HOOK_POSTSTOP, &hc, &error));
 	g_assert_no_error(error);
+	g_autofree char *after_state = read_tmp("after-state");
+	g_assert_cmpstr(after_state, ==,
+			"{\"ociVersion\":\"1.0.2\",\"id\":\"c1\",\"status\":\"stopped\",\"pid\":0,"
+			"\"bundle\":\"/b\",\"annotations\":{\"k\":\"v\"}}");
 	/* a stage without hooks */
 	g_assert_true(hooks_run_stage(spec, OCI_HOOK_POSTSTART, &hc, &error));
 	assert_no_children();

@@ -279,6 +279,10 @@ int cmd_create(VmctlContext *ctx, int argc, char **argv)
 		return 1;
 	if (!container_id_valid(id, &error))
 		return fail(id, g_steal_pointer(&error));
+	/* runc refuses before it touches anything */
+	g_autoptr(ContainerState) existing = container_state_read(ctx->root, id, NULL);
+	if (existing != NULL)
+		return fail(id, g_error_new(CK_ERROR, CK_ERROR_EXISTS, "a container with this id already exists"));
 	g_autofree char *abs_bundle = g_canonicalize_filename(bundle ? bundle : ".", NULL);
 	if (!decide_trust(ctx, id, abs_bundle, &trust, &error))
 		return fail(id, g_steal_pointer(&error));
@@ -692,7 +696,7 @@ int cmd_exec(VmctlContext *ctx, int argc, char **argv)
 	return fail(id, g_error_new(CK_ERROR, CK_ERROR_FAILED, "run %s: %s", monitor, g_strerror(errno)));
 }
 
-/* --- ps, update, list, features ------------------------------------------------------------ */
+/* --- ps, update, list ---------------------------------------------------------------------- */
 
 int cmd_ps(VmctlContext *ctx, int argc, char **argv)
 {
@@ -768,31 +772,5 @@ int cmd_list(VmctlContext *ctx, int argc, char **argv)
 	}
 	if (json)
 		printf("]\n");
-	return 0;
-}
-
-int cmd_features(VmctlContext *ctx, int argc, char **argv)
-{
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	/* OCI Features Structure; CRI-O reads ociVersionMin/Max, idmap, rro */
-	printf("{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.0.2\","
-	       "\"hooks\":[\"prestart\",\"createRuntime\",\"createContainer\",\"startContainer\",\"poststart\","
-	       "\"poststop\"],"
-	       "\"mountOptions\":[\"async\",\"atime\",\"bind\",\"dev\",\"diratime\",\"dirsync\",\"exec\",\"mand\","
-	       "\"noatime\",\"nodev\",\"nodiratime\",\"noexec\",\"nomand\",\"norelatime\",\"nostrictatime\",\"nosuid\","
-	       "\"private\",\"rbind\",\"relatime\",\"remount\",\"ro\",\"rprivate\",\"rshared\",\"rslave\","
-	       "\"runbindable\",\"rw\",\"shared\",\"slave\",\"strictatime\",\"suid\",\"sync\",\"unbindable\"],"
-	       "\"linux\":{\"namespaces\":[\"cgroup\",\"ipc\",\"mount\",\"network\",\"pid\",\"uts\"],"
-	       "\"capabilities\":[],\"cgroup\":{\"v1\":false,\"v2\":true,\"systemd\":false,\"systemdUser\":false},"
-	       "\"seccomp\":{\"enabled\":true,\"actions\":[\"SCMP_ACT_ALLOW\",\"SCMP_ACT_ERRNO\",\"SCMP_ACT_KILL\","
-	       "\"SCMP_ACT_KILL_PROCESS\",\"SCMP_ACT_KILL_THREAD\",\"SCMP_ACT_LOG\",\"SCMP_ACT_TRACE\","
-	       "\"SCMP_ACT_TRAP\"],\"operators\":[\"SCMP_CMP_EQ\",\"SCMP_CMP_GE\",\"SCMP_CMP_GT\",\"SCMP_CMP_LE\","
-	       "\"SCMP_CMP_LT\",\"SCMP_CMP_MASKED_EQ\",\"SCMP_CMP_NE\"],\"archs\":[\"SCMP_ARCH_X86\","
-	       "\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X32\"]},\"apparmor\":{\"enabled\":false},"
-	       "\"selinux\":{\"enabled\":false},\"intelRdt\":{\"enabled\":false}},"
-	       "\"annotations\":{\"io.github.seccomp.libseccomp.version\":\"2.5.4\","
-	       "\"org.opencontainers.runc.checkpoint.enabled\":\"false\"}}\n");
 	return 0;
 }

@@ -2,6 +2,7 @@
 #include "host-cgroup.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -16,7 +17,9 @@
 void host_cgroup_clear(HostCgroup *cg)
 {
 	g_clear_pointer(&cg->procs, g_ptr_array_unref);
+	g_clear_pointer(&cg->bases, g_ptr_array_unref);
 	g_clear_pointer(&cg->created, g_ptr_array_unref);
+	g_clear_pointer(&cg->origins, g_ptr_array_unref);
 }
 
 /* "system.slice:crio:abc" -> "/system.slice/crio-abc.scope"; nested
@@ -81,6 +84,7 @@ static void prepare_under(HostCgroup *cg, const char *base, const char *rel)
 		return;
 	}
 	g_ptr_array_add(cg->procs, g_strdup_printf("%s%s/cgroup.procs", base, rel));
+	g_ptr_array_add(cg->bases, g_strdup(base));
 }
 
 void host_cgroup_prepare(HostCgroup *cg, const char *cgroups_path)
@@ -88,6 +92,7 @@ void host_cgroup_prepare(HostCgroup *cg, const char *cgroups_path)
 	g_autofree char *rel = host_cgroup_fs_path(cgroups_path);
 
 	cg->procs = g_ptr_array_new_with_free_func(g_free);
+	cg->bases = g_ptr_array_new_with_free_func(g_free);
 	cg->created = g_ptr_array_new_with_free_func(g_free);
 	if (rel == NULL)
 		return;
@@ -106,8 +111,63 @@ void host_cgroup_prepare(HostCgroup *cg, const char *cgroups_path)
 	}
 }
 
+/* The hierarchy mounted at base, as /proc/self/cgroup names it: its
+ * controllers ("memory", "cpu,cpuacct"), "name=<name>" for a named one,
+ * "" for cgroup v2. */
+static const char *hierarchy_path(GHashTable *self, const char *base)
+{
+	g_autofree char *name = g_path_get_basename(base);
+	g_autofree char *named = g_strconcat("name=", name, NULL);
+
+	if (g_str_equal(base, CGROUP_FS) || g_str_equal(name, "unified"))
+		return g_hash_table_lookup(self, "");
+	if (g_hash_table_contains(self, name))
+		return g_hash_table_lookup(self, name);
+	return g_hash_table_lookup(self, named);
+}
+
+static void write_pid(const char *procs, const char *pid)
+{
+	int fd = open(procs, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
+		ck_log_debug("host cgroup %s: %s", procs, g_strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+void host_cgroup_join_self(HostCgroup *cg)
+{
+	g_autofree char *data = NULL;
+	g_autoptr(GHashTable) self = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_autofree char *pid = g_strdup_printf("%d", (int)getpid());
+
+	if (cg->procs == NULL || !ck_file_read_bounded("/proc/self/cgroup", 64 * 1024, &data, NULL, NULL))
+		return;
+	g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
+	for (char **l = lines; *l != NULL; l++) {
+		g_auto(GStrv) f = g_strsplit(*l, ":", 3);
+		if (g_strv_length(f) == 3)
+			g_hash_table_insert(self, g_strdup(f[1]), g_strdup(f[2]));
+	}
+	cg->origins = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < cg->procs->len; i++) {
+		const char *base = g_ptr_array_index(cg->bases, i);
+		const char *was = hierarchy_path(self, base);
+		if (was != NULL)
+			g_ptr_array_add(cg->origins,
+					g_strdup_printf("%s%s/cgroup.procs", base, g_str_equal(was, "/") ? "" : was));
+		write_pid(g_ptr_array_index(cg->procs, i), pid);
+	}
+}
+
 void host_cgroup_cleanup(HostCgroup *cg)
 {
+	g_autofree char *pid = g_strdup_printf("%d", (int)getpid());
+
+	for (guint i = 0; cg->origins != NULL && i < cg->origins->len; i++)
+		write_pid(g_ptr_array_index(cg->origins, i), pid);
+	g_clear_pointer(&cg->origins, g_ptr_array_unref);
 	for (guint i = cg->created ? cg->created->len : 0; i > 0; i--) {
 		const char *dir = g_ptr_array_index(cg->created, i - 1);
 		if (rmdir(dir) < 0 && errno != ENOENT)

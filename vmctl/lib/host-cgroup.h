@@ -8,6 +8,10 @@
  * "slice:prefix:name" is mapped to the cgroupfs path systemd would use
  * (.../<slice>/<prefix>-<name>.scope). Directories this module creates
  * are removed again by host_cgroup_cleanup().
+ *
+ * In vmctl's shim mode there is no stand-in: conmon-kata itself is the
+ * container's pid and joins the cgroup (host_cgroup_join_self), and goes
+ * back to where it was before the directories are removed.
  */
 #pragma once
 
@@ -17,7 +21,10 @@ G_BEGIN_DECLS
 
 typedef struct {
 	GPtrArray *procs;   /* cgroup.procs files to join */
+	GPtrArray *bases;   /* the hierarchy of each, where it is mounted */
 	GPtrArray *created; /* directories created here, deepest last */
+	GPtrArray *origins; /* host_cgroup_join_self: the cgroup.procs files
+			     * of the caller's cgroups before, to go back to */
 } HostCgroup;
 
 void host_cgroup_clear(HostCgroup *cg);
@@ -31,7 +38,12 @@ char *host_cgroup_fs_path(const char *cgroups_path);
  * that controller: the stand-in then stays where the monitor is. */
 void host_cgroup_prepare(HostCgroup *cg, const char *cgroups_path);
 
-/* Removes the directories it created (once empty), deepest first. */
+/* Moves the calling process into the prepared cgroups, best effort (as
+ * the stand-in joins them), remembering where it was. */
+void host_cgroup_join_self(HostCgroup *cg);
+
+/* Moves the calling process back when it joined, then removes the
+ * directories it created (once empty), deepest first. */
 void host_cgroup_cleanup(HostCgroup *cg);
 
 G_END_DECLS

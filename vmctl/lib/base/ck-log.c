@@ -21,6 +21,7 @@ static struct {
 	char *program;
 	CkLogLevel level;
 	gboolean to_stderr;
+	gboolean file_errors;
 	int file_fd;
 	CkLogFormat file_format;
 	Sink sinks[4];
@@ -29,6 +30,7 @@ static struct {
 	.program = NULL,
 	.level = CK_LOG_WARNING,
 	.to_stderr = TRUE,
+	.file_errors = TRUE,
 	.file_fd = -1,
 };
 
@@ -131,6 +133,11 @@ void ck_log_set_stderr(gboolean enabled)
 	log_state.to_stderr = enabled;
 }
 
+void ck_log_set_file_errors(gboolean enabled)
+{
+	log_state.file_errors = enabled;
+}
+
 void ck_log_add_sink(CkLogSinkFunc func, gpointer user_data)
 {
 	g_return_if_fail(log_state.n_sinks < (int)G_N_ELEMENTS(log_state.sinks));
@@ -195,7 +202,7 @@ void ck_logv(CkLogLevel level, const char *fmt, va_list ap)
 	/* one record is one line: fold embedded newlines */
 	g_strdelimit(msg, "\r\n", ' ');
 
-	if (log_state.file_fd >= 0)
+	if (log_state.file_fd >= 0 && (level != CK_LOG_ERROR || log_state.file_errors))
 		write_file_line(level, msg);
 	if (log_state.to_stderr && (log_state.file_fd < 0 || level == CK_LOG_ERROR))
 		write_stderr_line(level, msg);

@@ -48,6 +48,11 @@ void ck_log_close_file(void);
 /* Send nothing to stderr (e.g. a daemon whose stderr is /dev/null). */
 void ck_log_set_stderr(gboolean enabled);
 
+/* FALSE: errors stay out of the file (the other levels still go there).
+ * For a helper that hands its errors back to a caller which logs them,
+ * so that a failure is one line in the file, the caller's. */
+void ck_log_set_file_errors(gboolean enabled);
+
 void ck_log_add_sink(CkLogSinkFunc func, gpointer user_data);
 
 void ck_log(CkLogLevel level, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
