@@ -570,7 +570,8 @@ static gboolean apply_path_defaults(MonitorConfig *cfg, GError **error)
 		return fail(error, "Failed to get working directory");
 	if (cfg->bundle_path == NULL && !cfg->exec)
 		cfg->bundle_path = g_strdup(cwd);
-	if (cfg->container_pidfile == NULL)
+	/* vmctl's shim writes a pid file only when vmctl was given one, as runc */
+	if (cfg->container_pidfile == NULL && !cfg->shim)
 		cfg->container_pidfile = g_strdup_printf("%s/pidfile-%s", cwd, cfg->cid);
 	return TRUE;
 }

@@ -9,8 +9,11 @@
  * adds on x86 (kata-reference.md 1.7): skip slow probes (i8042, SCSI scan,
  * crypto self-tests), trust the TSC (no calibration under TCG), panic ->
  * reboot -> QEMU exits thanks to -no-reboot. Ours: hot-added memory comes
- * online by itself, and cgroup v1 stays off so that every controller is
- * available to the agent's cgroup v2 hierarchy. */
+ * online by itself, cgroup v1 stays off so that every controller is
+ * available to the agent's cgroup v2 hierarchy, and no SWIOTLB bounce
+ * buffer: the guest would reserve 64 MiB of its RAM for it (maxmem puts
+ * hot-pluggable memory above 4 GiB), though virtio without an IOMMU never
+ * bounces; it cost every pod some 64 MiB of host memory (tests/bench). */
 static const char *const fixed_params[] = {
 	"console=ttyS0",
 	"panic=1",
@@ -28,6 +31,7 @@ static const char *const fixed_params[] = {
 	"pci=lastbus=0",
 	"scsi_mod.scan=none",
 	"memhp_default_state=online",
+	"swiotlb=noforce",
 	"cgroup_no_v1=all",
 };
 
