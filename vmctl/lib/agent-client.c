@@ -1,6 +1,8 @@
 /* agent-client: requests, replies, events and streams over a CkChannel. */
 #include "agent-client.h"
 
+#include <string.h>
+
 #include "ck-error.h"
 #include "ck-io.h"
 #include "ck-log.h"
@@ -17,12 +19,26 @@ typedef struct {
 	gpointer data;
 } StreamHandler;
 
+/* A stream frame kept until its handle has a handler (see on_frame). */
+typedef struct {
+	CkFrame frame;
+	guint8 payload[];
+} EarlyFrame;
+
+/* Early frames are data within the agent's stream windows, so a process
+ * has at most a window per stream in flight; this bounds what a client
+ * keeps for handles that never get a handler. */
+#define EARLY_MAX_BYTES (4 * CK_STREAM_WINDOW)
+
 struct AgentClient {
 	GMainContext *ctx;
 	CkChannel *channel;
 	guint32 next_id;
 	GHashTable *pending; /* id -> Pending */
 	GHashTable *streams; /* handle -> StreamHandler */
+	GHashTable *early;   /* handle -> GPtrArray of EarlyFrame */
+	gsize early_bytes;
+	GHashTable *removed; /* handles whose function was removed: done */
 	gboolean ready;
 	gboolean closed;
 	GError *close_error;
@@ -75,6 +91,40 @@ static void handle_event(AgentClient *c, const CkFrame *frame)
 		c->on_event(c, event, tree, c->event_data);
 }
 
+/* The agent starts an exec'd process as it answers exec_process, so the
+ * process's first output (or its EOF) can arrive in the same read as the
+ * answer, and be dispatched before the caller has had a chance to set the
+ * handle's stream function. Such frames are kept and replayed then. */
+static void keep_early(AgentClient *c, const CkFrame *frame)
+{
+	if (g_hash_table_contains(c->removed, GUINT_TO_POINTER(frame->id)) ||
+	    c->early_bytes + frame->len > EARLY_MAX_BYTES) {
+		ck_log_debug("agent: %s frame for unknown handle %u, ignoring", ck_frame_type_to_string(frame->type),
+			     frame->id);
+		return;
+	}
+	GPtrArray *frames = g_hash_table_lookup(c->early, GUINT_TO_POINTER(frame->id));
+	if (frames == NULL) {
+		frames = g_ptr_array_new_with_free_func(g_free);
+		g_hash_table_insert(c->early, GUINT_TO_POINTER(frame->id), frames);
+	}
+	EarlyFrame *e = g_malloc(sizeof *e + frame->len);
+	e->frame = *frame;
+	memcpy(e->payload, frame->payload, frame->len);
+	e->frame.payload = e->payload;
+	g_ptr_array_add(frames, e);
+	c->early_bytes += frame->len;
+}
+
+static void drop_early(AgentClient *c, guint32 handle)
+{
+	GPtrArray *frames = g_hash_table_lookup(c->early, GUINT_TO_POINTER(handle));
+
+	for (guint i = 0; frames != NULL && i < frames->len; i++)
+		c->early_bytes -= ((EarlyFrame *)g_ptr_array_index(frames, i))->frame.len;
+	g_hash_table_remove(c->early, GUINT_TO_POINTER(handle));
+}
+
 static void on_frame(CkChannel *ch, const CkFrame *frame, gpointer data)
 {
 	AgentClient *c = data;
@@ -96,8 +146,7 @@ static void on_frame(CkChannel *ch, const CkFrame *frame, gpointer data)
 		else if (c->default_stream != NULL)
 			c->default_stream(c, frame, c->default_stream_data);
 		else
-			ck_log_debug("agent: %s frame for unknown handle %u, ignoring",
-				     ck_frame_type_to_string(frame->type), frame->id);
+			keep_early(c, frame);
 		return;
 	}
 	default:
@@ -146,6 +195,8 @@ AgentClient *agent_client_new(int fd, GMainContext *ctx)
 	c->next_id = 1;
 	c->pending = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	c->streams = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	c->early = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)g_ptr_array_unref);
+	c->removed = g_hash_table_new(g_direct_hash, g_direct_equal);
 	c->channel = ck_channel_new(fd, c->ctx, on_frame, on_closed, c);
 	return c;
 }
@@ -157,6 +208,8 @@ void agent_client_free(AgentClient *c)
 	ck_channel_free(c->channel);
 	g_hash_table_unref(c->pending);
 	g_hash_table_unref(c->streams);
+	g_hash_table_unref(c->early);
+	g_hash_table_unref(c->removed);
 	g_clear_error(&c->close_error);
 	g_main_context_unref(c->ctx);
 	g_free(c);
@@ -339,15 +392,29 @@ gboolean agent_client_is_closed(AgentClient *c)
 void agent_client_set_stream_func(AgentClient *c, guint32 handle, AgentStreamFunc func, gpointer user_data)
 {
 	StreamHandler *h = g_new0(StreamHandler, 1);
+	g_autoptr(GPtrArray) early = NULL;
 
 	h->func = func;
 	h->data = user_data;
 	g_hash_table_insert(c->streams, GUINT_TO_POINTER(handle), h);
+	g_hash_table_remove(c->removed, GUINT_TO_POINTER(handle));
+	if (!g_hash_table_steal_extended(c->early, GUINT_TO_POINTER(handle), NULL, (gpointer *)&early))
+		return;
+	for (guint i = 0; i < early->len; i++) {
+		EarlyFrame *e = g_ptr_array_index(early, i);
+		c->early_bytes -= e->frame.len;
+		/* the handler may remove itself (an EOF that ends it) */
+		StreamHandler *now = g_hash_table_lookup(c->streams, GUINT_TO_POINTER(handle));
+		if (now != NULL)
+			now->func(c, &e->frame, now->data);
+	}
 }
 
 void agent_client_remove_stream_func(AgentClient *c, guint32 handle)
 {
 	g_hash_table_remove(c->streams, GUINT_TO_POINTER(handle));
+	g_hash_table_add(c->removed, GUINT_TO_POINTER(handle));
+	drop_early(c, handle);
 }
 
 CkChannel *agent_client_get_channel(AgentClient *c)

@@ -63,7 +63,11 @@ guint32 agent_client_forward(AgentClient *c, const guint8 *json, gsize len, Agen
 /* Receives stream frames of handles that have no handler of their own. */
 void agent_client_set_default_stream_func(AgentClient *c, AgentStreamFunc func, gpointer user_data);
 
-/* Stream plumbing for process handles. */
+/* Stream plumbing for process handles. Stream frames for a handle that
+ * has no function yet (and no default function is set) are kept, up to a
+ * bound, and handed to the function when it is set: a process's first
+ * output may come in right behind the answer that created it. Frames for
+ * a handle whose function was removed are dropped. */
 void agent_client_set_stream_func(AgentClient *c, guint32 handle, AgentStreamFunc func, gpointer user_data);
 void agent_client_remove_stream_func(AgentClient *c, guint32 handle);
 CkChannel *agent_client_get_channel(AgentClient *c);
