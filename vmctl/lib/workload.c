@@ -2,6 +2,7 @@
 #include "workload.h"
 
 #include "ck-error.h"
+#include "state.h"
 
 void workload_role_clear(WorkloadRole *role)
 {
@@ -72,4 +73,22 @@ CkTrust workload_trust(const CkConfig *cfg, const OciSpec *spec, char **out_reas
 	*out_reason = g_strdup_printf("default_workload_trust = \"%s\"",
 				      ck_trust_to_string(cfg->runtime.default_workload_trust));
 	return cfg->runtime.default_workload_trust;
+}
+
+gboolean workload_decide(const CkConfig *cfg, const char *root, const OciSpec *spec, const WorkloadRole *role,
+			 CkTrust *out, char **out_decision, GError **error)
+{
+	g_autofree char *reason = NULL;
+
+	if (role->sandbox) {
+		*out = workload_trust(cfg, spec, &reason);
+	} else {
+		g_autoptr(ContainerState) sb = container_state_read(root, role->pod_id, error);
+		if (sb == NULL)
+			return FALSE;
+		*out = sb->kind == CONTAINER_KIND_TRUSTED ? CK_TRUST_TRUSTED : CK_TRUST_UNTRUSTED;
+		reason = g_strdup_printf("follows its sandbox %s", role->pod_id);
+	}
+	*out_decision = g_strdup_printf("%s: %s", ck_trust_to_string(*out), reason);
+	return TRUE;
 }
