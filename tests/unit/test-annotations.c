@@ -206,6 +206,27 @@ static const RejectCase reject_cases[] = {
      {A_HV "default_memory", "1024"},
      "annotation " A_HV "default_memory: enable_annotations in [hypervisor.qemu]: '(' is not a valid regular "
      "expression"},
+    /* a bad expression is an error wherever it stands, even after one
+     * that matches */
+    {"not-enabled/bad-regex-after-a-match",
+     HV "enable_annotations = [\"default_memory\", \"[\"]\n",
+     {A_HV "default_memory", "1024"},
+     "annotation " A_HV "default_memory: enable_annotations in [hypervisor.qemu]: '[' is not a valid regular "
+     "expression"},
+    {"not-enabled/empty-pattern",
+     HV "enable_annotations = [\"\"]\n",
+     {A_HV "default_memory", "1024"},
+     "annotation " A_HV "default_memory" NOT_ENABLED("default_memory")},
+    /* the gate comes before the allow-list: an allowed path is still refused */
+    {"not-enabled/path-in-allow-list",
+     HV "enable_annotations = [\"default_memory\"]\nvalid_kernel_paths = [\"/k/*\"]\n",
+     {A_HV "kernel", "/k/vmlinux"},
+     "annotation " A_HV "kernel" NOT_ENABLED("kernel")},
+    /* the first refused annotation, in name order, is the one named */
+    {"not-enabled/first-in-name-order",
+     HV "enable_annotations = [\"msize_9p\"]\n",
+     {A_HV "memory_slots", "2", A_HV "default_vcpus", "2", A_HV "msize_9p", "8192"},
+     "annotation " A_HV "default_vcpus" NOT_ENABLED("default_vcpus")},
     /* unknown and unsupported names, also when not enabled */
     {"unsupported/unknown", BASE, {A_HV "bogus", "1"}, "annotation " A_HV "bogus" UNSUPPORTED},
     {"unsupported/empty-suffix", BASE, {A_HV, "1"}, "annotation " A_HV UNSUPPORTED},
