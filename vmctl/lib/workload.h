@@ -47,7 +47,12 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(WorkloadRole, workload_role_clear)
 gboolean workload_classify(const OciSpec *spec, const char *container_id, WorkloadRole *out, GError **error);
 
 /* The trust of the pod whose sandbox spec this is; *out_reason (owned by
- * the caller) says why, naming the input that decided. */
+ * the caller) says why, naming the input that decided:
+ *   annotation io.kubernetes.cri-o.TrustedSandbox="<value, escaped>"
+ *   privileged pod (privileged_in_vm = false)
+ *   host network namespace (privileged_in_vm = false)        (pid, ipc)
+ *   host network namespace, privileged_in_vm = true: default_workload_trust = "untrusted"
+ *   default_workload_trust = "trusted" */
 CkTrust workload_trust(const CkConfig *cfg, const OciSpec *sandbox_spec, char **out_reason);
 
 /* The trust of a container at create: a sandbox's from its own spec
