@@ -8,6 +8,7 @@
 
 #include <glib-unix.h>
 
+#include "annotations.h"
 #include "ck-error.h"
 #include "ck-io.h"
 #include "ck-log.h"
@@ -335,7 +336,11 @@ static int run_create(Monitor *m)
 	/* the VM path's state keeps the spec's annotations; on the trusted
 	 * path vmctl records the same decision itself */
 	g_hash_table_insert(m->spec->annotations, g_strdup(ANNOTATION_TRUST_DECISION), g_steal_pointer(&decision));
-	return trust == CK_TRUST_TRUSTED ? monitor_trusted(m) : monitor_vm_create(m);
+	if (trust == CK_TRUST_UNTRUSTED)
+		return monitor_vm_create(m); /* which applies the annotations */
+	if (!annotations_validate(m->config, m->role.sandbox, m->spec->annotations, &error))
+		return fail_early(m, error);
+	return monitor_trusted(m);
 }
 
 static int run_exec(Monitor *m)

@@ -3,7 +3,7 @@
  * refusal with its exact message and the configuration left as it was,
  * the enable_annotations gate (anchoring, agent./runtime. groups), path
  * allow-lists, kernel_params appending, kernel_modules parsing, the
- * cross-key checks, containers, and ck_config_copy(). */
+ * cross-key checks, containers, pods without a VM, and ck_config_copy(). */
 #include <string.h>
 
 #include <glib.h>
@@ -712,6 +712,43 @@ static void test_container_none(void)
 	g_assert_no_error(error);
 }
 
+/* ---- pods without a VM ---------------------------------------------------------------------- */
+
+/* A trusted pod's annotations: refused as they would be for a VM, and the
+ * configuration never changed, even by ones that are allowed. */
+static void test_validate(void)
+{
+	g_autoptr(CkConfig) cfg = load(HV "enable_annotations = [\"default_memory\"]\n");
+	g_autoptr(CkConfig) before = load(HV "enable_annotations = [\"default_memory\"]\n");
+	g_autoptr(GHashTable) allowed = table((const char *const[]){A_HV "default_memory", "1024", NULL});
+	g_autoptr(GHashTable) not_enabled =
+	    table((const char *const[]){A_HV "default_memory", "1024", A_HV "default_vcpus", "2", NULL});
+	g_autoptr(GHashTable) unsupported = table((const char *const[]){A_HV "enable_iommu", "true", NULL});
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(annotations_validate(cfg, TRUE, allowed, &error));
+	g_assert_no_error(error);
+	g_assert_true(annotations_validate(cfg, TRUE, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_false(annotations_validate(cfg, TRUE, not_enabled, &error));
+	g_assert_error(error, CK_ERROR, CK_ERROR_INVALID);
+	g_assert_cmpstr(error->message, ==, "annotation " A_HV "default_vcpus" NOT_ENABLED("default_vcpus"));
+	g_clear_error(&error);
+	g_assert_false(annotations_validate(cfg, TRUE, unsupported, &error));
+	g_assert_cmpstr(error->message, ==, "annotation " A_HV "enable_iommu" UNSUPPORTED);
+	g_clear_error(&error);
+	/* a container of the pod: none at all, enabled or not */
+	g_assert_false(annotations_validate(cfg, FALSE, allowed, &error));
+	g_assert_cmpstr(error->message, ==,
+			"annotation " A_HV "default_memory: only the pod's sandbox can configure the VM");
+	g_clear_error(&error);
+	g_assert_true(annotations_validate(cfg, FALSE, NULL, &error));
+	g_assert_no_error(error);
+
+	g_autofree char *change = changed(before, cfg);
+	g_assert_cmpstr(change, ==, "");
+}
+
 /* ---- ck_config_copy ---------------------------------------------------------------------- */
 
 static void test_copy(void)
@@ -766,6 +803,7 @@ int main(int argc, char **argv)
 		g_test_add_data_func(name, &container_cases[i], test_container);
 	}
 	g_test_add_func("/annotations/container/none", test_container_none);
+	g_test_add_func("/annotations/validate", test_validate);
 	g_test_add_func("/annotations/copy", test_copy);
 	return g_test_run();
 }

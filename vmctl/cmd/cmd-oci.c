@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "annotations.h"
 #include "ck-cleanup.h"
 #include "ck-error.h"
 #include "ck-io.h"
@@ -230,7 +231,9 @@ static void add_common_shim_args(VmctlContext *ctx, GPtrArray *args, const char 
 	}
 }
 
-/* Trusted or VM, as conmon-kata decides it (workload_decide). */
+/* Trusted or VM, as conmon-kata decides it (workload_decide). A trusted
+ * container's io.katacontainers.* annotations are checked here, as the
+ * VM path checks them in conmon-kata. */
 static gboolean decide_trust(VmctlContext *ctx, const char *id, const char *bundle, CkTrust *out,
 			     char **out_decision, GError **error)
 {
@@ -239,8 +242,10 @@ static gboolean decide_trust(VmctlContext *ctx, const char *id, const char *bund
 	g_auto(WorkloadRole) role = {0};
 	const CkConfig *cfg = vmctl_config(ctx, error);
 
-	return spec != NULL && cfg != NULL && workload_classify(spec, id, &role, error) &&
-	       workload_decide(cfg, ctx->root, spec, &role, out, out_decision, error);
+	if (spec == NULL || cfg == NULL || !workload_classify(spec, id, &role, error) ||
+	    !workload_decide(cfg, ctx->root, spec, &role, out, out_decision, error))
+		return FALSE;
+	return *out != CK_TRUST_TRUSTED || annotations_validate(cfg, role.sandbox, spec->annotations, error);
 }
 
 /* The state records the decision, which `state` adds to runc's. */

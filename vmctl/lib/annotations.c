@@ -370,3 +370,11 @@ gboolean annotations_check_container(GHashTable *annotations, GError **error)
 				    "annotation %s: only the pod's sandbox can configure the VM", shown);
 	return ck_set_error(error, CK_ERROR_INVALID, "annotation %s: not supported by conmon-kata", shown);
 }
+
+gboolean annotations_validate(const CkConfig *cfg, gboolean sandbox, GHashTable *annotations, GError **error)
+{
+	if (!sandbox)
+		return annotations_check_container(annotations, error);
+	g_autoptr(CkConfig) scratch = ck_config_copy(cfg);
+	return annotations_apply(scratch, annotations, error);
+}
