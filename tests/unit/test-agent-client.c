@@ -48,7 +48,10 @@ static void append_json(GByteArray *wire, CkFrameType type, guint32 id, CkJsonGe
 
 static void append_data(GByteArray *wire, guint32 handle, CkStream stream, const char *text)
 {
-	CkFrame f = {.type = CK_FRAME_DATA, .id = handle, .stream = stream, .len = (guint32)strlen(text),
+	CkFrame f = {.type = CK_FRAME_DATA,
+		     .id = handle,
+		     .stream = stream,
+		     .len = (guint32)strlen(text),
 		     .payload = (const guint8 *)text};
 
 	ck_frame_append(wire, &f);

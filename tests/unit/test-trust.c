@@ -290,12 +290,14 @@ typedef struct {
 #define ID "c1"
 
 static const ClassifyRow classify_rows[] = {
-    {"crio-sandbox", "\"io.kubernetes.cri-o.ContainerType\": \"sandbox\", \"io.kubernetes.cri-o.SandboxID\": \"" ID "\"",
-     TRUE, ID, NULL},
+    {"crio-sandbox",
+     "\"io.kubernetes.cri-o.ContainerType\": \"sandbox\", \"io.kubernetes.cri-o.SandboxID\": \"" ID "\"", TRUE, ID,
+     NULL},
     /* CRI-O's sandbox id annotation is not needed for the sandbox */
     {"crio-sandbox-no-id", "\"io.kubernetes.cri-o.ContainerType\": \"sandbox\"", TRUE, ID, NULL},
-    {"crio-container", "\"io.kubernetes.cri-o.ContainerType\": \"container\", \"io.kubernetes.cri-o.SandboxID\": \"sb\"",
-     FALSE, "sb", NULL},
+    {"crio-container",
+     "\"io.kubernetes.cri-o.ContainerType\": \"container\", \"io.kubernetes.cri-o.SandboxID\": \"sb\"", FALSE, "sb",
+     NULL},
     {"crio-container-own-id",
      "\"io.kubernetes.cri-o.ContainerType\": \"container\", \"io.kubernetes.cri-o.SandboxID\": \"" ID "\"", TRUE, ID,
      NULL},
@@ -357,9 +359,9 @@ int main(int argc, char **argv)
 	}
 	for (gsize i = 0; i < G_N_ELEMENTS(absent_rows); i++) {
 		const AbsentRow *r = &absent_rows[i];
-		g_autofree char *name = g_strdup_printf("/trust/absent/%s/default-%s/privileged_in_vm-%s",
-							privilege_names[r->priv], ck_trust_to_string(r->fallback),
-							r->in_vm ? "true" : "false");
+		g_autofree char *name =
+		    g_strdup_printf("/trust/absent/%s/default-%s/privileged_in_vm-%s", privilege_names[r->priv],
+				    ck_trust_to_string(r->fallback), r->in_vm ? "true" : "false");
 		g_test_add_data_func(name, r, test_absent);
 	}
 	g_test_add_func("/trust/defaults", test_defaults);
