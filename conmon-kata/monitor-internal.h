@@ -102,6 +102,9 @@ gboolean monitor_shim_join(Monitor *m, GError **error);
 /* The pid is out: from now on the caller's stderr is the container's. */
 void monitor_shim_reported(Monitor *m);
 void monitor_shim_resize(Monitor *m);
+/* The size of the caller's terminal an exec runs on (shim mode, a
+ * terminal, no console socket); FALSE when there is none to tell. */
+gboolean monitor_shim_console_size(Monitor *m, guint16 *out_rows, guint16 *out_cols);
 
 /* trusted.c */
 int monitor_trusted(Monitor *m);

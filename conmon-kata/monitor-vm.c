@@ -300,6 +300,32 @@ int monitor_vm_create(Monitor *m)
 
 /* --- exec -------------------------------------------------------------------------------- */
 
+/* The exec's process object; with a terminal whose size we know at once
+ * (shim mode on the caller's terminal) its consoleSize says it, so the
+ * guest pty has the size before the process starts, as under runc. */
+static void write_exec_process(Monitor *m, CkJsonGen *req, yajl_val process)
+{
+	guint16 rows, cols;
+
+	if (!monitor_shim_console_size(m, &rows, &cols)) {
+		ck_json_value(req, process);
+		return;
+	}
+	ck_json_map_open(req);
+	for (size_t i = 0; i < process->u.object.len; i++) {
+		if (g_str_equal(process->u.object.keys[i], "consoleSize"))
+			continue;
+		ck_json_key(req, process->u.object.keys[i]);
+		ck_json_value(req, process->u.object.values[i]);
+	}
+	ck_json_key(req, "consoleSize");
+	ck_json_map_open(req);
+	ck_json_kv_int(req, "height", rows);
+	ck_json_kv_int(req, "width", cols);
+	ck_json_map_close(req);
+	ck_json_map_close(req);
+}
+
 static gboolean guest_exec(Monitor *m, GError **error)
 {
 	g_auto(yajl_val) process = ck_json_parse_file(m->cfg->exec_process_spec, 1024 * 1024, error);
@@ -318,7 +344,7 @@ static gboolean guest_exec(Monitor *m, GError **error)
 	ck_json_kv_string(req, "id", m->cfg->cid);
 	ck_json_kv_string(req, "exec_id", m->exec_id);
 	ck_json_key(req, "process");
-	ck_json_value(req, process);
+	write_exec_process(m, req, process);
 	ck_json_kv_bool(req, "stdin", m->cfg->use_stdin);
 	yajl_val result = NULL;
 	g_auto(yajl_val) reply = agent_client_call(m->agent, req, REQUEST_TIMEOUT_MS, &result, error);

@@ -9,6 +9,7 @@
 
 #include <glib-unix.h>
 
+#include "annotations.h"
 #include "ck-error.h"
 #include "ck-io.h"
 #include "ck-log.h"
@@ -325,25 +326,22 @@ static int run_create(Monitor *m)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *path = g_build_filename(m->cfg->bundle_path, "config.json", NULL);
+	g_autofree char *decision = NULL;
+	CkTrust trust;
 
 	m->spec = oci_spec_load_file(path, &error);
-	if (m->spec == NULL || !workload_classify(m->spec, m->cfg->cid, &m->role, &error))
+	if (m->spec == NULL || !workload_classify(m->spec, m->cfg->cid, &m->role, &error) ||
+	    !workload_decide(m->config, m->root, m->spec, &m->role, &trust, &decision, &error))
 		return fail_early(m, error);
-	CkTrust trust;
-	g_autofree char *reason = NULL;
-	if (m->role.sandbox) {
-		trust = workload_trust(m->config, m->spec, &reason);
-	} else {
-		g_autoptr(ContainerState) sb = container_state_read(m->root, m->role.pod_id, &error);
-		if (sb == NULL)
-			return fail_early(m, error);
-		trust = sb->kind == CONTAINER_KIND_TRUSTED ? CK_TRUST_TRUSTED : CK_TRUST_UNTRUSTED;
-		reason = g_strdup_printf("follows its sandbox %s", m->role.pod_id);
-	}
-	ck_log_info("container %s: %s (%s)", m->cfg->cid, ck_trust_to_string(trust), reason);
-	g_hash_table_insert(m->spec->annotations, g_strdup(ANNOTATION_TRUST_DECISION),
-			    g_strdup_printf("%s: %s", ck_trust_to_string(trust), reason));
-	return trust == CK_TRUST_TRUSTED ? monitor_trusted(m) : monitor_vm_create(m);
+	ck_log_info("container %s: %s", m->cfg->cid, decision);
+	/* the VM path's state keeps the spec's annotations; on the trusted
+	 * path vmctl records the same decision itself */
+	g_hash_table_insert(m->spec->annotations, g_strdup(ANNOTATION_TRUST_DECISION), g_steal_pointer(&decision));
+	if (trust == CK_TRUST_UNTRUSTED)
+		return monitor_vm_create(m); /* which applies the annotations */
+	if (!annotations_validate(m->config, m->role.sandbox, m->spec->annotations, &error))
+		return fail_early(m, error);
+	return monitor_trusted(m);
 }
 
 static int run_exec(Monitor *m)

@@ -145,6 +145,20 @@ void monitor_shim_resize(Monitor *m)
 	agent_client_forward(m->agent, (const guint8 *)doc, len, NULL, NULL);
 }
 
+gboolean monitor_shim_console_size(Monitor *m, guint16 *out_rows, guint16 *out_cols)
+{
+	struct winsize ws;
+
+	/* with a console socket the pty is ours and new: its size comes
+	 * later, from whoever holds the master, as SIGWINCH */
+	if (!m->fds->shim || !m->terminal || m->fds->console_socket != NULL || !isatty(STDIN_FILENO) ||
+	    ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0 || (ws.ws_row == 0 && ws.ws_col == 0))
+		return FALSE;
+	*out_rows = ws.ws_row;
+	*out_cols = ws.ws_col;
+	return TRUE;
+}
+
 void monitor_shim_reported(Monitor *m)
 {
 	if (m->fds->shim) {

@@ -9,7 +9,8 @@
  * text until the pid file is read and relayed as container stderr after.
  * The container process is then re-parented to us (the subreaper); its
  * output, input, terminal, timeout and exit go through the same monitor
- * code as on the VM path.
+ * code as on the VM path. An OOM kill in its memory cgroup while it ran
+ * makes the exit an OOM one (the oom files), as conmon reports it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +35,7 @@
 #include "ck-io.h"
 #include "ck-log.h"
 #include "ck-parse.h"
+#include "host-cgroup.h"
 #include "monitor-internal.h"
 #include "signals.h"
 
@@ -48,6 +50,8 @@ struct Trusted {
 	int pty;	/* the pty master from the console socket */
 	pid_t pid;	/* the container process (P3) */
 	guint sources[3];
+	char *oom_file; /* its memory cgroup's OOM counters, NULL: unknown */
+	guint64 ooms;	/* their sum when the process was created */
 };
 typedef struct Trusted Trusted;
 
@@ -238,6 +242,23 @@ static void drain(Trusted *t)
 	}
 }
 
+/* The counters before the process runs, to compare with at its exit. */
+static void watch_oom(Trusted *t)
+{
+	t->oom_file = host_cgroup_oom_file(t->pid);
+	if (t->oom_file != NULL && !host_cgroup_oom_count(t->oom_file, &t->ooms))
+		g_clear_pointer(&t->oom_file, g_free);
+	if (t->oom_file == NULL)
+		ck_log_debug("pid %d: no memory cgroup to watch for OOM kills", (int)t->pid);
+}
+
+static gboolean oom_killed(Trusted *t)
+{
+	guint64 now = 0;
+
+	return t->oom_file != NULL && host_cgroup_oom_count(t->oom_file, &now) && now > t->ooms;
+}
+
 static void on_container_exit(pid_t pid, int status, gpointer data)
 {
 	Trusted *t = data;
@@ -245,7 +266,7 @@ static void on_container_exit(pid_t pid, int status, gpointer data)
 
 	(void)pid;
 	drain(t);
-	monitor_process_exited(t->m, code, FALSE, NULL);
+	monitor_process_exited(t->m, code, oom_killed(t), NULL);
 }
 
 static void watch_output(Trusted *t)
@@ -270,6 +291,7 @@ static void trusted_clear(Trusted *t)
 	ck_close_fdp(&t->err_r);
 	ck_close_fdp(&t->pty);
 	ck_close_fdp(&t->console_listen);
+	g_free(t->oom_file);
 	if (t->console_path != NULL) {
 		g_autofree char *dir = g_path_get_dirname(t->console_path);
 		(void)unlink(t->console_path);
@@ -320,6 +342,7 @@ static int run(Trusted *t)
 		return report_failure(t, errtext->len ? g_strstrip(errtext->str) : error->message);
 	if (errtext->len > 0)
 		monitor_output(m, TRUE, (const guint8 *)errtext->str, errtext->len);
+	watch_oom(t);
 	signals_watch_child(t->pid, on_container_exit, t);
 	watch_output(t);
 	if (t->pty >= 0) {

@@ -3,7 +3,7 @@
  * refusal with its exact message and the configuration left as it was,
  * the enable_annotations gate (anchoring, agent./runtime. groups), path
  * allow-lists, kernel_params appending, kernel_modules parsing, the
- * cross-key checks, containers, and ck_config_copy(). */
+ * cross-key checks, containers, pods without a VM, and ck_config_copy(). */
 #include <string.h>
 
 #include <glib.h>
@@ -206,6 +206,27 @@ static const RejectCase reject_cases[] = {
      {A_HV "default_memory", "1024"},
      "annotation " A_HV "default_memory: enable_annotations in [hypervisor.qemu]: '(' is not a valid regular "
      "expression"},
+    /* a bad expression is an error wherever it stands, even after one
+     * that matches */
+    {"not-enabled/bad-regex-after-a-match",
+     HV "enable_annotations = [\"default_memory\", \"[\"]\n",
+     {A_HV "default_memory", "1024"},
+     "annotation " A_HV "default_memory: enable_annotations in [hypervisor.qemu]: '[' is not a valid regular "
+     "expression"},
+    {"not-enabled/empty-pattern",
+     HV "enable_annotations = [\"\"]\n",
+     {A_HV "default_memory", "1024"},
+     "annotation " A_HV "default_memory" NOT_ENABLED("default_memory")},
+    /* the gate comes before the allow-list: an allowed path is still refused */
+    {"not-enabled/path-in-allow-list",
+     HV "enable_annotations = [\"default_memory\"]\nvalid_kernel_paths = [\"/k/*\"]\n",
+     {A_HV "kernel", "/k/vmlinux"},
+     "annotation " A_HV "kernel" NOT_ENABLED("kernel")},
+    /* the first refused annotation, in name order, is the one named */
+    {"not-enabled/first-in-name-order",
+     HV "enable_annotations = [\"msize_9p\"]\n",
+     {A_HV "memory_slots", "2", A_HV "default_vcpus", "2", A_HV "msize_9p", "8192"},
+     "annotation " A_HV "default_vcpus" NOT_ENABLED("default_vcpus")},
     /* unknown and unsupported names, also when not enabled */
     {"unsupported/unknown", BASE, {A_HV "bogus", "1"}, "annotation " A_HV "bogus" UNSUPPORTED},
     {"unsupported/empty-suffix", BASE, {A_HV, "1"}, "annotation " A_HV UNSUPPORTED},
@@ -691,6 +712,43 @@ static void test_container_none(void)
 	g_assert_no_error(error);
 }
 
+/* ---- pods without a VM ---------------------------------------------------------------------- */
+
+/* A trusted pod's annotations: refused as they would be for a VM, and the
+ * configuration never changed, even by ones that are allowed. */
+static void test_validate(void)
+{
+	g_autoptr(CkConfig) cfg = load(HV "enable_annotations = [\"default_memory\"]\n");
+	g_autoptr(CkConfig) before = load(HV "enable_annotations = [\"default_memory\"]\n");
+	g_autoptr(GHashTable) allowed = table((const char *const[]){A_HV "default_memory", "1024", NULL});
+	g_autoptr(GHashTable) not_enabled =
+	    table((const char *const[]){A_HV "default_memory", "1024", A_HV "default_vcpus", "2", NULL});
+	g_autoptr(GHashTable) unsupported = table((const char *const[]){A_HV "enable_iommu", "true", NULL});
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(annotations_validate(cfg, TRUE, allowed, &error));
+	g_assert_no_error(error);
+	g_assert_true(annotations_validate(cfg, TRUE, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_false(annotations_validate(cfg, TRUE, not_enabled, &error));
+	g_assert_error(error, CK_ERROR, CK_ERROR_INVALID);
+	g_assert_cmpstr(error->message, ==, "annotation " A_HV "default_vcpus" NOT_ENABLED("default_vcpus"));
+	g_clear_error(&error);
+	g_assert_false(annotations_validate(cfg, TRUE, unsupported, &error));
+	g_assert_cmpstr(error->message, ==, "annotation " A_HV "enable_iommu" UNSUPPORTED);
+	g_clear_error(&error);
+	/* a container of the pod: none at all, enabled or not */
+	g_assert_false(annotations_validate(cfg, FALSE, allowed, &error));
+	g_assert_cmpstr(error->message, ==,
+			"annotation " A_HV "default_memory: only the pod's sandbox can configure the VM");
+	g_clear_error(&error);
+	g_assert_true(annotations_validate(cfg, FALSE, NULL, &error));
+	g_assert_no_error(error);
+
+	g_autofree char *change = changed(before, cfg);
+	g_assert_cmpstr(change, ==, "");
+}
+
 /* ---- ck_config_copy ---------------------------------------------------------------------- */
 
 static void test_copy(void)
@@ -745,6 +803,7 @@ int main(int argc, char **argv)
 		g_test_add_data_func(name, &container_cases[i], test_container);
 	}
 	g_test_add_func("/annotations/container/none", test_container_none);
+	g_test_add_func("/annotations/validate", test_validate);
 	g_test_add_func("/annotations/copy", test_copy);
 	return g_test_run();
 }

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "annotations.h"
 #include "ck-cleanup.h"
 #include "ck-error.h"
 #include "ck-io.h"
@@ -54,8 +55,7 @@ static gboolean one_id(const char *verb, int argc, char **argv, const char **out
 	return TRUE;
 }
 
-/* A copy of the verb's argv before option parsing rearranges it. */
-static char **copy_argv(int argc, char **argv)
+char **vmctl_copy_argv(int argc, char **argv)
 {
 	char **copy = g_new0(char *, argc + 1);
 	for (int i = 0; i < argc; i++)
@@ -68,10 +68,11 @@ char *vmctl_trusted_root(VmctlContext *ctx)
 	return g_build_filename(ctx->root, "trusted", NULL);
 }
 
-/* Execs the trusted runtime with the verb's original arguments. */
-static int delegate(VmctlContext *ctx, const char *runtime, const char *troot, char **verb_argv)
+/* The trusted runtime's command line for a verb: runc's global options
+ * from ours, then the verb's original arguments. */
+static GPtrArray *trusted_argv(VmctlContext *ctx, const char *runtime, const char *troot, char **verb_argv)
 {
-	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	GPtrArray *argv = g_ptr_array_new();
 
 	g_ptr_array_add(argv, (char *)runtime);
 	g_ptr_array_add(argv, "--root");
@@ -88,6 +89,14 @@ static int delegate(VmctlContext *ctx, const char *runtime, const char *troot, c
 	for (char **a = verb_argv; *a != NULL; a++)
 		g_ptr_array_add(argv, *a);
 	g_ptr_array_add(argv, NULL);
+	return argv;
+}
+
+/* Execs the trusted runtime with the verb's original arguments. */
+static int delegate(VmctlContext *ctx, const char *runtime, const char *troot, char **verb_argv)
+{
+	g_autoptr(GPtrArray) argv = trusted_argv(ctx, runtime, troot, verb_argv);
+
 	ck_log_debug("trusted container: running %s", runtime);
 	execv(runtime, (char **)argv->pdata);
 	ck_log_error("run the trusted runtime %s: %s", runtime, g_strerror(errno));
@@ -113,6 +122,11 @@ ContainerState *vmctl_read_state(VmctlContext *ctx, const char *id, GError **err
 	g_free(ctx->root);
 	ctx->root = g_steal_pointer(&root);
 	return container_state_read(ctx->root, id, error);
+}
+
+int vmctl_delegate(VmctlContext *ctx, const ContainerState *st, char **verb_argv)
+{
+	return delegate(ctx, st->trusted_runtime, st->trusted_root, verb_argv);
 }
 
 /* For verbs on an existing container: TRUE (and the state) when it is a
@@ -218,28 +232,26 @@ static void add_common_shim_args(VmctlContext *ctx, GPtrArray *args, const char 
 	}
 }
 
-static gboolean decide_trust(VmctlContext *ctx, const char *id, const char *bundle, CkTrust *out, GError **error)
+/* Trusted or VM, as conmon-kata decides it (workload_decide). A trusted
+ * container's io.katacontainers.* annotations are checked here, as the
+ * VM path checks them in conmon-kata. */
+static gboolean decide_trust(VmctlContext *ctx, const char *id, const char *bundle, CkTrust *out,
+			     char **out_decision, GError **error)
 {
 	g_autofree char *path = g_build_filename(bundle, "config.json", NULL);
 	g_autoptr(OciSpec) spec = oci_spec_load_file(path, error);
 	g_auto(WorkloadRole) role = {0};
-	g_autofree char *reason = NULL;
 	const CkConfig *cfg = vmctl_config(ctx, error);
 
-	if (spec == NULL || cfg == NULL || !workload_classify(spec, id, &role, error))
+	if (spec == NULL || cfg == NULL || !workload_classify(spec, id, &role, error) ||
+	    !workload_decide(cfg, ctx->root, spec, &role, out, out_decision, error))
 		return FALSE;
-	if (role.sandbox) {
-		*out = workload_trust(cfg, spec, &reason);
-		return TRUE;
-	}
-	g_autoptr(ContainerState) sb = container_state_read(ctx->root, role.pod_id, error);
-	if (sb == NULL)
-		return FALSE;
-	*out = sb->kind == CONTAINER_KIND_TRUSTED ? CK_TRUST_TRUSTED : CK_TRUST_UNTRUSTED;
-	return TRUE;
+	return *out != CK_TRUST_TRUSTED || annotations_validate(cfg, role.sandbox, spec->annotations, error);
 }
 
-static int create_trusted(VmctlContext *ctx, const char *id, const char *bundle, char **verb_argv)
+/* The state records the decision, which `state` adds to runc's. */
+static int create_trusted(VmctlContext *ctx, const char *id, const char *bundle, const char *decision,
+			  char **verb_argv)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(ContainerState) st = container_state_new(id);
@@ -249,6 +261,7 @@ static int create_trusted(VmctlContext *ctx, const char *id, const char *bundle,
 	st->bundle = g_strdup(bundle);
 	st->trusted_root = vmctl_trusted_root(ctx);
 	st->trusted_runtime = g_strdup(cfg->runtime.trusted_runtime);
+	g_hash_table_insert(st->annotations, g_strdup(ANNOTATION_TRUST_DECISION), g_strdup(decision));
 	int lock = container_state_lock(ctx->root, id, TRUE, TRUE, &error);
 	if (lock < 0 || !container_state_write(ctx->root, st, &error))
 		return fail(id, g_steal_pointer(&error));
@@ -258,7 +271,7 @@ static int create_trusted(VmctlContext *ctx, const char *id, const char *bundle,
 
 int cmd_create(VmctlContext *ctx, int argc, char **argv)
 {
-	g_auto(GStrv) orig = copy_argv(argc, argv);
+	g_auto(GStrv) orig = vmctl_copy_argv(argc, argv);
 	g_autofree char *bundle = NULL, *pid_file = NULL, *console = NULL;
 	gboolean no_pivot = FALSE, no_new_keyring = FALSE;
 	int preserve = 0;
@@ -273,6 +286,7 @@ int cmd_create(VmctlContext *ctx, int argc, char **argv)
 		{NULL},
 	};
 	g_autoptr(GError) error = NULL;
+	g_autofree char *decision = NULL;
 	CkTrust trust;
 
 	if (!vmctl_parse_verb_options("create", "ID", entries, &argc, &argv) || !one_id("create", argc, argv, &id))
@@ -284,10 +298,11 @@ int cmd_create(VmctlContext *ctx, int argc, char **argv)
 	if (existing != NULL)
 		return fail(id, g_error_new(CK_ERROR, CK_ERROR_EXISTS, "a container with this id already exists"));
 	g_autofree char *abs_bundle = g_canonicalize_filename(bundle ? bundle : ".", NULL);
-	if (!decide_trust(ctx, id, abs_bundle, &trust, &error))
+	if (!decide_trust(ctx, id, abs_bundle, &trust, &decision, &error))
 		return fail(id, g_steal_pointer(&error));
+	ck_log_debug("container %s: %s", id, decision);
 	if (trust == CK_TRUST_TRUSTED)
-		return create_trusted(ctx, id, abs_bundle, orig);
+		return create_trusted(ctx, id, abs_bundle, decision, orig);
 	if (preserve > 0)
 		return fail(id, g_error_new(CK_ERROR, CK_ERROR_UNSUPPORTED, "--preserve-fds: fds cannot cross into a VM"));
 
@@ -352,7 +367,7 @@ static void run_late_hooks(const ContainerState *st, const OciSpec *spec, OciHoo
 
 int cmd_start(VmctlContext *ctx, int argc, char **argv)
 {
-	g_auto(GStrv) orig = copy_argv(argc, argv);
+	g_auto(GStrv) orig = vmctl_copy_argv(argc, argv);
 	GOptionEntry entries[] = {{NULL}};
 	g_autoptr(GError) error = NULL;
 	const char *id;
@@ -370,19 +385,72 @@ int cmd_start(VmctlContext *ctx, int argc, char **argv)
 	return 0;
 }
 
+/* runc's own `state` of a trusted container, with the trust decision
+ * recorded at create (ANNOTATION_TRUST_DECISION) added to its
+ * annotations, so that `state` shows it for both kinds. runc's stderr
+ * and its failure status pass through. */
+static int state_trusted(VmctlContext *ctx, const ContainerState *st, char **verb_argv)
+{
+	g_autoptr(GPtrArray) argv = trusted_argv(ctx, st->trusted_runtime, st->trusted_root, verb_argv);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *out = NULL;
+	int wait_status = 0;
+
+	if (!g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &wait_status,
+			  &error))
+		return fail(st->id, g_steal_pointer(&error));
+	if (!g_spawn_check_wait_status(wait_status, NULL))
+		return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 1;
+	g_auto(yajl_val) tree = ck_json_parse(out, strlen(out), "the trusted runtime's state", &error);
+	if (tree == NULL || !YAJL_IS_OBJECT(tree))
+		return fail(st->id, error ? g_steal_pointer(&error)
+					  : g_error_new(CK_ERROR, CK_ERROR_FAILED, "%s state: not a JSON object",
+							st->trusted_runtime));
+	const char *decision = g_hash_table_lookup(st->annotations, ANNOTATION_TRUST_DECISION);
+	g_autoptr(CkJsonGen) g = ck_json_gen_new();
+	ck_json_map_open(g);
+	for (size_t i = 0; i < tree->u.object.len; i++) {
+		const char *key = tree->u.object.keys[i];
+		yajl_val v = tree->u.object.values[i];
+		if (g_str_equal(key, "annotations") && YAJL_IS_OBJECT(v))
+			continue;
+		ck_json_key(g, key);
+		ck_json_value(g, v);
+	}
+	ck_json_key(g, "annotations");
+	ck_json_map_open(g);
+	yajl_val ann = ck_json_get(tree, "annotations");
+	for (size_t i = 0; ann != NULL && YAJL_IS_OBJECT(ann) && i < ann->u.object.len; i++) {
+		if (decision != NULL && g_str_equal(ann->u.object.keys[i], ANNOTATION_TRUST_DECISION))
+			continue;
+		ck_json_key(g, ann->u.object.keys[i]);
+		ck_json_value(g, ann->u.object.values[i]);
+	}
+	if (decision != NULL)
+		ck_json_kv_string(g, ANNOTATION_TRUST_DECISION, decision);
+	ck_json_map_close(g);
+	ck_json_map_close(g);
+	g_autofree char *json = ck_json_gen_finish(g, NULL, &error);
+	if (json == NULL)
+		return fail(st->id, g_steal_pointer(&error));
+	printf("%s\n", json);
+	return 0;
+}
+
 int cmd_state(VmctlContext *ctx, int argc, char **argv)
 {
-	g_auto(GStrv) orig = copy_argv(argc, argv);
+	g_auto(GStrv) orig = vmctl_copy_argv(argc, argv);
 	GOptionEntry entries[] = {{NULL}};
 	g_autoptr(GError) error = NULL;
 	const char *id;
-	int status = 1;
 
 	if (!vmctl_parse_verb_options("state", "ID", entries, &argc, &argv) || !one_id("state", argc, argv, &id))
 		return 1;
-	g_autoptr(ContainerState) st = vm_or_delegate(ctx, id, orig, &status, &error);
+	g_autoptr(ContainerState) st = vmctl_read_state(ctx, id, &error);
 	if (st == NULL)
-		return error ? fail(id, g_steal_pointer(&error)) : status;
+		return fail(id, g_steal_pointer(&error));
+	if (st->kind == CONTAINER_KIND_TRUSTED)
+		return state_trusted(ctx, st, orig);
 	g_autofree char *json = container_state_to_oci_json(st, TRUE, &error);
 	if (json == NULL)
 		return fail(id, g_steal_pointer(&error));
@@ -392,7 +460,7 @@ int cmd_state(VmctlContext *ctx, int argc, char **argv)
 
 int cmd_kill(VmctlContext *ctx, int argc, char **argv)
 {
-	g_auto(GStrv) orig = copy_argv(argc, argv);
+	g_auto(GStrv) orig = vmctl_copy_argv(argc, argv);
 	gboolean all = FALSE;
 	GOptionEntry entries[] = {
 		{"all", 'a', 0, G_OPTION_ARG_NONE, &all, "send the signal to every process of the container", NULL},
@@ -419,7 +487,7 @@ int cmd_kill(VmctlContext *ctx, int argc, char **argv)
 
 int cmd_delete(VmctlContext *ctx, int argc, char **argv)
 {
-	g_auto(GStrv) orig = copy_argv(argc, argv);
+	g_auto(GStrv) orig = vmctl_copy_argv(argc, argv);
 	gboolean force = FALSE;
 	GOptionEntry entries[] = {
 		{"force", 'f', 0, G_OPTION_ARG_NONE, &force, "kill a running container first", NULL},
@@ -459,7 +527,7 @@ int cmd_delete(VmctlContext *ctx, int argc, char **argv)
 
 static int pause_resume(VmctlContext *ctx, int argc, char **argv, gboolean pause)
 {
-	g_auto(GStrv) orig = copy_argv(argc, argv);
+	g_auto(GStrv) orig = vmctl_copy_argv(argc, argv);
 	GOptionEntry entries[] = {{NULL}};
 	g_autoptr(GError) error = NULL;
 	const char *verb = pause ? "pause" : "resume", *id;
@@ -641,7 +709,7 @@ static gboolean parse_exec(int *argc, char ***argv, ExecOpts *o)
 
 int cmd_exec(VmctlContext *ctx, int argc, char **argv)
 {
-	g_auto(GStrv) orig = copy_argv(argc, argv);
+	g_auto(GStrv) orig = vmctl_copy_argv(argc, argv);
 	g_auto(ExecOpts) o = {0};
 	g_autoptr(GError) error = NULL;
 	int status = 1;
@@ -700,7 +768,7 @@ int cmd_exec(VmctlContext *ctx, int argc, char **argv)
 
 int cmd_ps(VmctlContext *ctx, int argc, char **argv)
 {
-	g_auto(GStrv) orig = copy_argv(argc, argv);
+	g_auto(GStrv) orig = vmctl_copy_argv(argc, argv);
 	g_autofree char *format = NULL;
 	GOptionEntry entries[] = {
 		{"format", 'f', 0, G_OPTION_ARG_STRING, &format, "table or json", "FORMAT"},

@@ -1,6 +1,8 @@
 /* vmctl update: new resource limits for a running container, from
  * --resources FILE|- (OCI LinuxResources, CRI-O writes it on stdin) or
- * from runc's single-value flags. */
+ * from runc's single-value flags. A VM container's pod monitor grows the
+ * VM when the limits need it (conmon-kata/pod-size.h); a trusted
+ * container's update goes to its runtime as it is. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -116,6 +118,7 @@ static char *read_resources(const char *where, GError **error)
 
 int cmd_update(VmctlContext *ctx, int argc, char **argv)
 {
+	g_auto(GStrv) orig = vmctl_copy_argv(argc, argv);
 	g_auto(UpdateOpts) o = {0};
 	GOptionEntry entries[] = {
 		{"resources", 'r', 0, G_OPTION_ARG_FILENAME, &o.resources, "LinuxResources JSON file, or - for stdin", "FILE"},
@@ -147,10 +150,10 @@ int cmd_update(VmctlContext *ctx, int argc, char **argv)
 	}
 	const char *id = argv[1];
 	g_autoptr(ContainerState) st = vmctl_read_state(ctx, id, &error);
-	if (st != NULL && st->kind == CONTAINER_KIND_TRUSTED) {
-		ck_log_error("container %s: update of a trusted container goes to its runtime directly", id);
-		return 1;
-	}
+	/* CRI-O's UpdateContainerResources comes here for trusted pods too;
+	 * runc reads the same options (and --resources - from our stdin) */
+	if (st != NULL && st->kind == CONTAINER_KIND_TRUSTED)
+		return vmctl_delegate(ctx, st, orig);
 	g_autofree char *json = st == NULL ? NULL
 				: o.resources ? read_resources(o.resources, &error)
 						: resources_from_flags(&o, &error);

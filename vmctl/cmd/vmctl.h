@@ -14,7 +14,6 @@
 
 G_BEGIN_DECLS
 
-
 typedef struct {
 	char *root;	   /* --root, runtime state directory */
 	gboolean root_given; /* by --root or $VMCTL_ROOT, not the default */
@@ -30,6 +29,15 @@ typedef struct {
  * root is found through state_lookup_root() (and ctx->root switches to
  * that root). */
 ContainerState *vmctl_read_state(VmctlContext *ctx, const char *id, GError **error);
+
+/* A copy of a verb's argv, taken before option parsing rearranges it. */
+char **vmctl_copy_argv(int argc, char **argv);
+
+/* Execs the trusted runtime of a trusted container (st->kind ==
+ * CONTAINER_KIND_TRUSTED) for the verb with its original arguments
+ * (vmctl_copy_argv) under the container's trusted root. Returns only on
+ * failure, 1, after reporting it. */
+int vmctl_delegate(VmctlContext *ctx, const ContainerState *st, char **verb_argv);
 
 /* The configuration, loaded once per invocation. */
 const CkConfig *vmctl_config(VmctlContext *ctx, GError **error);

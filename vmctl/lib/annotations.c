@@ -142,12 +142,16 @@ static const AnnotationKey *find_annotation(const char *name, const AnnotationGr
 
 /* As Kata: `gated` must match one expression as a whole. An expression
  * that does not compile is an error rather than skipped, so a typo in the
- * configuration cannot quietly disable (or enable) anything. */
+ * configuration cannot quietly disable (or enable) anything; every one is
+ * compiled before any is matched, so where the bad one stands in the list
+ * does not matter. */
 static gboolean check_enabled(const CkConfig *cfg, const char *gated, const char *what, GError **error)
 {
+	g_autoptr(GPtrArray) res = g_ptr_array_new_with_free_func((GDestroyNotify)g_regex_unref);
+
 	for (char **p = cfg->hypervisor.enable_annotations; p != NULL && *p != NULL; p++) {
 		g_autofree char *anchored = g_strdup_printf("^(?:%s)$", *p);
-		g_autoptr(GRegex) re = g_regex_new(anchored, G_REGEX_DOLLAR_ENDONLY, 0, NULL);
+		GRegex *re = g_regex_new(anchored, G_REGEX_DOLLAR_ENDONLY, 0, NULL);
 		if (re == NULL) {
 			g_autofree char *pattern = ck_config_show_value(*p);
 			return ck_set_error(error, CK_ERROR_INVALID,
@@ -155,9 +159,11 @@ static gboolean check_enabled(const CkConfig *cfg, const char *gated, const char
 					    "expression",
 					    what, pattern);
 		}
-		if (g_regex_match(re, gated, 0, NULL))
-			return TRUE;
+		g_ptr_array_add(res, re);
 	}
+	for (guint i = 0; i < res->len; i++)
+		if (g_regex_match(g_ptr_array_index(res, i), gated, 0, NULL))
+			return TRUE;
 	return ck_set_error(error, CK_ERROR_INVALID,
 			    "%s: not enabled (enable_annotations in [hypervisor.qemu] does not match '%s')", what,
 			    gated);
@@ -363,4 +369,12 @@ gboolean annotations_check_container(GHashTable *annotations, GError **error)
 		return ck_set_error(error, CK_ERROR_INVALID,
 				    "annotation %s: only the pod's sandbox can configure the VM", shown);
 	return ck_set_error(error, CK_ERROR_INVALID, "annotation %s: not supported by conmon-kata", shown);
+}
+
+gboolean annotations_validate(const CkConfig *cfg, gboolean sandbox, GHashTable *annotations, GError **error)
+{
+	if (!sandbox)
+		return annotations_check_container(annotations, error);
+	g_autoptr(CkConfig) scratch = ck_config_copy(cfg);
+	return annotations_apply(scratch, annotations, error);
 }

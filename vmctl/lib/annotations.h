@@ -22,7 +22,7 @@
  *
  * A container's spec must carry no io.katacontainers.* annotation at all:
  * its VM exists already, and Kata silently ignoring such keys there is a
- * trap we do not copy.
+ * trap we do not copy. A trusted pod (no VM) is held to the same rules.
  *
  * ck_config_copy() (config.h) gives each pod its own configuration to
  * override.
@@ -47,5 +47,12 @@ gboolean annotations_apply(CkConfig *cfg, GHashTable *annotations, GError **erro
  * spec: config.* ones because only the sandbox configures the VM, the rest
  * because we do not support them. */
 gboolean annotations_check_container(GHashTable *annotations, GError **error);
+
+/* For a pod that gets no VM (a trusted one): refuses what
+ * annotations_apply() (a sandbox's spec) or annotations_check_container()
+ * (any other container's) would refuse, with the same message, and
+ * changes nothing. Its annotations have nothing to configure, but a pod
+ * is not let through with ones the configuration does not allow. */
+gboolean annotations_validate(const CkConfig *cfg, gboolean sandbox, GHashTable *annotations, GError **error);
 
 G_END_DECLS

@@ -11,6 +11,7 @@
 
 #include "ck-io.h"
 #include "ck-log.h"
+#include "ck-parse.h"
 
 #define CGROUP_FS "/sys/fs/cgroup"
 
@@ -173,4 +174,50 @@ void host_cgroup_cleanup(HostCgroup *cg)
 		if (rmdir(dir) < 0 && errno != ENOENT)
 			ck_log_debug("host cgroup %s: %s, leaving it", dir, g_strerror(errno));
 	}
+}
+
+/* The memory line of /proc/<pid>/cgroup: "N:memory:/path" (v1, the
+ * controllers of a hierarchy comma-separated), or "0::/path" (v2). */
+char *host_cgroup_oom_file(pid_t pid)
+{
+	g_autofree char *proc = g_strdup_printf("/proc/%d/cgroup", (int)pid);
+	g_autofree char *text = NULL;
+	gboolean unified = is_unified();
+
+	if (!ck_file_read_bounded(proc, 64 * 1024, &text, NULL, NULL))
+		return NULL;
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l != NULL; l++) {
+		g_auto(GStrv) f = g_strsplit(*l, ":", 3);
+		if (g_strv_length(f) != 3 || f[2][0] != '/')
+			continue;
+		if (unified && g_str_equal(f[0], "0") && f[1][0] == '\0')
+			return g_strdup_printf("%s%s%smemory.events", CGROUP_FS, f[2],
+					       g_str_has_suffix(f[2], "/") ? "" : "/");
+		g_auto(GStrv) ctrls = g_strsplit(f[1], ",", -1);
+		if (!unified && g_strv_contains((const char *const *)ctrls, "memory"))
+			return g_strdup_printf("%s/memory%s%smemory.oom_control", CGROUP_FS, f[2],
+					       g_str_has_suffix(f[2], "/") ? "" : "/");
+	}
+	return NULL;
+}
+
+gboolean host_cgroup_oom_count(const char *path, guint64 *out)
+{
+	g_autofree char *text = NULL;
+	guint64 sum = 0;
+
+	if (!ck_file_read_bounded(path, 64 * 1024, &text, NULL, NULL))
+		return FALSE;
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l != NULL; l++) {
+		g_auto(GStrv) kv = g_strsplit(*l, " ", 2);
+		guint64 n;
+		if (kv[0] == NULL || kv[1] == NULL || !(g_str_equal(kv[0], "oom") || g_str_equal(kv[0], "oom_kill")))
+			continue;
+		if (ck_parse_uint64(kv[1], kv[0], G_MAXUINT64, &n, NULL))
+			sum += n;
+	}
+	*out = sum;
+	return TRUE;
 }

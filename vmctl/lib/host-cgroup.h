@@ -7,13 +7,16 @@
  * controller) and v2 (one unified directory); a systemd-style path
  * "slice:prefix:name" is mapped to the cgroupfs path systemd would use
  * (.../<slice>/<prefix>-<name>.scope). Directories this module creates
- * are removed again by host_cgroup_cleanup().
+ * are removed again by host_cgroup_cleanup(). It also reads the OOM
+ * counters of a process's memory cgroup, for trusted containers.
  *
  * In vmctl's shim mode there is no stand-in: conmon-kata itself is the
  * container's pid and joins the cgroup (host_cgroup_join_self), and goes
  * back to where it was before the directories are removed.
  */
 #pragma once
+
+#include <sys/types.h>
 
 #include <glib.h>
 
@@ -45,5 +48,19 @@ void host_cgroup_join_self(HostCgroup *cg);
 /* Moves the calling process back when it joined, then removes the
  * directories it created (once empty), deepest first. */
 void host_cgroup_cleanup(HostCgroup *cg);
+
+/* OOM kills of a process that runs on the host (a trusted container),
+ * for its exit (conmon-contract.md 7.6). conmon watches memory.events
+ * (cgroup v2) or an eventfd on memory.oom_control (v1); we read the same
+ * counters when the process is created and again when it has exited (its
+ * cgroup outlives it until the runtime deletes the container).
+ *
+ * host_cgroup_oom_file() names the file of pid's memory cgroup
+ * (<cgroup fs>/<path>/memory.events on v2, <cgroup fs>/memory/<path>/
+ * memory.oom_control on v1), NULL when it has none; the caller owns it.
+ * host_cgroup_oom_count() sums its "oom" and "oom_kill" lines (v1 has
+ * only the latter, from Linux 4.13 on); FALSE when it cannot be read. */
+char *host_cgroup_oom_file(pid_t pid);
+gboolean host_cgroup_oom_count(const char *path, guint64 *out);
 
 G_END_DECLS

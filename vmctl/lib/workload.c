@@ -2,6 +2,7 @@
 #include "workload.h"
 
 #include "ck-error.h"
+#include "state.h"
 
 void workload_role_clear(WorkloadRole *role)
 {
@@ -53,23 +54,54 @@ static const char *host_namespace(const OciSpec *spec)
 	return NULL;
 }
 
+/* Why a pod counts as privileged (CRI-O's rule), NULL when it does not. */
+static char *privilege(const OciSpec *spec)
+{
+	const char *host_ns = host_namespace(spec);
+
+	if (g_strcmp0(oci_spec_annotation(spec, ANNOTATION_PRIVILEGED), "true") == 0)
+		return g_strdup("privileged pod");
+	return host_ns != NULL ? g_strdup_printf("host %s namespace", host_ns) : NULL;
+}
+
 CkTrust workload_trust(const CkConfig *cfg, const OciSpec *spec, char **out_reason)
 {
 	const char *annotation = oci_spec_annotation(spec, ANNOTATION_TRUSTED);
-	const char *host_ns = host_namespace(spec);
-	gboolean privileged = g_strcmp0(oci_spec_annotation(spec, ANNOTATION_PRIVILEGED), "true") == 0;
+	const char *fallback = ck_trust_to_string(cfg->runtime.default_workload_trust);
+	g_autofree char *privileged = privilege(spec);
 
 	if (annotation != NULL) {
-		gboolean trusted = g_str_equal(annotation, "true");
-		*out_reason = g_strdup_printf("annotation %s=\"%s\"", ANNOTATION_TRUSTED, annotation);
-		return trusted ? CK_TRUST_TRUSTED : CK_TRUST_UNTRUSTED;
+		/* the value as the pod wrote it, escaped: it goes to the log */
+		g_autofree char *shown = ck_config_show_value(annotation);
+		*out_reason = g_strdup_printf("annotation %s=\"%s\"", ANNOTATION_TRUSTED, shown);
+		return g_str_equal(annotation, "true") ? CK_TRUST_TRUSTED : CK_TRUST_UNTRUSTED;
 	}
-	if ((privileged || host_ns != NULL) && !cfg->runtime.privileged_in_vm) {
-		*out_reason = privileged ? g_strdup("privileged pod (privileged_in_vm = false)")
-					 : g_strdup_printf("host %s namespace (privileged_in_vm = false)", host_ns);
+	if (privileged != NULL && !cfg->runtime.privileged_in_vm) {
+		*out_reason = g_strdup_printf("%s (privileged_in_vm = false)", privileged);
 		return CK_TRUST_TRUSTED;
 	}
-	*out_reason = g_strdup_printf("default_workload_trust = \"%s\"",
-				      ck_trust_to_string(cfg->runtime.default_workload_trust));
+	if (privileged != NULL)
+		*out_reason = g_strdup_printf("%s, privileged_in_vm = true: default_workload_trust = \"%s\"",
+					      privileged, fallback);
+	else
+		*out_reason = g_strdup_printf("default_workload_trust = \"%s\"", fallback);
 	return cfg->runtime.default_workload_trust;
+}
+
+gboolean workload_decide(const CkConfig *cfg, const char *root, const OciSpec *spec, const WorkloadRole *role,
+			 CkTrust *out, char **out_decision, GError **error)
+{
+	g_autofree char *reason = NULL;
+
+	if (role->sandbox) {
+		*out = workload_trust(cfg, spec, &reason);
+	} else {
+		g_autoptr(ContainerState) sb = container_state_read(root, role->pod_id, error);
+		if (sb == NULL)
+			return FALSE;
+		*out = sb->kind == CONTAINER_KIND_TRUSTED ? CK_TRUST_TRUSTED : CK_TRUST_UNTRUSTED;
+		reason = g_strdup_printf("follows its sandbox %s", role->pod_id);
+	}
+	*out_decision = g_strdup_printf("%s: %s", ck_trust_to_string(*out), reason);
+	return TRUE;
 }

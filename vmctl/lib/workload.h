@@ -46,8 +46,22 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(WorkloadRole, workload_role_clear)
 
 gboolean workload_classify(const OciSpec *spec, const char *container_id, WorkloadRole *out, GError **error);
 
-/* The trust of the pod whose sandbox spec this is; *out_reason says why
- * (for the log and `vmctl state`). */
+/* The trust of the pod whose sandbox spec this is; *out_reason (owned by
+ * the caller) says why, naming the input that decided:
+ *   annotation io.kubernetes.cri-o.TrustedSandbox="<value, escaped>"
+ *   privileged pod (privileged_in_vm = false)
+ *   host network namespace (privileged_in_vm = false)        (pid, ipc)
+ *   host network namespace, privileged_in_vm = true: default_workload_trust = "untrusted"
+ *   default_workload_trust = "trusted" */
 CkTrust workload_trust(const CkConfig *cfg, const OciSpec *sandbox_spec, char **out_reason);
+
+/* The trust of a container at create: a sandbox's from its own spec
+ * (workload_trust), any other container's that of its sandbox, read from
+ * the sandbox's state under `root`. *out_decision (owned by the caller)
+ * is "<trust>: <reason>", the value of ANNOTATION_TRUST_DECISION that the
+ * log and `vmctl state` show. Fails (CK_ERROR_NOT_FOUND) when the sandbox
+ * of a container has no state. */
+gboolean workload_decide(const CkConfig *cfg, const char *root, const OciSpec *spec, const WorkloadRole *role,
+			 CkTrust *out, char **out_decision, GError **error);
 
 G_END_DECLS
