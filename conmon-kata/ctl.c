@@ -45,6 +45,11 @@ struct CtlFifos {
 	CtlCallbacks cb;
 	CtlFifo ctl;
 	CtlFifo winsz;
+	/* ctl_fifos_take_pending_size(): keep the size instead of calling
+	 * on_resize */
+	gboolean capture;
+	int captured_h, captured_w;
+	gboolean captured;
 };
 
 /* ---- parsing ------------------------------------------------------------ */
@@ -119,8 +124,13 @@ static gboolean handle_winsz_line(CtlFifos *c, const char *line)
 		ck_log_warning("winsz: invalid message '%s', ignoring", line);
 		return FALSE;
 	}
-	if (c->cb.on_resize != NULL)
+	if (c->capture) {
+		c->captured_h = h;
+		c->captured_w = w;
+		c->captured = TRUE;
+	} else if (c->cb.on_resize != NULL) {
 		c->cb.on_resize(h, w, c->cb.user_data);
+	}
 	return TRUE;
 }
 
@@ -162,20 +172,26 @@ static void process_lines(CtlFifo *f)
 	f->len = rest;
 }
 
-static gboolean on_fifo_readable(int fd, GIOCondition condition, gpointer user_data)
+/* One read; FALSE when there was nothing to read. */
+static gboolean read_some(CtlFifo *f)
 {
-	CtlFifo *f = user_data;
-
-	(void)condition;
-	ssize_t n = read(fd, f->buf + f->len, sizeof f->buf - 1 - f->len);
+	ssize_t n = read(f->rfd, f->buf + f->len, sizeof f->buf - 1 - f->len);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EINTR)
 			ck_log_warning("%s: read failed: %s, ignoring", f->name, g_strerror(errno));
-		return G_SOURCE_CONTINUE;
+		return errno == EINTR;
 	}
 	/* n == 0 cannot happen while we hold a write end. */
 	f->len += (gsize)n;
 	process_lines(f);
+	return TRUE;
+}
+
+static gboolean on_fifo_readable(int fd, GIOCondition condition, gpointer user_data)
+{
+	(void)fd;
+	(void)condition;
+	(void)read_some(user_data);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -243,6 +259,22 @@ CtlFifos *ctl_fifos_new(const char *bundle, const CtlCallbacks *cb, GError **err
 void ctl_fifos_arm_winsz(CtlFifos *c)
 {
 	fifo_watch(&c->winsz);
+}
+
+gboolean ctl_fifos_take_pending_size(CtlFifos *c, int *rows, int *cols)
+{
+	while (read_some(&c->ctl))
+		;
+	c->capture = TRUE;
+	c->captured = FALSE;
+	while (read_some(&c->winsz))
+		;
+	c->capture = FALSE;
+	if (!c->captured)
+		return FALSE;
+	*rows = c->captured_h;
+	*cols = c->captured_w;
+	return TRUE;
 }
 
 void ctl_fifos_free(CtlFifos *c)

@@ -48,6 +48,12 @@ CtlFifos *ctl_fifos_new(const char *bundle, const CtlCallbacks *cb, GError **err
  * the FIFO and are applied now. Idempotent. */
 void ctl_fifos_arm_winsz(CtlFifos *c);
 
+/* Before the process exists: reads the resizes already written (to ctl
+ * or winsz) and returns the last size instead of calling on_resize, so
+ * that the caller can create the terminal with it. FALSE when none was
+ * waiting. */
+gboolean ctl_fifos_take_pending_size(CtlFifos *c, int *rows, int *cols);
+
 /* Stops watching and closes our ends. The FIFOs stay (§5.5). NULL-safe. */
 void ctl_fifos_free(CtlFifos *c);
 

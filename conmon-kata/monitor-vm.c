@@ -300,14 +300,30 @@ int monitor_vm_create(Monitor *m)
 
 /* --- exec -------------------------------------------------------------------------------- */
 
+/* The size an exec's terminal starts with, when we know it already: the
+ * caller's own terminal (shim mode), or a resize Podman or CRI-O wrote
+ * into the ctl/winsz FIFOs before the process was started. */
+static gboolean exec_console_size(Monitor *m, guint16 *rows, guint16 *cols)
+{
+	int h, w;
+
+	if (monitor_shim_console_size(m, rows, cols))
+		return TRUE;
+	if (!m->terminal || m->ctl == NULL || !ctl_fifos_take_pending_size(m->ctl, &h, &w) || (h == 0 && w == 0))
+		return FALSE;
+	*rows = (guint16)h;
+	*cols = (guint16)w;
+	return TRUE;
+}
+
 /* The exec's process object; with a terminal whose size we know at once
- * (shim mode on the caller's terminal) its consoleSize says it, so the
- * guest pty has the size before the process starts, as under runc. */
+ * its consoleSize says it, so the guest pty has the size before the
+ * process starts, as under runc. */
 static void write_exec_process(Monitor *m, CkJsonGen *req, yajl_val process)
 {
 	guint16 rows, cols;
 
-	if (!monitor_shim_console_size(m, &rows, &cols)) {
+	if (!exec_console_size(m, &rows, &cols)) {
 		ck_json_value(req, process);
 		return;
 	}

@@ -85,7 +85,8 @@ echo "init running"
 i=0
 while :; do
 	i=$((i + 1))
-	echo $i > /tmp/tick
+	# a rename, so that a reader (or a pause) never meets a half-written file
+	echo $i > /tmp/tick.new && mv /tmp/tick.new /tmp/tick
 	sleep 0.2
 done
 '''
@@ -336,7 +337,7 @@ def parse_rfc3339(text):
 
 
 def tick(c):
-    """The main container's progress counter (None while it is being rewritten)."""
+    """The main container's progress counter (None before the first one)."""
     text = (c.file('/tmp/tick') or b'').strip()
     return int(text) if text.isdigit() else None
 
