@@ -75,7 +75,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 #define DEFAULT_SECONDS 60.0
 #define SHORT_ITERATIONS 2000
 #define SHORT_SECONDS 15.0
-#define DEFAULT_MAX_LEN (256 * 1024)
+/* Long enough for deep nesting and big arrays, short enough that yajl's
+ * array growth (a realloc per element, a copy each under ASan) stays far
+ * below the timeout. */
+#define DEFAULT_MAX_LEN (128 * 1024)
 #define DEFAULT_TIMEOUT 10
 /* A seed file larger than this is a mistake, not a seed. */
 #define MAX_FILE_SIZE (16 * 1024 * 1024)
@@ -536,8 +539,10 @@ static void collect_paths(const char *path, char ***out, size_t *n)
 	struct dirent *e;
 	size_t first = *n;
 
-	if (stat(path, &st) < 0)
-		return;
+	if (stat(path, &st) < 0) {
+		fprintf(stderr, "%s: %s: %s\n", argv0, path, strerror(errno));
+		exit(2);
+	}
 	if (!S_ISDIR(st.st_mode)) {
 		*out = realloc(*out, (*n + 1) * sizeof **out);
 		(*out)[(*n)++] = strdup(path);
