@@ -318,8 +318,11 @@ static gboolean skip_array_space(TomlParser *ps, guint start_line, GError **erro
 		skip_ws(ps);
 		if (at_end(ps))
 			return fail_at(ps, start_line, error, "unterminated array");
-		if (*ps->p == '#' && !skip_comment(ps, error))
-			return FALSE;
+		if (*ps->p == '#') {
+			if (!skip_comment(ps, error))
+				return FALSE;
+			continue; /* a comment may run to the end of the file */
+		}
 		if (*ps->p != '\n' && *ps->p != '\r')
 			return TRUE;
 		if (!consume_newline(ps, error))
