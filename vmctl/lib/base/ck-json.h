@@ -1,7 +1,9 @@
 /* ck-json: the only place that talks to yajl directly.
  *
  * Generating: CkJsonGen wraps yajl_gen and latches the first failure, so a
- * whole object is written and checked once at ck_json_gen_finish(). Strings
+ * whole object is written and checked once at ck_json_gen_finish(); after
+ * a failure the calls do nothing (yajl_gen may not be used again, and it
+ * nests 128 levels at most). Strings
  * that are not valid UTF-8 are repaired (U+FFFD) rather than dropped:
  * error texts from a runtime or a guest must reach the caller.
  *
