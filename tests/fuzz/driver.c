@@ -251,7 +251,10 @@ static void report_input(const char *kind, const uint8_t *data, size_t len, cons
 	put(2, " (--seed ");
 	put(2, fmt_u64(num, run_seed, 10, 0));
 	put(2, ")\n");
-	if (save_artifact(kind, data, len, path, sizeof path) == 0) {
+	if (replay_mode) {
+		put(2, "==fuzz== (a replayed file: not saved again)\n");
+		path[0] = '\0';
+	} else if (save_artifact(kind, data, len, path, sizeof path) == 0) {
 		put(2, "==fuzz== input (");
 		put(2, fmt_u64(num, len, 10, 0));
 		put(2, " bytes) saved to ");
@@ -891,12 +894,37 @@ static void mut_repeat(Mutator *m)
 	m->len += n * times;
 }
 
+/* Wraps a region of the input in N pairs of brackets, "[[[" + region +
+ * "]]]" or "{"a":" ... "}": nesting that stays balanced, which two
+ * independent insertions would almost never achieve. */
+static void mut_nest(Mutator *m)
+{
+	static const char *const pairs[][2] = {{"[", "]"}, {"{\"a\":", "}"}, {"[0,", "]"}, {"(", ")"}};
+	const char *const *pair = pairs[rng_below(&m->rng, sizeof pairs / sizeof pairs[0])];
+	size_t open = strlen(pair[0]), close = strlen(pair[1]);
+	size_t times = rng_below(&m->rng, 8) == 0 ? 64 + rng_below(&m->rng, 4096) : 1 + rng_below(&m->rng, 200);
+	size_t start = rng_below(&m->rng, m->len + 1);
+	size_t end = start + rng_below(&m->rng, m->len - start + 1);
+
+	if (times > (m->cap - m->len) / (open + close))
+		times = (m->cap - m->len) / (open + close);
+	if (times == 0)
+		return;
+	memmove(m->buf + end + times * (open + close), m->buf + end, m->len - end);
+	for (size_t i = 0; i < times; i++)
+		memcpy(m->buf + end + times * open + i * close, pair[1], close);
+	memmove(m->buf + start + times * open, m->buf + start, end - start);
+	for (size_t i = 0; i < times; i++)
+		memcpy(m->buf + start + i * open, pair[0], open);
+	m->len += times * (open + close);
+}
+
 typedef void (*MutateFunc)(Mutator *m);
 
 static const MutateFunc mutations[] = {
     mut_flip_bit, mut_random_byte, mut_text_char, mut_interesting_int, mut_arith,      mut_delete,
     mut_insert_random, mut_copy_block, mut_dict, mut_dict, mut_dict, mut_number_text, mut_truncate, mut_splice,
-    mut_repeat,
+    mut_repeat, mut_nest,
 };
 
 /* A stack of 1, 2, 4 or 8 mutations, as AFL's havoc stage does. */

@@ -3,8 +3,11 @@
  * vmctl/lib/guest-process.c, conmon-kata/pod-mux.c).
  *
  * A compromised guest can write anything on the agent channel, so the
- * host's decoder is a security boundary. The input is that byte stream.
- * It goes through two paths:
+ * host's decoder is a security boundary. The input is that byte stream,
+ * or, when it does not start with the frame magic 0xC7, the same stream
+ * in a text form whose frame lengths are computed (see stream_from_text),
+ * so that mutations can change a payload without breaking its frame. It
+ * goes through two paths:
  *
  *   1. The codec alone. The stream is decoded by one CkFrameReader fed all
  *      at once and by another fed in pieces (sizes drawn from a hash of the
@@ -23,7 +26,9 @@
  *      The stream is written in the same pieces, the main context runs
  *      after each, and at the end the "guest" hangs up. The callbacks
  *      check what they are promised (exactly one of result and error, a
- *      closed handler called once, output only on stdout or stderr).
+ *      closed handler called once, output only on stdout or stderr), and
+ *      the mux's client must receive every event the mux took from the
+ *      guest and one response, under its own request id.
  */
 #include <errno.h>
 #include <string.h>
@@ -184,7 +189,10 @@ typedef struct {
 	int closed_calls;
 	int exit_calls;
 	int version_calls;
-	gboolean mux_reply_seen;
+	int mux_events;	      /* events the multiplexer took from the guest */
+	int client_events;    /* events its client received */
+	int client_responses; /* responses its client received */
+	CkFrameReader client; /* what the multiplexer sent its client */
 } HostState;
 
 static void on_closed(AgentClient *c, const GError *error, gpointer data)
@@ -231,26 +239,52 @@ static void on_exit_cb(GuestProcess *p, const GuestExit *exit, const GError *err
 	fuzz_check((exit == NULL) != (error == NULL), "exit with both or neither of status and error");
 }
 
+/* Called by the multiplexer after it has relayed an event to its clients. */
 static void on_mux_event(const char *event, yajl_val body, gpointer data)
 {
-	(void)data;
+	HostState *st = data;
+
 	fuzz_check(event != NULL && body != NULL, "event without a name or body");
+	st->mux_events++;
 }
 
-/* Runs the main context until nothing is ready, and throws away what the
- * host wrote towards the guest and towards the mux's client. */
-static void pump(int guest_fd, int client_fd)
+/* What the multiplexer sends its client: every event, and the response to
+ * the client's one request (id 7), under the client's own id. */
+static void read_client(HostState *st, const guint8 *buf, gsize len)
 {
-	guint8 sink[16384];
+	CkFrame f;
+	int rc;
+
+	ck_frame_reader_feed(&st->client, buf, len);
+	while ((rc = ck_frame_reader_next(&st->client, &f, NULL)) == 1) {
+		if (f.type == CK_FRAME_EVENT)
+			st->client_events++;
+		if (f.type == CK_FRAME_RESPONSE) {
+			fuzz_check(f.id == 7, "the multiplexer answered its client under id %u", f.id);
+			st->client_responses++;
+			fuzz_check(st->client_responses == 1, "the client got two responses to one request");
+		}
+	}
+	fuzz_check(rc == 0, "the multiplexer sent its client an invalid frame");
+}
+
+/* Runs the main context until nothing is ready. What the host wrote
+ * towards the guest is thrown away, what the multiplexer sent its client
+ * is checked. */
+static void pump(int guest_fd, int client_fd, HostState *st)
+{
+	guint8 buf[16384];
+	ssize_t n;
 
 	for (int round = 0; round < 1000; round++) {
 		gboolean busy = FALSE;
 		while (g_main_context_iteration(NULL, FALSE))
 			busy = TRUE;
-		for (int i = 0; i < 2; i++) {
-			int fd = i == 0 ? guest_fd : client_fd;
-			while (fd >= 0 && recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0)
-				busy = TRUE;
+		while (guest_fd >= 0 && recv(guest_fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
+			busy = TRUE;
+		while (client_fd >= 0 && (n = recv(client_fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+			read_client(st, buf, (gsize)n);
+			busy = TRUE;
 		}
 		if (!busy)
 			return;
@@ -258,12 +292,12 @@ static void pump(int guest_fd, int client_fd)
 	fuzz_fail("the main context never goes idle");
 }
 
-static void send_all(int fd, const guint8 *data, gsize len, int client_fd)
+static void send_all(int fd, const guint8 *data, gsize len, int client_fd, HostState *st)
 {
 	while (len > 0) {
 		ssize_t n = send(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			pump(fd, client_fd);
+			pump(fd, client_fd, st);
 			continue;
 		}
 		if (n < 0)
@@ -273,13 +307,13 @@ static void send_all(int fd, const guint8 *data, gsize len, int client_fd)
 	}
 }
 
-static void client_request(int client_fd, guint32 id, const char *json)
+static void client_request(int client_fd, guint32 id, const char *json, HostState *st)
 {
 	CkFrame f = {.type = CK_FRAME_REQUEST, .id = id, .len = (guint32)strlen(json), .payload = (const guint8 *)json};
 	g_autoptr(GByteArray) buf = g_byte_array_new();
 
 	ck_frame_append(buf, &f);
-	send_all(client_fd, buf->data, buf->len, -1);
+	send_all(client_fd, buf->data, buf->len, -1, st);
 }
 
 static void fuzz_host(const uint8_t *data, size_t size)
@@ -292,6 +326,7 @@ static void fuzz_host(const uint8_t *data, size_t size)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		fuzz_fail("socketpair: %s", g_strerror(errno));
+	ck_frame_reader_init(&st.client);
 	AgentClient *agent = agent_client_new(sv[0], NULL);
 	agent_client_set_closed_func(agent, on_closed, &st);
 	PodMux *mux = pod_mux_new(agent, sock, &error);
@@ -304,35 +339,114 @@ static void fuzz_host(const uint8_t *data, size_t size)
 	g_autoptr(CkJsonGen) version = ck_msg_request_begin(CK_OP_VERSION);
 	ck_json_kv_int(version, "protocol", CK_PROTO_VERSION);
 	agent_client_call_async(agent, version, on_version, &st); /* id 2 */
-	client_request(client_fd, 7, "{\"op\":\"exec_process\",\"id\":\"c1\",\"exec_id\":\"e1\"}");
-	pump(sv[1], client_fd); /* the mux forwards it: id 3 */
+	client_request(client_fd, 7, "{\"op\":\"exec_process\",\"id\":\"c1\",\"exec_id\":\"e1\"}", &st);
+	pump(sv[1], client_fd, &st); /* the mux forwards it: id 3 */
 	guest_process_write_stdin(proc, "input", 5);
 
 	for (gsize off = 0; off < size && !agent_client_is_closed(agent);) {
 		gsize n = next_piece(&state, size - off);
-		send_all(sv[1], data + off, n, client_fd);
+		send_all(sv[1], data + off, n, client_fd, &st);
 		off += n;
-		pump(sv[1], client_fd);
+		pump(sv[1], client_fd, &st);
 	}
 	/* the guest hangs up: every request still pending fails */
 	shutdown(sv[1], SHUT_WR);
-	pump(sv[1], client_fd);
+	pump(sv[1], client_fd, &st);
 	fuzz_check(agent_client_is_closed(agent), "the agent client did not notice the end of the stream");
 	fuzz_check(st.closed_calls == 1, "closed handler not called");
 	fuzz_check(st.version_calls == 1, "the version request was never answered nor failed");
 	fuzz_check(st.exit_calls == 1, "the process's wait was never answered nor failed");
+	/* pod-mux.h: "events go to every client" */
+	fuzz_check(st.client_events == st.mux_events, "%d events taken from the guest, %d relayed to the client",
+		   st.mux_events, st.client_events);
 
 	guest_process_free(proc);
 	pod_mux_free(mux);
 	agent_client_free(agent);
 	close(client_fd);
 	close(sv[1]);
-	pump(-1, -1);
+	pump(-1, -1, &st);
+	ck_frame_reader_clear(&st.client);
+}
+
+/* ---- the text form ------------------------------------------------------------ */
+
+/* Frame types by letter: Q request, R response, E event, D data, C credit,
+ * O eof (end of stream). */
+static CkFrameType type_of_letter(char c)
+{
+	static const char letters[] = " QREDCO";
+	const char *hit = c != '\0' && c != ' ' ? strchr(letters, c) : NULL;
+
+	return hit != NULL ? (CkFrameType)(hit - letters) : 0;
+}
+
+/* One line "<letter><stream digit><id> <payload>" as a frame with the
+ * right length; FALSE for a line that is not one. Data payloads take C
+ * escapes (\n, \001), credit payloads are a decimal count. */
+static gboolean append_text_frame(GByteArray *out, const char *line)
+{
+	CkFrameType type = type_of_letter(line[0]);
+	const char *sp = strchr(line, ' ');
+	g_autofree char *payload = NULL;
+	guint8 credit[4];
+	CkFrame f = {.type = type};
+
+	if (type == 0 || !g_ascii_isdigit(line[1]) || sp == NULL)
+		return FALSE;
+	f.stream = (guint8)(line[1] - '0');
+	f.id = (guint32)g_ascii_strtoull(line + 2, NULL, 10);
+	if (type == CK_FRAME_CREDIT) {
+		guint32 n = (guint32)g_ascii_strtoull(sp + 1, NULL, 10);
+		credit[0] = (guint8)(n >> 24), credit[1] = (guint8)(n >> 16), credit[2] = (guint8)(n >> 8),
+		credit[3] = (guint8)n;
+		f.payload = credit;
+		f.len = 4;
+	} else {
+		payload = type == CK_FRAME_DATA ? g_strcompress(sp + 1) : g_strdup(sp + 1);
+		f.payload = (const guint8 *)payload;
+		f.len = (guint32)strlen(payload);
+	}
+	ck_frame_append(out, &f);
+	return TRUE;
+}
+
+/* Mutating a binary stream changes a payload only if the length in its
+ * header changes too, which almost never happens; so an input that does
+ * not start with the frame magic is the stream in text, one frame a line,
+ * and the lengths are computed here. Lines that are not frames are
+ * skipped; a data payload that ends in a lone backslash loses it. */
+static GByteArray *stream_from_text(const uint8_t *data, size_t size)
+{
+	GByteArray *out = g_byte_array_new();
+	FuzzInput in;
+
+	fuzz_input_init(&in, data, size);
+	while (in.left > 0) {
+		gsize len;
+		const guint8 *l = fuzz_take_until(&in, '\n', &len);
+		g_autofree char *line = g_strndup((const char *)l, len);
+		gsize n = strlen(line), backslashes = 0;
+		while (backslashes < n && line[n - 1 - backslashes] == '\\')
+			backslashes++;
+		if (backslashes % 2)
+			line[n - 1] = '\0';
+		(void)append_text_frame(out, line);
+	}
+	return out;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fuzz_init();
+	if (size > 0 && data[0] != CK_FRAME_MAGIC) {
+		g_autoptr(GByteArray) stream = stream_from_text(data, size);
+		data = stream->data;
+		size = stream->len;
+		fuzz_codec(data, size);
+		fuzz_host(data, size);
+		return 0;
+	}
 	fuzz_codec(data, size);
 	fuzz_host(data, size);
 	return 0;

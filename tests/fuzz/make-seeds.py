@@ -207,6 +207,25 @@ def proto_seeds():
     write("proto", "bad-magic", b"\xc8" + frame(EVENT, 0, {"event": "ready"})[1:])
     write("proto", "truncated", (ready + version)[:-7])
     write("proto", "big-data", frame(DATA, 5, b"A" * 65536, 1) + frame(DATA, 9, b"\n" * 1000, 2))
+    # the text form (fuzz-proto.c, stream_from_text): one frame a line, lengths computed
+    write("proto", "session.txt",
+          'E00 {"event":"ready","protocol":1}\n'
+          'R02 {"result":{"protocol":1,"kernel_release":"6.1.0","cpus_online":1,"modules_loaded":["9p"]}}\n'
+          'R03 {"result":{"handle":9,"pid":42}}\n'
+          'D15 hello\\n\n'
+          'D29 err\\001\\n\n'
+          'D19 exec output\n'
+          'C05 4096\n'
+          'O15 \n'
+          'E00 {"event":"exit","container":"c1","exec_id":null,"handle":5,"exit_code":0,"signal":0,'
+          '"oom_killed":false}\n'
+          'E00 {"event":"oom","container":"c1","detail":{"a":[1,{"b":[2]}]}}\n'
+          'R01 {"result":{"exit_code":137,"signal":9,"oom_killed":true,"pid":42}}\n')
+    write("proto", "errors.txt",
+          'R02 {"error":{"code":"unsupported","errno":0,"message":"protocol 2"}}\n'
+          'R01 {"error":{"code":"not_found","errno":2,"message":"no such process"}}\n'
+          'R03 {"error":{"code":"timeout","errno":4096,"message":"slow"}}\n'
+          'Q07 {"op":"ping"}\n')
 
 
 # ---- annotations ----------------------------------------------------------------
