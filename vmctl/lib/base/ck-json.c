@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
 
 #include "ck-error.h"
 #include "ck-io.h"
@@ -221,6 +222,50 @@ char *ck_json_gen_finish(CkJsonGen *g, gsize *out_len, GError **error)
 	return g_strndup((const char *)buf, len);
 }
 
+/* ---- nesting ------------------------------------------------------------ */
+
+typedef struct {
+	int depth;
+} Nesting;
+
+static int nest_open(void *ctx)
+{
+	return ++((Nesting *)ctx)->depth <= CK_JSON_MAX_DEPTH;
+}
+
+static int nest_close(void *ctx)
+{
+	((Nesting *)ctx)->depth--;
+	return 1;
+}
+
+static const yajl_callbacks nesting_callbacks = {
+	.yajl_start_map = nest_open,
+	.yajl_end_map = nest_close,
+	.yajl_start_array = nest_open,
+	.yajl_end_array = nest_close,
+};
+
+/* FALSE when the document nests deeper than CK_JSON_MAX_DEPTH. yajl's event
+ * parser keeps its own stack on the heap, so this pass is safe at any
+ * depth; it stops at the first level too many. Syntax errors are left to
+ * yajl_tree_parse(), whose messages callers know. */
+static gboolean nesting_ok(const char *doc, gsize len)
+{
+	Nesting n = {0};
+	yajl_handle h = yajl_alloc(&nesting_callbacks, NULL, &n);
+	yajl_status st;
+
+	g_assert(h != NULL);
+	/* as yajl_tree_parse() is configured */
+	yajl_config(h, yajl_allow_comments, 1);
+	st = yajl_parse(h, (const unsigned char *)doc, len);
+	if (st == yajl_status_ok)
+		st = yajl_complete_parse(h);
+	yajl_free(h);
+	return st != yajl_status_client_canceled;
+}
+
 yajl_val ck_json_parse(const char *data, gsize len, const char *what, GError **error)
 {
 	char errbuf[256] = "";
@@ -228,6 +273,10 @@ yajl_val ck_json_parse(const char *data, gsize len, const char *what, GError **e
 
 	if (strlen(copy) != len)
 		return ck_set_error(error, CK_ERROR_INVALID, "%s: NUL byte in JSON", what), NULL;
+	if (!nesting_ok(copy, len))
+		return ck_set_error(error, CK_ERROR_INVALID, "%s: invalid JSON: nested deeper than %d levels", what,
+				    CK_JSON_MAX_DEPTH),
+		       NULL;
 	yajl_val v = yajl_tree_parse(copy, errbuf, sizeof errbuf);
 	if (v == NULL) {
 		g_strstrip(errbuf);
