@@ -76,9 +76,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 #define SHORT_ITERATIONS 2000
 #define SHORT_SECONDS 15.0
 /* Long enough for deep nesting and big arrays, short enough that yajl's
- * array growth (a realloc per element, a copy each under ASan) stays far
- * below the timeout. */
-#define DEFAULT_MAX_LEN (128 * 1024)
+ * array and object growth (a realloc per element, each a copy under ASan,
+ * quadratic; linear with glibc's realloc) stays far below the timeout. */
+#define DEFAULT_MAX_LEN (64 * 1024)
 #define DEFAULT_TIMEOUT 10
 /* A seed file larger than this is a mistake, not a seed. */
 #define MAX_FILE_SIZE (16 * 1024 * 1024)
