@@ -73,7 +73,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 /* Defaults for a plain run, and for the short run `meson test` does. */
 #define DEFAULT_ITERATIONS 10000
 #define DEFAULT_SECONDS 60.0
-#define SHORT_ITERATIONS 2000
+#define SHORT_ITERATIONS 5000
 #define SHORT_SECONDS 15.0
 /* Long enough for deep nesting and big arrays, short enough that yajl's
  * array and object growth (a realloc per element, each a copy under ASan,
