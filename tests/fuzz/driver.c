@@ -440,9 +440,8 @@ static size_t cov_edges(void)
 
 static unsigned input_timeout;
 
-/* Runs the target on a private heap copy of exactly len bytes, so that a
- * read past the end is an AddressSanitizer report. */
-static void run_input(const uint8_t *data, size_t len, const char *what)
+/* A heap copy of exactly len bytes (one byte for none). */
+static uint8_t *copy_bytes(const uint8_t *data, size_t len)
 {
 	uint8_t *copy = malloc(len > 0 ? len : 1);
 
@@ -452,6 +451,15 @@ static void run_input(const uint8_t *data, size_t len, const char *what)
 	}
 	if (len > 0)
 		memcpy(copy, data, len);
+	return copy;
+}
+
+/* Runs the target on a private heap copy of exactly len bytes, so that a
+ * read past the end is an AddressSanitizer report. */
+static void run_input(const uint8_t *data, size_t len, const char *what)
+{
+	uint8_t *copy = copy_bytes(data, len);
+
 	snprintf(cur_what, sizeof cur_what, "%s", what);
 	memset(cov_map, 0, sizeof cov_map);
 	cov_prev = 0;
@@ -508,15 +516,7 @@ static void list_add(UnitList *l, uint8_t *data, size_t len)
 
 static void list_add_copy(UnitList *l, const uint8_t *data, size_t len)
 {
-	uint8_t *copy = malloc(len > 0 ? len : 1);
-
-	if (copy == NULL) {
-		perror("fuzz: malloc");
-		exit(2);
-	}
-	if (len > 0)
-		memcpy(copy, data, len);
-	list_add(l, copy, len);
+	list_add(l, copy_bytes(data, len), len);
 }
 
 static void list_clear(UnitList *l)

@@ -37,14 +37,6 @@
 static const char *const cgroup_files[] = {"memory.max", "memory.low", "memory.swap.max",
 					   "cpu.weight", "cpu.max",    "pids.max"};
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 static void check_process(const SpawnPlan *plan, const OciProcess *p)
 {
 	int last = (int)cap_max_bits() - 1;

@@ -36,14 +36,6 @@
 
 #define KATA_CONFIG "io.katacontainers.config."
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 typedef struct {
 	const char *word;
 	const char *key;
@@ -103,20 +95,6 @@ static CkConfig *read_config(char **lines, guint n)
 		g_ptr_array_unref(lists[k]);
 	}
 	return cfg;
-}
-
-/* ck_config_to_toml() without its comments: the configuration's values. */
-static char *config_text(const CkConfig *cfg)
-{
-	g_autofree char *text = ck_config_to_toml(cfg);
-	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-
-	for (char **l = lines; *l != NULL; l++) {
-		char *comment = strstr(*l, "  # ");
-		if (comment != NULL)
-			*comment = '\0';
-	}
-	return g_strjoinv("\n", lines);
 }
 
 /* "default_memory" for the hypervisor group, "agent.x" and "runtime.x"
@@ -274,12 +252,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g_autoptr(GHashTable) annotations = sep < n ? read_annotations(lines + sep + 1, n - sep - 1)
 						    : read_annotations(lines, n);
 	g_autoptr(CkConfig) before = ck_config_copy(cfg);
-	g_autofree char *before_text = config_text(cfg);
+	g_autofree char *before_text = fuzz_config_text(cfg);
 
 	if (!annotations_apply(cfg, annotations, &error)) {
 		fuzz_check(g_error_matches(error, CK_ERROR, CK_ERROR_INVALID), "refused with a non-INVALID error: %s",
 			   error ? error->message : "?");
-		g_autofree char *after_text = config_text(cfg);
+		g_autofree char *after_text = fuzz_config_text(cfg);
 		fuzz_check(g_str_equal(before_text, after_text), "a refused set of annotations changed the configuration");
 	} else {
 		g_autofree char *env = ck_config_to_toml(cfg);
@@ -287,8 +265,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		g_autoptr(CkConfig) again = ck_config_load_data("env.toml", env, strlen(env), &load_error);
 		fuzz_check(again != NULL, "annotations set what the file cannot hold: %s\n%s",
 			   load_error ? load_error->message : "?", env);
-		g_autofree char *t1 = config_text(cfg);
-		g_autofree char *t2 = config_text(again);
+		g_autofree char *t1 = fuzz_config_text(cfg);
+		g_autofree char *t2 = fuzz_config_text(again);
 		fuzz_check(g_str_equal(t1, t2), "the annotated configuration loads back differently");
 		fuzz_check(ck_config_check_ceilings(cfg, NULL, NULL, NULL), "annotations broke the ceilings");
 

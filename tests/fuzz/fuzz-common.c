@@ -89,6 +89,27 @@ void fuzz_init(void)
 	ck_log_set_level(CK_LOG_ERROR);
 }
 
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_init();
+	return 0;
+}
+
+char *fuzz_config_text(const CkConfig *cfg)
+{
+	g_autofree char *text = ck_config_to_toml(cfg);
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+
+	for (char **l = lines; *l != NULL; l++) {
+		char *comment = strstr(*l, "  # ");
+		if (comment != NULL)
+			*comment = '\0';
+	}
+	return g_strjoinv("\n", lines);
+}
+
 const char *fuzz_tmpdir(void)
 {
 	if (tmpdir == NULL) {

@@ -29,14 +29,6 @@
 /* Far more than CRI-O ever passes; keeps runs short. */
 #define MAX_ARGS 256
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 static gboolean is_help(const char *arg)
 {
 	if (g_str_has_prefix(arg, "--"))

@@ -39,14 +39,6 @@
 #define LINE_MAX_LEN (CTL_LINE_BUF - 2)
 #define CTL_FUZZ_MAX_INPUT 8192
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 typedef struct {
 	GArray *resizes; /* int pairs: rows, cols */
 	int reopens;

@@ -44,14 +44,6 @@
 #define TAG "tag"
 #define MAX_LINE_COST (LOG_CHUNK_MAX + LOG_K8S_PREFIX_LEN + 1)
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 /* ---- journald, captured --------------------------------------------------- */
 
 int __wrap_sd_journal_sendv(const struct iovec *iov, int n);

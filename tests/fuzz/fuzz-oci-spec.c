@@ -18,14 +18,6 @@
 #include "fuzz.h"
 #include "oci-spec.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 static void check_spec(const OciSpec *s)
 {
 	fuzz_check(s->oci_version != NULL, "ociVersion is required but NULL");

@@ -45,14 +45,6 @@
 
 #define PROCESS_HANDLE 5
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 /* ---- 1. the codec -------------------------------------------------------- */
 
 typedef struct {

@@ -21,14 +21,6 @@
 
 #define FILENAME "fuzz.toml"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 /* "fuzz.toml:<n>: " with 1 <= n <= lines + 1, and no line break. */
 static void check_message(const GError *error, const char *data, size_t size, gboolean needs_line)
 {
@@ -117,20 +109,6 @@ static void check_document(const TomlDocument *doc)
 		   rewritten);
 }
 
-/* ck_config_to_toml() without its "# from <file>:<line>" comments. */
-static char *config_text(const CkConfig *cfg)
-{
-	g_autofree char *text = ck_config_to_toml(cfg);
-	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-
-	for (char **l = lines; *l != NULL; l++) {
-		char *comment = strstr(*l, "  # ");
-		if (comment != NULL)
-			*comment = '\0';
-	}
-	return g_strjoinv("\n", lines);
-}
-
 static void check_config(const char *data, size_t size)
 {
 	g_autoptr(GError) error = NULL;
@@ -146,12 +124,12 @@ static void check_config(const char *data, size_t size)
 	g_autoptr(CkConfig) again = ck_config_load_data("env.toml", env, strlen(env), &error);
 	fuzz_check(again != NULL, "`vmctl env` output does not load: %s\n%s", error ? error->message : "?", env);
 
-	g_autofree char *first = config_text(cfg);
-	g_autofree char *second = config_text(again);
+	g_autofree char *first = fuzz_config_text(cfg);
+	g_autofree char *second = fuzz_config_text(again);
 	fuzz_check(g_str_equal(first, second), "`vmctl env` output loads differently:\n%s\n---\n%s", first, second);
 
 	g_autoptr(CkConfig) copy = ck_config_copy(cfg);
-	g_autofree char *copied = config_text(copy);
+	g_autofree char *copied = fuzz_config_text(copy);
 	fuzz_check(g_str_equal(first, copied), "ck_config_copy differs from its original");
 }
 

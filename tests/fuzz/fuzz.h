@@ -19,10 +19,13 @@
 
 #include <glib.h>
 
+#include "config.h"
+
 G_BEGIN_DECLS
 
-/* The libFuzzer interface. LLVMFuzzerInitialize is optional for a target;
- * both drivers call it once before the first input when it exists. */
+/* The libFuzzer interface. Both drivers call LLVMFuzzerInitialize once
+ * before the first input; fuzz-common.c defines it for every target (it
+ * runs fuzz_init()). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
@@ -34,6 +37,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
  *     and leak sanitizers see every GLib allocation.
  * Idempotent. */
 void fuzz_init(void);
+
+/* ck_config_to_toml() without its "# from <file>:<line>" comments: the
+ * configuration's values, to compare two configurations. g_free. */
+char *fuzz_config_text(const CkConfig *cfg);
 
 /* A private directory (under $TMPDIR) created on first use and removed,
  * with its contents, at exit. Owned by the helper. */
