@@ -146,9 +146,12 @@ gboolean mounts_plan(SpawnPlan *plan, const OciSpec *spec, const char *rootfs, G
 	plan->mounts = g_new0(MountOp, spec->n_mounts + 1);
 	for (gsize i = 0; i < spec->n_mounts; i++) {
 		g_autofree char *path = g_strdup_printf("mounts[%" G_GSIZE_FORMAT "]", i);
+		/* counted before it is filled: plan_one() can fail after setting
+		 * some fields (a bind source that does not exist), and
+		 * spawn_plan_clear() frees only the counted ones */
+		plan->n_mounts = i + 1;
 		if (!plan_one(&plan->mounts[i], &spec->mounts[i], path, error))
 			return FALSE;
-		plan->n_mounts = i + 1;
 	}
 	plan->rootfs_propagation = parse_root_propagation(spec->rootfs_propagation);
 	if (plan->rootfs_propagation == 0)

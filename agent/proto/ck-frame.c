@@ -147,11 +147,14 @@ gsize ck_frame_reader_pending(const CkFrameReader *r)
 int ck_frame_reader_next(CkFrameReader *r, CkFrame *out, GError **error)
 {
 	gsize avail = r->buf->len - r->offset;
-	const guint8 *p = r->buf->data + r->offset;
+	const guint8 *p;
 	CkFrame f;
 
 	if (avail < CK_FRAME_HEADER_SIZE)
 		return 0;
+	/* only now: an empty GByteArray has no data at all, and NULL + 0 is
+	 * undefined behaviour */
+	p = r->buf->data + r->offset;
 	if (!ck_frame_header_decode(p, &f, error))
 		return -1;
 	if (avail < CK_FRAME_HEADER_SIZE + (gsize)f.len)

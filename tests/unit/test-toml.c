@@ -192,6 +192,9 @@ static const RejectCase reject_cases[] = {
     {"a = [\"x\" \"y\"]\n", "t.toml:1: expected ',' or ']' in the array, found '\"'"},
     {"\na = [\n\"x\",\n# never closed\n", "t.toml:2: unterminated array"},
     {"a = [\"x\"\n", "t.toml:1: unterminated array"},
+    /* the comment ends the file: nothing may be read after it */
+    {"a = [ # no end", "t.toml:1: unterminated array"},
+    {"a = [\"x\", # no end", "t.toml:1: unterminated array"},
     {"a = [\"x\"] 1\n", "t.toml:1: expected the end of the line after the value of 'a', found '1'"},
 };
 

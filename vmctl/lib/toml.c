@@ -21,6 +21,10 @@ typedef struct {
 	TomlTable *table;	 /* where keys go: the last header's table */
 	GHashTable *tables;	 /* name -> TomlTable *: the root and every [header] */
 	GHashTable *table_names; /* every name that is a table, "a" of [a.b] too */
+	/* every key set so far, by its dotted name ("a.b.key", "key" at the
+	 * top level) -> TomlEntry *: the duplicate and conflict checks run
+	 * once per key, and a linear search made them quadratic */
+	GHashTable *keys;
 } TomlParser;
 
 /* ---- documents ---------------------------------------------------------- */
@@ -59,14 +63,10 @@ void toml_document_free(TomlDocument *doc)
 	g_free(doc);
 }
 
-static const TomlEntry *table_find(const TomlTable *t, const char *key)
+/* "table.key", or "key" for the root table. */
+static char *dotted_key(const char *table, const char *key)
 {
-	for (guint i = 0; i < t->entries->len; i++) {
-		const TomlEntry *e = t->entries->pdata[i];
-		if (g_str_equal(e->key, key))
-			return e;
-	}
-	return NULL;
+	return table[0] != '\0' ? g_strconcat(table, ".", key, NULL) : g_strdup(key);
 }
 
 /* "in [a.b]", or "at the top level" for the root table. */
@@ -318,8 +318,11 @@ static gboolean skip_array_space(TomlParser *ps, guint start_line, GError **erro
 		skip_ws(ps);
 		if (at_end(ps))
 			return fail_at(ps, start_line, error, "unterminated array");
-		if (*ps->p == '#' && !skip_comment(ps, error))
-			return FALSE;
+		if (*ps->p == '#') {
+			if (!skip_comment(ps, error))
+				return FALSE;
+			continue; /* a comment may run to the end of the file */
+		}
 		if (*ps->p != '\n' && *ps->p != '\r')
 			return TRUE;
 		if (!consume_newline(ps, error))
@@ -474,7 +477,8 @@ static gboolean check_table_free(TomlParser *ps, const char *name, GError **erro
 
 	for (guint i = 0; parts[i] != NULL; i++) {
 		const TomlTable *t = g_hash_table_lookup(ps->tables, parent->str);
-		const TomlEntry *e = t != NULL ? table_find(t, parts[i]) : NULL;
+		g_autofree char *full = dotted_key(parent->str, parts[i]);
+		const TomlEntry *e = t != NULL ? g_hash_table_lookup(ps->keys, full) : NULL;
 		if (e != NULL) {
 			g_autofree char *where = table_where(t);
 			return fail(ps, error, "table [%s] conflicts with key '%s' %s (line %u)", name, parts[i], where,
@@ -487,14 +491,12 @@ static gboolean check_table_free(TomlParser *ps, const char *name, GError **erro
 
 static gboolean check_key_free(TomlParser *ps, const char *key, GError **error)
 {
-	const TomlEntry *prev = table_find(ps->table, key);
+	g_autofree char *full = dotted_key(ps->table->name, key);
+	const TomlEntry *prev = g_hash_table_lookup(ps->keys, full);
 	g_autofree char *where = table_where(ps->table);
 
 	if (prev != NULL)
 		return fail(ps, error, "duplicate key '%s' %s (first set at line %u)", key, where, prev->line);
-
-	g_autofree char *full =
-	    ps->table->name[0] != '\0' ? g_strdup_printf("%s.%s", ps->table->name, key) : g_strdup(key);
 	if (g_hash_table_contains(ps->table_names, full))
 		return fail(ps, error, "key '%s' %s conflicts with table [%s]", key, where, full);
 	return TRUE;
@@ -574,6 +576,7 @@ static gboolean parse_keyval(TomlParser *ps, char **out_key, GError **error)
 	e->line = ps->line;
 	if (!parse_value(ps, e, error))
 		return FALSE;
+	g_hash_table_insert(ps->keys, dotted_key(ps->table->name, key), e);
 	g_ptr_array_add(ps->table->entries, g_steal_pointer(&e));
 	*out_key = g_steal_pointer(&key);
 	return TRUE;
@@ -601,6 +604,7 @@ static void parser_clear(TomlParser *ps)
 	toml_document_free(g_steal_pointer(&ps->doc));
 	g_clear_pointer(&ps->tables, g_hash_table_unref);
 	g_clear_pointer(&ps->table_names, g_hash_table_unref);
+	g_clear_pointer(&ps->keys, g_hash_table_unref);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TomlParser, parser_clear)
 
@@ -614,6 +618,7 @@ static void parser_init(TomlParser *ps, const char *filename, const char *data, 
 	ps->doc->tables = g_ptr_array_new_with_free_func((GDestroyNotify)table_free);
 	ps->tables = g_hash_table_new(g_str_hash, g_str_equal);
 	ps->table_names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	ps->keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
 	ps->table = table_new("", 0);
 	g_ptr_array_add(ps->doc->tables, ps->table);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
 
 #include "ck-error.h"
 #include "ck-io.h"
@@ -45,8 +46,21 @@ static void latch(CkJsonGen *g, yajl_gen_status st)
 		g->status = st;
 }
 
+/* Once a call has failed, yajl_gen must not be called again: its state is
+ * not meant to be used after an error. yajl_gen_map_open() and
+ * yajl_gen_array_open() count the level before they refuse the 129th
+ * (YAJL_MAX_DEPTH), and every later call indexes its 128-entry state
+ * array with that count, writing past the end of the generator. So the
+ * latch also stops the calls; ck_json_gen_finish() reports the failure. */
+static gboolean failed(const CkJsonGen *g)
+{
+	return g->status != yajl_gen_status_ok;
+}
+
 static void close_one(CkJsonGen *g, char kind)
 {
+	if (failed(g))
+		return;
 	if (g->open->len == 0 || g->open->str[g->open->len - 1] != kind) {
 		latch(g, yajl_gen_generation_complete);
 		return;
@@ -57,6 +71,8 @@ static void close_one(CkJsonGen *g, char kind)
 
 void ck_json_map_open(CkJsonGen *g)
 {
+	if (failed(g))
+		return;
 	g_string_append_c(g->open, '{');
 	latch(g, yajl_gen_map_open(g->gen));
 }
@@ -68,6 +84,8 @@ void ck_json_map_close(CkJsonGen *g)
 
 void ck_json_array_open(CkJsonGen *g)
 {
+	if (failed(g))
+		return;
 	g_string_append_c(g->open, '[');
 	latch(g, yajl_gen_array_open(g->gen));
 }
@@ -79,12 +97,14 @@ void ck_json_array_close(CkJsonGen *g)
 
 void ck_json_close_all(CkJsonGen *g)
 {
-	while (g->open->len > 0)
+	while (!failed(g) && g->open->len > 0)
 		close_one(g, g->open->str[g->open->len - 1]);
 }
 
 void ck_json_string_len(CkJsonGen *g, const char *s, gsize len)
 {
+	if (failed(g))
+		return;
 	if (s == NULL) {
 		ck_json_null(g);
 		return;
@@ -109,24 +129,29 @@ void ck_json_key(CkJsonGen *g, const char *key)
 
 void ck_json_int(CkJsonGen *g, gint64 v)
 {
-	latch(g, yajl_gen_integer(g->gen, v));
+	if (!failed(g))
+		latch(g, yajl_gen_integer(g->gen, v));
 }
 
 void ck_json_uint64(CkJsonGen *g, guint64 v)
 {
 	char buf[32];
 	int n = g_snprintf(buf, sizeof buf, "%" G_GUINT64_FORMAT, v);
-	latch(g, yajl_gen_number(g->gen, buf, (size_t)n));
+
+	if (!failed(g))
+		latch(g, yajl_gen_number(g->gen, buf, (size_t)n));
 }
 
 void ck_json_bool(CkJsonGen *g, gboolean v)
 {
-	latch(g, yajl_gen_bool(g->gen, v ? 1 : 0));
+	if (!failed(g))
+		latch(g, yajl_gen_bool(g->gen, v ? 1 : 0));
 }
 
 void ck_json_null(CkJsonGen *g)
 {
-	latch(g, yajl_gen_null(g->gen));
+	if (!failed(g))
+		latch(g, yajl_gen_null(g->gen));
 }
 
 void ck_json_strv(CkJsonGen *g, const char *const *strv)
@@ -139,6 +164,8 @@ void ck_json_strv(CkJsonGen *g, const char *const *strv)
 
 void ck_json_value(CkJsonGen *g, yajl_val v)
 {
+	if (failed(g))
+		return; /* and do not walk the rest of the tree */
 	if (v == NULL || YAJL_IS_NULL(v)) {
 		ck_json_null(g);
 	} else if (YAJL_IS_STRING(v)) {
@@ -149,14 +176,14 @@ void ck_json_value(CkJsonGen *g, yajl_val v)
 		ck_json_bool(g, YAJL_IS_TRUE(v));
 	} else if (YAJL_IS_OBJECT(v)) {
 		ck_json_map_open(g);
-		for (size_t i = 0; i < v->u.object.len; i++) {
+		for (size_t i = 0; i < v->u.object.len && !failed(g); i++) {
 			ck_json_key(g, v->u.object.keys[i]);
 			ck_json_value(g, v->u.object.values[i]);
 		}
 		ck_json_map_close(g);
 	} else if (YAJL_IS_ARRAY(v)) {
 		ck_json_array_open(g);
-		for (size_t i = 0; i < v->u.array.len; i++)
+		for (size_t i = 0; i < v->u.array.len && !failed(g); i++)
 			ck_json_value(g, v->u.array.values[i]);
 		ck_json_array_close(g);
 	}
@@ -195,6 +222,50 @@ char *ck_json_gen_finish(CkJsonGen *g, gsize *out_len, GError **error)
 	return g_strndup((const char *)buf, len);
 }
 
+/* ---- nesting ------------------------------------------------------------ */
+
+typedef struct {
+	int depth;
+} Nesting;
+
+static int nest_open(void *ctx)
+{
+	return ++((Nesting *)ctx)->depth <= CK_JSON_MAX_DEPTH;
+}
+
+static int nest_close(void *ctx)
+{
+	((Nesting *)ctx)->depth--;
+	return 1;
+}
+
+static const yajl_callbacks nesting_callbacks = {
+	.yajl_start_map = nest_open,
+	.yajl_end_map = nest_close,
+	.yajl_start_array = nest_open,
+	.yajl_end_array = nest_close,
+};
+
+/* FALSE when the document nests deeper than CK_JSON_MAX_DEPTH. yajl's event
+ * parser keeps its own stack on the heap, so this pass is safe at any
+ * depth; it stops at the first level too many. Syntax errors are left to
+ * yajl_tree_parse(), whose messages callers know. */
+static gboolean nesting_ok(const char *doc, gsize len)
+{
+	Nesting n = {0};
+	yajl_handle h = yajl_alloc(&nesting_callbacks, NULL, &n);
+	yajl_status st;
+
+	g_assert(h != NULL);
+	/* as yajl_tree_parse() is configured */
+	yajl_config(h, yajl_allow_comments, 1);
+	st = yajl_parse(h, (const unsigned char *)doc, len);
+	if (st == yajl_status_ok)
+		st = yajl_complete_parse(h);
+	yajl_free(h);
+	return st != yajl_status_client_canceled;
+}
+
 yajl_val ck_json_parse(const char *data, gsize len, const char *what, GError **error)
 {
 	char errbuf[256] = "";
@@ -202,6 +273,10 @@ yajl_val ck_json_parse(const char *data, gsize len, const char *what, GError **e
 
 	if (strlen(copy) != len)
 		return ck_set_error(error, CK_ERROR_INVALID, "%s: NUL byte in JSON", what), NULL;
+	if (!nesting_ok(copy, len))
+		return ck_set_error(error, CK_ERROR_INVALID, "%s: invalid JSON: nested deeper than %d levels", what,
+				    CK_JSON_MAX_DEPTH),
+		       NULL;
 	yajl_val v = yajl_tree_parse(copy, errbuf, sizeof errbuf);
 	if (v == NULL) {
 		g_strstrip(errbuf);

@@ -1,7 +1,9 @@
 /* ck-json: the only place that talks to yajl directly.
  *
  * Generating: CkJsonGen wraps yajl_gen and latches the first failure, so a
- * whole object is written and checked once at ck_json_gen_finish(). Strings
+ * whole object is written and checked once at ck_json_gen_finish(); after
+ * a failure the calls do nothing (yajl_gen may not be used again, and it
+ * nests 128 levels at most). Strings
  * that are not valid UTF-8 are repaired (U+FFFD) rather than dropped:
  * error texts from a runtime or a guest must reach the caller.
  *
@@ -53,8 +55,16 @@ void ck_json_kv_bool(CkJsonGen *g, const char *key, gboolean v);
  * NULL with an error if any call above failed or the document is open. */
 char *ck_json_gen_finish(CkJsonGen *g, gsize *out_len, GError **error);
 
+/* How deeply a parsed document may nest objects and arrays. Far beyond
+ * any config.json or message (they nest a handful of levels), and low
+ * enough that every accepted document can be written back, inside an
+ * envelope, by yajl_gen (128 levels at most), and that no recursion over
+ * a tree (yajl_tree_free() is one) can exhaust a stack. */
+#define CK_JSON_MAX_DEPTH 64
+
 /* Parses len bytes (need not be NUL-terminated). `what` names the source
- * in the error ("config.json", "agent reply"). */
+ * in the error ("config.json", "agent reply"). A document nested deeper
+ * than CK_JSON_MAX_DEPTH is CK_ERROR_INVALID. */
 yajl_val ck_json_parse(const char *data, gsize len, const char *what, GError **error);
 
 /* Reads and parses a file of at most max_size bytes. */
