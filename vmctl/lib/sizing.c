@@ -48,11 +48,16 @@ gboolean sizing_from_pod_annotations(GHashTable *annotations, WorkloadSize *out,
 	WorkloadSize acc = {0};
 	gboolean present = FALSE;
 
+	/* The overhead is what the VM costs the host beyond the guest's own
+	 * size (QEMU, the default memory): the RuntimeClass pays for it, and
+	 * adding it to the guest would make the guest outgrow what it pays.
+	 * It is checked, not counted (Kata does not count it either). */
 	for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
 		const char *v = annotations ? g_hash_table_lookup(annotations, keys[i]) : NULL;
+		WorkloadSize overhead = {0};
 		if (v == NULL)
 			continue;
-		if (!add_cri_resources(keys[i], v, &acc, error))
+		if (!add_cri_resources(keys[i], v, i == 0 ? &acc : &overhead, error))
 			return FALSE;
 		present |= i == 0;
 	}

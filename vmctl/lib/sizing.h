@@ -3,9 +3,11 @@
  * The VM boots with default_vcpus and default_memory plus the pod's
  * resources when they are known up front:
  *   - CRI-O >= 1.28 puts the pod's summed container limits on the sandbox
- *     spec as pod-linux-resources.crio.io (and the RuntimeClass overhead
- *     as pod-linux-overhead.crio.io): JSON of CRI LinuxContainerResources
- *     (cpu_period, cpu_quota, cpu_shares, memory_limit_in_bytes, ...);
+ *     spec as pod-linux-resources.crio.io: JSON of CRI
+ *     LinuxContainerResources (cpu_period, cpu_quota, cpu_shares,
+ *     memory_limit_in_bytes, ...); the RuntimeClass overhead
+ *     (pod-linux-overhead.crio.io) is validated but not added: it pays
+ *     for the VM on the host, not for the guest's workload;
  *   - a container that is a pod of its own (Podman) brings its own
  *     linux.resources.
  * Otherwise the pod's containers arrive one by one, and the VM grows as
