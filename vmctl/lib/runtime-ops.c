@@ -160,9 +160,11 @@ GArray *runtime_ps(const char *root, const char *id, GError **error)
 	}
 	yajl_val list = ck_json_get(result, "pids");
 	for (size_t i = 0; list != NULL && YAJL_IS_ARRAY(list) && i < list->u.array.len; i++) {
-		gint64 pid;
-		if (ck_json_as_int64(list->u.array.values[i], &pid))
+		gint64 value;
+		if (ck_json_as_int64(list->u.array.values[i], &value) && value > 0 && value <= G_MAXINT) {
+			int pid = (int)value;
 			g_array_append_val(pids, pid);
+		}
 	}
 	return pids;
 }
