@@ -1569,7 +1569,6 @@ def run_driver(body):
     """A driver's main: checks what it needs, becomes the subreaper, opens
     W, runs body(), and cleans up whatever happens; prints the plan last.
     Returns the exit status."""
-    t_start = now()
     missing = [n for n, v in (('CK_BUILD_ROOT', BUILD), ('CK_TEST_CONFIG', CONFIG), ('CK_TEST_ROOTFS', ROOTFS))
                if not v]
     if missing:
@@ -1580,21 +1579,8 @@ def run_driver(body):
         print(f'1..0 # SKIP needs root, the binaries and the CRI-O samples (samples: {samples})')
         return 0
 
-    def on_term(sig, frame):
-        raise SystemExit(128 + sig)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, on_term)
-    set_child_subreaper()
-    try:
+    def opened_body():
         W.open(samples)
         tap.note(f'runtime root {W.root}, scratch {W.tmp}')
         body()
-    finally:
-        try:
-            cleanup()
-        finally:
-            tap.note(f'run time: {now() - t_start:.1f} s')
-            if tap.failed:
-                tap.note(f'{len(tap.failed)} failed: ' + '; '.join(tap.failed))
-            tap.done()
-    return 0 if not tap.failed else 1
+    return drive(tap, opened_body, cleanup)
