@@ -369,6 +369,12 @@ def no_container():
            and any(re.fullmatch(r'commit: \S+', ln) for ln in lines) and 'spec: 1.0.2' in lines,
            '--version: runc\'s lines: "<name> version X.Y.Z", "commit: ...", "spec: 1.0.2"', *r.diag())
 
+    # runc's other global options, meaningless for a VM, are not errors
+    r = run_cmd([VMCTL, '--rootless=false', '--criu', '/usr/sbin/criu', '--systemd-cgroup', '--debug',
+                 *vmctl_cmd('list')[1:]], timeout=60, cwd=W.tmp, env={'PATH': PATH})
+    tap.ok(r.rc == 0 and b'ID' in r.out, 'runc\'s global options --rootless, --criu, --systemd-cgroup, --debug '
+           'are accepted', *r.diag())
+
     r = vmctl('features')
     f = r.json()
     problems = []

@@ -76,6 +76,7 @@ static void print_help(void)
 	       "  --log-format FORMAT  text or json (runc's JSON lines)\n"
 	       "  --debug              debug logging\n"
 	       "  --systemd-cgroup     use systemd for cgroups\n"
+	       "  --criu, --rootless   runc's, accepted and ignored\n"
 	       "  --version, -v        print the version\n"
 	       "  --help, -h           print this help\n",
 	       STATE_ROOT_ENV, STATE_DEFAULT_ROOT, CK_CONFIG_ENV, CK_SYSCONF_CONFIG, CK_DATA_CONFIG);
@@ -84,7 +85,7 @@ static void print_help(void)
 static gboolean parse_globals(VmctlContext *ctx, int *argc, char ***argv, gboolean *out_version, gboolean *out_help,
 			      GError **error)
 {
-	g_autofree char *log_format = NULL;
+	g_autofree char *log_format = NULL, *criu = NULL, *rootless = NULL;
 	gboolean version = FALSE, help = FALSE;
 	GOptionEntry entries[] = {
 		{"help", 'h', 0, G_OPTION_ARG_NONE, &help, NULL, NULL},
@@ -95,6 +96,9 @@ static gboolean parse_globals(VmctlContext *ctx, int *argc, char ***argv, gboole
 		{"debug", 0, 0, G_OPTION_ARG_NONE, &ctx->debug, NULL, NULL},
 		{"systemd-cgroup", 0, 0, G_OPTION_ARG_NONE, &ctx->systemd_cgroup, NULL, NULL},
 		{"version", 'v', 0, G_OPTION_ARG_NONE, &version, NULL, NULL},
+		/* runc's, meaningless for a VM: accepted, ignored */
+		{"criu", 0, 0, G_OPTION_ARG_STRING, &criu, NULL, NULL},
+		{"rootless", 0, 0, G_OPTION_ARG_STRING, &rootless, NULL, NULL},
 		{NULL},
 	};
 	g_autoptr(GOptionContext) oc = g_option_context_new(NULL);
@@ -107,6 +111,8 @@ static gboolean parse_globals(VmctlContext *ctx, int *argc, char ***argv, gboole
 	if (log_format != NULL && !g_str_equal(log_format, "text") && !g_str_equal(log_format, "json"))
 		return ck_set_error(error, CK_ERROR_INVALID, "--log-format: '%s' is not text or json", log_format);
 	ctx->log_json = log_format != NULL && g_str_equal(log_format, "json");
+	if (criu != NULL || rootless != NULL)
+		ck_log_debug("ignoring runc's global options --criu and --rootless");
 	*out_version = version;
 	*out_help = help;
 	return TRUE;
