@@ -29,6 +29,11 @@ struct PodMonitor {
 	gboolean dead;
 	PodDeadFunc on_dead;
 	gpointer user_data;
+	/* the agent watchdog (keepalive_timeout) */
+	guint keepalive;
+	guint32 keepalive_s;
+	gint64 last_answer_us;
+	gboolean ping_pending;
 };
 
 static void pod_dead(PodMonitor *pod, const char *reason)
@@ -56,6 +61,56 @@ static void on_qemu_exit(pid_t pid, int status, gpointer data)
 	else
 		reason = g_strdup_printf("QEMU exited with status %d", WEXITSTATUS(status));
 	pod_dead(pod, reason);
+}
+
+/* --- the agent watchdog ------------------------------------------------------------- */
+
+static void on_ping_reply(AgentClient *c, yajl_val result, const GError *error, gpointer data)
+{
+	PodMonitor *pod = data;
+
+	(void)c;
+	(void)result;
+	pod->ping_pending = FALSE;
+	if (error == NULL)
+		pod->last_answer_us = g_get_monotonic_time();
+}
+
+/* QEMU runs but the agent has answered nothing for keepalive_timeout
+ * seconds: a wedged guest. Stopping QEMU turns that into the pod-lost path
+ * every container already handles (exit files with 137, stand-ins exit). */
+static gboolean on_keepalive(gpointer data)
+{
+	PodMonitor *pod = data;
+	gint64 silent_s = (g_get_monotonic_time() - pod->last_answer_us) / G_USEC_PER_SEC;
+
+	if (pod->dead) {
+		pod->keepalive = 0;
+		return G_SOURCE_REMOVE;
+	}
+	if (silent_s >= pod->keepalive_s) {
+		ck_log_error("pod %s: the agent has not answered for %" G_GINT64_FORMAT " s (keepalive_timeout): "
+			     "stopping QEMU",
+			     pod->id, silent_s);
+		pod->keepalive = 0;
+		qemu_vm_kill(pod->vm);
+		return G_SOURCE_REMOVE;
+	}
+	if (!pod->ping_pending) {
+		g_autoptr(CkJsonGen) req = ck_msg_request_begin(CK_OP_PING);
+		pod->ping_pending = TRUE;
+		agent_client_call_async(qemu_vm_get_agent(pod->vm), req, on_ping_reply, pod);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static void start_keepalive(PodMonitor *pod, guint32 timeout_s)
+{
+	if (timeout_s == 0)
+		return;
+	pod->keepalive_s = timeout_s;
+	pod->last_answer_us = g_get_monotonic_time();
+	pod->keepalive = g_timeout_add(MAX(250u, timeout_s * 1000u / 4u), on_keepalive, pod);
 }
 
 static void on_agent_closed(AgentClient *c, const GError *error, gpointer data)
@@ -117,7 +172,10 @@ static gboolean boot(PodMonitor *pod, const PodOptions *opts, GError **error)
 	pod_sizer_set(pod->sizer, opts->pod_id, &own);
 	ck_log_info("pod %s: VM of %d vCPUs and %u MiB%s", pod->id, vm_opts.vcpus, vm_opts.memory_mib,
 		    has_declared ? " (sized from " ANNOTATION_POD_RESOURCES ")" : "");
-	return create_sandbox(pod, opts, error);
+	if (!create_sandbox(pod, opts, error))
+		return FALSE;
+	start_keepalive(pod, opts->config->agent.keepalive_timeout);
+	return TRUE;
 }
 
 static gboolean on_request(const char *op, yajl_val request, gpointer data, GError **error)
@@ -183,6 +241,7 @@ void pod_monitor_stop(PodMonitor *pod)
 	g_autoptr(GError) error = NULL;
 
 	pod->dead = TRUE; /* what follows is expected, not a failure */
+	g_clear_handle_id(&pod->keepalive, g_source_remove);
 	if (pod->mux != NULL) {
 		pod_mux_disconnect_all(pod->mux);
 		g_clear_pointer(&pod->mux, pod_mux_free);
@@ -206,6 +265,7 @@ void pod_monitor_free(PodMonitor *pod)
 {
 	if (pod == NULL)
 		return;
+	g_clear_handle_id(&pod->keepalive, g_source_remove);
 	pod_mux_free(pod->mux);
 	pod_sizer_free(pod->sizer);
 	qemu_vm_free(pod->vm);

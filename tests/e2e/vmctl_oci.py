@@ -1049,6 +1049,47 @@ def qemu_killed():
     one_line_error(r, 'vmb: state after delete fails, one line', b.id)
 
 
+# --- VM C: a wedged VM (the agent watchdog) ------------------------------------------------------------------
+
+
+def agent_wedged():
+    """QEMU stopped (SIGSTOP: it runs no vCPU and answers nothing, as a
+    wedged guest): with keepalive_timeout = 3 the pod monitor gives up on
+    the agent, stops QEMU, and the container ends as when QEMU dies."""
+    global CONFIG
+    text = open(CONFIG).read()
+    config = W.path('keepalive.toml')
+    with open(config, 'w') as f:
+        f.write(re.sub(r'(?m)^keepalive_timeout = .*$', 'keepalive_timeout = 3', text))
+    saved, CONFIG = CONFIG, config
+    try:
+        c = Ctr('vmc', ['sleep', '1000'])
+        c.must_create_start()
+    finally:
+        CONFIG = saved
+    pod_dir = os.path.join(W.root, 'pods', c.id)
+    qemu = [p for p, comm, _ in procs_mentioning(pod_dir) if comm.startswith('qemu')]
+    tap.must(len(qemu) == 1, 'vmc: one QEMU runs for its pod', f'QEMU: {qemu}')
+    time.sleep(4)  # longer than the timeout: a healthy agent keeps the pod alive
+    r, js = state(c)
+    tap.ok(isinstance(js, dict) and js.get('status') == 'running', 'vmc: a healthy pod outlives keepalive_timeout',
+           *r.diag())
+    os.kill(qemu[0], signal.SIGSTOP)
+    t0 = now()
+    stopped = wait_until(lambda: status_of(c) == 'stopped', 20)
+    took = now() - t0
+    tap.ok(stopped and 2 <= took <= 15, 'vmc: with QEMU frozen, the watchdog ends the pod after about '
+           'keepalive_timeout (3 s): state says stopped', f'took {took:.1f} s', f'status: {status_of(c)}')
+    tap.ok(wait_until(lambda: not pid_alive(qemu[0]), 10), 'vmc: the frozen QEMU is gone',
+           f'{qemu[0]}: {proc_stat(qemu[0])}')
+    tap.ok(wait_until(lambda: gone(c.pid), 10), 'vmc: the pid-file\'s pid exits too', f'{c.pid}: {proc_stat(c.pid)}')
+    r = vmctl('delete', c.id)
+    tap.ok(r.rc == 0, 'vmc: delete exits 0', *r.diag())
+    c.deleted = r.rc == 0
+    tap.ok(wait_until(lambda: not procs_mentioning(pod_dir), 10) and not os.path.exists(pod_dir),
+           'vmc: nothing of its pod is left running or on disk', f'running: {procs_mentioning(pod_dir)}')
+
+
 # --- pod A: the end -----------------------------------------------------------------------------------------
 
 
@@ -1137,6 +1178,7 @@ def pod_a():
                      ('failing hooks', lambda: hooks_failing(netns, main))):
         tap.item(name, fn)
     tap.item('VM B: QEMU killed', qemu_killed)
+    tap.item('VM C: a wedged VM', agent_wedged)
     tap.item('the end of pod A', lambda: the_end(main))
 
 

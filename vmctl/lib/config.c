@@ -180,6 +180,8 @@ static const ConfigKey agent_keys[] = {
     {.name = "dial_timeout", .kind = KEY_UINT32, .offset = AG(dial_timeout), .min = 1, .max = 3600, .def_number = 10},
     {.name = "enable_debug", .kind = KEY_BOOL, .offset = AG(enable_debug)},
     {.name = "kernel_modules", .kind = KEY_STRV, .offset = AG(kernel_modules)},
+    {.name = "keepalive_timeout", .kind = KEY_UINT32, .offset = AG(keepalive_timeout), .max = 86400,
+     .def_number = 120},
 };
 
 static const ConfigKey runtime_keys[] = {

@@ -81,6 +81,7 @@ typedef struct {
 		guint32 dial_timeout; /* seconds to reach a pod's agent */
 		gboolean enable_debug;
 		char **kernel_modules; /* extra modules the agent loads */
+		guint32 keepalive_timeout; /* seconds without an answer: the pod is lost; 0: never */
 	} agent;
 
 	struct {
