@@ -60,6 +60,20 @@ static ContainerState *load(const char *root, const char *id, gboolean exclusive
 	return st;
 }
 
+/* load() under a shared lock, for a verb that needs a live process. */
+static ContainerState *load_running(const char *root, const char *id, int *out_lock, GError **error)
+{
+	ContainerState *st = load(root, id, FALSE, out_lock, error);
+
+	if (st != NULL && g_str_equal(container_state_status(st, NULL), "stopped")) {
+		container_state_free(st);
+		ck_clear_fd(out_lock);
+		ck_set_error(error, CK_ERROR_NOT_FOUND, "container not running");
+		return NULL;
+	}
+	return st;
+}
+
 static gboolean simple_call(const char *root, const ContainerState *st, const char *op, GError **error)
 {
 	g_autoptr(CkJsonGen) req = ck_msg_request_begin(op);
@@ -89,12 +103,10 @@ gboolean runtime_start(const char *root, const char *id, GError **error)
 gboolean runtime_kill(const char *root, const char *id, int sig, gboolean all, GError **error)
 {
 	ck_autofd lock = -1;
-	g_autoptr(ContainerState) st = load(root, id, FALSE, &lock, error);
+	g_autoptr(ContainerState) st = load_running(root, id, &lock, error);
 
 	if (st == NULL)
 		return FALSE;
-	if (g_str_equal(container_state_status(st, NULL), "stopped"))
-		return ck_set_error(error, CK_ERROR_NOT_FOUND, "container not running");
 	g_autoptr(CkJsonGen) req = ck_msg_request_begin("signal_process");
 	ck_json_kv_string(req, "id", id);
 	ck_json_kv_int(req, "signal", sig);
@@ -124,12 +136,10 @@ gboolean runtime_pause(const char *root, const char *id, gboolean pause, GError 
 gboolean runtime_update(const char *root, const char *id, yajl_val resources, GError **error)
 {
 	ck_autofd lock = -1;
-	g_autoptr(ContainerState) st = load(root, id, FALSE, &lock, error);
+	g_autoptr(ContainerState) st = load_running(root, id, &lock, error);
 
 	if (st == NULL)
 		return FALSE;
-	if (g_str_equal(container_state_status(st, NULL), "stopped"))
-		return ck_set_error(error, CK_ERROR_NOT_FOUND, "container not running");
 	g_autoptr(CkJsonGen) req = ck_msg_request_begin("update_container");
 	ck_json_kv_string(req, "id", id);
 	ck_json_key(req, "resources");
