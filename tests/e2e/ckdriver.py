@@ -1468,17 +1468,6 @@ def check_kernel(c, desc):
 # --- running a driver -----------------------------------------------------------------------------
 
 
-def run_item(name, fn):
-    t0 = now()
-    try:
-        fn()
-    except Abort:
-        tap.note(f'{name}: stopped after the failure above')
-    except Exception as e:  # noqa: BLE001 - report and go on
-        tap.ok(False, f'{name}: the driver raised {type(e).__name__}', *traceback.format_exc().splitlines())
-    tap.note(f'{name}: {now() - t0:.1f} s')
-
-
 def trusted_leftovers():
     """Containers runc still knows under the trusted root vmctl gives it."""
     troot = os.path.join(W.root, 'trusted')

@@ -62,7 +62,7 @@ from ckdriver import (  # noqa: E402
     CONFIG, CONMON, REAPER, TRUST_DECISION, TRUSTED_SANDBOX, VMCTL, AttachClient, Ctr, Inotify, Monitor, Pod,
     W, await_exit, bad_k8s_lines, check_files_after_create, check_kernel, check_state, crio_create, delete,
     exec_sync, expect_pid_sync, file_type, json_compact, k8s_parse, kill_and_wait_stopped, now, pid_alive,
-    pod_qemu, proc_stat, procs_mentioning, read_bytes, recv_record, run_driver, run_item,
+    pod_qemu, proc_stat, procs_mentioning, read_bytes, recv_record, run_driver,
     runtime_env, short, start, create_started, state_status, stream_exec, tap, trusted_leftovers, vmctl,
     wait_log, wait_until, write_fifo)
 
@@ -673,7 +673,7 @@ def oracle():
         ('update --resources', lambda: update_resources(ex)),
     ]
     for name, fn in items:
-        run_item(name, fn)
+        tap.item(name, fn)
     kill_and_wait_stopped(ex, 'KILL', 137)
     delete(ex)
     bad = {c.short: bad_k8s_lines(read_bytes(c.log))[:3] for c in W.ctrs if c.pod is pod and os.path.exists(c.log)}
@@ -689,8 +689,8 @@ def main():
     def body():
         tap.note('mode: ' + ('trusted: every pod runs with runc on the host kernel' if TRUSTED else
                              'VM: every pod runs in its own VM'))
-        run_item('pod 1: CRI-O lifecycle replay', replay)
-        run_item('pod 2: oracle items', oracle)
+        tap.item('pod 1: CRI-O lifecycle replay', replay)
+        tap.item('pod 2: oracle items', oracle)
     return run_driver(body)
 
 

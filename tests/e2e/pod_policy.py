@@ -49,7 +49,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ckdriver import (  # noqa: E402
     BUILD, REAPER, TRUST_DECISION, TRUSTED_SANDBOX, Ctr, Inotify, Pod, W, check_state, children_of, crio_create,
     create_started, delete, expect_pid_sync, start, host_kernel, json_compact, kill_and_wait_stopped, pod_qemu,
-    proc_stat, procs_mentioning, recv_to_eof, run_driver, run_item, short, stop_pod, stream_exec,
+    proc_stat, procs_mentioning, recv_to_eof, run_driver, short, stop_pod, stream_exec,
     tap, wait_until)
 
 A_HV = 'io.katacontainers.config.hypervisor.'
@@ -450,16 +450,16 @@ def main():
 
         def first():
             state['pod'], state['base'] = untrusted_pod()
-        run_item('a: an untrusted pod boots a VM', first)
+        tap.item('a: an untrusted pod boots a VM', first)
         if 'base' not in state or state['base'].mem_kib is None:
             tap.ok(False, 'the untrusted pod gave the baseline the sizing items need')
             return
-        run_item('a: trusted pods run with runc', trust)
-        run_item('b: privileged pods', privileged)
-        run_item('c: sizing at boot', lambda: boot_sizing(state['base']))
-        run_item('d: growing a running VM', lambda: hotplug(state['base']))
-        run_item('e, f: refused annotations', lambda: gating(state['pod']))
-        run_item('the untrusted pod stops', lambda: stop_pod(state['pod']))
+        tap.item('a: trusted pods run with runc', trust)
+        tap.item('b: privileged pods', privileged)
+        tap.item('c: sizing at boot', lambda: boot_sizing(state['base']))
+        tap.item('d: growing a running VM', lambda: hotplug(state['base']))
+        tap.item('e, f: refused annotations', lambda: gating(state['pod']))
+        tap.item('the untrusted pod stops', lambda: stop_pod(state['pod']))
     return run_driver(body)
 
 
