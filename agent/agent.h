@@ -20,6 +20,7 @@
 G_BEGIN_DECLS
 
 typedef struct Agent Agent;
+struct PortFwd;
 
 typedef struct {
 	Agent *agent;
@@ -53,6 +54,7 @@ struct Agent {
 	int inotify_fd;		  /* memory.events watches, -1 until the sandbox exists */
 	GHashTable *oom_watches;  /* watch descriptor -> Container* */
 	GuestHooks guest_hooks;	  /* Kata's guest hooks, found at create_sandbox */
+	struct PortFwd *portfwd;  /* forwarded connections (portfwd.c), from the first one on */
 };
 
 /* Sets up the agent's tables (the channel comes with agent_server_start). */

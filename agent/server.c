@@ -6,6 +6,7 @@
  */
 #include "agent.h"
 #include "container.h"
+#include "portfwd.h"
 #include "process.h"
 #include "sandbox.h"
 
@@ -97,6 +98,7 @@ static const AgentOp base_ops[] = {
 	{"stats_container", op_stats_container},
 	{"state_container", op_state_container},
 	{"list_processes", op_list_processes},
+	{"connect_port", op_connect_port},
 };
 
 static const AgentOp *find_op(const char *name)
@@ -189,6 +191,8 @@ static void on_frame(CkChannel *ch, const CkFrame *frame, gpointer data)
 		proc = process_lookup_handle(agent, frame->id);
 		if (proc != NULL)
 			process_handle_frame(proc, frame);
+		else if (portfwd_handle_frame(agent, frame))
+			break;
 		else if (frame->type == CK_FRAME_DATA)
 			/* a process that is gone: give the window back */
 			ck_channel_send_credit(agent->channel, frame->id, CK_STREAM_STDIN, frame->len);

@@ -13,6 +13,7 @@
 #include "guest-spec.h"
 #include "pod-mux.h"
 #include "pod-size.h"
+#include "portfwd.h"
 #include "qemu-vm.h"
 #include "signals.h"
 
@@ -26,6 +27,7 @@ struct PodMonitor {
 	QemuVm *vm;
 	PodMux *mux;
 	PodSizer *sizer;
+	PortForward *portfwd; /* NULL: no namespace, or no sk_lookup */
 	gboolean dead;
 	PodDeadFunc on_dead;
 	gpointer user_data;
@@ -42,6 +44,7 @@ static void pod_dead(PodMonitor *pod, const char *reason)
 		return;
 	pod->dead = TRUE;
 	ck_log_error("pod %s: %s", pod->id, reason);
+	g_clear_pointer(&pod->portfwd, port_forward_free);
 	/* every monitor of the pod sees its connection close */
 	if (pod->mux != NULL)
 		pod_mux_disconnect_all(pod->mux);
@@ -188,6 +191,22 @@ static gboolean on_request(const char *op, yajl_val request, gpointer data, GErr
 	return TRUE;
 }
 
+/* 127.0.0.1:PORT in the pod's network namespace reaches the guest's
+ * (docs/port-forward.md); a pod runs on without it. */
+static void start_port_forward(PodMonitor *pod, const OciSpec *spec)
+{
+	g_autoptr(GError) error = NULL;
+	const char *netns = netns_of(spec);
+
+	if (netns == NULL)
+		return;
+	pod->portfwd = port_forward_new(qemu_vm_get_agent(pod->vm), pod->id, netns, &error);
+	if (pod->portfwd == NULL)
+		ck_log_warning("pod %s: no port forwarding (it needs sk_lookup, Linux >= 5.9, and CAP_BPF with "
+			       "CAP_NET_ADMIN): %s",
+			       pod->id, error->message);
+}
+
 /* A pod that never came up: nothing will ever point at its directory
  * (the error carries QEMU's own last words), so it goes too. */
 static void pod_monitor_abandon(PodMonitor *pod)
@@ -226,6 +245,7 @@ PodMonitor *pod_monitor_start(const PodOptions *opts, GError **error)
 		return NULL;
 	}
 	pod_mux_set_request_func(pod->mux, on_request, pod);
+	start_port_forward(pod, opts->spec);
 	ck_log_info("pod %s: VM up in %.2f s (%s)", pod->id, qemu_vm_get_boot_us(pod->vm) / 1e6,
 		    ck_accel_to_string(qemu_vm_get_accel(pod->vm)));
 	return pod;
@@ -241,6 +261,7 @@ void pod_monitor_stop(PodMonitor *pod)
 	g_autoptr(GError) error = NULL;
 
 	pod->dead = TRUE; /* what follows is expected, not a failure */
+	g_clear_pointer(&pod->portfwd, port_forward_free);
 	g_clear_handle_id(&pod->keepalive, g_source_remove);
 	if (pod->mux != NULL) {
 		pod_mux_disconnect_all(pod->mux);
@@ -266,6 +287,7 @@ void pod_monitor_free(PodMonitor *pod)
 	if (pod == NULL)
 		return;
 	g_clear_handle_id(&pod->keepalive, g_source_remove);
+	port_forward_free(pod->portfwd);
 	pod_mux_free(pod->mux);
 	pod_sizer_free(pod->sizer);
 	qemu_vm_free(pod->vm);
