@@ -42,10 +42,10 @@ static void connect_args_clear(ConnectArgs *a)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ConnectArgs, connect_args_clear)
 
 static const CkJsonField connect_fields[] = {
-	{"op", CK_JSON_IGNORE, 0, 0, 0, 0, NULL},
-	{"port", CK_JSON_INT, G_STRUCT_OFFSET(ConnectArgs, port), CK_JSON_REQUIRED, 1, 65535, NULL},
-	{"family", CK_JSON_STRING, G_STRUCT_OFFSET(ConnectArgs, family), 0, 0, 0, NULL},
-	{NULL},
+    {"op", CK_JSON_IGNORE, 0, 0, 0, 0, NULL},
+    {"port", CK_JSON_INT, G_STRUCT_OFFSET(ConnectArgs, port), CK_JSON_REQUIRED, 1, 65535, NULL},
+    {"family", CK_JSON_STRING, G_STRUCT_OFFSET(ConnectArgs, family), 0, 0, 0, NULL},
+    {NULL},
 };
 
 static struct PortFwd *portfwd_of(Agent *agent)
@@ -53,7 +53,7 @@ static struct PortFwd *portfwd_of(Agent *agent)
 	if (agent->portfwd == NULL) {
 		agent->portfwd = g_new0(struct PortFwd, 1);
 		agent->portfwd->conns =
-			g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)ck_sock_relay_free);
+		    g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)ck_sock_relay_free);
 	}
 	return agent->portfwd;
 }
@@ -71,8 +71,8 @@ static void on_relay_done(CkSockRelay *relay, const char *reason, gpointer data)
 
 gboolean portfwd_handle_frame(Agent *agent, const CkFrame *frame)
 {
-	CkSockRelay *relay = agent->portfwd ? g_hash_table_lookup(agent->portfwd->conns, GUINT_TO_POINTER(frame->id))
-					    : NULL;
+	CkSockRelay *relay =
+	    agent->portfwd ? g_hash_table_lookup(agent->portfwd->conns, GUINT_TO_POINTER(frame->id)) : NULL;
 
 	if (relay == NULL)
 		return FALSE;
@@ -85,8 +85,8 @@ gboolean portfwd_handle_frame(Agent *agent, const CkFrame *frame)
 static guint32 start_relay(Agent *agent, int fd)
 {
 	guint32 handle = ++agent->next_handle;
-	CkSockRelay *relay = ck_sock_relay_new(fd, agent->channel, handle, CK_STREAM_STDOUT, CK_STREAM_STDIN,
-					       on_relay_done, agent);
+	CkSockRelay *relay =
+	    ck_sock_relay_new(fd, agent->channel, handle, CK_STREAM_STDOUT, CK_STREAM_STDIN, on_relay_done, agent);
 
 	g_hash_table_insert(portfwd_of(agent)->conns, GUINT_TO_POINTER(handle), relay);
 	return handle;

@@ -179,10 +179,10 @@ static int sys_bpf(int cmd, union bpf_attr *attr)
 static int create_sockmap(GError **error)
 {
 	union bpf_attr attr = {
-		.map_type = BPF_MAP_TYPE_SOCKMAP,
-		.key_size = sizeof(guint32),
-		.value_size = sizeof(guint64),
-		.max_entries = PORT_STEER_FAMILIES,
+	    .map_type = BPF_MAP_TYPE_SOCKMAP,
+	    .key_size = sizeof(guint32),
+	    .value_size = sizeof(guint64),
+	    .max_entries = PORT_STEER_FAMILIES,
 	};
 	int fd = sys_bpf(BPF_MAP_CREATE, &attr);
 
@@ -195,10 +195,10 @@ static gboolean sockmap_put(int map_fd, guint32 key, int sock, GError **error)
 {
 	guint64 value = (guint64)sock;
 	union bpf_attr attr = {
-		.map_fd = (guint32)map_fd,
-		.key = (guint64)(uintptr_t)&key,
-		.value = (guint64)(uintptr_t)&value,
-		.flags = BPF_ANY,
+	    .map_fd = (guint32)map_fd,
+	    .key = (guint64)(uintptr_t)&key,
+	    .value = (guint64)(uintptr_t)&value,
+	    .flags = BPF_ANY,
 	};
 
 	if (sys_bpf(BPF_MAP_UPDATE_ELEM, &attr) < 0)
@@ -221,14 +221,14 @@ static char *verifier_reason(const char *log)
 static int prog_load(const struct bpf_insn *insns, gsize n, char *log, guint32 log_size)
 {
 	union bpf_attr attr = {
-		.prog_type = BPF_PROG_TYPE_SK_LOOKUP,
-		.expected_attach_type = BPF_SK_LOOKUP,
-		.insns = (guint64)(uintptr_t)insns,
-		.insn_cnt = (guint32)n,
-		.license = (guint64)(uintptr_t)PROG_LICENSE,
-		.log_buf = (guint64)(uintptr_t)log,
-		.log_size = log != NULL ? log_size : 0,
-		.log_level = log != NULL ? 1 : 0,
+	    .prog_type = BPF_PROG_TYPE_SK_LOOKUP,
+	    .expected_attach_type = BPF_SK_LOOKUP,
+	    .insns = (guint64)(uintptr_t)insns,
+	    .insn_cnt = (guint32)n,
+	    .license = (guint64)(uintptr_t)PROG_LICENSE,
+	    .log_buf = (guint64)(uintptr_t)log,
+	    .log_size = log != NULL ? log_size : 0,
+	    .log_level = log != NULL ? 1 : 0,
 	};
 	g_strlcpy(attr.prog_name, "ck_portfwd", sizeof attr.prog_name);
 	return sys_bpf(BPF_PROG_LOAD, &attr);
@@ -257,8 +257,7 @@ static int load_program(int map_fd, GError **error)
 static int attach(int prog_fd, int netns_fd, const char *netns_path, GError **error)
 {
 	union bpf_attr attr = {
-		.link_create = {.prog_fd = (guint32)prog_fd, .target_fd = (guint32)netns_fd,
-				.attach_type = BPF_SK_LOOKUP},
+	    .link_create = {.prog_fd = (guint32)prog_fd, .target_fd = (guint32)netns_fd, .attach_type = BPF_SK_LOOKUP},
 	};
 	int fd = sys_bpf(BPF_LINK_CREATE, &attr);
 

@@ -85,9 +85,10 @@ static void on_connect_reply(AgentClient *c, yajl_val result, const GError *erro
 	HostConn *conn = data;
 	gint64 handle = 0;
 
-	if (error == NULL && (!ck_json_as_int64(ck_json_get(result, "handle"), &handle) || handle <= 0 ||
-			      handle > G_MAXUINT32)) {
-		ck_log_warning("pod %s: connect_port answered without a valid handle", conn->pf ? conn->pf->pod_id : "?");
+	if (error == NULL &&
+	    (!ck_json_as_int64(ck_json_get(result, "handle"), &handle) || handle <= 0 || handle > G_MAXUINT32)) {
+		ck_log_warning("pod %s: connect_port answered without a valid handle",
+			       conn->pf ? conn->pf->pod_id : "?");
 		handle = 0;
 	}
 	if (conn->pf == NULL || error != NULL || handle == 0) {
@@ -149,8 +150,8 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
 		return G_SOURCE_CONTINUE;
 	}
 	if (g_hash_table_size(pf->conns) >= PORT_FORWARD_MAX_CONNECTIONS) {
-		ck_log_warning("pod %s: port forwarding: %d connections open already, resetting a new one",
-			       pf->pod_id, PORT_FORWARD_MAX_CONNECTIONS);
+		ck_log_warning("pod %s: port forwarding: %d connections open already, resetting a new one", pf->pod_id,
+			       PORT_FORWARD_MAX_CONNECTIONS);
 		reset_close(&conn);
 		return G_SOURCE_CONTINUE;
 	}

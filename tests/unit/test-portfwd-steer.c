@@ -129,8 +129,7 @@ static void test_steer(void)
 	if (!private_netns())
 		return;
 	PortSteer *steer = port_steer_new("/proc/thread-self/ns/net", &error);
-	if (steer == NULL && error->domain == CK_ERRNO_ERROR &&
-	    (error->code == EPERM || error->code == EINVAL)) {
+	if (steer == NULL && error->domain == CK_ERRNO_ERROR && (error->code == EPERM || error->code == EINVAL)) {
 		g_test_skip_printf("no sk_lookup here: %s", error->message);
 		return;
 	}
