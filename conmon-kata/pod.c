@@ -27,7 +27,9 @@ struct PodMonitor {
 	QemuVm *vm;
 	PodMux *mux;
 	PodSizer *sizer;
-	PortForward *portfwd; /* NULL: no namespace, or no sk_lookup */
+	/* NULL: no namespace, or no sk_lookup. Kept when the pod dies (this
+	 * may run inside a send of one of its relays) until pod_monitor_stop() */
+	PortForward *portfwd;
 	gboolean dead;
 	PodDeadFunc on_dead;
 	gpointer user_data;
@@ -44,7 +46,6 @@ static void pod_dead(PodMonitor *pod, const char *reason)
 		return;
 	pod->dead = TRUE;
 	ck_log_error("pod %s: %s", pod->id, reason);
-	g_clear_pointer(&pod->portfwd, port_forward_free);
 	/* every monitor of the pod sees its connection close */
 	if (pod->mux != NULL)
 		pod_mux_disconnect_all(pod->mux);
