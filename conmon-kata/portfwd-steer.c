@@ -335,15 +335,15 @@ PortSteer *port_steer_new(const char *netns_path, GError **error)
 	ck_autofd netns = open(netns_path, O_RDONLY | O_CLOEXEC);
 	if (netns < 0)
 		return ck_set_error_errno(error, errno, "open the network namespace %s", netns_path), NULL;
-	if (!listeners_in(s, netns, netns_path, error))
+	/* BPF first: without the privilege for it, that is what the error
+	 * names, rather than a step that happens to come before */
+	if ((s->map_fd = create_sockmap(error)) < 0 || (s->prog_fd = load_program(s->map_fd, error)) < 0)
 		return NULL;
-	if ((s->map_fd = create_sockmap(error)) < 0)
+	if (!listeners_in(s, netns, netns_path, error))
 		return NULL;
 	for (int i = 0; i < PORT_STEER_FAMILIES; i++)
 		if (s->listener[i] >= 0 && !sockmap_put(s->map_fd, (guint32)i, s->listener[i], error))
 			return NULL;
-	if ((s->prog_fd = load_program(s->map_fd, error)) < 0)
-		return NULL;
 	if ((s->link_fd = attach(s->prog_fd, netns, netns_path, error)) < 0)
 		return NULL;
 	return g_steal_pointer(&s);

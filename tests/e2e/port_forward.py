@@ -10,7 +10,8 @@ checks, on a real VM under TCG:
      on every address) and an httpd bound to 127.0.0.1 only; 1 MiB sent
      to each echo port comes back byte-exact, and the httpd serves a 1 MiB
      file byte-exact; four such connections at once, on both echo ports,
-     likewise;
+     likewise; [::1] reaches the echo server over IPv6, and not the
+     httpd (bound to 127.0.0.1), whose connection is reset;
   b  a port nothing listens on in the guest: the client's connect succeeds
      (the monitor accepted it in the namespace) and its first read fails
      with ECONNRESET within seconds, and the pod runs on;
@@ -102,10 +103,10 @@ def dial(port, host='127.0.0.1'):
     return socket.create_connection((host, port), timeout=10)
 
 
-def exchange(port, data, timeout=IO_TIMEOUT):
-    """Connects to 127.0.0.1:port, sends data while reading, half-closes,
-    and reads to the end. Returns what came back."""
-    s = dial(port)
+def exchange(port, data, timeout=IO_TIMEOUT, host='127.0.0.1'):
+    """Connects to host:port, sends data while reading, half-closes, and
+    reads to the end. Returns what came back."""
+    s = dial(port, host)
     s.setblocking(False)
     sel = selectors.DefaultSelector()
     sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE)
@@ -138,12 +139,12 @@ def http_get(port, path):
     return head.split(b'\r\n')[0], body
 
 
-def first_read(port):
+def first_read(port, host='127.0.0.1'):
     """Connects, then reads once: ('connect', errno name) when the connect
     itself failed, else ('read', what the read saw: 'ECONNRESET', 'EOF' or
     the bytes) and the seconds the read took."""
     try:
-        s = dial(port)
+        s = dial(port, host)
     except OSError as e:
         return ('connect', errno.errorcode.get(e.errno, str(e)), 0.0)
     s.settimeout(60)
@@ -227,6 +228,20 @@ def bytes_both_ways(pod):
     bad = [f'#{i} port {p}: {g!r}'[:200] if not isinstance(g, bytes) else f'#{i} port {p}: {len(g)} bytes'
            for i, (p, d, g) in enumerate(zip(ports, datas, got)) if g != d]
     tap.ok(not bad, f'four connections at once on two ports: 1 MiB each comes back byte-exact ({secs:.1f} s)', *bad)
+
+
+def ipv6_loopback(pod):
+    """[::1]:PORT is forwarded to [::1]:PORT in the guest: the echo server
+    listens on every address of both families there, the httpd on
+    127.0.0.1 only, so [::1] does not reach it, as in a runc pod."""
+    data = blob(MIB, 'ipv6')
+    got = one(pod.netns_path, exchange, ECHO_ALL, data, IO_TIMEOUT, '::1')
+    tap.ok(got == data, f'[::1]:{ECHO_ALL}: 1 MiB sent comes back byte-exact',
+           f'got: {got!r}'[:300] if not isinstance(got, bytes) else f'{len(got)} bytes')
+    got = one(pod.netns_path, first_read, HTTP_LOCAL, '::1')
+    tap.ok(not isinstance(got, Exception) and got[:2] == ('read', 'ECONNRESET'),
+           f'[::1]:{HTTP_LOCAL}, a server bound to 127.0.0.1 in the guest: reset (its first read: ECONNRESET)',
+           f'seen: {got!r}')
 
 
 # --- b: nothing listens -------------------------------------------------------------------------------------
@@ -339,6 +354,7 @@ def main():
         if 'pod' not in state:
             return
         tap.item('a: bytes both ways, several ports, concurrent connections', lambda: bytes_both_ways(state['pod']))
+        tap.item('a: ::1', lambda: ipv6_loopback(state['pod']))
         tap.item('b: a port nothing listens on in the guest', lambda: nobody_listens(state['pod']))
         tap.item('c: at most 64 connections at a time', lambda: bound(state['pod']))
         tap.item('d: nothing attached after delete', lambda: detached_after_delete(state['pod'], state['ctr']))

@@ -4,12 +4,14 @@
  * ::1 on any port reach its listener and nothing else does. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -160,11 +162,38 @@ static void test_bad_netns(void)
 	g_assert_cmpstr(error->message, ==, "enter the network namespace /proc/self/ns/uts: Invalid argument");
 }
 
+/* Without CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN (what a monitor run by
+ * an unprivileged user lacks): the error names the BPF step and EPERM. */
+static void test_no_privilege(void)
+{
+	if (g_test_subprocess()) {
+		struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+		struct __user_cap_data_struct data[2];
+		g_autoptr(GError) error = NULL;
+
+		g_assert_cmpint(syscall(SYS_capget, &hdr, data), ==, 0);
+		for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
+			if (cap == CAP_BPF || cap == CAP_NET_ADMIN || cap == CAP_SYS_ADMIN || cap == CAP_PERFMON) {
+				data[cap / 32].effective &= ~(1u << (cap % 32));
+				data[cap / 32].permitted &= ~(1u << (cap % 32));
+			}
+		}
+		g_assert_cmpint(syscall(SYS_capset, &hdr, data), ==, 0);
+		g_assert_null(port_steer_new("/proc/self/ns/net", &error));
+		g_print("%s\n", error->message);
+		return;
+	}
+	g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+	g_test_trap_assert_passed();
+	g_test_trap_assert_stdout("bpf: create a sockmap: Operation not permitted\n");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/portfwd-steer/assemble", test_assemble);
 	g_test_add_func("/portfwd-steer/bad-netns", test_bad_netns);
 	g_test_add_func("/portfwd-steer/steer", test_steer);
+	g_test_add_func("/portfwd-steer/no-privilege", test_no_privilege);
 	return g_test_run();
 }
