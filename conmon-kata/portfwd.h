@@ -6,8 +6,10 @@
  * asks the agent to connect to the same address and port in the guest
  * (`connect_port`) and relays the bytes both ways on the handle the agent
  * returns (ck-sock-relay.h). A guest connection that fails (nothing
- * listens there) resets the accepted one: the client, already connected
- * by the kernel, reads ECONNRESET.
+ * listens there) resets the accepted one: the kernel had completed the
+ * client's handshake with our listener, so the client sees ECONNRESET (on
+ * its first read, or from a non-blocking connect not yet checked), never
+ * ECONNREFUSED.
  *
  * Bounded: at most PORT_FORWARD_MAX_CONNECTIONS connections at a time
  * (more are reset at once, with a warning), each buffering at most one
