@@ -23,6 +23,10 @@
  *        id 2  version (a plain call)
  *        id 3  exec_process forwarded for the mux's client (a reply with a
  *              "handle" makes the client the owner of that process)
+ *      and a forwarded port connection (ck-sock-relay.h, as the pod
+ *      monitor's portfwd.c relays one) on handle 11, whose socket has
+ *      bytes to send and whose application never reads: whatever the guest
+ *      sends, the relay buffers at most one window and ends at most once.
  *      The stream is written in the same pieces, the main context runs
  *      after each, and at the end the "guest" hangs up. The callbacks
  *      check what they are promised (exactly one of result and error, a
@@ -39,11 +43,13 @@
 #include "ck-error.h"
 #include "ck-frame.h"
 #include "ck-message.h"
+#include "ck-sock-relay.h"
 #include "fuzz.h"
 #include "guest-process.h"
 #include "pod-mux.h"
 
 #define PROCESS_HANDLE 5
+#define PORT_HANDLE 11
 
 /* ---- 1. the codec -------------------------------------------------------- */
 
@@ -185,7 +191,30 @@ typedef struct {
 	int client_events;    /* events its client received */
 	int client_responses; /* responses its client received */
 	CkFrameReader client; /* what the multiplexer sent its client */
+	CkSockRelay *relay;   /* the port connection on PORT_HANDLE */
+	int relay_done_calls;
 } HostState;
+
+static void on_relay_done(CkSockRelay *relay, const char *reason, gpointer data)
+{
+	HostState *st = data;
+
+	(void)relay;
+	(void)reason;
+	st->relay_done_calls++;
+	fuzz_check(st->relay_done_calls == 1, "a port relay ended twice");
+}
+
+static void on_port_stream(AgentClient *c, const CkFrame *frame, gpointer data)
+{
+	HostState *st = data;
+
+	(void)c;
+	fuzz_check(frame->id == PORT_HANDLE, "port frame for handle %u", frame->id);
+	ck_sock_relay_handle_frame(st->relay, frame);
+	fuzz_check(ck_sock_relay_buffered(st->relay) <= CK_STREAM_WINDOW, "a port relay buffers %zu bytes",
+		   ck_sock_relay_buffered(st->relay));
+}
 
 static void on_closed(AgentClient *c, const GError *error, gpointer data)
 {
@@ -334,6 +363,14 @@ static void fuzz_host(const uint8_t *data, size_t size)
 	client_request(client_fd, 7, "{\"op\":\"exec_process\",\"id\":\"c1\",\"exec_id\":\"e1\"}", &st);
 	pump(sv[1], client_fd, &st); /* the mux forwards it: id 3 */
 	guest_process_write_stdin(proc, "input", 5);
+	int app[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, app) < 0)
+		fuzz_fail("socketpair: %s", g_strerror(errno));
+	st.relay = ck_sock_relay_new(app[1], agent_client_get_channel(agent), PORT_HANDLE, CK_STREAM_STDIN,
+				     CK_STREAM_STDOUT, on_relay_done, &st);
+	agent_client_set_stream_func(agent, PORT_HANDLE, on_port_stream, &st);
+	if (send(app[0], "request", 7, MSG_NOSIGNAL) != 7)
+		fuzz_fail("send: %s", g_strerror(errno));
 
 	for (gsize off = 0; off < size && !agent_client_is_closed(agent);) {
 		gsize n = next_piece(&state, size - off);
@@ -353,6 +390,9 @@ static void fuzz_host(const uint8_t *data, size_t size)
 		   st.mux_events, st.client_events);
 
 	guest_process_free(proc);
+	agent_client_remove_stream_func(agent, PORT_HANDLE);
+	ck_sock_relay_free(st.relay);
+	close(app[0]);
 	pod_mux_free(mux);
 	agent_client_free(agent);
 	close(client_fd);

@@ -207,6 +207,11 @@ def proto_seeds():
     write("proto", "bad-magic", b"\xc8" + frame(EVENT, 0, {"event": "ready"})[1:])
     write("proto", "truncated", (ready + version)[:-7])
     write("proto", "big-data", frame(DATA, 5, b"A" * 65536, 1) + frame(DATA, 9, b"\n" * 1000, 2))
+    # the port connection on handle 11 (ck-sock-relay.h): the guest's bytes on stream 1, credit for
+    # stream 0, its end of stream, then its reset on stream 2; and one beyond its window
+    write("proto", "port", ready + frame(DATA, 11, "reply", 1) + frame(CREDIT, 11, struct.pack(">I", 7), 0)
+          + frame(EOF, 11, b"", 1) + frame(EOF, 11, b"", 2))
+    write("proto", "port-window", b"".join(frame(DATA, 11, b"w" * 65536, 1) for _ in range(5)))
     # the text form (fuzz-proto.c, stream_from_text): one frame a line, lengths computed
     write("proto", "session.txt",
           'E00 {"event":"ready","protocol":1}\n'
