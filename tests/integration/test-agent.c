@@ -6,6 +6,7 @@
  * to the busybox rootfs (tests/data/config-default.json is our runc-like
  * default), with one property changed per test.
  */
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -804,6 +805,51 @@ static void test_bad_input(void)
 	g_assert_cmpstr(out, ==, "still-fine\n");
 }
 
+/* --- connect_port (docs/port-forward.md) ------------------------------------------- */
+
+typedef struct {
+	const char *json_tail; /* after {"op":"connect_port" */
+	const char *code;
+	int errsv;
+	const char *message;
+} PortCase;
+
+/* The agent's refusals, exactly: the relaying itself is the e2e test's
+ * (tests/e2e/port_forward.py). */
+static void test_connect_port_errors(void)
+{
+	static const PortCase cases[] = {
+		{",\"port\":7999}", "disconnected", ECONNREFUSED, "connect_port: 127.0.0.1:7999: Connection refused"},
+		{",\"port\":7999,\"family\":\"ipv6\"}", "disconnected", ECONNREFUSED,
+		 "connect_port: [::1]:7999: Connection refused"},
+		{",\"port\":80,\"family\":\"ipx\"}", "invalid", 0, "connect_port: family: 'ipx' is neither ipv4 nor ipv6"},
+		{",\"port\":0}", "invalid", 0, "connect_port: port: 0 is out of range (1..65535)"},
+		{",\"port\":65536}", "invalid", 0, "connect_port: port: 65536 is out of range (1..65535)"},
+		{"}", "invalid", 0, "connect_port: port: required field missing"},
+		{",\"port\":80,\"host\":\"10.0.0.1\"}", "invalid", 0, "connect_port: host: unknown field"},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *doc = g_strconcat("{\"op\":\"connect_port\"", cases[i].json_tail, NULL);
+		g_autoptr(GError) error = NULL;
+		g_auto(yajl_val) req = ck_json_parse(doc, strlen(doc), "request", &error);
+		g_assert_no_error(error);
+		g_autoptr(CkJsonGen) g = ck_msg_request_begin("connect_port");
+		for (gsize k = 0; k < req->u.object.len; k++)
+			if (!g_str_equal(req->u.object.keys[k], "op")) {
+				ck_json_key(g, req->u.object.keys[k]);
+				ck_json_value(g, req->u.object.values[k]);
+			}
+		g_auto(yajl_val) reply = harness_call(&h, g, NULL, &error);
+		g_assert_null(reply);
+		g_assert_nonnull(error);
+		g_test_message("%s -> %s", doc, error->message);
+		g_assert_cmpstr(ck_error_code_to_string(ck_error_category(error)), ==, cases[i].code);
+		g_assert_cmpint(ck_error_errno(error), ==, cases[i].errsv);
+		g_assert_cmpstr(error->message, ==, cases[i].message);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -828,6 +874,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/agent/output-before-exit", test_output_before_exit);
 	g_test_add_func("/agent/stats-pause-update", test_stats_pause_update);
 	g_test_add_func("/agent/bad-input", test_bad_input);
+	g_test_add_func("/agent/connect-port-errors", test_connect_port_errors);
 	int rc = g_test_run();
 	harness_teardown(&h);
 	return rc;
