@@ -1,5 +1,5 @@
 /* attach: the attach socket, its clients, output broadcast and input
- * reading (conmon-contract.md §5.1-§5.4). See attach.h. */
+ * reading (conmon-interface.md#attach-socket to #stdin-rules). See attach.h. */
 #include "attach.h"
 
 #include <errno.h>
@@ -16,7 +16,7 @@
 #include "ck-error.h"
 #include "ck-log.h"
 
-/* §5.1 */
+/* conmon-interface.md#attach-socket */
 #define ATTACH_BACKLOG 10
 #define ATTACH_MODE 0700
 #define ATTACH_NAME "attach"
@@ -81,7 +81,7 @@ static void client_maybe_drop(AttachClient *c)
 		g_ptr_array_remove(c->server->clients, c);
 }
 
-/* §5.4: the client is "terminated". Shut our read side, keep sending it
+/* conmon-interface.md#stdin-rules: the client is "terminated". Shut our read side, keep sending it
  * output until it closes, and let the caller decide about stdin. Runs
  * from the client's own watch, which the caller then removes. */
 static void client_end_input(AttachClient *c)
@@ -103,7 +103,7 @@ static gboolean on_client_io(int fd, GIOCondition condition, gpointer user_data)
 	AttachServer *as = c->server;
 
 	(void)condition;
-	/* §5.2: no header, up to 32768 bytes per record; a longer record is
+	/* conmon-interface.md#attach-framing: no header, up to 32768 bytes per record; a longer record is
 	 * cut, as in conmon. Read even on HUP/ERR: data may still be queued,
 	 * and recv then reports the end (0) or the error. */
 	ssize_t n = recv(fd, as->inbuf, sizeof as->inbuf, MSG_DONTWAIT);
@@ -115,7 +115,7 @@ static gboolean on_client_io(int fd, GIOCondition condition, gpointer user_data)
 	}
 
 	if (!as->stdin_open) {
-		/* §5.4: stdin is /dev/null; read one record, then stop. */
+		/* conmon-interface.md#stdin-rules: stdin is /dev/null; read one record, then stop. */
 		c->reading = FALSE;
 		c->watch = 0;
 		client_maybe_drop(c); /* may free c */
@@ -131,7 +131,7 @@ static gboolean on_accept(int fd, GIOCondition condition, gpointer user_data)
 	AttachServer *as = user_data;
 
 	(void)condition;
-	/* No SOCK_NONBLOCK: output writes to a client block (§5.3). */
+	/* No SOCK_NONBLOCK: output writes to a client block (conmon-interface.md#relay). */
 	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 	if (cfd < 0) {
 		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
@@ -178,7 +178,7 @@ void attach_server_write(AttachServer *as, guint8 stream_id, const guint8 *data,
 	if (len == 0)
 		return;
 
-	/* §5.2: one record per chunk, the stream id first. */
+	/* conmon-interface.md#attach-framing: one record per chunk, the stream id first. */
 	record[0] = stream_id;
 	memcpy(record + 1, data, len);
 
@@ -186,7 +186,7 @@ void attach_server_write(AttachServer *as, guint8 stream_id, const guint8 *data,
 		AttachClient *c = g_ptr_array_index(as->clients, i);
 
 		if (c->writable && !send_all(c->fd, record, len + 1)) {
-			/* §5.3: shut writing to that client and go on. */
+			/* conmon-interface.md#relay: shut writing to that client and go on. */
 			ck_log_debug("attach: writing to client %d failed: %s", c->fd, g_strerror(errno));
 			(void)shutdown(c->fd, SHUT_WR);
 			c->writable = FALSE;
@@ -213,7 +213,7 @@ guint attach_server_n_clients(const AttachServer *as)
 
 /* ---- setup and teardown ------------------------------------------------- */
 
-/* §5.1, CRI-O mode: <socket_dir>/<cuuid> -> <bundle>, replacing what is
+/* conmon-interface.md#attach-socket, CRI-O mode: <socket_dir>/<cuuid> -> <bundle>, replacing what is
  * there. When that name is exactly sizeof(sun_path) - 1 = 107 bytes long,
  * conmon shortens it by one character (a workaround from the days it
  * bound the socket by path). The quirk is observable in the socket
@@ -240,7 +240,7 @@ static char *make_symlink(const char *socket_dir, const char *cuuid, const char 
 }
 
 /* Binds <dir>/attach through /proc/self/fd/<O_PATH fd of dir>, so the
- * address stays short whatever the length of dir (§5.1). dir may be the
+ * address stays short whatever the length of dir (conmon-interface.md#attach-socket). dir may be the
  * CRI-O symlink: open() follows it, so the inode is <bundle>/attach. */
 static gboolean bind_listener(int dirfd, const char *dir, int fd, GError **error)
 {
@@ -261,7 +261,7 @@ static gboolean bind_listener(int dirfd, const char *dir, int fd, GError **error
 }
 
 /* The listener: non-blocking, so that a client that gave up between the
- * wake-up and accept() cannot block the main loop (§5.1). */
+ * wake-up and accept() cannot block the main loop (conmon-interface.md#attach-socket). */
 static gboolean open_listener(const char *dir, int *out_fd, GError **error)
 {
 	ck_autofd dirfd = open(dir, O_PATH | O_CLOEXEC);
@@ -320,7 +320,7 @@ void attach_server_free(AttachServer *as)
 	attach_server_close_clients(as);
 	g_ptr_array_unref(as->clients);
 
-	/* §5.1: the socket file must be gone once the monitor has exited. */
+	/* conmon-interface.md#attach-socket: the socket file must be gone once the monitor has exited. */
 	if (as->socket_path != NULL && unlink(as->socket_path) < 0 && errno != ENOENT)
 		ck_log_warning("attach: removing '%s' failed: %s, continuing", as->socket_path, g_strerror(errno));
 	if (as->symlink_path != NULL && unlink(as->symlink_path) < 0 && errno != ENOENT)

@@ -1,4 +1,4 @@
-/* attach: the attach socket (conmon-contract.md §5.1-§5.4).
+/* attach: the attach socket (conmon-interface.md#attach-socket to #stdin-rules).
  *
  * Owns the listening SOCK_SEQPACKET socket at <bundle>/attach (bound through
  * /proc/self/fd so that long bundle paths work), the CRI-O symlink
@@ -8,12 +8,12 @@
  *
  * Deliberately not here: the container's stdin. Input is handed to the
  * caller through AttachCallbacks; buffering it (it may arrive before the
- * container's stdin exists, §3.3 --exec-attach), writing it, and deciding
+ * container's stdin exists, conmon-interface.md#start-pipe --exec-attach), writing it, and deciding
  * whether a client's end closes stdin (-i without --leave-stdin-open,
- * §5.4) are the caller's. Also not here: the order "log drivers first,
- * then attach clients" (§5.3), which the caller keeps.
+ * conmon-interface.md#stdin-rules) are the caller's. Also not here: the order "log drivers first,
+ * then attach clients" (conmon-interface.md#relay), which the caller keeps.
  *
- * Output writes block, exactly as conmon's do (§5.3): a client that does
+ * Output writes block, exactly as conmon's do (conmon-interface.md#relay): a client that does
  * not read stalls the monitor. That is conmon's observable behaviour and
  * what guarantees that no output is lost for a slow but live client.
  *
@@ -25,15 +25,15 @@
 
 G_BEGIN_DECLS
 
-/* §5.2 stream ids. 0x01 (stdin) is defined but never sent. */
+/* conmon-interface.md#attach-framing stream ids. 0x01 (stdin) is defined but never sent. */
 #define ATTACH_STREAM_STDIN 0x01
 #define ATTACH_STREAM_STDOUT 0x02
 #define ATTACH_STREAM_STDERR 0x03
 
-/* §5.2: one output record carries at most 8192 bytes after its id byte;
+/* conmon-interface.md#attach-framing: one output record carries at most 8192 bytes after its id byte;
  * both callers read into 8193-byte buffers. */
 #define ATTACH_OUTPUT_MAX 8192
-/* §5.2: input is read up to 32768 bytes per record. */
+/* conmon-interface.md#attach-framing: input is read up to 32768 bytes per record. */
 #define ATTACH_INPUT_MAX 32768
 
 typedef struct {
@@ -54,13 +54,13 @@ typedef struct {
 
 typedef struct AttachServer AttachServer;
 
-/* Creates the socket (§5.1): SOCK_SEQPACKET, non-blocking listener,
+/* Creates the socket (conmon-interface.md#attach-socket): SOCK_SEQPACKET, non-blocking listener,
  * backlog 10, mode 0700, at <bundle>/attach. Without full_attach (CRI-O)
  * it first replaces <socket_dir>/<cuuid> with a symlink to the bundle,
  * cut by one character when that path is exactly 107 bytes long, and
  * binds through it, as conmon does; socket_dir must exist. An existing
  * <bundle>/attach is removed first. stdin_open (-i or -t): client input is
- * delivered; otherwise each client is read once and then ignored (§5.4).
+ * delivered; otherwise each client is read once and then ignored (conmon-interface.md#stdin-rules).
  * cb is copied. Errors: CK_ERRNO_ERROR naming the failing step and path,
  * CK_ERROR_INVALID when cuuid is missing in CRI-O mode. */
 AttachServer *attach_server_new(const char *bundle, const char *socket_dir, const char *cuuid, gboolean full_attach,
@@ -73,18 +73,18 @@ AttachServer *attach_server_new(const char *bundle, const char *socket_dir, cons
 void attach_server_write(AttachServer *as, guint8 stream_id, const guint8 *data, gsize len);
 
 /* Stops (paused) or resumes reading input from all clients, for a caller
- * whose stdin buffer is full (§5.3 flow control). Output is unaffected. */
+ * whose stdin buffer is full (conmon-interface.md#relay flow control). Output is unaffected. */
 void attach_server_pause_input(AttachServer *as, gboolean paused);
 
 /* Number of connected clients (for tests and debug logs). */
 guint attach_server_n_clients(const AttachServer *as);
 
-/* At container exit (§5.3, §7.1 step 6): closes every client socket, so
+/* At container exit (conmon-interface.md#relay, #exit-sequence step 6): closes every client socket, so
  * that clients see EOF, and the listener. No callbacks are called. */
 void attach_server_close_clients(AttachServer *as);
 
-/* Closes what is still open, unlinks <bundle>/attach (§7.1 step 10) and
- * the <socket_dir>/<cuuid> symlink (§7.1 step 11), and frees. NULL-safe. */
+/* Closes what is still open, unlinks <bundle>/attach (conmon-interface.md#exit-sequence step 10) and
+ * the <socket_dir>/<cuuid> symlink (conmon-interface.md#exit-sequence step 11), and frees. NULL-safe. */
 void attach_server_free(AttachServer *as);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AttachServer, attach_server_free)

@@ -1,17 +1,17 @@
 /* cli: conmon's option table and the validation that runs before any fork.
  *
  * Owns: the GOptionEntry table (names, short letters, argument kinds and
- * repeatability from conmon-contract.md §1.2), the validation steps of
- * §1.3 in their order and with their exact messages, and the -l/--log-path
- * driver parsing of §6.1, including opening the k8s log file.
+ * repeatability from conmon-interface.md#options), the validation steps of
+ * conmon-interface.md#validation in their order and with their exact messages, and the -l/--log-path
+ * driver parsing of conmon-interface.md#log-path-values, including opening the k8s log file.
  *
  * Does not own: forking, the sync/start pipes and other environment
- * variables (§1.4), or printing. Errors are returned as GErrors whose
+ * variables (conmon-interface.md#environment), or printing. Errors are returned as GErrors whose
  * message is the complete line conmon prints, prefix included:
  *   "conmon: "      for the checks conmon makes before it sets up logging
  *                   (parse error, log-max-files, missing --cid);
- *   "[conmon:e]: "  for everything after (§6.7), and a "pexit" message
- *                   gets " <strerror>" appended (§1.3).
+ *   "[conmon:e]: "  for everything after (conmon-interface.md#own-diagnostics), and a "pexit" message
+ *                   gets " <strerror>" appended (conmon-interface.md#validation).
  *
  * There are no option globals: GLib writes straight into the fields of a
  * heap MonitorConfig, through a table of field offsets.
@@ -31,10 +31,10 @@
 #define CONMON_E "[conmon:e]: "
 #define CONMON_W "[conmon:w]: "
 
-/* --socket-dir-path when not given (§1.2). */
+/* --socket-dir-path when not given (conmon-interface.md#options). */
 #define DEFAULT_SOCKET_DIR "/var/run/crio"
 
-/* journald's CONTAINER_ID is the cid cut to this length (§6.5). */
+/* journald's CONTAINER_ID is the cid cut to this length (conmon-interface.md#journald). */
 #define SHORT_ID_LEN 12
 
 /* ---- option table ------------------------------------------------------ */
@@ -68,7 +68,7 @@ typedef struct {
 
 #define HIDDEN G_OPTION_FLAG_HIDDEN
 
-/* In §1.2's order. Two names writing the same field (-p/--pidfile,
+/* In the order of conmon-interface.md#options. Two names writing the same field (-p/--pidfile,
  * --runtime-opt/--restore-arg) share one value: GLib keeps one change
  * record per field, so a repeatable pair accumulates in command-line order. */
 static const CliOption cli_options[] = {
@@ -162,7 +162,7 @@ const char *monitor_log_level_to_string(MonitorLogLevel level)
 
 gboolean monitor_log_level_from_string(const char *s, MonitorLogLevel *out_level)
 {
-	/* conmon takes logrus' level names, since CRI-O passes its own (§1.2). */
+	/* conmon takes logrus' level names, since CRI-O passes its own (conmon-interface.md#options). */
 	static const struct {
 		const char *name;
 		MonitorLogLevel level;
@@ -194,7 +194,7 @@ const char *monitor_log_driver_kind_to_string(MonitorLogDriverKind kind)
 	return kind < MONITOR_LOG_DRIVER_MAX ? log_driver_names[kind] : NULL;
 }
 
-/* Driver names as -l accepts them; "none" has two aliases (§6.1). */
+/* Driver names as -l accepts them; "none" has two aliases (conmon-interface.md#log-path-values). */
 static gboolean log_driver_from_name(const char *name, MonitorLogDriverKind *out_kind)
 {
 	static const struct {
@@ -221,7 +221,7 @@ static MonitorConfig *monitor_config_new(void)
 {
 	MonitorConfig *cfg = g_new0(MonitorConfig, 1);
 
-	/* Defaults of §1.2. GLib writes a field only when its option appears;
+	/* Defaults of conmon-interface.md#options. GLib writes a field only when its option appears;
 	 * string defaults are applied after validation, since GLib would
 	 * drop (and leak) a heap default it overwrites. */
 	cfg->log_size_max = -1;
@@ -288,7 +288,7 @@ MonitorConfig *monitor_config_parse(int argc, char **argv, GError **error)
 	/* GLib copies the entries. Its built-in -h/--help/--help-all print to
 	 * stdout and exit(0) from inside the parse, which is conmon's
 	 * observable behaviour, including the order relative to parse errors
-	 * (§1.1). */
+	 * (conmon-interface.md#option-parsing). */
 	g_option_context_add_main_entries(context, entries, NULL);
 	if (!g_option_context_parse(context, &nargs, &args, &local_error)) {
 		ck_set_error(error, CK_ERROR_INVALID, "conmon: option parsing failed: %s", local_error->message);
@@ -296,7 +296,7 @@ MonitorConfig *monitor_config_parse(int argc, char **argv, GError **error)
 	}
 
 	/* Whatever is left in args is positional and ignored, as conmon does:
-	 * Podman's "--api-version 1" leaves a stray "1" (§1.1). */
+	 * Podman's "--api-version 1" leaves a stray "1" (conmon-interface.md#option-parsing). */
 	return g_steal_pointer(&cfg);
 }
 
@@ -312,7 +312,7 @@ gboolean monitor_config_is_legacy_exec(const MonitorConfig *cfg)
 
 /* ---- error helpers ------------------------------------------------------ */
 
-/* conmon's nexit: "[conmon:e]: <message>" (§6.7). */
+/* conmon's nexit: "[conmon:e]: <message>" (conmon-interface.md#own-diagnostics). */
 static gboolean G_GNUC_PRINTF(2, 3) fail(GError **error, const char *fmt, ...)
 {
 	g_autofree char *msg = NULL;
@@ -324,7 +324,7 @@ static gboolean G_GNUC_PRINTF(2, 3) fail(GError **error, const char *fmt, ...)
 	return ck_set_error(error, CK_ERROR_INVALID, CONMON_E "%s", msg);
 }
 
-/* conmon's pexit: the message, a space, then strerror (§1.3). */
+/* conmon's pexit: the message, a space, then strerror (conmon-interface.md#validation). */
 static gboolean G_GNUC_PRINTF(3, 4) fail_errno(GError **error, int errsv, const char *fmt, ...)
 {
 	g_autofree char *msg = NULL;
@@ -351,7 +351,7 @@ static void G_GNUC_PRINTF(2, 3) add_warning(MonitorConfig *cfg, const char *fmt,
 	cfg->warnings[n + 1] = NULL;
 }
 
-/* ---- -l/--log-path (§6.1) ------------------------------------------------ */
+/* ---- -l/--log-path (conmon-interface.md#log-path-values) ---- */
 
 /* The next non-empty ':'-separated field at *pos, or NULL; advances *pos.
  * These are strtok(3)'s semantics, which conmon uses: empty fields are
@@ -405,7 +405,7 @@ static gboolean parse_log_path(const char *spec, MonitorLogDriver *out, GError *
 }
 
 /* Parses every -l value in order; all are applied, and the last k8s-file
- * wins (§6.1). Stops at the first bad value, before any file is opened. */
+ * wins (conmon-interface.md#log-path-values). Stops at the first bad value, before any file is opened. */
 static gboolean parse_log_drivers(MonitorConfig *cfg, GError **error)
 {
 	cfg->log_drivers = g_new0(MonitorLogDriver, g_strv_length(cfg->log_paths));
@@ -439,8 +439,9 @@ static gboolean parse_log_drivers(MonitorConfig *cfg, GError **error)
 }
 
 /* Opens (creates) the k8s file now, before the fork, so that a bad path
- * fails P0 and the file exists even if a later check fails (§1.3 step 13).
- * An existing file is appended to and its size counts (§6.1, §6.3). */
+ * fails P0 and the file exists even if a later check fails (conmon-interface.md#validation step 13).
+ * An existing file is appended to and its size counts (conmon-interface.md#log-path-values,
+ * #log-size-limits-and-rotation). */
 static gboolean open_k8s_log(MonitorConfig *cfg, GError **error)
 {
 	struct stat st;
@@ -462,7 +463,7 @@ static gboolean open_k8s_log(MonitorConfig *cfg, GError **error)
 	return TRUE;
 }
 
-/* A journald field: one '=', and a name of [A-Z0-9_] (§1.3 step 13). */
+/* A journald field: one '=', and a name of [A-Z0-9_] (conmon-interface.md#validation step 13). */
 static gboolean check_log_label(const char *label, GError **error)
 {
 	const char *eq = strchr(label, '=');
@@ -487,7 +488,7 @@ static gboolean check_log_label(const char *label, GError **error)
 static gboolean check_journald(const MonitorConfig *cfg, GError **error)
 {
 	/* journald gets both the full cid and its 12-character prefix, so the
-	 * cid must be longer than the prefix (§6.5). */
+	 * cid must be longer than the prefix (conmon-interface.md#journald). */
 	if (strlen(cfg->cid) <= SHORT_ID_LEN)
 		return fail(error, "Container ID must be longer than 12 characters");
 
@@ -498,7 +499,7 @@ static gboolean check_journald(const MonitorConfig *cfg, GError **error)
 	return TRUE;
 }
 
-/* §1.3 step 13. */
+/* conmon-interface.md#validation step 13. */
 static gboolean configure_log_drivers(MonitorConfig *cfg, GError **error)
 {
 	if (cfg->log_paths == NULL)
@@ -512,7 +513,7 @@ static gboolean configure_log_drivers(MonitorConfig *cfg, GError **error)
 	return TRUE;
 }
 
-/* ---- the other validation steps (§1.3) ----------------------------------- */
+/* ---- the other validation steps (conmon-interface.md#validation) ---- */
 
 /* Step 3: checked by conmon before --cid, with the "conmon: " prefix. */
 static gboolean check_log_max_files(const MonitorConfig *cfg, GError **error)
@@ -536,7 +537,7 @@ static gboolean check_mode(const MonitorConfig *cfg, GError **error)
 		return fail(error, "Attach can only be specified with exec");
 	if (cfg->exec_attach && !cfg->api_version)
 		return fail(error, "Attach can only be specified for a non-legacy exec session");
-	/* The legacy exec API (CRI-O's ExecSync) has no --cuuid (§9.2). */
+	/* The legacy exec API (CRI-O's ExecSync) has no --cuuid (conmon-interface.md#api-versions). */
 	if (cfg->cuuid == NULL && !monitor_config_is_legacy_exec(cfg))
 		return fail(error, "Container UUID not provided. Use --cuuid");
 	return TRUE;
@@ -552,7 +553,7 @@ static gboolean check_runtime(const MonitorConfig *cfg, GError **error)
 	return TRUE;
 }
 
-/* The defaults that depend on the cwd (§1.2): create and restore use the
+/* The defaults that depend on the cwd (conmon-interface.md#options): create and restore use the
  * cwd as bundle, exec has a bundle only when given one; the container
  * pidfile is <cwd>/pidfile-<cid>. conmon settles the bundle right after
  * the runtime check, so a failing getcwd is reported there too. */

@@ -3,16 +3,16 @@
  * conmon-kata must be a drop-in for conmon's command line, so the option
  * names, short letters, argument kinds and repeatability, the order of the
  * validation steps and their messages are all fixed by
- * shared/docs/conmon-contract.md §1 (and §6.1 for -l/--log-path). This
- * module owns exactly that: no forking, no environment variables (§1.4),
+ * docs/conmon-interface.md#command-line (and #log-path-values for -l/--log-path). This
+ * module owns exactly that: no forking, no environment variables (conmon-interface.md#environment),
  * no output. Every error comes back as a GError whose message is the full
  * line the caller prints to stderr before exiting with status 1.
  *
  * Usage (main):
  *
- *   cfg = monitor_config_parse(argc, argv, &error);    §1.3 step 1
+ *   cfg = monitor_config_parse(argc, argv, &error);    conmon-interface.md#validation step 1
  *   if cfg->version: print monitor_config_version_text(), exit 0
- *   monitor_config_validate(cfg, &error);              §1.3 steps 3-14
+ *   monitor_config_validate(cfg, &error);              conmon-interface.md#validation steps 3-14
  *   print cfg->warnings when the log level allows warnings
  */
 #pragma once
@@ -21,11 +21,11 @@
 
 G_BEGIN_DECLS
 
-/* What `--version` reports (§9.1): CRI-O requires a strict semver and
+/* What `--version` reports (conmon-interface.md#version-output): CRI-O requires a strict semver and
  * enables --sync and --log-global-size-max from 2.1.2 on. */
 #define MONITOR_CONMON_VERSION "2.2.1"
 
-/* conmon's --log-level values (§6.7), from least to most verbose. */
+/* conmon's --log-level values (conmon-interface.md#own-diagnostics), from least to most verbose. */
 typedef enum {
 	MONITOR_LOG_LEVEL_ERROR,   /* error, fatal, panic */
 	MONITOR_LOG_LEVEL_WARNING, /* warn, warning (the default) */
@@ -35,7 +35,7 @@ typedef enum {
 	MONITOR_LOG_LEVEL_MAX,
 } MonitorLogLevel;
 
-/* The kind of one -l/--log-path value (§6.1). */
+/* The kind of one -l/--log-path value (conmon-interface.md#log-path-values). */
 typedef enum {
 	MONITOR_LOG_DRIVER_NONE, /* none, off, null */
 	MONITOR_LOG_DRIVER_K8S_FILE,
@@ -107,13 +107,13 @@ typedef struct MonitorConfig {
 	gboolean use_k8s_file;
 	gboolean use_journald;
 	gboolean use_passthrough;
-	char *k8s_log_path;  /* the last k8s-file path wins (§6.1) */
+	char *k8s_log_path;  /* the last k8s-file path wins (conmon-interface.md#log-path-values) */
 	int k8s_log_fd;	     /* opened O_APPEND, mode 0640, CLOEXEC; -1 if none */
 	gint64 k8s_log_size; /* the file's size when opened; counts to --log-size-max */
 	char **warnings;     /* full "[conmon:w]: ..." lines to print, or NULL */
 } MonitorConfig;
 
-/* Parses argv with GLib (§1.1, §1.3 step 1) without modifying argv.
+/* Parses argv with GLib (conmon-interface.md#option-parsing, #validation step 1) without modifying argv.
  * Stray positional arguments are ignored. On a parse error returns NULL
  * with CK_ERROR_INVALID "conmon: option parsing failed: <GLib message>".
  * -h/--help/--help-all are handled by GLib inside this call, exactly as in
@@ -121,7 +121,7 @@ typedef struct MonitorConfig {
  * Returns a new config; free it with monitor_config_free(). */
 MonitorConfig *monitor_config_parse(int argc, char **argv, GError **error);
 
-/* Runs §1.3 steps 3 to 14 in order on a parsed config, stopping at the
+/* Runs conmon-interface.md#validation steps 3 to 14 in order on a parsed config, stopping at the
  * first failure. The error message is the exact line conmon prints; its
  * domain is CK_ERRNO_ERROR (code = errno) for the messages that end with
  * strerror, CK_ERROR_INVALID otherwise. On success fills the derived
@@ -132,16 +132,16 @@ MonitorConfig *monitor_config_parse(int argc, char **argv, GError **error);
  * Not async-signal-safe; call once per config. */
 gboolean monitor_config_validate(MonitorConfig *cfg, GError **error);
 
-/* "-e without --api-version": the legacy exec that needs no --cuuid (§9.2). */
+/* "-e without --api-version": the legacy exec that needs no --cuuid (conmon-interface.md#api-versions). */
 gboolean monitor_config_is_legacy_exec(const MonitorConfig *cfg);
 
-/* "conmon version 2.2.1\ncommit: <sha>\n" (§9.1). Free with g_free. */
+/* "conmon version 2.2.1\ncommit: <sha>\n" (conmon-interface.md#version-output). Free with g_free. */
 char *monitor_config_version_text(void);
 
 /* Closes the k8s-file fd and frees everything. NULL-safe. */
 void monitor_config_free(MonitorConfig *cfg);
 
-/* conmon's level names, case-insensitive (§1.2 --log-level). */
+/* conmon's level names, case-insensitive (conmon-interface.md#options --log-level). */
 gboolean monitor_log_level_from_string(const char *s, MonitorLogLevel *out_level);
 const char *monitor_log_level_to_string(MonitorLogLevel level);
 

@@ -1,4 +1,4 @@
-/* ctl: the ctl and winsz FIFOs (conmon-contract.md §5.5). See ctl.h. */
+/* ctl: the ctl and winsz FIFOs (conmon-interface.md#ctl-and-winsz-fifos). See ctl.h. */
 #include "ctl.h"
 
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include "ck-io.h"
 #include "ck-log.h"
 
-/* §5.5: mkfifo(0660); the umask makes it 0640 with 022, as with conmon. */
+/* conmon-interface.md#ctl-and-winsz-fifos: mkfifo(0660); the umask makes it 0640 with 022, as with conmon. */
 #define CTL_FIFO_MODE 0660
 /* winsz values end up in struct winsize, whose fields are unsigned short. */
 #define WINSZ_MAX 65535
@@ -23,7 +23,7 @@
 typedef struct CtlFifo CtlFifo;
 
 /* Handles one complete line (NUL-terminated, "\n" removed). FALSE means
- * rejected: the rest of that read is then dropped (§5.5). */
+ * rejected: the rest of that read is then dropped (conmon-interface.md#ctl-and-winsz-fifos). */
 typedef gboolean (*CtlLineFunc)(CtlFifos *c, const char *line);
 
 struct CtlFifo {
@@ -60,7 +60,7 @@ gboolean ctl_parse_line(const char *line, int *type, int *h, int *w)
 
 	/* sscanf itself, not a look-alike: its acceptance of signs, leading
 	 * blanks and zeros, and of junk after the third number, is what
-	 * conmon's tests check (§10 item 11). */
+	 * conmon's tests check (conmon-interface.md#conformance-checks item 11). */
 	if (sscanf(line, "%d %d %d", &t, &hh, &ww) != 3)
 		return FALSE;
 	if (t != CTL_TYPE_RESIZE && t != CTL_TYPE_REOPEN_LOG)
@@ -88,7 +88,7 @@ gboolean ctl_parse_winsz_line(const char *line, int *h, int *w)
 
 /* ---- handlers ----------------------------------------------------------- */
 
-/* §5.5: conmon does not resize directly; it writes "<h> <w>\n" into winsz
+/* conmon-interface.md#ctl-and-winsz-fifos: conmon does not resize directly; it writes "<h> <w>\n" into winsz
  * and its winsz reader applies it. So a resize sent before the console
  * exists waits in the FIFO until winsz is armed. The line is far below
  * PIPE_BUF, so the write is atomic. */
@@ -138,7 +138,7 @@ static gboolean handle_winsz_line(CtlFifos *c, const char *line)
 
 /* Handles the complete lines in the buffer and keeps the incomplete rest.
  * A full buffer without "\n" holds a line longer than 198 bytes: drop it
- * and everything up to its "\n" (§5.5: such a line must not resize, even
+ * and everything up to its "\n" (conmon-interface.md#ctl-and-winsz-fifos: such a line must not resize, even
  * when it starts with a valid message). */
 static void process_lines(CtlFifo *f)
 {

@@ -1,4 +1,4 @@
-/* ctl: the ctl and winsz FIFOs in the bundle (conmon-contract.md §5.5).
+/* ctl: the ctl and winsz FIFOs in the bundle (conmon-interface.md#ctl-and-winsz-fifos).
  *
  * Owns creating both FIFOs, holding a write end of each so that writers
  * never block and our reads never see EOF, parsing ctl lines exactly as
@@ -19,7 +19,7 @@
 
 G_BEGIN_DECLS
 
-/* §5.5 */
+/* conmon-interface.md#ctl-and-winsz-fifos */
 #define CTL_TYPE_RESIZE 1
 #define CTL_TYPE_REOPEN_LOG 2
 #define CTL_SIZE_MAX 1000
@@ -30,7 +30,7 @@ G_BEGIN_DECLS
 typedef struct {
 	/* A resize was read from winsz: rows = height, cols = width. */
 	void (*on_resize)(int rows, int cols, gpointer user_data);
-	/* ctl asked for a log reopen (type 2, §6.4). */
+	/* ctl asked for a log reopen (type 2, conmon-interface.md#log-reopen). */
 	void (*on_reopen)(gpointer user_data);
 	gpointer user_data;
 } CtlCallbacks;
@@ -43,7 +43,7 @@ typedef struct CtlFifos CtlFifos;
  * ctl. cb is copied. Errors: CK_ERRNO_ERROR naming the step and path. */
 CtlFifos *ctl_fifos_new(const char *bundle, const CtlCallbacks *cb, GError **error);
 
-/* Starts reading winsz, so on_resize is called from now on (§5.5: only
+/* Starts reading winsz, so on_resize is called from now on (conmon-interface.md#ctl-and-winsz-fifos: only
  * once the console fd exists). Resizes written earlier have waited in
  * the FIFO and are applied now. Idempotent. */
 void ctl_fifos_arm_winsz(CtlFifos *c);
@@ -54,7 +54,7 @@ void ctl_fifos_arm_winsz(CtlFifos *c);
  * waiting. */
 gboolean ctl_fifos_take_pending_size(CtlFifos *c, int *rows, int *cols);
 
-/* Stops watching and closes our ends. The FIFOs stay (§5.5). NULL-safe. */
+/* Stops watching and closes our ends. The FIFOs stay (conmon-interface.md#ctl-and-winsz-fifos). NULL-safe. */
 void ctl_fifos_free(CtlFifos *c);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CtlFifos, ctl_fifos_free)

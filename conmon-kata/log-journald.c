@@ -1,4 +1,4 @@
-/* log-journald: the journald log driver (conmon-contract.md §6.5).
+/* log-journald: the journald log driver (conmon-interface.md#journald).
  *
  * Owns the records: one sd_journal_sendv() per line with conmon's fields in
  * conmon's order, the PRIORITY from the stream or a "<N>" prefix, and the
@@ -6,13 +6,13 @@
  * (or sends it flagged as partial when it does not fit, or at exit).
  *
  * Deliberately not here: validating --log-label and the 12-character
- * minimum of --cid (cli.c did, §1.3), and any fallback when journald is
+ * minimum of --cid (cli.c did, conmon-interface.md#validation), and any fallback when journald is
  * not running: a failed send is warned about once and the record is lost,
  * as with conmon.
  */
 
 /* The header's sd_journal_sendv macro would append CODE_FILE, CODE_LINE and
- * CODE_FUNC naming this file. §6.5 lists the complete field set, and our
+ * CODE_FUNC naming this file. conmon-interface.md#journald lists the complete field set, and our
  * source location means nothing to an operator reading a container's log,
  * so send exactly the listed fields. */
 #define SD_JOURNAL_SUPPRESS_LOCATION 1
@@ -26,7 +26,7 @@
 
 #include "ck-log.h"
 
-/* §6.5: CONTAINER_ID is the first 12 characters of --cid. */
+/* conmon-interface.md#journald: CONTAINER_ID is the first 12 characters of --cid. */
 #define SHORT_ID_LEN 12
 #define MESSAGE_EQ "MESSAGE="
 /* MESSAGE, CONTAINER_ID_FULL, PRIORITY, CONTAINER_ID, CONTAINER_TAG,
@@ -35,7 +35,7 @@
 
 typedef struct {
 	/* The held-back start of a line. Like conmon, at most 8191 bytes
-	 * are held (§6.5: "a partial piece that fits"). */
+	 * are held (conmon-interface.md#journald: "a partial piece that fits"). */
 	guint8 buf[LOG_CHUNK_MAX];
 	gsize len;
 	/* The last record of this stream was partial, so the next one
@@ -133,7 +133,7 @@ static void send_record(LogJournald *j, gboolean is_stderr, const guint8 *piece,
 
 	prio_field[sizeof prio_field - 2] = (char)('0' + priority);
 
-	/* §6.5: this order, exactly. MESSAGE keeps its "\n" when complete;
+	/* conmon-interface.md#journald: this order, exactly. MESSAGE keeps its "\n" when complete;
 	 * libsystemd then sends it in the binary form. */
 	iov[n_iov++] = (struct iovec){.iov_base = msg->data, .iov_len = msg->len};
 	add_field(iov, &n_iov, j->cid_full);
@@ -179,7 +179,7 @@ void log_journald_write(LogJournald *j, gboolean is_stderr, const guint8 *data, 
 
 void log_journald_finish(LogJournald *j)
 {
-	/* §5.6: at exit what is held back goes out as a partial record. */
+	/* conmon-interface.md#end-of-output: at exit what is held back goes out as a partial record. */
 	for (int i = 0; i < 2; i++)
 		if (j->streams[i].len > 0)
 			send_record(j, i == 1, NULL, 0, TRUE);

@@ -1,4 +1,4 @@
-/* log-k8s: the k8s-file (CRI) log driver (conmon-contract.md §6.2-§6.4).
+/* log-k8s: the k8s-file (CRI) log driver (conmon-interface.md#k8s-file-format to #log-reopen).
  *
  * Owns the file: one line per "\n"-terminated piece of a chunk (F) plus
  * one for a trailing piece without "\n" (P), all with the chunk's single
@@ -9,9 +9,9 @@
  * unless the disk is full.
  *
  * Deliberately not here: carrying partial lines across chunks (k8s-file
- * never does, §6.2; that is journald's job), fsync except once at exit
- * (§6.3), and rotating by time (the kubelet does that by renaming the
- * file and asking for a reopen, §6.4).
+ * never does, conmon-interface.md#k8s-file-format; that is journald's job), fsync except once at exit
+ * (conmon-interface.md#log-size-limits-and-rotation), and rotating by time (the kubelet does that by renaming the
+ * file and asking for a reopen, conmon-interface.md#log-reopen).
  */
 #include "logging.h"
 
@@ -32,7 +32,7 @@ struct LogK8s {
 	char *path;
 	int fd;
 	gint64 bytes;	   /* bytes in the current file; reset by a reopen */
-	gint64 total;	   /* bytes written since start; never reset (§6.3) */
+	gint64 total;	   /* bytes written since start; never reset (conmon-interface.md#log-size-limits-and-rotation) */
 	gint64 size_max;   /* --log-size-max, <= 0: none */
 	gint64 global_max; /* --log-global-size-max, <= 0: none */
 	gboolean rotate;   /* --log-rotate */
@@ -59,7 +59,7 @@ char *log_k8s_timestamp(const struct timespec *ts)
 	}
 	strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
 
-	/* §6.2: the offset always comes from tm_gmtoff, so UTC is "+00:00",
+	/* conmon-interface.md#k8s-file-format: the offset always comes from tm_gmtoff, so UTC is "+00:00",
 	 * never "Z", and the kubelet's RFC 3339 parser accepts both. */
 	long off = tm.tm_gmtoff;
 	char sign = off < 0 ? '-' : '+';
@@ -85,7 +85,7 @@ void log_k8s_append_line(GString *out, const char *timestamp, gboolean is_stderr
 		g_string_append_c(out, '\n');
 }
 
-/* ---- rotation safety (§6.3 step 2) -------------------------------------- */
+/* ---- rotation safety (conmon-interface.md#log-size-limits-and-rotation step 2) ---- */
 
 static gboolean refuse(GError **error, const char *fmt, const char *what)
 {
@@ -159,7 +159,7 @@ static void replace_fd(LogK8s *k, int fd)
 }
 
 /* Truncate mode: a fresh file renamed into place. The rename is what makes
- * the path reappear for CRI-O's fsnotify watch (§6.4, IN_MOVED_TO). */
+ * the path reappear for CRI-O's fsnotify watch (conmon-interface.md#log-reopen, IN_MOVED_TO). */
 static gboolean reopen_truncate(LogK8s *k, GError **error)
 {
 	g_autofree char *tmp = g_strconcat(k->path, ".tmp", NULL);
@@ -182,7 +182,7 @@ static char *numbered(const char *path, int i)
 	return i == 0 ? g_strdup(path) : g_strdup_printf("%s.%d", path, i);
 }
 
-/* §6.3 step 4 and the first half of step 5: .(i-1) -> .i from
+/* conmon-interface.md#log-size-limits-and-rotation step 4 and the first half of step 5: .(i-1) -> .i from
  * max(N,2) down, then <path> -> .1. Missing files are fine. With N = 1 the
  * .1 -> .2 shift still happens: conmon's quirk, kept so that the files
  * left behind are the ones conmon would leave. */
@@ -224,7 +224,7 @@ static gboolean rotate_locked(LogK8s *k, GError **error)
 	return TRUE;
 }
 
-/* Rotate mode (§6.3). *out_done is FALSE when another process holds the
+/* Rotate mode (conmon-interface.md#log-size-limits-and-rotation). *out_done is FALSE when another process holds the
  * lock on the file: then conmon skips the rotation, and so do we. */
 static gboolean reopen_rotate(LogK8s *k, gboolean *out_done, GError **error)
 {
@@ -288,7 +288,7 @@ static void flush(LogK8s *k)
 	g_string_truncate(k->buf, 0);
 }
 
-/* §6.3: the lines so far go to the old file, then the reopen. The counter
+/* conmon-interface.md#log-size-limits-and-rotation: the lines so far go to the old file, then the reopen. The counter
  * restarts even when the reopen fails or is skipped, as in conmon, so that
  * a broken reopen is not retried before every single line. */
 static void reopen_for_size(LogK8s *k)
@@ -307,7 +307,7 @@ void log_k8s_write(LogK8s *k, gboolean is_stderr, const guint8 *data, gsize len)
 {
 	struct timespec now;
 
-	/* §6.2: one timestamp for every line of the chunk. */
+	/* conmon-interface.md#k8s-file-format: one timestamp for every line of the chunk. */
 	clock_gettime(CLOCK_REALTIME, &now);
 	g_autofree char *ts = log_k8s_timestamp(&now);
 
@@ -339,7 +339,7 @@ LogK8s *log_k8s_new(MonitorConfig *cfg)
 
 	k->path = g_strdup(cfg->k8s_log_path);
 	k->fd = ck_steal_fd(&cfg->k8s_log_fd);
-	/* §6.1: an existing file is appended to and its size counts towards
+	/* conmon-interface.md#log-path-values: an existing file is appended to and its size counts towards
 	 * --log-size-max; the global total counts only what we write. */
 	k->bytes = cfg->k8s_log_size;
 	k->size_max = cfg->log_size_max;
@@ -355,7 +355,7 @@ LogK8s *log_k8s_new(MonitorConfig *cfg)
 void log_k8s_finish(LogK8s *k)
 {
 	flush(k);
-	/* §6.3: the only fsync, once at exit, unless --no-sync-log. */
+	/* conmon-interface.md#log-size-limits-and-rotation: the only fsync, once at exit, unless --no-sync-log. */
 	if (k->sync_at_exit && fsync(k->fd) < 0) {
 		g_autoptr(GError) error = NULL;
 

@@ -1,5 +1,5 @@
-/* logging: the set of log drivers one container uses (conmon-contract.md
- * §6.1) and the line splitting they share. The drivers themselves live in
+/* logging: the set of log drivers one container uses
+ * (conmon-interface.md#log-path-values) and the line splitting they share. The drivers themselves live in
  * log-k8s.c and log-journald.c; see logging.h. */
 #include "logging.h"
 
@@ -23,11 +23,11 @@ LogSet *log_set_new(MonitorConfig *cfg, GError **error)
 		return NULL;
 	}
 
-	/* §6.2: timestamps are local time. localtime_r() need not re-read
+	/* conmon-interface.md#k8s-file-format: timestamps are local time. localtime_r() need not re-read
 	 * TZ, so settle the zone once, as conmon does. */
 	tzset();
 
-	/* none and passthrough add no driver (§6.6): with neither k8s-file
+	/* none and passthrough add no driver (conmon-interface.md#passthrough-and-none): with neither k8s-file
 	 * nor journald the set simply writes nothing. */
 	if (cfg->use_k8s_file)
 		ls->k8s = log_k8s_new(cfg);
@@ -57,7 +57,7 @@ void log_set_write(LogSet *ls, gboolean is_stderr, const guint8 *data, gsize len
 
 gboolean log_set_reopen(LogSet *ls, GError **error)
 {
-	/* §6.4: only the k8s file is reopened; journald has nothing to do. */
+	/* conmon-interface.md#log-reopen: only the k8s file is reopened; journald has nothing to do. */
 	if (ls->k8s == NULL)
 		return TRUE;
 	return log_k8s_reopen(ls->k8s, error);

@@ -1,14 +1,14 @@
-/* logging: the container's log drivers (conmon-contract.md §6).
+/* logging: the container's log drivers (conmon-interface.md#logging).
  *
  * Owns what happens to each chunk of container output on its way to the
- * logs: the k8s-file (CRI) format byte by byte (§6.2), --log-size-max with
- * its truncate or rotate reopen, --log-global-size-max (§6.3), the reopen
- * that `ctl` asks for (§6.4), and the journald records with their fields,
- * priorities and partial-line buffering (§6.5). passthrough and none write
- * nothing (§6.6).
+ * logs: the k8s-file (CRI) format byte by byte (conmon-interface.md#k8s-file-format), --log-size-max with
+ * its truncate or rotate reopen, --log-global-size-max (conmon-interface.md#log-size-limits-and-rotation), the reopen
+ * that `ctl` asks for (conmon-interface.md#log-reopen), and the journald records with their fields,
+ * priorities and partial-line buffering (conmon-interface.md#journald). passthrough and none write
+ * nothing (conmon-interface.md#passthrough-and-none).
  *
  * Deliberately not here: reading the container's stdout/stderr, the attach
- * clients (§5.3 says the log drivers come first, then the clients: the
+ * clients (conmon-interface.md#relay says the log drivers come first, then the clients: the
  * caller keeps that order), parsing -l (cli.c), and the monitor's own
  * diagnostics (ck-log). Log errors never stop the monitor: each driver
  * reports its first failure once with ck_log_warning and carries on.
@@ -31,12 +31,12 @@
 
 G_BEGIN_DECLS
 
-/* §6.2: "YYYY-MM-DDTHH:MM:SS.NNNNNNNNN±HH:MM" */
+/* conmon-interface.md#k8s-file-format: "YYYY-MM-DDTHH:MM:SS.NNNNNNNNN±HH:MM" */
 #define LOG_K8S_TIMESTAMP_LEN 35
-/* §6.2: the tag starts at offset 43 and the content at 45; so a line
- * costs its content + 45 bytes, plus the "\n" added to a P line (§6.3). */
+/* conmon-interface.md#k8s-file-format: the tag starts at offset 43 and the content at 45; so a line
+ * costs its content + 45 bytes, plus the "\n" added to a P line (conmon-interface.md#log-size-limits-and-rotation). */
 #define LOG_K8S_PREFIX_LEN 45
-/* §5.2/§6.5: one read of container output, and journald's partial buffer. */
+/* conmon-interface.md#attach-framing and #journald: one read of container output, and journald's partial buffer. */
 #define LOG_CHUNK_MAX 8192
 
 typedef struct LogSet LogSet;
@@ -44,7 +44,7 @@ typedef struct LogSet LogSet;
 /* Builds the drivers that cfg asks for (cfg must have passed
  * monitor_config_validate()). Takes over cfg->k8s_log_fd and sets it to
  * -1; copies everything else, so cfg may be freed afterwards. Calls
- * tzset() once, so that k8s timestamps follow TZ (§6.2). Fails only with
+ * tzset() once, so that k8s timestamps follow TZ (conmon-interface.md#k8s-file-format). Fails only with
  * CK_ERROR_INVALID when cfg asks for k8s-file without an open fd. */
 LogSet *log_set_new(MonitorConfig *cfg, GError **error);
 
@@ -53,14 +53,14 @@ LogSet *log_set_new(MonitorConfig *cfg, GError **error);
 void log_set_free(LogSet *ls);
 
 /* One chunk as read from the container: one read(), at most 8192 bytes
- * (§6.2). In tty mode is_stderr is always FALSE (§6.2 STREAM). Writes the
- * k8s lines first, then the journald records. Never fails; problems are
- * warned about once per driver. len == 0 is a no-op. */
+ * (conmon-interface.md#k8s-file-format). In tty mode is_stderr is always FALSE (conmon-interface.md#k8s-file-format
+ * STREAM). Writes the k8s lines first, then the journald records. Never fails; problems are warned about once per
+ * driver. len == 0 is a no-op. */
 void log_set_write(LogSet *ls, gboolean is_stderr, const guint8 *data, gsize len);
 
-/* The reopen of ctl type 2 (§6.4), the same one --log-size-max does:
+/* The reopen of ctl type 2 (conmon-interface.md#log-reopen), the same one --log-size-max does:
  * truncate mode (write `<path>.tmp`, rename it over `<path>`) or rotate
- * mode (§6.3 steps 1-5). Either way the log path reappears through a
+ * mode (conmon-interface.md#log-size-limits-and-rotation steps 1-5). Either way the log path reappears through a
  * rename, which inotify reports as IN_MOVED_TO. Without a k8s file it does
  * nothing and returns TRUE (CRI-O then waits forever, as with conmon).
  * A rotation skipped because another process holds the lock is success.
@@ -68,7 +68,7 @@ void log_set_write(LogSet *ls, gboolean is_stderr, const guint8 *data, gsize len
  * a path refused by the rotation safety checks; the old file stays in use. */
 gboolean log_set_reopen(LogSet *ls, GError **error);
 
-/* At exit (§5.6, §7.1 step 4): sends journald's buffered partial lines as
+/* At exit (conmon-interface.md#end-of-output, #exit-sequence step 4): sends journald's buffered partial lines as
  * partial records and fsyncs the k8s file unless --no-sync-log. */
 void log_set_finish(LogSet *ls);
 
@@ -78,26 +78,26 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(LogSet, log_set_free)
 
 /* The k8s timestamp of ts in the process's local zone (TZ, then
  * /etc/localtime): 9 fractional digits and a numeric offset from
- * tm_gmtoff, "+00:00" for UTC and never "Z" (§6.2). 35 bytes; g_free. */
+ * tm_gmtoff, "+00:00" for UTC and never "Z" (conmon-interface.md#k8s-file-format). 35 bytes; g_free. */
 char *log_k8s_timestamp(const struct timespec *ts);
 
 /* Length of the first piece of data: up to and including the first "\n"
  * (*out_partial = FALSE), or all of it when there is none (TRUE). len > 0. */
 gsize log_next_line(const guint8 *data, gsize len, gboolean *out_partial);
 
-/* Bytes one k8s line adds to the file (§6.3). */
+/* Bytes one k8s line adds to the file (conmon-interface.md#log-size-limits-and-rotation). */
 gsize log_k8s_line_cost(gsize content_len, gboolean partial);
 
 /* Appends one k8s line: "<timestamp> <stdout|stderr> <F|P> <content>",
- * plus the "\n" that a P line lacks (§6.2). */
+ * plus the "\n" that a P line lacks (conmon-interface.md#k8s-file-format). */
 void log_k8s_append_line(GString *out, const char *timestamp, gboolean is_stderr, gboolean partial,
 			 const guint8 *content, gsize len);
 
-/* §6.5: a line that starts with "<N>", N in 0-7, asks for priority N.
+/* conmon-interface.md#journald: a line that starts with "<N>", N in 0-7, asks for priority N.
  * Returns TRUE and the priority when data has that prefix. */
 gboolean log_journald_parse_priority(const guint8 *data, gsize len, int *out_priority);
 
-/* The rotation safety checks of §6.3 step 2 for `path`, given the
+/* The rotation safety checks of conmon-interface.md#log-size-limits-and-rotation step 2 for `path`, given the
  * --log-allowlist-dir values (NULL or empty: no allow-list). Refusals are
  * CK_ERROR_PERMISSION naming the reason; a failed lstat/stat other than
  * ENOENT on the file is CK_ERRNO_ERROR. */

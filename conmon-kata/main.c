@@ -1,7 +1,7 @@
 /* conmon-kata: the monitor program, a drop-in for conmon.
  *
  * main() parses and validates conmon's command line (cli.c) and runs
- * conmon's process model (conmon-contract.md 2.1):
+ * conmon's process model (conmon-interface.md#process-sequence):
  *
  *   P0: validate -> oom_score_adj -1000 -> ignore SIGPIPE, SIGTERM exits
  *       -> block on _OCI_STARTPIPE (the caller moves us into a cgroup
@@ -179,7 +179,7 @@ static void stdio_to_devnull(void)
 	close(fd);
 }
 
-/* conmon-contract.md 7.5: after everything else, fds closed, no longer a
+/* conmon-interface.md#exit-command: after everything else, fds closed, no longer a
  * subreaper, after --exit-delay; P1 waits for it and for every other
  * child left. */
 static int run_exit_command(const MonitorConfig *cfg)

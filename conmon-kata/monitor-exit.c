@@ -1,5 +1,5 @@
 /* monitor-exit: reporting an exit in the order callers depend on
- * (conmon-contract.md 7.1):
+ * (conmon-interface.md#exit-sequence):
  *
  *   oom files (persist dir and bundle) when the guest reported an OOM kill
  *   -> the log's fsync -> the stand-in exits and is reaped (so `state`

@@ -9,7 +9,7 @@
  * pid) -> relay until the exit.
  * A failure before the pid is reported undoes everything done so far and
  * is reported on the sync pipe with the guest's own message; no exit file
- * is written (conmon-contract.md 3.2).
+ * is written (conmon-interface.md#when-messages-are-sent).
  */
 #include <errno.h>
 #include <signal.h>

@@ -119,7 +119,7 @@ static void on_reopen(gpointer user_data)
 }
 
 /* Attach socket and FIFOs exist only with a bundle and a driver that is
- * not passthrough (conmon-contract.md 5.1, 5.5). */
+ * not passthrough (conmon-interface.md#attach-socket, #ctl-and-winsz-fifos). */
 gboolean monitor_setup_io(Monitor *m, const char *bundle, GError **error)
 {
 	MonitorConfig *cfg = m->cfg;
@@ -258,7 +258,7 @@ static gboolean on_timeout(gpointer data)
 
 	m->timeout_source = 0;
 	m->timed_out = TRUE;
-	/* no drain: kill and report (conmon-contract.md 7.4) */
+	/* no drain: kill and report (conmon-interface.md#timeout) */
 	if (m->trusted != NULL)
 		monitor_trusted_signal(m, SIGKILL);
 	else if (m->agent != NULL)

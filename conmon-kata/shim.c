@@ -13,7 +13,7 @@
  *   - without: our own stdin, when it is a terminal (CRI-O's pty for
  *     `kubectl exec -t`), in raw mode until we exit; SIGWINCH likewise.
  * Being the container's pid, the shim also takes the stand-in's place on
- * the host (conmon-contract.md 8.6): once the guest process exists it
+ * the host (conmon-interface.md#the-container-pid): once the guest process exists it
  * joins the pod's network namespace and the container's host cgroup.
  */
 #include <errno.h>

@@ -1,5 +1,5 @@
-/* sync-pipe: conmon's sync/attach pipe messages (conmon-contract.md §3.1)
- * and the start pipe wait (§3.3). See sync-pipe.h. */
+/* sync-pipe: conmon's sync/attach pipe messages (conmon-interface.md#sync-pipe-messages)
+ * and the start pipe wait (conmon-interface.md#start-pipe). See sync-pipe.h. */
 #include "sync-pipe.h"
 
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include "ck-error.h"
 #include "ck-io.h"
 
-/* §3.3: each read of the start pipe takes up to 8192 bytes. */
+/* conmon-interface.md#start-pipe: each read of the start pipe takes up to 8192 bytes. */
 #define START_PIPE_READ_SIZE 8192
 
 const char *sync_pipe_key(gboolean api_version, gboolean exec)
@@ -21,7 +21,7 @@ const char *sync_pipe_key(gboolean api_version, gboolean exec)
 	return exec ? "exit_code" : "pid";
 }
 
-/* §3.1 escaping, byte by byte. Bytes >= 0x80 are copied raw even when they
+/* conmon-interface.md#sync-pipe-messages escaping, byte by byte. Bytes >= 0x80 are copied raw even when they
  * are not valid UTF-8: conmon does not validate, and the runtime's stderr
  * (the usual message) may be in any encoding. */
 static void append_escaped(GString *out, const char *s)
@@ -66,7 +66,7 @@ char *sync_message_format(const char *key, int value, const char *message)
 	GString *out = g_string_new(NULL);
 
 	/* Exact spacing matters: one space after each colon and after the
-	 * comma, no other whitespace, and the mandatory "\n" (§3.1). */
+	 * comma, no other whitespace, and the mandatory "\n" (conmon-interface.md#sync-pipe-messages). */
 	g_string_append_printf(out, "{\"%s\": %d", key, value);
 	if (message != NULL && message[0] != '\0') {
 		g_string_append(out, ", \"message\": \"");
@@ -117,7 +117,7 @@ static gboolean write_message(int fd, const char *key, int value, const char *me
 	if (write_all_nosignal(fd, msg, strlen(msg)))
 		return TRUE;
 	if (errno == EPIPE) {
-		/* §3.1: the caller went away; conmon stops writing, quietly. */
+		/* conmon-interface.md#sync-pipe-messages: the caller went away; conmon stops writing, quietly. */
 		*out_broken = TRUE;
 		return TRUE;
 	}
@@ -164,7 +164,7 @@ gboolean sync_pipe_wait_start(int fd, GError **error)
 	char buf[START_PIPE_READ_SIZE];
 
 	/* One read only: Podman's second byte (--exec-attach) is meant for a
-	 * second read later (§3.3), so we must not drain the pipe. */
+	 * second read later (conmon-interface.md#start-pipe), so we must not drain the pipe. */
 	if (ck_read_retry(fd, buf, sizeof buf) < 0)
 		return ck_set_error_errno(error, errno, "read from start pipe");
 	return TRUE;

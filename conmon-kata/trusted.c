@@ -3,7 +3,7 @@
  * The runtime (-r: our vmctl, which hands trusted containers to runc with
  * a root of their own; or runc or crun themselves, when conmon-kata is
  * Podman's conmon for every runtime) is run the way conmon runs it
- * (conmon-contract.md 4): `create` or `exec --detach` with the pid file,
+ * (conmon-interface.md#running-the-runtime): `create` or `exec --detach` with the pid file,
  * the runtime arguments and options passed through, stdio on pipes (stdout
  * on /dev/null and a console socket with -t), stderr captured as the error
  * text until the pid file is read and relayed as container stderr after.
@@ -116,7 +116,7 @@ G_NORETURN static void exec_runtime(GPtrArray *argv, int in, int out, int err)
 	_exit(127);
 }
 
-/* stdio for the runtime (and thus the container): conmon-contract.md 4.2 */
+/* stdio for the runtime (and thus the container): conmon-interface.md#runtime-stdio */
 static gboolean make_stdio(Trusted *t, int child[3], GError **error)
 {
 	const MonitorConfig *cfg = t->m->cfg;
@@ -226,7 +226,7 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-/* What is left in the pipes after the exit, without waiting (5.6). */
+/* What is left in the pipes after the exit, without waiting (conmon-interface.md#end-of-output). */
 static void drain(Trusted *t)
 {
 	int fds[3] = {t->out_r, t->err_r, t->pty};

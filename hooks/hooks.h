@@ -1,6 +1,6 @@
 /* hooks: running a container's OCI hooks, on the host and in the guest.
  *
- * Which hooks run where, for a VM runtime (kata-reference.md §6):
+ * Which hooks run where, for a VM runtime (as Kata runs them; docs/hooks.md):
  *
  *   stage            where                      when                       failure
  *   createRuntime    host, pod netns            VM and container exist,    fails create

@@ -3,7 +3,8 @@ crio_replay.py, pod_policy.py and vmctl_oci.py.
 
 Standard library only. Everything here plays a caller's part towards
 conmon-kata (the monitor) and vmctl (the OCI runtime), as
-../shared/docs/conmon-contract.md describes it:
+docs/conmon-interface.md describes it (a number in a check's description
+is an item of its conformance checks, a name one of its headings):
 
   * TAP output (Tap), with items that stop at their first fatal failure,
   * processes: fork/exec with fds 3, 4 (and 5) as socketpairs, a new
@@ -24,7 +25,7 @@ conmon-kata (the monitor) and vmctl (the OCI runtime), as
     and says whether anything was left behind.
 
 Environment (set by meson): CK_BUILD_ROOT, CK_SOURCE_ROOT, CK_TEST_CONFIG,
-CK_TEST_ROOTFS.
+CK_TEST_ROOTFS, CK_CRIO_SAMPLES (tests/data/crio-1.26).
 """
 import copy
 import ctypes
@@ -49,10 +50,10 @@ import traceback
 
 CRIO_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
-# runc's state keys (conmon-contract.md 8.4): nothing else may appear
+# runc's state keys (conmon-interface.md#state-output): nothing else may appear
 RUNC_STATE_KEYS = {'ociVersion', 'id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'owner', 'annotations'}
 
-# conmon-contract.md 10 item 12
+# conmon-interface.md#conformance-checks item 12
 K8S_LINE = re.compile(rb'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}[+-][0-9]{2}:[0-9]{2} '
                       rb'(stdout|stderr) [PF] ')
 RFC3339 = re.compile(r'^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$')
@@ -375,6 +376,35 @@ class Result:
             return json.loads(self.out)
         except ValueError:
             return None
+
+
+def expect_error(t, r, desc, line, status=1):
+    """A failure as runc reports it, on Tap t: its exit status (1; 255 for
+    an exec whose process could not start) and exactly one line on stderr:
+    line, a str, or a compiled bytes pattern the line must match in full.
+    CRI-O reads the words ("container not running": already gone)."""
+    if isinstance(line, str):
+        good = r.err == (line + '\n').encode()
+        shown = repr((line + '\n').encode())
+    else:
+        good = line.fullmatch(r.err.rstrip(b'\n')) is not None and r.err.count(b'\n') == 1
+        shown = f'a line matching {line.pattern!r}'
+    t.ok(r.rc == status and good, desc, f'expected: status {status}, stderr {shown}', *r.diag())
+
+
+def ctr_error(cid, text):
+    """vmctl's one error line about container cid."""
+    return f'vmctl: container {cid}: {text}'
+
+
+def unknown_id(cid):
+    """vmctl's error for an id it does not know (runc's words)."""
+    return ctr_error(cid, f'container {cid} does not exist')
+
+
+def not_found_error(prefix, binary):
+    """A missing program, in runc's words (Podman maps them to 127)."""
+    return f'{prefix}: exec: "{binary}": executable file not found in $PATH'
 
 
 def run_cmd(cmd, input=None, timeout=60, cwd=None, env=None):
@@ -806,7 +836,7 @@ SAMPLE_CONTAINER_ID = '78a007265e711f8656c0a960c45bf7e5beb05711636ccbcfa9ef7a3d9
 SAMPLE_NS_NAME = 'ab634329-117d-4ff2-b85f-ed6bd51073b3'
 SAMPLE_NETNS = f'/var/run/netns/{SAMPLE_NS_NAME}'
 
-# CRI-O's trust annotation (kata-reference.md 2.6) and the decision
+# CRI-O's trust annotation (docs/configuration.md, [runtime]) and the decision
 # vmctl records in the state's annotations (vmctl/lib/workload.h)
 TRUSTED_SANDBOX = 'io.kubernetes.cri-o.TrustedSandbox'
 TRUST_DECISION = 'io.conmon-kata.trust'
@@ -821,9 +851,12 @@ tap = Tap()
 
 
 def samples_dir():
-    for d in (os.path.join(SOURCE, '..', 'shared', 'samples', 'crio-1.26'), '/work/shared/samples/crio-1.26'):
-        if os.path.exists(os.path.join(d, 'sandbox-config.json')):
-            return os.path.normpath(d)
+    """tests/data/crio-1.26 ($CK_CRIO_SAMPLES, set by meson), or None
+    when a capture is missing."""
+    d = os.environ.get('CK_CRIO_SAMPLES', '')
+    names = ('sandbox-config.json', 'container-config.json')
+    if d and all(os.path.exists(os.path.join(d, n)) for n in names):
+        return d
     return None
 
 
@@ -1220,7 +1253,7 @@ def expect_pid_sync(c, sync, key='pid', full=False):
     tap.must(m, f'{L}: the sync pipe yields exactly {{"{key}": N}}\\n (14)', f'sync bytes: {sync!r}',
              *c.mon.diag())
     c.pid = int(m.group(1))
-    # what CRI-O and Podman read right after the sync message (3.4, 8.6)
+    # what CRI-O and Podman read right after the sync message (what-callers-do-with-the-messages, the-container-pid)
     st = proc_stat(c.pid)
     ns, in_cg, cg = ns_cgroup(c)
     tap.ok(st is not None and st['state'] not in 'ZX',
@@ -1233,21 +1266,22 @@ def expect_pid_sync(c, sync, key='pid', full=False):
     why = pid_identity(c, c.pid)
     tap.ok(st is not None and why is None and ns == pod_ns and in_cg,
            f'{L}: when N is reported it is already {what}, in the pod\'s network namespace and the container\'s '
-           f'host cgroup (8.6)', why, f'/proc/{c.pid}/stat: {st}',
+           f'host cgroup (the-container-pid)', why, f'/proc/{c.pid}/stat: {st}',
            f'/proc/{c.pid}/ns/net: {ns}', f'pod netns {c.pod.netns_path}: {pod_ns}',
            f'host netns: {os.readlink("/proc/self/ns/net")}', f'/proc/{c.pid}/cgroup: {cg!r}')
     # and once it is set up, it stays there
     ok = wait_until(lambda: ns_cgroup(c)[0] == pod_ns and ns_cgroup(c)[1], 5)
     ns, in_cg, cg = ns_cgroup(c)
     tap.ok(ok, f'{L}: the {"container" if c.pod.trusted else "stand-in"} lives in the pod\'s network namespace '
-           f'and the container\'s host cgroup (cgroupsPath) (8.6)', f'/proc/{c.pid}/ns/net: {ns} (pod: {pod_ns})',
+           f'and the container\'s host cgroup (cgroupsPath) (the-container-pid)',
+           f'/proc/{c.pid}/ns/net: {ns} (pod: {pod_ns})',
            f'/proc/{c.pid}/cgroup: {cg!r}')
     if c.pod.trusted:
         # the runtime has exited: its container process is the monitor's
         # (the subreaper's), as under conmon
         st = proc_stat(c.pid)
         tap.ok(st is not None and st['ppid'] == c.p1,
-               f'{L}: the container process is a child of its conmon-kata (P1, the subreaper) (2.2)',
+               f'{L}: the container process is a child of its conmon-kata (P1, the subreaper) (published-pids)',
                f'/proc/{c.pid}/stat: {st}', f'P1: {c.p1}')
     return c.pid
 
@@ -1353,7 +1387,7 @@ def await_exit(c, code, timeout=60, full=False, oom=False, p1_status=True):
     exit code, the file order and P1's status."""
     L = c.label()
     # Orphans come to us, the subreaper, as they would come to init under
-    # CRI-O: a process an ExecSync timeout killed and left unreaped (7.4)
+    # CRI-O: a process an ExecSync timeout killed and left unreaped (timeout)
     # holds up the exit of its pid namespace's init (a trusted container)
     # until somebody reaps it. No subprocess is pending here, so reaping
     # everything cannot take a status subprocess waits for.
@@ -1365,18 +1399,19 @@ def await_exit(c, code, timeout=60, full=False, oom=False, p1_status=True):
     if full:
         tap.ok(alive_now is False, f'{L}: when the exit-dir file appears, kill(N, 0) fails with ESRCH (15)',
                f'process {c.pid}: {proc_stat(c.pid)}')
-        check_state(c, f'{L}: when the exit-dir file appears, state says stopped with pid 0 (15, 8.5)', 'stopped')
+        check_state(c, f'{L}: when the exit-dir file appears, state says stopped with pid 0 '
+                    '(15, how-cri-o-notices-an-exit)', 'stopped')
     code_b = str(code).encode()
     W.ino.pump(0.2)
     tap.eq(f'{L}: <persist>/exit holds {code} without newline', code_b,
            read_bytes(os.path.join(c.persist, 'exit')))
     tap.eq(f'{L}: <exit-dir>/<id> holds {code} without newline', code_b, read_bytes(c.exit_file))
     pe = W.ino.first(c.persist, 'exit')
-    tap.ok(pe is not None and pe.seq < ev.seq, f'{L}: <persist>/exit appears before <exit-dir>/<id> (7.1)',
+    tap.ok(pe is not None and pe.seq < ev.seq, f'{L}: <persist>/exit appears before <exit-dir>/<id> (exit-sequence)',
            f'persist event: {pe}', f'exit-dir event: {ev}')
     if full or oom:
         tap.ok(ev.mask & IN_MOVED_TO and pe is not None and pe.mask & IN_MOVED_TO,
-               f'{L}: both exit files appear complete, by rename (7.2)', f'persist: {pe}', f'exit-dir: {ev}')
+               f'{L}: both exit files appear complete, by rename (exit-files)', f'persist: {pe}', f'exit-dir: {ev}')
     if oom:
         bo, po = W.ino.first(c.bundle, 'oom'), W.ino.first(c.persist, 'oom')
         tap.ok(bo is not None and po is not None and pe is not None and bo.seq < pe.seq and po.seq < pe.seq,
@@ -1390,11 +1425,12 @@ def await_exit(c, code, timeout=60, full=False, oom=False, p1_status=True):
                f'attach: {file_type(os.path.join(c.bundle, "attach"))}', f'symlink: {file_type(link)}')
     if p1_status and c.p1:
         st = REAPER.wait(c.p1, 15)
-        tap.eq(f'{L}: P1 exits, with the container\'s status ({code & 0xff}) (15, 2.1)', code & 0xff, st,
+        tap.eq(f'{L}: P1 exits, with the container\'s status ({code & 0xff}) (15, process-sequence)', code & 0xff, st,
                f'P1 {c.p1}: {proc_stat(c.p1)}')
     if full:
         rest, eof = recv_to_eof(c.mon.sync, 5)
-        tap.ok(rest == b'' and eof, f'{L}: nothing more on the sync pipe after {{"pid": N}}, then EOF (3.2)',
+        tap.ok(rest == b'' and eof,
+               f'{L}: nothing more on the sync pipe after {{"pid": N}}, then EOF (when-messages-are-sent)',
                f'more bytes: {rest!r}', f'EOF: {eof}')
     return ev
 
@@ -1426,7 +1462,7 @@ def stop_pod(pod, desc=None):
 
 
 def exec_sync(c, args, timeout_s=0, terminal=False):
-    """CRI-O's ExecSync (conmon-cmdlines.txt section 3, -T as in 1.5):
+    """CRI-O's ExecSync (conmon-cmdlines.txt section 3, -T as CRI-O adds it):
     temp files made first, --sync, cwd = CRI-O's. Returns (P0 status,
     sync bytes, log bytes, seconds, monitor)."""
     pidfile = W.tmpfile('pidfile', b'')

@@ -5,7 +5,7 @@ Issue 6's and issue 5's end-to-end part: the driver plays CRI-O 1.26 as
 crio_replay.py does (ckdriver.py holds the shared pieces) and checks, on
 real VMs under TCG and real runc containers:
 
-  trust (kata-reference.md 2.6, docs/configuration.md [runtime])
+  trust (docs/configuration.md [runtime], vmctl/lib/workload.h)
     a  a pod without TrustedSandbox boots a VM: its containers see the
        guest's kernel (uname -r, /proc/version differ from the host's) and
        QEMU is a child of the pod monitor; a pod with TrustedSandbox "true"
@@ -14,7 +14,7 @@ real VMs under TCG and real runc containers:
        state` shows each decision, and containers follow their sandbox;
     b  a privileged pod (host network namespace; PrivilegedRuntime "true")
        runs with runc unless privileged_in_vm = true, then in a VM;
-  sizing (kata-reference.md 4, vmctl/lib/sizing.h)
+  sizing (docs/configuration.md, vmctl/lib/sizing.h)
     c  io.katacontainers.config.hypervisor.default_memory, enabled by the
        test's enable_annotations, and separately CRI-O's
        pod-linux-resources.crio.io, change the guest's MemTotal (and the
@@ -48,9 +48,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from ckdriver import (  # noqa: E402
     BUILD, REAPER, TRUST_DECISION, TRUSTED_SANDBOX, Ctr, Inotify, Pod, W, check_state, children_of, crio_create,
-    create_started, delete, expect_pid_sync, start, host_kernel, json_compact, kill_and_wait_stopped, pod_qemu,
-    proc_stat, procs_mentioning, recv_to_eof, run_driver, short, stop_pod, stream_exec,
-    tap, wait_until)
+    create_started, delete, expect_error, expect_pid_sync, start, host_kernel, json_compact, kill_and_wait_stopped,
+    pod_qemu, proc_stat, procs_mentioning, recv_to_eof, run_driver, short, stop_pod, stream_exec,
+    tap, unknown_id, wait_until)
 
 A_HV = 'io.katacontainers.config.hypervisor.'
 POD_RESOURCES = 'pod-linux-resources.crio.io'
@@ -369,7 +369,7 @@ def expect_refused(c, message, what, pods_ino=None):
            f'sync: {sync!r}', *c.mon.diag())
     tap.ok(rest == b'' and eof, f'{what}: then nothing more, and EOF', f'more: {rest!r}, EOF: {eof}')
     st = REAPER.wait(c.p1, 15) if c.p1 else None
-    tap.ok(c.p1 and st not in (None, 0), f'{what}: the monitor (P1) exits, with a failure status',
+    tap.ok(c.p1 and st == 1, f'{what}: the monitor (P1) exits with status 1',
            f'P1 {c.p1}: status {st}, {proc_stat(c.p1) if c.p1 else None}')
     time.sleep(0.3)
     W.ino.pump(0)
@@ -386,7 +386,8 @@ def expect_refused(c, message, what, pods_ino=None):
            *[f'{p} {comm}: {short(cl, 200)}' for p, comm, cl in left], f'cgroups: {cg}',
            f'pod directory event: {appeared}')
     r = c.vmctl('state', c.id)
-    tap.ok(r.rc != 0, f'{what}: `state` does not know it', *r.diag())
+    expect_error(tap, r, f'{what}: `state` does not know it: status 1, "container <id> does not exist"',
+                 unknown_id(c.id))
     r = c.vmctl('delete', '--force', c.id)
     tap.ok(r.rc == 0, f'{what}: CRI-O\'s `delete --force` exits 0', *r.diag())
     c.deleted = r.rc == 0

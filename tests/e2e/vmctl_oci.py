@@ -62,7 +62,8 @@ sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from ckdriver import (  # noqa: E402
-    REAPER, RFC3339, ConsoleSocket, PtyReader, Result, Tap, drive, json_compact, nothing_left, now, pid_alive,
+    REAPER, RFC3339, ConsoleSocket, PtyReader, Result, Tap, ctr_error, drive, expect_error, json_compact,
+    not_found_error, nothing_left, now, pid_alive, unknown_id,
     proc_stat, procs_mentioning, read_bytes, rm_rf, run_cmd, run_fg, set_winsize, short, signal_quietly,
     state_shape_problems, unmount_under, wait_until)
 
@@ -309,14 +310,8 @@ def check_state(c, desc, status, pid=None):
     return js if isinstance(js, dict) else {}
 
 
-def one_line_error(r, desc, *needles):
-    """A failure as runc reports it: non-zero status, one line on stderr
-    that names each needle (the id, the cause)."""
-    lines = r.err_lines()
-    text = r.err.decode(errors='replace')
-    missing = [n for n in needles if n not in text]
-    tap.ok(r.rc not in (0, None) and len(lines) == 1 and not missing, desc,
-           f'stderr lines: {len(lines)}', f'missing from stderr: {missing}', *r.diag())
+def one_line_error(r, desc, line, status=1):
+    expect_error(tap, r, desc, line, status)
 
 
 def gone(pid):
@@ -415,26 +410,28 @@ def no_container():
 
     ghost = f'ghost-{W.token}'
     r = vmctl('state', ghost)
-    one_line_error(r, 'state of an unknown id fails with one line naming the id', ghost, 'not exist')
+    one_line_error(r, 'state of an unknown id fails with one line naming the id', unknown_id(ghost))
     tap.eq('state of an unknown id prints nothing on stdout', b'', r.out)
     for verb in (['start'], ['kill'], ['kill', '--all'], ['delete'], ['pause'], ['resume'], ['ps'],
                  ['exec'], ['update', '--memory', '64m']):
         tail = ['true'] if verb == ['exec'] else []
         r = vmctl(*verb, ghost, *tail)
-        one_line_error(r, f'`{" ".join(verb)}` of an unknown id fails with one line naming the id', ghost)
+        one_line_error(r, f'`{" ".join(verb)}` of an unknown id fails with one line naming the id', unknown_id(ghost))
     r = vmctl('delete', '--force', ghost)
     tap.ok(r.rc == 0 and r.err == b'', '`delete --force` of an unknown id exits 0, silently (runc)', *r.diag())
 
     log = W.path('errors.json')
     r = vmctl('state', ghost, log=log)
-    one_line_error(r, 'with --log FILE --log-format json the error still reaches stderr, one line', ghost)
+    one_line_error(r, 'with --log FILE --log-format json the error still reaches stderr, one line', unknown_id(ghost))
     check_json_log(log, ghost, 'state of an unknown id')
 
     r = vmctl('create', '--bundle', W.path('no-such-bundle'), f'nobundle-{W.token}')
     one_line_error(r, 'create with a bundle that does not exist fails, one line naming the id and config.json',
-                   f'nobundle-{W.token}', 'config.json')
+                   ctr_error(f'nobundle-{W.token}',
+                             f'{W.path("no-such-bundle")}/config.json: No such file or directory'))
     r = vmctl('create', '--bundle', W.tmp, 'bad/id')
-    one_line_error(r, 'create with an id runc refuses ("bad/id") fails, one line naming it', 'bad/id')
+    one_line_error(r, 'create with an id runc refuses ("bad/id") fails, one line naming it',
+                   ctr_error('bad/id', "invalid container id 'bad/id'"))
 
 
 def json_lines(path):
@@ -537,7 +534,8 @@ def lifecycle(main, netns):
            'main: the program\'s stdout is create\'s stdout (runc without a terminal)',
            f'create stdout: {read_bytes(out_path)!r}')
     r = vmctl('start', main.id)
-    one_line_error(r, 'main: start of a running container fails, one line naming it', main.id)
+    one_line_error(r, 'main: start of a running container fails, one line naming it',
+                   ctr_error(main.id, 'cannot start a container that has already been started'))
     check_state(main, 'main: still running after the second start', 'running', main.pid)
 
 
@@ -554,10 +552,9 @@ def exec_basics(main):
     tap.ok(r.rc == 0 and r.out == b'' and r.err == b'', 'exec: `true` -> 0, no output', *r.diag())
 
     r = vmctl('exec', main.id, 'no-such-binary-here', timeout=30)
-    one_line_error(r, 'exec of a missing binary: one line naming the binary and "not found"',
-                   'no-such-binary-here', 'not found')
-    tap.ok(r.rc in (127, 255) and r.secs < 15, 'exec of a missing binary: runc\'s status 255 (or a shell\'s 127), '
-           'at once (no hang)', *r.diag())
+    one_line_error(r, 'exec of a missing binary: runc\'s status 255, one line naming the binary and "not found"',
+                   not_found_error(f'vmctl: exec in {main.id}', 'no-such-binary-here'), status=255)
+    tap.ok(r.secs < 15, 'exec of a missing binary: fails at once (no hang)', *r.diag())
 
     cmd = vmctl_cmd('exec', main.id, 'cat')
     rc, out, err, secs = run_fg(cmd, b'hello\n', close_stdin=True, timeout=30, env={'PATH': PATH})
@@ -712,14 +709,16 @@ def ps_pause(main):
     tap.ok(t1 is not None and t1 == t2, 'a paused container makes no progress (its tick stays put for 1.5 s)',
            f'tick: {t1} then {t2}')
     r = vmctl('pause', main.id)
-    one_line_error(r, 'pause of a paused container fails, one line naming it', main.id)
+    one_line_error(r, 'pause of a paused container fails, one line naming it',
+                   ctr_error(main.id, 'container not running'))
     r = vmctl('resume', main.id)
     tap.ok(r.rc == 0, 'resume exits 0', *r.diag())
     check_state(main, 'state after resume: running, same pid', 'running', main.pid)
     moved = wait_until(lambda: (tick(main) or 0) > (t2 or 0), 5)
     tap.ok(moved, 'a resumed container makes progress again', f'tick: {t2} then {tick(main)}')
     r = vmctl('resume', main.id)
-    one_line_error(r, 'resume of a running container fails, one line naming it', main.id)
+    one_line_error(r, 'resume of a running container fails, one line naming it',
+                   ctr_error(main.id, 'container not paused'))
 
 
 CGROUP_READ = ('cd /sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup | head -n1) 2>/dev/null || cd /sys/fs/cgroup; '
@@ -758,7 +757,8 @@ def update(main):
     tap.eq('update --cpu-quota 20000 alone: the quota changes; the period, memory and pids limits stay',
            (0, [str(80 * 1024 * 1024), '20000 200000', '55']), (r.rc, lines), *r.diag(), *g.diag())
     r = vmctl('update', '--memory', 'lots', main.id)
-    one_line_error(r, 'update --memory lots: fails, one line naming the flag', '--memory')
+    one_line_error(r, 'update --memory lots: fails, one line naming the flag',
+                   ctr_error(main.id, "--memory: 'lots' is not a valid number"))
     check_state(main, 'main: running on after the updates', 'running', main.pid)
 
 
@@ -776,7 +776,8 @@ def kill_semantics(main, pod):
         tap.ok(r.rc == 0 and got, f'kill {args[0]}: exits 0 and the process gets it', f'signals: '
                f'{signals_seen(main)}', *r.diag())
     r = vmctl('kill', main.id, 'NOSUCHSIG')
-    one_line_error(r, 'kill with an unknown signal name fails, one line naming the signal', 'NOSUCHSIG')
+    one_line_error(r, 'kill with an unknown signal name fails, one line naming the signal',
+                   ctr_error(main.id, "invalid signal 'NOSUCHSIG'"))
     check_state(main, 'main: running on after the signals it traps', 'running', main.pid)
 
     multi = Ctr('multi', ['/init.sh'], pod=pod, script=MULTI_SCRIPT)
@@ -807,12 +808,12 @@ def kill_semantics(main, pod):
            f'{multi.pid}: {proc_stat(multi.pid)}')
     r = vmctl('kill', multi.id, 'KILL')
     one_line_error(r, 'kill of a stopped container fails like runc ("container not running"), one line',
-                   multi.id, 'not running')
+                   ctr_error(multi.id, 'container not running'))
     r = vmctl('delete', multi.id)
     tap.ok(r.rc == 0 and r.err == b'', 'delete of a stopped container (no --force) exits 0', *r.diag())
     multi.deleted = r.rc == 0
     r, _ = state(multi)
-    one_line_error(r, 'state after delete fails, one line naming the id', multi.id)
+    one_line_error(r, 'state after delete fails, one line naming the id', unknown_id(multi.id))
 
 
 def delete_semantics(main, pod):
@@ -820,7 +821,7 @@ def delete_semantics(main, pod):
     victim.must_create_start()
     r = vmctl('delete', victim.id)
     one_line_error(r, 'delete of a running container without --force fails, one line naming it and its status',
-                   victim.id, 'running')
+                   ctr_error(victim.id, f'cannot delete container {victim.id} that is not stopped: running'))
     check_state(victim, 'victim: still running after the refused delete', 'running', victim.pid)
     r = vmctl('delete', '--force', victim.id)
     tap.ok(r.rc == 0 and r.err == b'', 'delete --force of a running container exits 0', *r.diag())
@@ -828,7 +829,7 @@ def delete_semantics(main, pod):
     tap.ok(wait_until(lambda: gone(victim.pid), 10), 'victim: its pid has exited',
            f'{victim.pid}: {proc_stat(victim.pid)}')
     r, _ = state(victim)
-    one_line_error(r, 'victim: state after delete --force fails, one line', victim.id)
+    one_line_error(r, 'victim: state after delete --force fails, one line', unknown_id(victim.id))
     r = vmctl('list', '-q')
     tap.ok(r.rc == 0 and victim.id not in r.out.decode().split(), 'victim: no longer listed', *r.diag())
 
@@ -842,7 +843,8 @@ def delete_semantics(main, pod):
            'held: its pid exits and its program never ran', f'{held.pid}: {proc_stat(held.pid)}')
 
     r = main.create(tag='again')
-    one_line_error(r, 'create with the id of an existing container fails, one line naming the id', main.id)
+    one_line_error(r, 'create with the id of an existing container fails, one line naming the id',
+                   ctr_error(main.id, 'a container with this id already exists'))
     check_state(main, 'main: untouched by the refused create', 'running', main.pid)
 
 
@@ -853,16 +855,17 @@ def errors_logged(main, pod):
     bad = Ctr('badbin', ['no-such-binary-here'], pod=pod)
     r = bad.create(log=log)
     one_line_error(r, 'create of a program that does not exist fails, one line naming the id and the program',
-                   bad.id, 'no-such-binary-here', 'not found')
+                   not_found_error(ctr_error(bad.id, f'create container {bad.id}'), 'no-such-binary-here'))
     check_json_log(log, 'no-such-binary-here', 'that create', count=1)
     r, _ = state(bad)
     left = procs_mentioning(bad.bundle)
-    tap.ok(r.rc != 0 and not left and (bad.pid is None or gone(bad.pid)),
+    tap.ok(r.rc == 1 and r.err == (unknown_id(bad.id) + '\n').encode() and not left
+           and (bad.pid is None or gone(bad.pid)),
            'after the failed create nothing is left: no state, no process', f'state: {r.rc} {short(r.out)}',
            f'running: {left}')
     r = vmctl('exec', main.id, 'no-such-binary-here', log=log)
-    one_line_error(r, 'exec of a missing binary with --log: still one line on stderr', main.id,
-                   'no-such-binary-here')
+    one_line_error(r, 'exec of a missing binary with --log: still one line on stderr',
+                   not_found_error(f'vmctl: exec in {main.id}', 'no-such-binary-here'), status=255)
     check_json_log(log, 'no-such-binary-here', 'that exec', count=2)
 
 
@@ -971,7 +974,7 @@ def hooks_lifecycle(netns):
         problems += hook_problems(c, h, stage, 'stopped', 0)
     tap.ok(not problems, 'hooks: poststop read the state: status "stopped", pid 0', *problems)
     r, _ = state(c)
-    tap.ok(r.rc != 0, 'hooked: gone after delete', *r.diag())
+    one_line_error(r, 'hooked: gone after delete', unknown_id(c.id))
 
 
 def hooks_failing(netns, pod):
@@ -981,7 +984,7 @@ def hooks_failing(netns, pod):
             hooks={'prestart': [('prestart', 7)], 'createRuntime': [('createRuntime',)]})
     r = c.create()
     one_line_error(r, 'a prestart hook that exits 7: create fails, one line naming the container, the hook and '
-                   'its status', c.id, 'prestart', W.hook, '7')
+                   'its status', ctr_error(c.id, f'prestart hook {W.hook} exited with status 7: prestart says no'))
     seen = c.hooks_seen()
     tap.ok([h[0][:5] for h in seen] == [['prestart', c.id, str(seen[0][0][2]) if seen else '', 'creating',
                                          'alive']], 'the failing prestart hook ran once, with a live pid; '
@@ -991,7 +994,8 @@ def hooks_failing(netns, pod):
     clean = wait_until(lambda: not procs_mentioning(c.bundle) and not procs_mentioning(pod_dir)
                        and (hook_pid is None or gone(hook_pid)), 15)
     r2, _ = state(c)
-    tap.ok(clean and r2.rc != 0 and not os.path.exists(pod_dir), 'after the failed prestart: no state, no QEMU, '
+    tap.ok(clean and r2.rc == 1 and r2.err == (unknown_id(c.id) + '\n').encode() and not os.path.exists(pod_dir),
+           'after the failed prestart: no state (status 1, "does not exist"), no QEMU, '
            'no pid, no pod directory', f'running: {procs_mentioning(c.bundle) + procs_mentioning(pod_dir)}',
            f'state: {r2.rc}', f'pod dir: {os.path.exists(pod_dir)}')
 
@@ -999,14 +1003,14 @@ def hooks_failing(netns, pod):
                hooks={'prestart': [('prestart',)], 'createRuntime': [('createRuntime', 0, 31.7, 1)]})
     r = slow.create()
     one_line_error(r, 'a createRuntime hook past its 1 s timeout: create fails, one line naming the hook and the '
-                   'timeout', slow.id, 'createRuntime', 'timed out')
+                   'timeout', ctr_error(slow.id, f'createRuntime hook {W.hook} timed out after 1 s'))
     tap.ok(r.secs < 20, 'the timed-out hook is killed: create fails within seconds, not after the hook\'s 31.7 s',
            f'took {r.secs:.1f} s')
     tap.ok(wait_until(lambda: not procs_mentioning('31.7') and not procs_mentioning(slow.bundle), 10),
            'the hook and what it started are gone; nothing of the container runs',
            f'running: {procs_mentioning("31.7") + procs_mentioning(slow.bundle)}')
     r, _ = state(slow)
-    tap.ok(r.rc != 0, 'no state is left of it', *r.diag())
+    one_line_error(r, 'no state is left of it', unknown_id(slow.id))
     check_state(pod, 'pod A runs on', 'running', pod.pid)
 
 
@@ -1037,7 +1041,8 @@ def qemu_killed():
     tap.ok(wait_until(lambda: gone(b.pid), 10), 'vmb: the pid-file\'s pid exits too',
            f'{b.pid}: {proc_stat(b.pid)} status {REAPER.poll(b.pid)}')
     r = vmctl('kill', b.id, 'KILL')
-    one_line_error(r, 'vmb: kill after the VM died fails, one line ("not running")', b.id, 'not running')
+    one_line_error(r, 'vmb: kill after the VM died fails, one line ("not running")',
+                   ctr_error(b.id, 'container not running'))
     r = vmctl('delete', b.id)
     tap.ok(r.rc == 0, 'vmb: delete (no --force) of the dead container exits 0', *r.diag())
     b.deleted = r.rc == 0
@@ -1046,7 +1051,7 @@ def qemu_killed():
            f'running: {procs_mentioning(pod_dir) + procs_mentioning(b.bundle)}',
            f'pod dir exists: {os.path.exists(pod_dir)}')
     r, _ = state(b)
-    one_line_error(r, 'vmb: state after delete fails, one line', b.id)
+    one_line_error(r, 'vmb: state after delete fails, one line', unknown_id(b.id))
 
 
 # --- VM C: a wedged VM (the agent watchdog) ------------------------------------------------------------------
@@ -1104,11 +1109,14 @@ def the_end(main):
     tap.eq('main: the pid-file\'s pid exits with the program\'s status (3)', 3, status,
            f'{main.pid}: {proc_stat(main.pid)}')
     r = vmctl('kill', main.id, 'KILL')
-    one_line_error(r, 'main: kill of the stopped container fails, one line', main.id, 'not running')
+    one_line_error(r, 'main: kill of the stopped container fails, one line',
+                   ctr_error(main.id, 'container not running'))
     r = vmctl('exec', main.id, 'true')
-    one_line_error(r, 'main: exec in the stopped container fails, one line', main.id)
+    one_line_error(r, 'main: exec in the stopped container fails, one line',
+                   ctr_error(main.id, 'cannot exec in a stopped container'))
     r = vmctl('start', main.id)
-    one_line_error(r, 'main: start of the stopped container fails, one line', main.id)
+    one_line_error(r, 'main: start of the stopped container fails, one line',
+                   ctr_error(main.id, 'cannot start a container that has stopped'))
     r = vmctl('delete', main.id)
     tap.ok(r.rc == 0 and r.err == b'', 'main: delete exits 0', *r.diag())
     main.deleted = r.rc == 0

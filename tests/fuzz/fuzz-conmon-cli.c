@@ -6,7 +6,7 @@
  * parsing, because they would act on this process or the machine rather
  * than be parsed:
  *   - GLib's help options (--help, --help-all, -h or -? in a group of
- *     short options) print and exit(0) inside the parse, by design (§1.1);
+ *     short options) print and exit(0) inside the parse, by design (conmon-interface.md#option-parsing);
  *     they become "--x";
  *   - validation creates the k8s log file a -l value names: after parsing,
  *     every '/' in the -l values becomes '_', and validation runs with the
@@ -110,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	fuzz_check(cwd >= 0 && chdir(fuzz_tmpdir()) == 0, "cannot enter the scratch directory");
 	gboolean ok = monitor_config_validate(cfg, &error);
-	/* the k8s file was created even when a later check failed (§1.3) */
+	/* the k8s file was created even when a later check failed (conmon-interface.md#validation) */
 	if (cfg->k8s_log_path != NULL)
 		(void)unlink(cfg->k8s_log_path);
 	fuzz_check(fchdir(cwd) == 0, "cannot return to the cwd");

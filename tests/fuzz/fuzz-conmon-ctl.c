@@ -9,7 +9,7 @@
  * the first CTL_FUZZ_MAX_INPUT bytes are used: CRI-O writes a line at a time, and
  * longer programs only make runs slower.
  *
- * The reference is conmon-contract.md §5.5, applied to the whole stream
+ * The reference is conmon-interface.md#ctl-and-winsz-fifos, applied to the whole stream
  * here rather than to the reads: a complete line of at most 198 bytes
  * whose sscanf("%d %d %d") gives type 1 or 2 and sizes 0..1000 is valid.
  * One of conmon's rules makes reads matter: "after a rejected line, the
@@ -21,7 +21,7 @@
  *     order from distinct lines, each asked for by the line or by a tail
  *     of it of at most 198 bytes; there are no more reopens than lines
  *     that can ask for one. Nothing is made up, and no line whose valid
- *     start lies more than 198 bytes before its end takes effect (§5.5:
+ *     start lies more than 198 bytes before its end takes effect (conmon-interface.md#ctl-and-winsz-fifos:
  *     "a 65535-character line starting with `1 2 2 ` must not resize");
  *   - when no line was rejected, none was too long and winsz was armed
  *     from the start, exactly the valid lines took effect.
@@ -35,7 +35,7 @@
 #include "ctl.h"
 #include "fuzz.h"
 
-/* §5.5: 200-byte buffer, so a line of 198 bytes and its "\n". */
+/* conmon-interface.md#ctl-and-winsz-fifos: 200-byte buffer, so a line of 198 bytes and its "\n". */
 #define LINE_MAX_LEN (CTL_LINE_BUF - 2)
 #define CTL_FUZZ_MAX_INPUT 8192
 
@@ -78,7 +78,7 @@ static void write_fifo(int fd, const guint8 *data, gsize len)
 	}
 }
 
-/* The §5.5 rule for one ctl line (a C string: a NUL ends it, as in conmon). */
+/* The conmon-interface.md#ctl-and-winsz-fifos rule for one ctl line (a C string: a NUL ends it, as in conmon). */
 static gboolean valid_ctl(const char *line, int *type, int *h, int *w)
 {
 	return sscanf(line, "%d %d %d", type, h, w) == 3 && (*type == 1 || *type == 2) && *h >= 0 && *h <= 1000 &&

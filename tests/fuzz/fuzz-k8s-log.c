@@ -12,18 +12,18 @@
  *   byte 3   --log-max-files: 1 + n % 3
  *   then operations: one byte (0 stdout, 1 stderr, 2 reopen as ctl asks,
  *   3 stdout), a big-endian 16-bit length (at most 8192, one read of the
- *   container's output, §6.2) and the chunk.
+ *   container's output, conmon-interface.md#k8s-file-format) and the chunk.
  *
  * The journald records are not sent: the fuzz executable is linked with
  * --wrap=sd_journal_sendv and this file keeps them. Checked, beyond
- * crashes, against conmon-contract.md §6:
+ * crashes, against conmon-interface.md#logging:
  *   - k8s file: every line is "<35-byte timestamp> <stdout|stderr> <F|P>
  *     <content>\n"; without limits or reopens, the F and P contents of
  *     each stream are exactly the bytes the container wrote; with
  *     --log-size-max every file holds at most that many bytes or a single
  *     line; with --log-global-size-max all files hold at most that plus
  *     one line;
- *   - journald: the fields in §6.5's order; each stream's records spell
+ *   - journald: the fields in conmon-interface.md#journald's order; each stream's records spell
  *     out its bytes in order, the "<N>" prefix of a fresh line taken off
  *     and turned into PRIORITY=N; a complete record ends with its only
  *     "\n"; a partial record (CONTAINER_PARTIAL_MESSAGE=true) has none and
@@ -272,7 +272,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	guint before = records->len;
 	log_set_finish(ls);
-	/* what was held back goes out now, stdout's first (§5.6) */
+	/* what was held back goes out now, stdout's first (conmon-interface.md#end-of-output) */
 	for (guint r = before; r < records->len; r++) {
 		int s = jm.consumed[0] < jm.written[0]->len ? 0 : 1;
 		check_record(&jm, r, s, TRUE);

@@ -8,8 +8,8 @@ they can be regenerated when a format changes:
 
     tests/fuzz/make-seeds.py [--samples DIR] [--build DIR]
 
---samples names CRI-O's captured samples (default /work/shared/samples/
-crio-1.26, skipped when absent); --build a build directory holding the
+--samples names CRI-O's captured samples (default tests/data/crio-1.26,
+the captures kept in the repository); --build a build directory holding the
 generated contrib/configuration*.toml. Seeds written by hand, and inputs
 that once crashed a target (regression seeds, named crash-*, leak-*,
 timeout-*), live next to the generated ones and are never touched.
@@ -54,7 +54,13 @@ def copy(target, name, path):
 
 def toml_seeds(build):
     for name in ("configuration.toml", "configuration-build.toml"):
-        copy("toml", name, os.path.join(build, "contrib", name))
+        p = os.path.join(build, "contrib", name)
+        if os.path.exists(p):
+            # the build tree's own paths would name a place outside the
+            # repository: the seed keeps a neutral one instead
+            with open(p, "rb") as f:
+                text = f.read().replace(os.path.abspath(build).encode(), b"/build")
+            write("toml", name, text)
     copy("toml", "configuration.toml.in", os.path.join(ROOT, "contrib", "configuration.toml.in"))
     copy("toml", "crio-drop-in.conf", os.path.join(ROOT, "crio-conf", "50-conmon-kata.conf"))
     copy("toml", "containers.conf", os.path.join(ROOT, "crio-conf", "containers.conf.d", "50-conmon-kata.conf"))
@@ -427,9 +433,12 @@ def dictionaries():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--samples", default="/work/shared/samples/crio-1.26")
+    ap.add_argument("--samples", default=os.path.join(ROOT, "tests", "data", "crio-1.26"))
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     a = ap.parse_args()
+    for name in ("sandbox-config.json", "container-config.json", "conmon-cmdlines.txt"):
+        if not os.path.exists(os.path.join(a.samples, name)):
+            ap.error(f"--samples: {os.path.join(a.samples, name)} is missing")
     toml_seeds(a.build)
     spec_seeds(a.samples)
     proto_seeds()

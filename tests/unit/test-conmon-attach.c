@@ -1,13 +1,10 @@
 /* Unit tests: the attach socket (conmon-kata/attach.c).
  *
- * conmon-contract.md §5.1-§5.4 and §10 items 14 and 22, with real
- * SEQPACKET clients connected the way CRI-O (through the
- * <socket_dir>/<cuuid> symlink) and Podman (through /proc/self/fd of an
- * O_PATH bundle fd) connect, and the main context driven by
- * g_main_context_iteration. Checks the socket's type and mode, output
- * records byte for byte up to the 8192-byte maximum, broadcast to two
- * clients, input delivery, SHUT_WR ending input while output continues,
- * the stdin-less mode, the 107-byte symlink quirk, and cleanup.
+ * conmon-interface.md#attach-socket to #stdin-rules and conmon-interface.md#conformance-checks items 14 and 22, with
+ * real SEQPACKET clients connected the way CRI-O (through the <socket_dir>/<cuuid> symlink) and Podman (through
+ * /proc/self/fd of an O_PATH bundle fd) connect, and the main context driven by g_main_context_iteration. Checks the
+ * socket's type and mode, output records byte for byte up to the 8192-byte maximum, broadcast to two clients, input
+ * delivery, SHUT_WR ending input while output continues, the stdin-less mode, the 107-byte symlink quirk, and cleanup.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -271,7 +268,7 @@ static void test_input_truncated(Fixture *fx, gconstpointer data)
 	memset(big, 'i', len);
 	g_assert_cmpint(send(fd, big, len, 0), ==, (gssize)len);
 	drain_main_context();
-	/* §5.2: at most 32768 bytes per record; the rest is lost. */
+	/* conmon-interface.md#attach-framing: at most 32768 bytes per record; the rest is lost. */
 	g_assert_cmpuint(fx->n_input_records, ==, 1);
 	g_assert_cmpuint(fx->input->len, ==, ATTACH_INPUT_MAX);
 }
@@ -287,7 +284,7 @@ static void test_shut_wr(Fixture *fx, gconstpointer data)
 	g_assert_cmpmem(fx->input->data, fx->input->len, "last\n", 5);
 	g_assert_cmpuint(fx->n_done, ==, 1);
 
-	/* §5.4: output keeps going to a client whose input ended. */
+	/* conmon-interface.md#stdin-rules: output keeps going to a client whose input ended. */
 	g_assert_cmpuint(attach_server_n_clients(fx->as), ==, 1);
 	write_out(fx, ATTACH_STREAM_STDOUT, "still\n");
 	assert_record(fd, "\x02still\n", 7);
@@ -334,7 +331,7 @@ static void test_close_clients(Fixture *fx, gconstpointer data)
 	(void)data;
 	ck_autofd fd = connect_crio(fx);
 	attach_server_close_clients(fx->as);
-	/* §5.3: clients see EOF; CRI-O's attach returns on it. */
+	/* conmon-interface.md#relay: clients see EOF; CRI-O's attach returns on it. */
 	g_assert_cmpint(recv(fd, &c, 1, 0), ==, 0);
 	g_assert_cmpuint(fx->n_done, ==, 0);
 }
@@ -347,7 +344,7 @@ static void test_no_stdin(void)
 	fixture_start(&fx, FALSE, FALSE);
 	ck_autofd fd = connect_crio(&fx);
 
-	/* §5.4: no -i, no -t: input is never delivered, the client is read
+	/* conmon-interface.md#stdin-rules: no -i, no -t: input is never delivered, the client is read
 	 * once and then ignored, and output still reaches it. */
 	g_assert_cmpint(send(fd, "one", 3, 0), ==, 3);
 	drain_main_context();
@@ -366,7 +363,7 @@ static void test_full_attach_long_bundle(void)
 	g_autofree char *name = g_strnfill(150, 'b');
 	struct stat st;
 
-	/* A bundle path far beyond sun_path's 108 bytes (§5.1). */
+	/* A bundle path far beyond sun_path's 108 bytes (conmon-interface.md#attach-socket). */
 	fixture_init(&fx);
 	g_rmdir(fx.bundle);
 	g_free(fx.bundle);
@@ -435,7 +432,7 @@ static void test_replaces_stale(void)
 	fixture_teardown(&fx, NULL);
 }
 
-/* §5.1: "<socket_dir>/<cuuid>" of exactly 107 bytes is cut by one. */
+/* conmon-interface.md#attach-socket: "<socket_dir>/<cuuid>" of exactly 107 bytes is cut by one. */
 static void test_symlink_107(void)
 {
 	Fixture fx = {0};

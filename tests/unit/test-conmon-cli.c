@@ -1,10 +1,10 @@
 /* Unit tests: conmon-kata's command line (conmon-kata/cli.c).
  *
- * The CLI items 1-10 of conmon-contract.md §10 that need no fork: every
- * validation step of §1.3 with its exact message, GLib's parsing rules
- * (§1.1), the option table (§1.2) and the -l/--log-path table (§6.1),
- * including the k8s file that step 13 creates. Tests that create files run
- * in a fresh temporary directory that is also the cwd, under umask 022.
+ * The CLI items 1-10 of conmon-interface.md#conformance-checks that need no fork: every
+ * validation step of conmon-interface.md#validation with its exact message, GLib's parsing rules
+ * (conmon-interface.md#option-parsing), the option table (conmon-interface.md#options) and the -l/--log-path table
+ * (conmon-interface.md#log-path-values), including the k8s file that step 13 creates. Tests that create files run in a
+ * fresh temporary directory that is also the cwd, under umask 022.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,11 +20,11 @@
 #include "ck-version.h"
 #include "cli.h"
 
-/* Longer than journald's 12-character short ID (§6.5). */
+/* Longer than journald's 12-character short ID (conmon-interface.md#journald). */
 #define CID "0123456789abcdef"
 
 /* Everything steps 3-12 require, with /tmp as the runtime: only X_OK is
- * checked, so a directory passes (§10 item 3). */
+ * checked, so a directory passes (conmon-interface.md#conformance-checks item 3). */
 #define BASE "--cid", CID, "--cuuid", CID, "--runtime", "/tmp"
 #define BASE_LINE "--cid " CID " --cuuid " CID " --runtime /tmp"
 
@@ -148,7 +148,7 @@ static guint count_entries(const char *path)
 	return n;
 }
 
-/* ---- §9.1, §1.1: --version and --help ------------------------------------ */
+/* ---- conmon-interface.md#version-output, #option-parsing: --version and --help ---- */
 
 static void test_version(void)
 {
@@ -159,7 +159,7 @@ static void test_version(void)
 	g_autoptr(MonitorConfig) cfg = parse(args, &error);
 
 	g_assert_cmpstr(text, ==, "conmon version 2.2.1\ncommit: " CK_GIT_COMMIT "\n");
-	/* CRI-O takes the third token and wants a semver >= 2.1.2 (§10 item 1). */
+	/* CRI-O takes the third token and wants a semver >= 2.1.2 (conmon-interface.md#conformance-checks item 1). */
 	g_assert_true(g_regex_match_simple("^conmon version [0-9]+\\.[0-9]+\\.[0-9]+$", lines[0], 0, 0));
 	g_assert_true(g_str_has_prefix(lines[1], "commit:"));
 	g_assert_cmpuint(g_strv_length(lines), ==, 3);
@@ -183,12 +183,12 @@ static void test_help(gconstpointer data)
 	g_test_trap_assert_stdout("*--exec*");
 	g_test_trap_assert_stdout("*--api-version*");
 	g_test_trap_assert_stdout("*--log-global-size-max*");
-	/* The deprecated aliases are hidden (§1.2). */
+	/* The deprecated aliases are hidden (conmon-interface.md#options). */
 	g_test_trap_assert_stdout_unmatched("*--pidfile*");
 	g_test_trap_assert_stdout_unmatched("*--restore-arg*");
 }
 
-/* ---- §1.1: parsing --------------------------------------------------------- */
+/* ---- conmon-interface.md#option-parsing: parsing ---- */
 
 static void test_parse_errors(void)
 {
@@ -209,7 +209,7 @@ static void test_parse_errors(void)
 	g_assert_true(g_str_has_prefix(not_int_msg, "conmon: option parsing failed: "));
 }
 
-/* §10 item 10: Podman's forms are accepted. */
+/* conmon-interface.md#conformance-checks item 10: Podman's forms are accepted. */
 static void test_equals_forms(void)
 {
 	g_auto(GStrv) args = split(BASE_LINE " -l none --timeout=5 --runtime-arg=--x --sdnotify-socket=/run/notify "
@@ -330,15 +330,15 @@ static void test_defaults(void)
 	g_assert_null(cfg->warnings);
 	g_assert_cmpint(cfg->k8s_log_fd, ==, -1);
 
-	/* exec gets a bundle only when given one (§1.2). */
+	/* exec gets a bundle only when given one (conmon-interface.md#options). */
 	g_assert_null(ecfg->bundle_path);
 	g_assert_cmpstr(ecfg->container_pidfile, ==, pidfile);
 	g_assert_true(monitor_config_is_legacy_exec(ecfg));
 }
 
-/* ---- §1.3: the validation steps, in order ---------------------------------- */
+/* ---- conmon-interface.md#validation: the validation steps, in order ---- */
 
-/* §10 item 3: each missing piece in turn. */
+/* conmon-interface.md#conformance-checks item 3: each missing piece in turn. */
 static void test_order(void)
 {
 	const char *const none[] = {NULL};
@@ -354,7 +354,7 @@ static void test_order(void)
 	assert_cli_error(no_log, "[conmon:e]: Log driver not provided. Use --log-path");
 }
 
-/* Step 3 comes before --cid and has conmon's "conmon: " prefix (§10 item 6). */
+/* Step 3 comes before --cid and has conmon's "conmon: " prefix (conmon-interface.md#conformance-checks item 6). */
 static void test_log_max_files(void)
 {
 	const char *const negative[] = {"--log-rotate", "--log-max-files", "-1", NULL};
@@ -395,7 +395,7 @@ static void test_log_level(void)
 	g_assert_null(monitor_log_level_to_string(MONITOR_LOG_LEVEL_MAX));
 }
 
-/* Steps 6-9 and 11-12 (§10 items 8 and 9). */
+/* Steps 6-9 and 11-12 (conmon-interface.md#conformance-checks items 8 and 9). */
 static void test_modes(void)
 {
 	const char *const restore_exec[] = {"--cid", "X", "--restore", "/c", "-e", "--exec-attach", NULL};
@@ -437,7 +437,7 @@ static void test_runtime(TmpDir *t, gconstpointer data)
 	g_assert_cmpint(ck_error_category(error), ==, CK_ERROR_NOT_FOUND);
 }
 
-/* ---- §1.3 step 13, §6.1: -l/--log-path ------------------------------------ */
+/* ---- conmon-interface.md#validation step 13, #log-path-values: -l/--log-path ---- */
 
 static void test_log_path_errors(TmpDir *t, gconstpointer data)
 {
@@ -452,7 +452,7 @@ static void test_log_path_errors(TmpDir *t, gconstpointer data)
 	    {"k8s-file:", "[conmon:e]: k8s-file requires a filename"},
 	    {"invalid:x", "[conmon:e]: No such log driver invalid"},
 	    {"invalid:", "[conmon:e]: No such log driver invalid"},
-	    /* strtok splits a path with ':' (§6.1). */
+	    /* strtok splits a path with ':' (conmon-interface.md#log-path-values). */
 	    {"/a:b", "[conmon:e]: No such log driver /a"},
 	    {":a:b", "[conmon:e]: No such log driver a"},
 	};
@@ -491,7 +491,8 @@ static void check_driver_case(TmpDir *t, const DriverCase *c)
 	}
 }
 
-/* §6.1's table and §10 item 5, with the temporary directory as cwd. */
+/* conmon-interface.md#log-path-values's table and conmon-interface.md#conformance-checks item 5, with the temporary
+ * directory as cwd. */
 static void test_log_path_drivers(TmpDir *t, gconstpointer data)
 {
 	static const DriverCase cases[] = {
@@ -524,7 +525,7 @@ static void test_log_path_drivers(TmpDir *t, gconstpointer data)
 	}
 }
 
-/* §10 item 5: created with mode 0640 (umask 022), appended to, CLOEXEC. */
+/* conmon-interface.md#conformance-checks item 5: created with mode 0640 (umask 022), appended to, CLOEXEC. */
 static void test_k8s_file_open(TmpDir *t, gconstpointer data)
 {
 	g_autofree char *path = g_build_filename(t->dir, "ctr.log", NULL);
@@ -544,7 +545,7 @@ static void test_k8s_file_open(TmpDir *t, gconstpointer data)
 		g_assert_cmpint(write(cfg->k8s_log_fd, "abc", 3), ==, 3);
 	}
 
-	/* An existing file is kept and its size counts (§6.1). */
+	/* An existing file is kept and its size counts (conmon-interface.md#log-path-values). */
 	g_autoptr(MonitorConfig) cfg = cli_ok(again);
 	g_assert_cmpint(cfg->k8s_log_size, ==, 3);
 	g_assert_cmpint(write(cfg->k8s_log_fd, "d", 1), ==, 1);
@@ -586,8 +587,8 @@ static void test_log_path_several(TmpDir *t, gconstpointer data)
 	g_assert_cmpuint(count_entries(t->dir), ==, 0);
 }
 
-/* §10 item 4: a tag or labels with k8s-file only. The file is created
- * first, so it exists even though the check fails (§1.3). */
+/* conmon-interface.md#conformance-checks item 4: a tag or labels with k8s-file only. The file is created
+ * first, so it exists even though the check fails (conmon-interface.md#validation). */
 static void test_k8s_tag_and_label(TmpDir *t, gconstpointer data)
 {
 	const char *const tag[] = {BASE, "-l", "k8s-file:t.log", "--log-tag", "t", NULL};
@@ -606,7 +607,7 @@ static void test_k8s_tag_and_label(TmpDir *t, gconstpointer data)
 	g_assert_cmpstr(cfg->log_tag, ==, "t");
 }
 
-/* §10 item 4: journald's cid length and label rules. */
+/* conmon-interface.md#conformance-checks item 4: journald's cid length and label rules. */
 static void test_journald(void)
 {
 	const char *const short_cid[] = {"--cid", "abcdefghijkl", "--cuuid", "abcdefghijkl", "--runtime", "/tmp",
@@ -651,7 +652,7 @@ static void test_journald_ok(void)
 	g_assert_cmpstrv(cfg->log_labels, ((const char *const[]){"MY_LABEL_1=some value", "B=", NULL}));
 }
 
-/* Step 14 and §10 item 7: a warning, not an error. */
+/* Step 14 and conmon-interface.md#conformance-checks item 7: a warning, not an error. */
 static void test_partial_message_warning(TmpDir *t, gconstpointer data)
 {
 	const char *const k8s[] = {BASE, "-l", "w.log", "--no-container-partial-message", NULL};

@@ -1,12 +1,10 @@
 /* Unit tests: the ctl and winsz FIFOs (conmon-kata/ctl.c).
  *
- * conmon-contract.md §5.5 and §10 items 11 and 23: every accepted and
- * rejected ctl message, first through the pure parser, then written into a
- * real <bundle>/ctl with the monitor's main context driven by
- * g_main_context_iteration, checking the on_resize calls that come back
- * through winsz. Also: resizes wait until winsz is armed, type 2 reopens,
- * a 65535-byte line never resizes, the rest of a read after a rejected
- * line is dropped, and the FIFOs' type and mode under umask 022.
+ * conmon-interface.md#ctl-and-winsz-fifos and conmon-interface.md#conformance-checks items 11 and 23: every accepted
+ * and rejected ctl message, first through the pure parser, then written into a real <bundle>/ctl with the monitor's
+ * main context driven by g_main_context_iteration, checking the on_resize calls that come back through winsz. Also:
+ * resizes wait until winsz is armed, type 2 reopens, a 65535-byte line never resizes, the rest of a read after a
+ * rejected line is dropped, and the FIFOs' type and mode under umask 022.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,14 +25,14 @@ typedef struct {
 	int type, h, w;
 } Accepted;
 
-/* §10 item 11: accepted, and what stty size then shows. */
+/* conmon-interface.md#conformance-checks item 11: accepted, and what stty size then shows. */
 static const Accepted accepted[] = {
     {"1 2 2", 1, 2, 2},	   {"1 2 2 3", 1, 2, 2}, {"1 0010 0020", 1, 10, 20}, {"1 1000 1000", 1, 1000, 1000},
     {"2 0 0", 2, 0, 0},	   {"1 0 0", 1, 0, 0},	 {"  1   7\t9", 1, 7, 9},    {"1 5 6 trailing junk", 1, 5, 6},
     {"+1 +3 +4", 1, 3, 4},
 };
 
-/* §10 item 11: each must leave the terminal at "0 0". */
+/* conmon-interface.md#conformance-checks item 11: each must leave the terminal at "0 0". */
 static const char *const rejected[] = {
     "1 -1 -1",	   "1 2",	  "1",
     "foo",	   "999",	  "999 2 2",
@@ -216,7 +214,7 @@ static void test_fifo_replaces_file(void)
 	g_assert_no_errno(stat(ctl, &st));
 	g_assert_true(S_ISFIFO(st.st_mode));
 
-	/* Not removed at exit (§5.5). */
+	/* Not removed at exit (conmon-interface.md#ctl-and-winsz-fifos). */
 	ctl_fifos_free(c);
 	g_assert_no_errno(stat(ctl, &st));
 	g_assert_no_errno(stat(winsz, &st));
@@ -324,7 +322,7 @@ static void test_fifo_pre_arm(Fixture *fx, gconstpointer data)
 	write_ctl(fx, "1 7 8\n");
 	assert_resizes(fx, NULL, 0);
 
-	/* §5.5: resizes sent before the console existed wait in winsz. */
+	/* conmon-interface.md#ctl-and-winsz-fifos: resizes sent before the console existed wait in winsz. */
 	ctl_fifos_arm_winsz(fx->fifos);
 	drain_main_context();
 	assert_resizes(fx, (const int[]){5, 6, 7, 8}, 2);

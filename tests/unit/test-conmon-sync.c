@@ -1,9 +1,9 @@
 /* Unit tests: the sync pipe messages (conmon-kata/sync-pipe.c).
  *
- * conmon-contract.md §3.1: exact bytes for every escaping class, the
+ * conmon-interface.md#sync-pipe-messages: exact bytes for every escaping class, the
  * optional message, -1 and the extremes of %d, one record per message on a
  * SEQPACKET socketpair (what CRI-O and Podman use), EPIPE handled quietly,
- * and the start pipe's single read (§3.3).
+ * and the start pipe's single read (conmon-interface.md#start-pipe).
  */
 #include <errno.h>
 #include <fcntl.h>

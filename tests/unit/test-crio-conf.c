@@ -18,8 +18,7 @@
 
 #define HANDLER_TABLE "crio.runtime.runtimes.kata"
 
-/* [crio.runtime.runtimes.<handler>] keys of CRI-O (pkg/config/config.go,
- * kata-reference.md 9). */
+/* [crio.runtime.runtimes.<handler>] keys of CRI-O (pkg/config/config.go). */
 static const char *const crio_handler_keys[] = {
     "runtime_path",
     "runtime_type",

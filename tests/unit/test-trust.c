@@ -1,5 +1,5 @@
 /* Unit tests: a container's role in its pod and its pod's trust
- * (vmctl/lib/workload.c), CRI-O 1.0-1.13's rules as kata-reference.md 2.6
+ * (vmctl/lib/workload.c), CRI-O 1.0-1.13's rules as vmctl/lib/workload.h
  * and docs/configuration.md ([runtime]) state them:
  *   - io.kubernetes.cri-o.TrustedSandbox present: exactly "true" is
  *     trusted, any other value untrusted, whatever else holds;

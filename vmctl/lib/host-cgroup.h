@@ -50,7 +50,7 @@ void host_cgroup_join_self(HostCgroup *cg);
 void host_cgroup_cleanup(HostCgroup *cg);
 
 /* OOM kills of a process that runs on the host (a trusted container),
- * for its exit (conmon-contract.md 7.6). conmon watches memory.events
+ * for its exit (conmon-interface.md#oom-files). conmon watches memory.events
  * (cgroup v2) or an eventfd on memory.oom_control (v1); we read the same
  * counters when the process is created and again when it has exited (its
  * cgroup outlives it until the runtime deletes the container).

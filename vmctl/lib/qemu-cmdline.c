@@ -6,8 +6,8 @@
 #include "ck-error.h"
 
 /* Guest kernel parameters we always pass. Most mirror what Kata's runtime
- * adds on x86 (kata-reference.md 1.7): skip slow probes (i8042, SCSI scan,
- * crypto self-tests), trust the TSC (no calibration under TCG), panic ->
+ * adds on x86: skip slow probes (i8042, SCSI scan, crypto self-tests),
+ * trust the TSC (no calibration under TCG), panic ->
  * reboot -> QEMU exits thanks to -no-reboot. Ours: hot-added memory comes
  * online by itself, cgroup v1 stays off so that every controller is
  * available to the agent's cgroup v2 hierarchy, and no SWIOTLB bounce

@@ -7,7 +7,7 @@
  * unknown type is an error naming the annotation.
  *
  * Trust, decided once per pod from the sandbox's spec, with CRI-O
- * 1.0-1.13's semantics (kata-reference.md 2.6):
+ * 1.0-1.13's semantics (docs/configuration.md, [runtime]):
  *   - io.kubernetes.cri-o.TrustedSandbox present: exactly "true" is
  *     trusted, any other value untrusted (explicit, even for a privileged
  *     pod, as from CRI-O 1.12 on);
