@@ -980,12 +980,13 @@ class Pod:
     files: its namespaces live in the guest). `annotations` go on the
     sandbox's spec, `config` is the configuration its runtime calls use."""
 
-    def __init__(self, name, uid, sandbox_label='sandbox', trusted=False, annotations=None, config=None):
+    def __init__(self, name, uid, sandbox_label='sandbox', trusted=False, annotations=None, config=None,
+                 netns_prefix='ckcr'):
         self.name, self.uid, self.sandbox_label = name, uid, sandbox_label
         self.trusted = trusted
         self.annotations = dict(annotations or {})
         self.config = config or CONFIG
-        self.netns = f'ckcr-{secrets.token_hex(4)}'
+        self.netns = f'{netns_prefix}-{secrets.token_hex(4)}'
         r = subprocess.run(['ip', 'netns', 'add', self.netns], capture_output=True)
         if r.returncode != 0:
             raise RuntimeError(f'ip netns add {self.netns}: {r.stderr!r}')
