@@ -192,8 +192,9 @@ def check_guest_iface(c, name, mac, mtu, addrs, what):
            *r.diag())
     missing = [a for a in addrs if not re.search(rf'inet6? {re.escape(a)} ', out)]
     tap.ok(rc == 0 and not missing, f'{what}: {name} has {", ".join(addrs)}', f'missing: {missing}', out)
-    tentative = 'tentative' in out
-    tap.ok(not tentative, f'{what}: no address of {name} waits for duplicate address detection', out)
+    waiting = [a for a in addrs if re.search(rf'inet6? {re.escape(a)} .*tentative', out)]
+    tap.ok(not waiting, f'{what}: no address of the pod on {name} waits for duplicate address detection',
+           f'tentative: {waiting}', out)
 
 
 def check_guest_routes(c, want, what):
@@ -337,6 +338,7 @@ def monitor_killed():
     peer = new_netns('peer')
     veth(pod.netns, 'eth0', peer, 'peer0')
     addr(pod.netns, 'eth0', '192.0.2.2/24')
+    addr(peer, 'peer0', '192.0.2.1/24')
     before = listings(pod.netns)
     sb = pod.sandbox.prepare()
     create_started(sb)
@@ -352,6 +354,18 @@ def monitor_killed():
     tap.ok(r.rc == 0, 'monitor killed: `delete --force` exits 0', *r.diag())
     sb.deleted = r.rc == 0
     check_listings(pod.netns, before, 'monitor killed, after delete')
+    # Not this test's subject, and not (yet) undone by `delete`: the host
+    # cgroup the killed monitor made for the sandbox. Noted and removed
+    # here so that the last checks speak of what this run is about.
+    left = [os.path.join(p, f'crio-{sb.id}') for p in W.cgroup_parents]
+    left = [d for d in left if os.path.isdir(d)]
+    if left:
+        tap.note(f'monitor killed: its host cgroup stays after delete (removed by the test): {left[0]} ...')
+    for d in left:
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass
 
 
 # --- d: a runc pod and a VM pod on a bridge ---------------------------------------------------
@@ -379,10 +393,15 @@ def bridged():
         start(ctr)
         pods.append((pod, ctr, ip))
     for (pod, ctr, _), (other, _, oip) in ((pods[0], pods[1]), (pods[1], pods[0])):
-        r = stream_exec(ctr, ['sh', '-c', f'ping -c 2 -W 5 {oip} >/dev/null && wget -q -O - http://{oip}:8080/i'],
+        # (a container has no CAP_NET_RAW under CRI-O's defaults: no ping)
+        # (busybox-static's wget resolves through NSS and crashes: nc)
+        get = f'printf "GET /i HTTP/1.0\\r\\n\\r\\n" | nc -w 10 {oip} 8080'
+        # the other's server may still be starting: a refusal is retried
+        r = stream_exec(ctr, ['sh', '-c', f'for i in $(seq 20); do {get} && exit; sleep 0.5; done; exit 1'],
                         timeout=60)
-        tap.eq(f'bridge: {pod.name} reaches {other.name} ({oip}): ping and HTTP', f'hello from {other.name}\n',
-               r.out.decode(errors='replace'), *r.diag())
+        out = r.out.decode(errors='replace')
+        tap.ok(r.rc == 0 and out.startswith('HTTP/1.') and out.endswith(f'\r\n\r\nhello from {other.name}\n'),
+               f'bridge: {pod.name} reaches {other.name} ({oip}) over TCP (HTTP)', *r.diag())
     for pod, ctr, _ in pods:
         web_kill(ctr)
         stop_pod(pod)
