@@ -72,28 +72,28 @@ static gboolean network_configured;
 /* --- parsing and validation -------------------------------------------------------- */
 
 static const CkJsonField top_fields[] = {
-	{"op", CK_JSON_IGNORE, 0, 0, 0, 0, NULL},
-	{"interfaces", CK_JSON_ARRAY, G_STRUCT_OFFSET(NetPlan, interfaces), CK_JSON_REQUIRED, 0, 0, NULL},
-	{"routes", CK_JSON_ARRAY, G_STRUCT_OFFSET(NetPlan, routes), CK_JSON_NULLABLE, 0, 0, NULL},
-	{NULL, 0, 0, 0, 0, 0, NULL},
+    {"op", CK_JSON_IGNORE, 0, 0, 0, 0, NULL},
+    {"interfaces", CK_JSON_ARRAY, G_STRUCT_OFFSET(NetPlan, interfaces), CK_JSON_REQUIRED, 0, 0, NULL},
+    {"routes", CK_JSON_ARRAY, G_STRUCT_OFFSET(NetPlan, routes), CK_JSON_NULLABLE, 0, 0, NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
 static const CkJsonField iface_fields[] = {
-	{"name", CK_JSON_STRING, G_STRUCT_OFFSET(NetIface, name), CK_JSON_REQUIRED, 0, 0, NULL},
-	{"mac", CK_JSON_STRING, G_STRUCT_OFFSET(NetIface, mac_text), CK_JSON_REQUIRED, 0, 0, NULL},
-	{"mtu", CK_JSON_INT, G_STRUCT_OFFSET(NetIface, mtu), CK_JSON_REQUIRED, 68, 65535, NULL},
-	{"addresses", CK_JSON_STRV, G_STRUCT_OFFSET(NetIface, addresses), CK_JSON_NULLABLE, 0, 0, NULL},
-	{NULL, 0, 0, 0, 0, 0, NULL},
+    {"name", CK_JSON_STRING, G_STRUCT_OFFSET(NetIface, name), CK_JSON_REQUIRED, 0, 0, NULL},
+    {"mac", CK_JSON_STRING, G_STRUCT_OFFSET(NetIface, mac_text), CK_JSON_REQUIRED, 0, 0, NULL},
+    {"mtu", CK_JSON_INT, G_STRUCT_OFFSET(NetIface, mtu), CK_JSON_REQUIRED, 68, 65535, NULL},
+    {"addresses", CK_JSON_STRV, G_STRUCT_OFFSET(NetIface, addresses), CK_JSON_NULLABLE, 0, 0, NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
 static const CkJsonField route_fields[] = {
-	{"dest", CK_JSON_STRING, G_STRUCT_OFFSET(NetRoute, dest_text), CK_JSON_REQUIRED, 0, 0, NULL},
-	{"device", CK_JSON_STRING, G_STRUCT_OFFSET(NetRoute, device), CK_JSON_REQUIRED, 0, 0, NULL},
-	{"gateway", CK_JSON_STRING, G_STRUCT_OFFSET(NetRoute, gateway_text), CK_JSON_NULLABLE, 0, 0, NULL},
-	{"source", CK_JSON_STRING, G_STRUCT_OFFSET(NetRoute, source_text), CK_JSON_NULLABLE, 0, 0, NULL},
-	{"metric", CK_JSON_UINT32, G_STRUCT_OFFSET(NetRoute, metric), 0, 0, 0, NULL},
-	{"onlink", CK_JSON_BOOL, G_STRUCT_OFFSET(NetRoute, onlink), 0, 0, 0, NULL},
-	{NULL, 0, 0, 0, 0, 0, NULL},
+    {"dest", CK_JSON_STRING, G_STRUCT_OFFSET(NetRoute, dest_text), CK_JSON_REQUIRED, 0, 0, NULL},
+    {"device", CK_JSON_STRING, G_STRUCT_OFFSET(NetRoute, device), CK_JSON_REQUIRED, 0, 0, NULL},
+    {"gateway", CK_JSON_STRING, G_STRUCT_OFFSET(NetRoute, gateway_text), CK_JSON_NULLABLE, 0, 0, NULL},
+    {"source", CK_JSON_STRING, G_STRUCT_OFFSET(NetRoute, source_text), CK_JSON_NULLABLE, 0, 0, NULL},
+    {"metric", CK_JSON_UINT32, G_STRUCT_OFFSET(NetRoute, metric), 0, 0, 0, NULL},
+    {"onlink", CK_JSON_BOOL, G_STRUCT_OFFSET(NetRoute, onlink), 0, 0, 0, NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
 /* "192.0.2.2", or with want_prefix "192.0.2.2/24", "2001:db8::/32". */
@@ -132,8 +132,7 @@ static gboolean valid_ifname(const char *name)
 {
 	gsize len = strlen(name);
 
-	if (len == 0 || len >= IFNAMSIZ || g_str_equal(name, ".") || g_str_equal(name, "..") ||
-	    g_str_equal(name, "lo"))
+	if (len == 0 || len >= IFNAMSIZ || g_str_equal(name, ".") || g_str_equal(name, "..") || g_str_equal(name, "lo"))
 		return FALSE;
 	for (const char *p = name; *p != '\0'; p++)
 		if (!g_ascii_isalnum(*p) && *p != '_' && *p != '.' && *p != '-')
@@ -206,32 +205,35 @@ static gboolean check_route(NetPlan *p, guint i, GError **error)
 		return FALSE;
 	if ((r->gateway_text != NULL && r->gateway.family != r->dest.family) ||
 	    (r->source_text != NULL && r->source.family != r->dest.family))
-		return ck_set_error(error, CK_ERROR_INVALID, "%s: %s: gateway and source must be of the family of the destination",
-				    where, r->dest_text);
+		return ck_set_error(error, CK_ERROR_INVALID,
+				    "%s: %s: gateway and source must be of the family of the destination", where,
+				    r->dest_text);
 	return TRUE;
 }
 
 static gboolean parse_list(yajl_val arr, guint max, const char *what, GError **error)
 {
 	if (arr != NULL && arr->u.array.len > max)
-		return ck_set_error(error, CK_ERROR_INVALID, "setup_network: %s: %" G_GSIZE_FORMAT " entries, at most %u",
-				    what, arr->u.array.len, max);
+		return ck_set_error(error, CK_ERROR_INVALID,
+				    "setup_network: %s: %" G_GSIZE_FORMAT " entries, at most %u", what,
+				    arr->u.array.len, max);
 	return TRUE;
 }
 
 static gboolean plan_parse(yajl_val args, NetPlan *p, GError **error)
 {
-	if (!ck_json_dispatch(args, top_fields, p, "", CK_JSON_STRICT, error) ||
-	    !parse_list(p->interfaces, NETWORK_MAX_IFACES, "interfaces", error) ||
-	    !parse_list(p->routes, NETWORK_MAX_ROUTES, "routes", error)) {
+	if (!ck_json_dispatch(args, top_fields, p, "", CK_JSON_STRICT, error)) {
 		g_prefix_error(error, "setup_network: ");
 		return FALSE;
 	}
+	if (!parse_list(p->interfaces, NETWORK_MAX_IFACES, "interfaces", error) ||
+	    !parse_list(p->routes, NETWORK_MAX_ROUTES, "routes", error))
+		return FALSE;
 	for (gsize i = 0; i < p->interfaces->u.array.len; i++) {
 		g_autofree char *path = ck_json_path_index("interfaces", i);
 		p->n_ifaces++;
-		if (!ck_json_dispatch(p->interfaces->u.array.values[i], iface_fields, &p->ifaces[i], path, CK_JSON_STRICT,
-				      error)) {
+		if (!ck_json_dispatch(p->interfaces->u.array.values[i], iface_fields, &p->ifaces[i], path,
+				      CK_JSON_STRICT, error)) {
 			g_prefix_error(error, "setup_network: ");
 			return FALSE;
 		}
@@ -401,8 +403,8 @@ static gboolean setup_links(int nl, NetPlan *p, GError **error)
 	for (guint i = 0; i < p->n_ifaces; i++) {
 		NetIface *f = &p->ifaces[i];
 		if ((f->ifindex = ifindex_of_mac(sock, f->mac)) == 0)
-			return ck_set_error(error, CK_ERROR_NOT_FOUND, "setup_network: interface %s: no NIC with MAC %s",
-					    f->name, f->mac_text);
+			return ck_set_error(error, CK_ERROR_NOT_FOUND,
+					    "setup_network: interface %s: no NIC with MAC %s", f->name, f->mac_text);
 		g_autofree char *tmp = g_strdup_printf("cknet%u", i);
 		if ((err = link_set(nl, f->ifindex, tmp, 0, FALSE)) < 0)
 			return nl_failed(err, error, "rename the NIC for", f->name);
@@ -430,8 +432,9 @@ static gboolean setup_routes(int nl, const NetPlan *p, GError **error)
 				continue;
 			int err = route_add(nl, r);
 			if (err < 0 && err != -EEXIST)
-				return ck_set_error_errno(error, -err, "setup_network: route %s via %s dev %s", r->dest_text,
-							  r->gateway_text ? r->gateway_text : "-", r->device);
+				return ck_set_error_errno(error, -err, "setup_network: route %s via %s dev %s",
+							  r->dest_text, r->gateway_text ? r->gateway_text : "-",
+							  r->device);
 		}
 	}
 	return TRUE;
@@ -456,12 +459,13 @@ gboolean op_setup_network(AgentRequest *req, yajl_val args, CkJsonGen *result, G
 		return ck_set_error_errno(error, errno, "setup_network: netlink socket");
 	}
 	int err = link_set(nl, (int)if_nametoindex("lo"), NULL, 0, TRUE);
-	ok = err == 0 ? setup_links(nl, p, error) && setup_routes(nl, p, error) : nl_failed(err, error, "bring up", "lo");
+	ok = err == 0 ? setup_links(nl, p, error) && setup_routes(nl, p, error)
+		      : nl_failed(err, error, "bring up", "lo");
 	if (ok) {
 		network_configured = TRUE;
 		for (guint i = 0; i < p->n_ifaces; i++)
-			ck_log_info("network: %s (%s, mtu %d, %u addresses) up", p->ifaces[i].name, p->ifaces[i].mac_text,
-				    p->ifaces[i].mtu, p->ifaces[i].n_addrs);
+			ck_log_info("network: %s (%s, mtu %d, %u addresses) up", p->ifaces[i].name,
+				    p->ifaces[i].mac_text, p->ifaces[i].mtu, p->ifaces[i].n_addrs);
 	}
 	net_plan_clear(p);
 	return ok;

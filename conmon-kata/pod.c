@@ -144,8 +144,7 @@ static gboolean create_sandbox(PodMonitor *pod, const PodOptions *opts, GError *
 
 /* --- networking (docs/networking.md) ------------------------------------------------- */
 
-static gboolean carry_network(PodMonitor *pod, const PodOptions *opts, VmNic *nics, guint *n_nics,
-			      GError **error)
+static gboolean carry_network(PodMonitor *pod, const PodOptions *opts, VmNic *nics, guint *n_nics, GError **error)
 {
 	const char *netns = netns_of(opts->spec);
 	g_autofree char *record = g_build_filename(pod->dir, POD_NET_RECORD, NULL);

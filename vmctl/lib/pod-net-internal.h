@@ -11,7 +11,7 @@ G_BEGIN_DECLS
 typedef struct {
 	char *name;
 	int ifindex;
-	char mac[18];	  /* "aa:bb:cc:dd:ee:ff" */
+	char mac[18]; /* "aa:bb:cc:dd:ee:ff" */
 	guint32 mtu;
 	GPtrArray *addrs; /* "address/prefix" strings */
 	char tap[IFNAMSIZ];
@@ -21,9 +21,9 @@ typedef struct {
 } PodNetIface;
 
 typedef struct {
-	char *dest;	   /* "address/prefix", "0.0.0.0/0" or "::/0" for default */
-	char *gateway;	   /* NULL: a device route */
-	char *source;	   /* preferred source, NULL for none */
+	char *dest;	    /* "address/prefix", "0.0.0.0/0" or "::/0" for default */
+	char *gateway;	    /* NULL: a device route */
+	char *source;	    /* preferred source, NULL for none */
 	const char *device; /* the PodNetIface's name (borrowed) */
 	guint32 metric;
 	gboolean onlink;

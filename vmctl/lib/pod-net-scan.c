@@ -101,8 +101,7 @@ static gboolean scan_link(struct rtnl_link *link, struct nl_cache *addrs, PodNet
 	iface->mtu = rtnl_link_get_mtu(link);
 	iface->addrs = g_ptr_array_new_with_free_func(g_free);
 	iface->tap_fd = -1;
-	g_snprintf(iface->mac, sizeof iface->mac, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
-		   m[5]);
+	g_snprintf(iface->mac, sizeof iface->mac, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 	g_ptr_array_add(net->ifaces, iface);
 	return TRUE;
 }
@@ -167,8 +166,8 @@ static gboolean scan_route(struct rtnl_route *route, PodNet *net, GError **error
 	if (iface == NULL || dest == NULL)
 		return TRUE;
 	if (net->routes->len >= POD_NET_MAX_ROUTES)
-		return ck_set_error(error, CK_ERROR_UNSUPPORTED, "route %s: more than %d routes in the namespace",
-				    dest, POD_NET_MAX_ROUTES);
+		return ck_set_error(error, CK_ERROR_UNSUPPORTED, "route %s: more than %d routes in the namespace", dest,
+				    POD_NET_MAX_ROUTES);
 
 	PodNetRoute *r = g_new0(PodNetRoute, 1);
 	struct nl_addr *gw = rtnl_route_nh_get_gateway(nh), *src = rtnl_route_get_pref_src(route);

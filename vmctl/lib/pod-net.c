@@ -40,8 +40,7 @@ int pod_net_open_netns(const char *path, GError **error)
 	if (fd < 0)
 		return ck_set_error_errno(error, errno, "network namespace %s", path), -1;
 	if (fstatfs(fd, &fs) < 0 || fs.f_type != NSFS_MAGIC || ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
-		return ck_set_error(error, CK_ERROR_INVALID, "network namespace %s: not a network namespace", path),
-		       -1;
+		return ck_set_error(error, CK_ERROR_INVALID, "network namespace %s: not a network namespace", path), -1;
 	return ck_steal_fd(&fd);
 }
 
@@ -188,9 +187,10 @@ static gboolean join(struct nl_sock *sock, PodNetIface *iface, GError **error)
 	int err = ingress_add(sock, iface->ifindex);
 
 	if (err == -NLE_EXIST)
-		return ck_set_error(error, CK_ERROR_EXISTS,
-				    "network interface %s: cannot be carried into the VM: it already has an ingress qdisc",
-				    iface->name);
+		return ck_set_error(
+		    error, CK_ERROR_EXISTS,
+		    "network interface %s: cannot be carried into the VM: it already has an ingress qdisc",
+		    iface->name);
 	if (err < 0)
 		return nl_error(err, error, "network interface %s: add the ingress qdisc", iface->name);
 	iface->iface_qdisc = TRUE;
@@ -267,7 +267,6 @@ static int undo_iface(struct nl_sock *sock, const UndoItem *item)
 	return err;
 }
 
-
 static gboolean undo_in_netns(int netns_fd, const char *netns_path, const UndoItem *items, guint n, GError **error)
 {
 	g_autoptr(GError) local = NULL;
@@ -280,8 +279,9 @@ static gboolean undo_in_netns(int netns_fd, const char *netns_path, const UndoIt
 	for (guint i = 0; sock != NULL && i < n; i++) {
 		int err = undo_iface(sock, &items[i]);
 		if (err < 0 && ok) {
-			ok = ck_set_error(error, CK_ERROR_FAILED, "network namespace %s: remove %s and the filters of %s: %s",
-					  netns_path, items[i].tap, items[i].name, nl_geterror(err));
+			ok = ck_set_error(error, CK_ERROR_FAILED,
+					  "network namespace %s: remove %s and the filters of %s: %s", netns_path,
+					  items[i].tap, items[i].name, nl_geterror(err));
 		}
 	}
 	if (sock != NULL)
