@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <linux/if_addr.h>
@@ -17,6 +16,7 @@
 #include "ck-cleanup.h"
 #include "ck-error.h"
 #include "ck-log.h"
+#include "ck-parse.h"
 
 typedef struct {
 	int family; /* AF_INET or AF_INET6 */
@@ -142,16 +142,8 @@ static gboolean valid_ifname(const char *name)
 
 static gboolean parse_mac(const char *text, guint8 mac[6])
 {
-	guint b[6];
-	char tail;
-
-	if (strlen(text) != 17 ||
-	    sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
-		return FALSE;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (guint8)b[i];
 	/* a unicast address, not all zero */
-	return !(mac[0] & 1) && (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) != 0;
+	return ck_parse_mac(text, mac) && !(mac[0] & 1) && (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) != 0;
 }
 
 static gboolean check_iface(NetPlan *p, guint i, GError **error)

@@ -1,10 +1,10 @@
 /* qemu-cmdline: VmSpec -> argv. */
 #include "qemu-cmdline.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "ck-error.h"
+#include "ck-parse.h"
 
 /* Guest kernel parameters we always pass. Most mirror what Kata's runtime
  * adds on x86 (kata-reference.md 1.7): skip slow probes (i8042, SCSI scan,
@@ -237,10 +237,8 @@ static gboolean add_nics(GPtrArray *argv, const VmSpec *spec, GError **error)
 				    QEMU_MAX_NICS);
 	for (guint i = 0; i < spec->n_nics; i++) {
 		const VmNic *nic = &spec->nics[i];
-		guint b[6];
-		char tail;
-		if (nic->fd <= 2 || sscanf(nic->mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
-					   &b[5], &tail) != 6 || strlen(nic->mac) != 17)
+		guint8 mac[6];
+		if (nic->fd <= 2 || !ck_parse_mac(nic->mac, mac))
 			return ck_set_error(error, CK_ERROR_INVALID, "network: interface %u: bad fd %d or MAC '%s'", i,
 					    nic->fd, nic->mac);
 		add2(argv, "-netdev", g_strdup_printf("tap,id=net%u,fd=%d", i, nic->fd));
