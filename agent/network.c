@@ -246,6 +246,15 @@ static gboolean plan_parse(yajl_val args, NetPlan *p, GError **error)
 	return TRUE;
 }
 
+gboolean network_request_check(yajl_val args, GError **error)
+{
+	g_autofree NetPlan *p = g_new0(NetPlan, 1);
+	gboolean ok = plan_parse(args, p, error);
+
+	net_plan_clear(p);
+	return ok;
+}
+
 /* --- rtnetlink ---------------------------------------------------------------------- */
 
 typedef struct {

@@ -25,4 +25,7 @@ G_BEGIN_DECLS
 
 gboolean op_setup_network(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
 
+/* Only the checks of setup_network, changing nothing (tests, fuzzing). */
+gboolean network_request_check(yajl_val args, GError **error);
+
 G_END_DECLS
