@@ -232,8 +232,6 @@ static gboolean record_write(const PodNet *net, GError **error)
 	return doc != NULL && ck_file_write_atomic(net->record_path, doc, len, 0600, TRUE, error);
 }
 
-/* Undoes one interface's share: the tap (if still there and ours) and the
- * interface's ingress qdisc (if the interface is still the one we saw). */
 typedef struct {
 	const char *name;
 	int ifindex;
@@ -241,6 +239,9 @@ typedef struct {
 	gboolean iface_qdisc; /* the interface's ingress qdisc is ours */
 } UndoItem;
 
+/* Undoes one interface's share: the tap (if still there and ours) and the
+ * interface's ingress qdisc (if we added it and the interface is still the
+ * one we saw). */
 static int undo_iface(struct nl_sock *sock, const UndoItem *item)
 {
 	const char *tap = item->tap, *name = item->name;
