@@ -6,6 +6,7 @@
  */
 #include "agent.h"
 #include "container.h"
+#include "network.h"
 #include "portfwd.h"
 #include "process.h"
 #include "sandbox.h"
@@ -80,6 +81,7 @@ static const AgentOp base_ops[] = {
 	{"version", op_version},
 	{"ping", op_ping},
 	{"shutdown", op_shutdown},
+	{"setup_network", op_setup_network},
 	{"create_sandbox", op_create_sandbox},
 	{"destroy_sandbox", op_destroy_sandbox},
 	{"guest_details", op_guest_details},

@@ -12,6 +12,7 @@
 #include "ck-message.h"
 #include "guest-spec.h"
 #include "pod-mux.h"
+#include "pod-net.h"
 #include "pod-size.h"
 #include "portfwd.h"
 #include "qemu-vm.h"
@@ -30,6 +31,7 @@ struct PodMonitor {
 	/* NULL: no namespace, or no sk_lookup. Kept when the pod dies (this
 	 * may run inside a send of one of its relays) until pod_monitor_stop() */
 	PortForward *portfwd;
+	PodNet *net; /* tcfilter: the taps and filters in the pod's namespace */
 	gboolean dead;
 	PodDeadFunc on_dead;
 	gpointer user_data;
@@ -144,6 +146,55 @@ static gboolean create_sandbox(PodMonitor *pod, const PodOptions *opts, GError *
 	return reply != NULL;
 }
 
+/* --- networking (docs/networking.md) ------------------------------------------------- */
+
+static gboolean carry_network(PodMonitor *pod, const PodOptions *opts, VmNic *nics, guint *n_nics, GError **error)
+{
+	const char *netns = netns_of(opts->spec);
+	g_autofree char *record = g_build_filename(pod->dir, POD_NET_RECORD, NULL);
+
+	*n_nics = 0;
+	if (netns == NULL)
+		return TRUE;
+	if (!g_str_equal(opts->config->runtime.internetworking_model, "tcfilter")) {
+		/* "none": no NIC, but a bad path still fails here, in one line */
+		ck_autofd fd = pod_net_open_netns(netns, error);
+		return fd >= 0;
+	}
+	pod->net = pod_net_setup(netns, record, error);
+	if (pod->net == NULL)
+		return FALSE;
+	*n_nics = pod_net_count(pod->net);
+	for (guint i = 0; i < *n_nics; i++) {
+		nics[i].fd = pod_net_tap_fd(pod->net, i);
+		g_strlcpy(nics[i].mac, pod_net_mac(pod->net, i), sizeof nics[i].mac);
+	}
+	return TRUE;
+}
+
+static gboolean setup_guest_network(PodMonitor *pod, GError **error)
+{
+	if (pod->net == NULL)
+		return TRUE;
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin("setup_network");
+	pod_net_add_request(pod->net, req);
+	g_auto(yajl_val) reply = agent_client_call(qemu_vm_get_agent(pod->vm), req, SANDBOX_TIMEOUT_MS, NULL, error);
+	if (reply == NULL)
+		return FALSE;
+	g_autofree char *what = pod_net_describe(pod->net);
+	ck_log_info("pod %s: network: %s", pod->id, what);
+	return TRUE;
+}
+
+static void teardown_network(PodMonitor *pod)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (pod->net != NULL && !pod_net_teardown(pod->net, &error))
+		ck_log_warning("pod %s: %s", pod->id, error->message);
+	g_clear_pointer(&pod->net, pod_net_free);
+}
+
 static gboolean boot(PodMonitor *pod, const PodOptions *opts, GError **error)
 {
 	WorkloadSize declared = {0}, own = {0};
@@ -166,6 +217,10 @@ static gboolean boot(PodMonitor *pod, const PodOptions *opts, GError **error)
 		.netns_path = netns_of(opts->spec),
 	};
 	sizing_boot(opts->config, &boot_size, (int)g_get_num_processors(), &vm_opts.vcpus, &vm_opts.memory_mib);
+	VmNic nics[POD_NET_MAX_IFACES];
+	if (!carry_network(pod, opts, nics, &vm_opts.n_nics, error))
+		return FALSE;
+	vm_opts.nics = nics;
 
 	pod->vm = qemu_vm_boot(&vm_opts, error);
 	if (pod->vm == NULL)
@@ -176,7 +231,7 @@ static gboolean boot(PodMonitor *pod, const PodOptions *opts, GError **error)
 	pod_sizer_set(pod->sizer, opts->pod_id, &own);
 	ck_log_info("pod %s: VM of %d vCPUs and %u MiB%s", pod->id, vm_opts.vcpus, vm_opts.memory_mib,
 		    has_declared ? " (sized from " ANNOTATION_POD_RESOURCES ")" : "");
-	if (!create_sandbox(pod, opts, error))
+	if (!setup_guest_network(pod, error) || !create_sandbox(pod, opts, error))
 		return FALSE;
 	start_keepalive(pod, opts->config->agent.keepalive_timeout);
 	return TRUE;
@@ -281,6 +336,7 @@ void pod_monitor_stop(PodMonitor *pod)
 		signals_unwatch_child(qemu_vm_get_pid(pod->vm));
 		g_clear_pointer(&pod->vm, qemu_vm_free);
 	}
+	teardown_network(pod);
 	g_clear_error(&error);
 	if (!guest_share_destroy(pod->share_dir, &error))
 		ck_log_warning("pod %s: %s", pod->id, error->message);
@@ -295,6 +351,7 @@ void pod_monitor_free(PodMonitor *pod)
 	pod_mux_free(pod->mux);
 	pod_sizer_free(pod->sizer);
 	qemu_vm_free(pod->vm);
+	teardown_network(pod);
 	g_free(pod->id);
 	g_free(pod->dir);
 	g_free(pod->share_dir);

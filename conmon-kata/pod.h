@@ -1,7 +1,9 @@
 /* pod: the pod monitor's own duties, for the sandbox's conmon-kata.
  *
  * Starts the pod's VM as a direct child (in the pod's network namespace,
- * with the pod's shared folder), creates the sandbox in the guest, and
+ * with the pod's shared folder, and with internetworking_model "tcfilter"
+ * a NIC per interface of that namespace, pod-net.h), configures the
+ * guest's network (setup_network), creates the sandbox in the guest, and
  * serves the pod's control socket (pod-mux.c) under
  * <runtime root>/pods/<pod id>/ctl.sock for every monitor and vmctl call
  * of the pod. When QEMU dies or the agent stops answering, every client of
@@ -42,8 +44,9 @@ PodMonitor *pod_monitor_start(const PodOptions *opts, GError **error);
  * container). */
 int pod_monitor_connect(PodMonitor *pod, GError **error);
 
-/* Shuts the VM down (then kills it), closes the control socket, and
- * releases the shared folder. The pod directory (logs) stays until the
+/* Shuts the VM down (then kills it), closes the control socket, removes
+ * the taps and filters from the pod's network namespace, and releases the
+ * shared folder. The pod directory (logs) stays until the
  * sandbox is deleted. */
 void pod_monitor_stop(PodMonitor *pod);
 void pod_monitor_free(PodMonitor *pod);

@@ -367,6 +367,33 @@ assert_eq "--runtime runc --conmon conmon-kata: the host's kernel" "$(uname -r)"
 [ "$rn_rc" = 3 ] || printf '%s\n' "$rn_err" | sed 's/^/# /'
 
 # ---------------------------------------------------------------------------
+# 14. networking (issue 11, docs/networking.md): on Podman's default bridge
+# the VM's eth0 has the address and MAC Podman assigned, and a port
+# published on the host's loopback reaches httpd in the VM.
+port=$((20000 + RANDOM % 20000))
+run_capture nw pm run -d --name nw -p "127.0.0.1:$port:80" "${UL[@]}" "$IMAGE" \
+	sh -c 'mkdir -p /www && echo hello-from-the-vm >/www/index.html && exec httpd -f -p 80 -h /www'
+assert_eq "run -d -p 127.0.0.1:$port:80 httpd: exit 0" 0 "$nw_rc"
+[ "$nw_rc" = 0 ] && wait_for 30 is_running nw
+nw_ip=$(inspect nw '{{.NetworkSettings.IPAddress}}')
+nw_mac=$(inspect nw '{{.NetworkSettings.MacAddress}}')
+run_capture ga pm exec nw sh -c 'cat /sys/class/net/eth0/address; ip -4 addr show dev eth0; ip -4 route'
+assert_match "the address Podman assigned ($nw_ip) is on the guest's eth0" "inet $nw_ip/[0-9]+ " "$ga_out"
+assert_eq "the guest's eth0 has the MAC Podman assigned" "$nw_mac" "$(printf '%s\n' "$ga_out" | head -1)"
+assert_match "the guest has the default route Podman's network gives" '^default via [0-9.]+ dev eth0' "$ga_out"
+http_get() { # port: the body of GET / on the host's loopback
+	exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+	printf 'GET / HTTP/1.0\r\n\r\n' >&3
+	timeout 10 cat <&3 | tr -d '\r' | sed '1,/^$/d'
+	exec 3<&-
+}
+got_page() { [ "$(http_get "$port" 2>/dev/null)" = hello-from-the-vm ]; }
+wait_for 30 got_page
+assert_eq "GET http://127.0.0.1:$port/ on the host reaches httpd in the VM" hello-from-the-vm \
+	"$(http_get "$port" 2>&1)"
+pm rm -f -t 0 nw >/dev/null 2>&1
+
+# ---------------------------------------------------------------------------
 # 11. after rm -af nothing is left
 run_capture rm pm rm -af -t 0
 assert_eq "rm -af -t 0: exit 0" 0 "$rm_rc"

@@ -177,9 +177,43 @@ static void m_kernel_ctrl(VmSpec *s)
 	s->kernel = g_strdup("/k/vm\x1blinux");
 }
 
+static void m_bad_mac(VmSpec *s)
+{
+	s->n_nics = 1;
+	s->nics[0] = (VmNic){.fd = 6, .mac = "02:00:00:00:00:0g"};
+}
+
+static void m_nic_fd(VmSpec *s)
+{
+	s->n_nics = 1;
+	s->nics[0] = (VmNic){.fd = 2, .mac = "02:00:00:00:00:01"};
+}
+
+/* Each tap fd becomes a netdev and a virtio-net-pci with the interface's
+ * MAC, after everything else, with no option ROM. */
+static void test_nics(void)
+{
+	g_auto(VmSpec) s;
+	g_autoptr(GError) error = NULL;
+
+	base_spec(&s);
+	s.n_nics = 2;
+	s.nics[0] = (VmNic){.fd = 6, .mac = "be:8d:1b:65:c6:61"};
+	s.nics[1] = (VmNic){.fd = 7, .mac = "02:42:c0:a8:00:02"};
+	g_autofree char *got = joined(&s, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_str_has_suffix(got, "|-netdev|tap,id=net0,fd=6|-device|virtio-net-pci,netdev=net0,"
+					    "mac=be:8d:1b:65:c6:61,romfile="
+					    "|-netdev|tap,id=net1,fd=7|-device|virtio-net-pci,netdev=net1,"
+					    "mac=02:42:c0:a8:00:02,romfile="
+					    "|-pidfile|/run/vmctl/pods/p1/qemu.pid"));
+}
+
 static void test_refusals(void)
 {
 	static const Refusal cases[] = {
+		{"bad MAC", m_bad_mac, "network: interface 0: bad fd 6 or MAC '02:00:00:00:00:0g'"},
+		{"stdio as tap", m_nic_fd, "network: interface 0: bad fd 2 or MAC '02:00:00:00:00:01'"},
 		{"newline in share", m_newline_share, "shared folder: control character in '/a\nb'"},
 		{"tab in params", m_tab_params, "kernel_params: control character in 'a=\tb'"},
 		{"long params", m_long_params, NULL},
@@ -215,5 +249,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/qemu-cmdline/kvm-no-hotplug", test_kvm_and_no_hotplug);
 	g_test_add_func("/qemu-cmdline/escaping", test_escaping);
 	g_test_add_func("/qemu-cmdline/refusals", test_refusals);
+	g_test_add_func("/qemu-cmdline/nics", test_nics);
 	return g_test_run();
 }

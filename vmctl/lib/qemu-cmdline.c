@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ck-error.h"
+#include "ck-parse.h"
 
 /* Guest kernel parameters we always pass. Most mirror what Kata's runtime
  * adds on x86: skip slow probes (i8042, SCSI scan, crypto self-tests),
@@ -226,6 +227,26 @@ static gboolean add_share(GPtrArray *argv, const VmSpec *spec, GError **error)
 	return TRUE;
 }
 
+/* The taps come open (the pod monitor made them in the pod's namespace):
+ * QEMU needs no network privileges. No option ROM: the guest boots with
+ * -kernel, never from the network. */
+static gboolean add_nics(GPtrArray *argv, const VmSpec *spec, GError **error)
+{
+	if (spec->n_nics > QEMU_MAX_NICS)
+		return ck_set_error(error, CK_ERROR_INVALID, "network: %u interfaces, at most %d", spec->n_nics,
+				    QEMU_MAX_NICS);
+	for (guint i = 0; i < spec->n_nics; i++) {
+		const VmNic *nic = &spec->nics[i];
+		guint8 mac[6];
+		if (nic->fd <= 2 || !ck_parse_mac(nic->mac, mac))
+			return ck_set_error(error, CK_ERROR_INVALID, "network: interface %u: bad fd %d or MAC '%s'", i,
+					    nic->fd, nic->mac);
+		add2(argv, "-netdev", g_strdup_printf("tap,id=net%u,fd=%d", i, nic->fd));
+		add2(argv, "-device", g_strdup_printf("virtio-net-pci,netdev=net%u,mac=%s,romfile=", i, nic->mac));
+	}
+	return TRUE;
+}
+
 GPtrArray *qemu_cmdline_build(const VmSpec *spec, GError **error)
 {
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
@@ -250,7 +271,7 @@ GPtrArray *qemu_cmdline_build(const VmSpec *spec, GError **error)
 	if (!add_boot(argv, spec, error) || !add_console(argv, spec, error))
 		return NULL;
 	add_agent_channel(argv, spec);
-	if (!add_monitors(argv, spec, error) || !add_share(argv, spec, error))
+	if (!add_monitors(argv, spec, error) || !add_share(argv, spec, error) || !add_nics(argv, spec, error))
 		return NULL;
 	if (spec->pidfile != NULL) {
 		if (!check_printable(spec->pidfile, "pidfile", error))

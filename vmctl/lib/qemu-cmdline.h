@@ -21,6 +21,14 @@ G_BEGIN_DECLS
 #define QEMU_SHARE_TAG "kataShared"
 #define QEMU_AGENT_PORT_NAME "agent.channel.0"
 
+/* One guest NIC: a tap the launcher opened, as fd `fd` in QEMU. */
+typedef struct {
+	int fd;
+	char mac[18]; /* "aa:bb:cc:dd:ee:ff" */
+} VmNic;
+
+#define QEMU_MAX_NICS 16
+
 typedef struct {
 	char *name;	    /* -name, e.g. the pod id */
 	char *qemu_path;
@@ -47,6 +55,8 @@ typedef struct {
 	int extra_monitor_fd;  /* > 2: that socket, already bound, as this fd in QEMU */
 	gboolean extra_monitor_hmp;
 	char *seccompsandbox;  /* -sandbox value, NULL or "" for none */
+	VmNic nics[QEMU_MAX_NICS]; /* virtio-net-pci on tap fds */
+	guint n_nics;
 } VmSpec;
 
 void vm_spec_clear(VmSpec *spec);

@@ -20,12 +20,15 @@
 #include "ck-log.h"
 #include "ck-socket.h"
 #include "ck-message.h"
+#include "pod-net.h"
 #include "qemu-cmdline.h"
 
 /* fd numbers QEMU sees for its two sockets */
 #define QEMU_AGENT_FD 3
 #define QEMU_QMP_FD 4
 #define QEMU_MONITOR_FD 5 /* the operator's extra monitor, when configured */
+#define QEMU_NIC_FD_BASE 6 /* the taps, 6.. */
+#define PARKED_FD_MIN 32   /* above the fixed numbers, below the error pipe */
 #define QMP_TIMEOUT_MS 5000
 #define VSOCK_FIRST_CID 3
 
@@ -163,18 +166,54 @@ static void fill_spec(VmSpec *spec, const QemuVmOptions *opts, CkAccel accel)
 		spec->extra_monitor_fd = QEMU_MONITOR_FD;
 	}
 	spec->seccompsandbox = g_strdup(cfg->hypervisor.seccompsandbox);
+	spec->n_nics = MIN(opts->n_nics, QEMU_MAX_NICS);
+	for (guint i = 0; i < spec->n_nics; i++) {
+		spec->nics[i] = opts->nics[i];
+		spec->nics[i].fd = QEMU_NIC_FD_BASE + (int)i;
+	}
+}
+
+typedef struct {
+	int agent, qmp, mon, log, netns, err;
+	const int *taps;
+	guint n_taps;
+} ChildFds;
+
+/* Moves every fd QEMU gets to its fixed number (agent 3, QMP 4, monitor 5,
+ * taps from 6) without one clobbering another: all are parked above the
+ * fixed range first. Async-signal-safe. */
+static gboolean place_fds(const ChildFds *f)
+{
+	int a = fcntl(f->agent, F_DUPFD, PARKED_FD_MIN), q = fcntl(f->qmp, F_DUPFD, PARKED_FD_MIN);
+	int mon = f->mon >= 0 ? fcntl(f->mon, F_DUPFD, PARKED_FD_MIN) : -1;
+	int taps[QEMU_MAX_NICS];
+
+	if (a < 0 || q < 0 || (f->mon >= 0 && mon < 0) || f->n_taps > QEMU_MAX_NICS)
+		return FALSE;
+	for (guint i = 0; i < f->n_taps; i++)
+		if ((taps[i] = fcntl(f->taps[i], F_DUPFD, PARKED_FD_MIN)) < 0)
+			return FALSE;
+	if (dup2(a, QEMU_AGENT_FD) < 0 || dup2(q, QEMU_QMP_FD) < 0)
+		return FALSE;
+	if (mon >= 0 && dup2(mon, QEMU_MONITOR_FD) < 0)
+		return FALSE;
+	if (mon < 0)
+		close(QEMU_MONITOR_FD);
+	for (guint i = 0; i < f->n_taps; i++)
+		if (dup2(taps[i], QEMU_NIC_FD_BASE + (int)i) < 0)
+			return FALSE;
+	return TRUE;
 }
 
 /* After fork, before exec: only async-signal-safe calls; on failure the
  * child writes errno to err_fd and exits 127. */
-G_NORETURN static void exec_child(char **argv, int agent_fd, int qmp_fd, int mon_fd, int log_fd, int netns_fd,
-				  int err_fd)
+G_NORETURN static void exec_child(char **argv, const ChildFds *fds)
 {
 	sigset_t all;
-	int e;
+	int e, err_fd;
 
 	/* park the error pipe above everything we are about to rearrange */
-	if ((e = fcntl(err_fd, F_DUPFD_CLOEXEC, 64)) < 0)
+	if ((e = fcntl(fds->err, F_DUPFD_CLOEXEC, 64)) < 0)
 		_exit(127);
 	err_fd = e;
 	sigemptyset(&all);
@@ -187,21 +226,16 @@ G_NORETURN static void exec_child(char **argv, int agent_fd, int qmp_fd, int mon
 		goto fail;
 	if (setsid() < 0)
 		goto fail;
-	if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) < 0)
+	if (fds->netns >= 0 && setns(fds->netns, CLONE_NEWNET) < 0)
 		goto fail;
 
 	int devnull = open("/dev/null", O_RDONLY);
-	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0)
+	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(fds->log, 1) < 0 || dup2(fds->log, 2) < 0)
 		goto fail;
-	/* move the sockets to their fixed numbers without clobbering either */
-	int a = fcntl(agent_fd, F_DUPFD, 10), q = fcntl(qmp_fd, F_DUPFD, 10);
-	int mon = mon_fd >= 0 ? fcntl(mon_fd, F_DUPFD, 10) : -1;
-	if (a < 0 || q < 0 || dup2(a, QEMU_AGENT_FD) < 0 || dup2(q, QEMU_QMP_FD) < 0)
-		goto fail;
-	if (mon_fd >= 0 && (mon < 0 || dup2(mon, QEMU_MONITOR_FD) < 0))
+	if (!place_fds(fds))
 		goto fail;
 	/* nothing else of ours, or inherited from our caller, reaches QEMU */
-	for (int fd = (mon_fd >= 0 ? QEMU_MONITOR_FD : QEMU_QMP_FD) + 1; fd < err_fd; fd++)
+	for (int fd = QEMU_NIC_FD_BASE + (int)fds->n_taps; fd < err_fd; fd++)
 		close(fd);
 	close_range((unsigned)err_fd + 1, ~0U, 0);
 	execv(argv[0], argv);
@@ -211,7 +245,7 @@ fail:
 	_exit(127);
 }
 
-static gboolean spawn(QemuVm *vm, const VmSpec *spec, const char *netns_path, int agent_end, int qmp_end,
+static gboolean spawn(QemuVm *vm, const VmSpec *spec, const QemuVmOptions *opts, int agent_end, int qmp_end,
 		      GError **error)
 {
 	g_autoptr(GPtrArray) argv = qemu_cmdline_build(spec, error);
@@ -232,8 +266,11 @@ static gboolean spawn(QemuVm *vm, const VmSpec *spec, const char *netns_path, in
 			return g_prefix_error(error, "extra_monitor_socket: "), FALSE;
 	}
 	ck_autofd netns_fd = -1;
-	if (netns_path != NULL && (netns_fd = open(netns_path, O_RDONLY | O_CLOEXEC)) < 0)
-		return ck_set_error_errno(error, errno, "network namespace %s", netns_path);
+	if (opts->netns_path != NULL && (netns_fd = pod_net_open_netns(opts->netns_path, error)) < 0)
+		return FALSE;
+	int taps[QEMU_MAX_NICS];
+	for (guint i = 0; i < spec->n_nics; i++)
+		taps[i] = opts->nics[i].fd;
 	int errpipe[2];
 	if (pipe2(errpipe, O_CLOEXEC) < 0)
 		return ck_set_error_errno(error, errno, "pipe");
@@ -243,8 +280,10 @@ static gboolean spawn(QemuVm *vm, const VmSpec *spec, const char *netns_path, in
 	pid_t pid = fork();
 	if (pid < 0)
 		return ck_set_error_errno(error, errno, "fork");
-	if (pid == 0)
-		exec_child((char **)argv->pdata, agent_end, qmp_end, mon_fd, log_fd, netns_fd, err_w);
+	if (pid == 0) {
+		ChildFds fds = {agent_end, qmp_end, mon_fd, log_fd, netns_fd, err_w, taps, spec->n_nics};
+		exec_child((char **)argv->pdata, &fds);
+	}
 	vm->pid = pid;
 
 	/* exec succeeded iff the CLOEXEC pipe closes without a word */
@@ -373,7 +412,7 @@ static QemuVm *boot_once(const QemuVmOptions *opts, const AccelPlan *plan, GErro
 		return ck_set_error_errno(error, errno, "socketpair"), NULL;
 	ck_autofd qmp_ours = qmp_pair[0], qmp_theirs = qmp_pair[1];
 
-	if (!spawn(vm, &spec, opts->netns_path, agent_theirs, qmp_theirs, error))
+	if (!spawn(vm, &spec, opts, agent_theirs, qmp_theirs, error))
 		return NULL;
 	ck_clear_fd(&agent_theirs);
 	ck_clear_fd(&qmp_theirs);

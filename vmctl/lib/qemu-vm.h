@@ -23,6 +23,7 @@
 
 #include "agent-client.h"
 #include "config.h"
+#include "qemu-cmdline.h"
 #include "qmp.h"
 
 G_BEGIN_DECLS
@@ -36,6 +37,8 @@ typedef struct {
 	const char *name;	/* VM name (-name), e.g. the pod id */
 	const char *share_dir;	/* 9p export root, NULL: no share */
 	const char *netns_path; /* network namespace to start QEMU in, NULL: ours */
+	const VmNic *nics;	/* taps (our fds) and MACs of the guest NICs */
+	guint n_nics;
 	int vcpus;		/* 0: config default_vcpus */
 	guint32 memory_mib;	/* 0: config default_memory */
 	GMainContext *context;	/* for the agent client; NULL: thread default */

@@ -12,6 +12,7 @@
 #include "ck-message.h"
 #include "guest-spec.h"
 #include "pod-client.h"
+#include "pod-net.h"
 
 #define CONNECT_TIMEOUT_MS 10000
 #define CALL_TIMEOUT_MS 60000
@@ -208,6 +209,14 @@ static void wait_monitor(const char *root, const ContainerState *st)
 	}
 }
 
+/* The taps, qdiscs and filters of a pod whose monitor could not remove
+ * them (killed): from the record in its directory. */
+static gboolean release_pod_network(const char *dir, GError **error)
+{
+	g_autofree char *record = g_build_filename(dir, POD_NET_RECORD, NULL);
+	return pod_net_teardown_recorded(record, error);
+}
+
 /* What a monitor that died early left behind. Idempotent. */
 static gboolean release_leftovers(const char *root, const ContainerState *st, GError **error)
 {
@@ -217,7 +226,7 @@ static gboolean release_leftovers(const char *root, const ContainerState *st, GE
 		return FALSE;
 	if (st->sandbox) {
 		g_autofree char *dir = pod_dir(root, st->pod_id);
-		return guest_share_destroy(share, error) && ck_rm_rf(dir, error);
+		return release_pod_network(dir, error) && guest_share_destroy(share, error) && ck_rm_rf(dir, error);
 	}
 	return TRUE;
 }
@@ -267,5 +276,5 @@ gboolean runtime_delete_orphan_pod(const char *root, const char *pod_id, GError 
 	if (fd >= 0)
 		return TRUE; /* a live pod monitor owns it */
 	ck_log_debug("pod %s: removing what a failed create left behind", pod_id);
-	return guest_share_destroy(share, error) && ck_rm_rf(dir, error);
+	return release_pod_network(dir, error) && guest_share_destroy(share, error) && ck_rm_rf(dir, error);
 }

@@ -5,7 +5,9 @@
  *   containers/<id>/lock         flock(2): shared for readers of a
  *                                consistent view, exclusive for writers
  *   pods/<pod id>/               the pod monitor's directory (control
- *                                socket, QEMU's files, the shared folder)
+ *                                socket, QEMU's files, the shared folder,
+ *                                network.json: the taps and filters made
+ *                                in the pod's network namespace, pod-net.h)
  * state.json is replaced atomically (temp file + rename), so a reader
  * never sees half of it, and every writer holds the exclusive lock.
  *

@@ -1,4 +1,4 @@
-/* ck-parse: strict number, boolean and signal parsing. */
+/* ck-parse: strict number, boolean, signal and MAC address parsing. */
 #include "ck-parse.h"
 
 #include <errno.h>
@@ -156,4 +156,17 @@ gboolean ck_parse_signal(const char *s, int *out, GError **error)
 	if (parse_rt_signal(name, out))
 		return TRUE;
 	return ck_set_error(error, CK_ERROR_INVALID, "invalid signal '%s'", s ? s : "");
+}
+
+gboolean ck_parse_mac(const char *s, guint8 out[6])
+{
+	if (strlen(s) != 17)
+		return FALSE;
+	for (int i = 0; i < 6; i++) {
+		const char *p = s + 3 * i;
+		if (!g_ascii_isxdigit(p[0]) || !g_ascii_isxdigit(p[1]) || (i < 5 && p[2] != ':'))
+			return FALSE;
+		out[i] = (guint8)(g_ascii_xdigit_value(p[0]) << 4 | g_ascii_xdigit_value(p[1]));
+	}
+	return TRUE;
 }

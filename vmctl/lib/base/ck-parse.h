@@ -24,6 +24,10 @@ gboolean ck_parse_bool(const char *s, const char *what, gboolean lenient, gboole
  * names, "RTMIN+3". */
 gboolean ck_parse_signal(const char *s, int *out, GError **error);
 
+/* "aa:bb:cc:dd:ee:ff" (exactly that form, hex digits either case) into 6
+ * bytes; FALSE for anything else. */
+gboolean ck_parse_mac(const char *s, guint8 out[6]);
+
 /* The name of a signal without "SIG" ("TERM"), or NULL if unknown. */
 const char *ck_signal_name(int sig);
 
