@@ -131,6 +131,7 @@ class World:
         self.netns = None
         self.cgroup = f'/ckoci-{self.token}'
         self.sockets = []
+        self.runc_ids = []  # containers of the same bundles under runc
         self.hook = self.path('hook.sh')
         with open(self.hook, 'w') as f:
             f.write(HOOK_SCRIPT)
@@ -411,7 +412,7 @@ def no_container():
            *r.diag())
 
     r = vmctl('list', '--format', 'json')
-    tap.ok(r.rc == 0 and r.json() == [], '`list --format json` with no containers: []', *r.diag())
+    tap.eq('`list --format json` with no containers: "null" as runc prints it', b'null\n', r.out, *r.diag())
 
     ghost = f'ghost-{W.token}'
     r = vmctl('state', ghost)
@@ -539,6 +540,113 @@ def lifecycle(main, netns):
     r = vmctl('start', main.id)
     one_line_error(r, 'main: start of a running container fails, one line naming it', main.id)
     check_state(main, 'main: still running after the second start', 'running', main.pid)
+
+
+# --- pod A: runc's layout -----------------------------------------------------------------------
+
+
+RUNC = '/usr/bin/runc'
+
+
+def go_layout(obj, indent=None):
+    """The text Go's encoding/json writes for obj, as runc prints it:
+    MarshalIndent's layout (or compact), keys in their order, <, >, & and
+    U+2028/9 escaped. Checked against runc's own output first."""
+    if indent is None:
+        text = json.dumps(obj, ensure_ascii=False, separators=(',', ':'))
+    else:
+        text = json.dumps(obj, ensure_ascii=False, indent=indent, separators=(',', ': '))
+    for c in '<>&\u2028\u2029':
+        text = text.replace(c, f'\\u{ord(c):04x}')
+    return text.encode()
+
+
+def runc(*args, timeout=60):
+    return run_cmd([RUNC, '--root', W.path('runc-root'), *args], timeout=timeout, cwd=W.tmp, env={'PATH': PATH})
+
+
+def volatile_out(text):
+    """The values that differ between two runtimes for the same bundle
+    (its pid, when it was created, the spec version the runtime speaks)
+    replaced by X; everything else is kept byte for byte."""
+    return re.sub(rb'("(?:pid|created|ociVersion)": ?)("[^"]*"|[0-9]+)', rb'\1X', text)
+
+
+def keys_tree(obj):
+    """The object keys at every level, in order (lists by their first item)."""
+    if isinstance(obj, dict):
+        return [(k, keys_tree(v)) for k, v in obj.items()]
+    if isinstance(obj, list) and obj:
+        return [keys_tree(obj[0])]
+    return None
+
+
+def same_text(desc, ours, theirs, *diag):
+    tap.ok(volatile_out(ours) == volatile_out(theirs), desc, f'vmctl: {ours!r}', f'runc:  {theirs!r}', *diag)
+
+
+def layout_state(c, stage):
+    rv, rr = vmctl('state', c.id), runc('state', c.id)
+    tap.ok(rr.rc == 0 and rr.out == go_layout(rr.json(), 2), f'runc\'s own {stage} state is in the layout the '
+           'test expects (MarshalIndent, two spaces, no final newline)', *rr.diag())
+    same_text(f'layout: `state` of a {stage} container is runc\'s text byte for byte (but pid, created, '
+              'ociVersion)', rv.out, rr.out, *rv.diag())
+
+
+def layout_list(c):
+    rv, rr = vmctl('list', '--format', 'json'), runc('list', '--format', 'json')
+    theirs = [e for e in (rr.json() or []) if e.get('id') == c.id]
+    ours = [e for e in (rv.json() or []) if e.get('id') == c.id]
+    tap.ok(rr.out == go_layout(rr.json()) + b'\n' and rv.out == go_layout(rv.json()) + b'\n',
+           'layout: `list --format json` is one compact line, as runc\'s', *rv.diag(), *rr.diag())
+    same_text('layout: the container\'s entry in `list --format json` is runc\'s (owner included)',
+              go_layout(ours), go_layout(theirs))
+
+
+def runc_layout(main):
+    """The same bundle under vmctl (in pod A's VM) and under runc (its own
+    --root): state, list, ps and features print the same text."""
+    c = Ctr('layout', ['sleep', '1000'], pod=main)
+    c.spec['annotations'].update({'org.example.html': '<a href="x">&</a>', 'org.example.text': 'é/"q\\\t'})
+    c.write_spec()
+    tap.must(c.create().rc == 0, 'layout: vmctl create exits 0')
+    trust = (vmctl('state', c.id).json() or {}).get('annotations', {}).get('io.conmon-kata.trust')
+    if trust is not None:  # what vmctl records; runc then shows it too
+        c.spec['annotations']['io.conmon-kata.trust'] = trust
+        c.write_spec()
+    # the container keeps runc's stdio: files, not pipes, as for vmctl_files
+    with open(W.path('runc-create.err'), 'wb') as err:
+        rc = subprocess.run([RUNC, '--root', W.path('runc-root'), 'create', '--bundle', c.bundle, c.id],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, timeout=60, cwd=W.tmp,
+                            env={'PATH': PATH}).returncode
+    W.runc_ids.append(c.id)
+    tap.must(rc == 0, 'layout: runc create of the same bundle exits 0', f'exit status {rc}',
+             f"stderr: {read_bytes(W.path('runc-create.err'))!r}")
+    layout_state(c, 'created')
+    layout_list(c)
+    tap.must(vmctl('start', c.id).rc == 0 and runc('start', c.id).rc == 0, 'layout: both start')
+    layout_state(c, 'running')
+    rv, rr = vmctl('ps', '--format', 'json', c.id), runc('ps', '--format', 'json', c.id)
+    shape = rb'\[[0-9]+(,[0-9]+)*\]\n'
+    tap.ok(re.fullmatch(shape, rv.out) and re.fullmatch(shape, rr.out), 'layout: `ps --format json` is runc\'s '
+           'compact array and newline', f'vmctl: {rv.out!r}', f'runc: {rr.out!r}')
+    for r in (vmctl('kill', c.id, 'KILL'), runc('kill', c.id, 'KILL')):
+        tap.must(r.rc == 0, 'layout: kill -9 exits 0', *r.diag())
+    wait_until(lambda: status_of(c) == 'stopped' and (runc('state', c.id).json() or {}).get('status') == 'stopped',
+               15)
+    layout_state(c, 'stopped')
+    for r in (vmctl('delete', c.id), runc('delete', c.id)):
+        tap.ok(r.rc == 0, 'layout: delete exits 0', *r.diag())
+    c.deleted = True
+    W.runc_ids.remove(c.id)
+
+    rv, rr = vmctl('features'), runc('features')
+    fv, fr = rv.json(), rr.json()
+    tap.ok(rr.out == go_layout(fr, 4) + b'\n' and rv.out == go_layout(fv, 4) + b'\n', 'layout: `features` is '
+           'indented by four spaces and ends with a newline, as runc\'s', *rv.diag())
+    for js in (fv, fr):
+        js.pop('annotations', None)  # runc's own version and commit
+    tap.eq('layout: `features` has runc 1.1\'s keys in runc\'s order', keys_tree(fr), keys_tree(fv))
 
 
 # --- pod A: exec --------------------------------------------------------------------------------
@@ -1122,7 +1230,7 @@ def the_end(main):
     tap.ok(wait_until(lambda: not cgroup_dirs(), 5), 'main: the host cgroup made for its cgroupsPath is removed '
            '(its pid left it first)', f'left: {cgroup_dirs()}')
     r = vmctl('list', '--format', 'json')
-    tap.ok(r.rc == 0 and r.json() == [], '`list --format json` is [] again', *r.diag())
+    tap.eq('`list --format json` is "null" again', b'null\n', r.out, *r.diag())
 
 
 # --- cleanup -------------------------------------------------------------------------------------------------
@@ -1136,6 +1244,8 @@ def cleanup():
     for c in reversed(W.ctrs):
         if c.created and not c.deleted:
             vmctl('delete', '--force', c.id, timeout=30)
+    for cid in W.runc_ids:
+        runc('delete', '--force', cid)
     for cs in W.sockets:
         cs.close()
 
@@ -1164,7 +1274,8 @@ def pod_a():
     if not main.created or status_of(main) != 'running':
         tap.ok(False, 'pod A is not running: the checks that need it were not made')
         return
-    for name, fn in (('exec', lambda: exec_basics(main)),
+    for name, fn in (('runc\'s layout', lambda: runc_layout(main)),
+                     ('exec', lambda: exec_basics(main)),
                      ('exec --detach', lambda: exec_detached(main)),
                      ('concurrent execs', lambda: exec_concurrent(main)),
                      ('exec --tty', lambda: exec_tty(main)),
