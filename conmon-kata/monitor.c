@@ -384,19 +384,35 @@ static void monitor_clear(Monitor *m)
 /* containers.conf has one conmon_path for every runtime, so conmon-kata
  * may be asked to monitor a container of runc or crun: with a runtime
  * other than vmctl it is plain conmon, and the VM question does not
- * arise. */
+ * arise. Which runtime it is does not depend on its file name (an
+ * operator may install vmctl under another name, or wrap it in a
+ * script): the runtime is asked, and vmctl's `--version` says so on its
+ * first line, as runc's says "runc version". Its output is bounded and
+ * anything else (a runtime that fails, prints nothing or something
+ * else) means not vmctl. */
+#define RUNTIME_VERSION_MAX 4096
+
 static gboolean runtime_is_vmctl(const MonitorConfig *cfg)
 {
-	g_autofree char *real = realpath(cfg->runtime_path, NULL);
-	g_autofree char *base = g_path_get_basename(real != NULL ? real : cfg->runtime_path);
+	const char *argv[] = {cfg->runtime_path, "--version", NULL};
+	g_autoptr(GError) error = NULL;
+	g_autofree char *out = NULL;
+	int status = 0;
 
-	return g_str_equal(base, "vmctl");
+	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status,
+			  &error)) {
+		ck_log_warning("container %s: run %s --version: %s", cfg->cid, cfg->runtime_path, error->message);
+		return FALSE;
+	}
+	if (!g_spawn_check_wait_status(status, NULL) || strlen(out) > RUNTIME_VERSION_MAX)
+		return FALSE;
+	return g_str_has_prefix(out, VMCTL_VERSION_PREFIX);
 }
 
 static int run_as_conmon(Monitor *m)
 {
-	ck_log_info("container %s: runtime %s is not vmctl: monitoring it as conmon would", m->cfg->cid,
-		    m->cfg->runtime_path);
+	ck_log_info("container %s: mode conmon: runtime %s is not vmctl, monitoring it as conmon would",
+		    m->cfg->cid, m->cfg->runtime_path);
 	return monitor_trusted(m);
 }
 
@@ -415,6 +431,8 @@ int monitor_run(MonitorConfig *cfg, const MonitorFds *fds)
 	m.early_stdin = g_byte_array_new();
 	int status;
 	gboolean ours = fds->shim || runtime_is_vmctl(cfg);
+	if (ours && !fds->shim)
+		ck_log_info("container %s: mode conmon-kata: runtime %s is vmctl", cfg->cid, cfg->runtime_path);
 	if (!signals_init(fds->shim ? signals_all_catchable() : forward, on_signal, &m, &error) ||
 	    (ours && (m.config = ck_config_load(config_path, &error)) == NULL))
 		status = fail_early(&m, error);
