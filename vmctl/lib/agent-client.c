@@ -400,3 +400,8 @@ CkChannel *agent_client_get_channel(AgentClient *c)
 {
 	return c->channel;
 }
+
+GMainContext *agent_client_get_context(AgentClient *c)
+{
+	return c->ctx;
+}

@@ -69,6 +69,8 @@ void agent_client_set_default_stream_func(AgentClient *c, AgentStreamFunc func, 
 void agent_client_set_stream_func(AgentClient *c, guint32 handle, AgentStreamFunc func, gpointer user_data);
 void agent_client_remove_stream_func(AgentClient *c, guint32 handle);
 CkChannel *agent_client_get_channel(AgentClient *c);
+/* The context the client's channel is driven by. */
+GMainContext *agent_client_get_context(AgentClient *c);
 
 /* Called from inside the blocking waits: return TRUE to abort the wait
  * with CK_ERROR_FAILED "interrupted" (e.g. after SIGINT). */
