@@ -204,10 +204,38 @@ static void test_output_joined(void)
 	g_string_free(o.chunks, TRUE);
 }
 
+/* Which agent errors are a process that could not start, and runc's words
+ * for them. */
+static void test_start_failure_words(void)
+{
+	static const struct {
+		const char *agent, *runc;
+	} cases[] = {
+	    {"exec in c1: exec: \"/no/such\": stat /no/such: no such file or directory",
+	     "unable to start container process: exec: \"/no/such\": stat /no/such: no such file or directory"},
+	    {"create container c-2.x: exec: \"x\": executable file not found in $PATH",
+	     "unable to start container process: exec: \"x\": executable file not found in $PATH"},
+	    {"start container c3: chdir to cwd (\"/a: b\") set in config.json failed: not a directory",
+	     "unable to start container process: chdir to cwd (\"/a: b\") set in config.json failed: not a directory"},
+	    {"start container c3: setuid 5: Operation not permitted",
+	     "unable to start container process: setuid 5: Operation not permitted"},
+	    {"exec in c1: container is stopped, not running", NULL},
+	    {"create container c1: startContainer hook /bin/x exited with status 1", NULL},
+	    {"exec in c1", NULL},
+	    {"something else: exec: \"x\": permission denied", NULL},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *words = agent_error_start_failure(cases[i].agent);
+		g_assert_cmpstr(words, ==, cases[i].runc);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/agent-client/early-frames-handed-over", test_early_frames_handed_over);
 	g_test_add_func("/guest-process/output-joined", test_output_joined);
+	g_test_add_func("/agent-client/start-failure-words", test_start_failure_words);
 	return g_test_run();
 }

@@ -624,21 +624,28 @@ static char **append_strv(char **base, char **more)
 	return (char **)g_ptr_array_free(g_steal_pointer(&out), FALSE);
 }
 
+/* One number of --user uid[:gid]: runc takes numbers only (there is no
+ * /etc/passwd lookup), and refuses anything else in Go's words. */
+static gboolean parse_user_id(const char *text, const char *what, guint32 *out, GError **error)
+{
+	guint64 v;
+
+	if (!ck_parse_uint64(text, what, G_MAXUINT32, &v, NULL))
+		return ck_set_error(error, CK_ERROR_INVALID,
+				    "exec failed: parsing %s as int for %s failed: strconv.Atoi: parsing \"%s\": invalid syntax",
+				    text, what, text);
+	*out = (guint32)v;
+	return TRUE;
+}
+
 static gboolean apply_user(OciProcess *p, const ExecOpts *o, GError **error)
 {
 	g_auto(GStrv) ug = o->user ? g_strsplit(o->user, ":", 2) : NULL;
 	guint64 v;
 
-	if (ug != NULL) {
-		if (!ck_parse_uint64(ug[0], "--user", G_MAXUINT32, &v, error))
-			return FALSE;
-		p->uid = (guint32)v;
-		if (ug[1] != NULL) {
-			if (!ck_parse_uint64(ug[1], "--user", G_MAXUINT32, &v, error))
-				return FALSE;
-			p->gid = (guint32)v;
-		}
-	}
+	if (ug != NULL && (!parse_user_id(ug[0], "uid", &p->uid, error) ||
+			   (ug[1] != NULL && !parse_user_id(ug[1], "gid", &p->gid, error))))
+		return FALSE;
 	for (char **g = o->groups; g != NULL && *g != NULL; g++) {
 		if (!ck_parse_uint64(*g, "--additional-gids", G_MAXUINT32, &v, error))
 			return FALSE;
@@ -753,6 +760,10 @@ int cmd_exec(VmctlContext *ctx, int argc, char **argv)
 	if (!g_str_equal(container_state_status(st, NULL), "running"))
 		return fail(id, g_error_new_literal(CK_ERROR, CK_ERROR_INVALID, "cannot exec in a stopped container"));
 	g_autofree char *process = exec_process_file(st, &o, argv + 2, &error);
+	if (process == NULL && g_str_has_prefix(error->message, "exec failed: ")) {
+		fail(NULL, g_steal_pointer(&error)); /* runc's words, and its status */
+		return 255;
+	}
 	if (process == NULL)
 		return fail(id, g_steal_pointer(&error));
 
