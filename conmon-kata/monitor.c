@@ -148,15 +148,34 @@ static void on_guest_output(GuestProcess *p, CkStream stream, const guint8 *data
 		monitor_output(user_data, stream == CK_STREAM_STDERR, data, len);
 }
 
+/* The pod is gone under the process (QEMU died, the pod monitor died):
+ * it ends with 137, as if killed, and why it ended goes where CRI-O and
+ * Podman show it: this monitor's log, the container's log (a line on its
+ * stderr, the last one, which the kubelet's FallbackToLogsOnError and
+ * `podman logs` show) and the container's state (`vmctl state`). The pod
+ * monitor recorded why its VM stopped before closing our connection; if
+ * it died itself, the lost connection is all there is to say. */
+static void pod_lost(Monitor *m, const GError *error)
+{
+	g_autofree char *reason = pod_read_stop_reason(m->root, m->role.pod_id);
+
+	if (reason == NULL)
+		reason = g_strdup_printf("lost the pod %s: %s", m->role.pod_id, error ? error->message : "unknown");
+	ck_log_error("container %s: %s", m->cfg->cid, reason);
+	g_autofree char *line = g_strconcat(reason, "\n", NULL);
+	monitor_output(m, TRUE, (const guint8 *)line, strlen(line));
+	g_free(m->stop_reason);
+	m->stop_reason = g_steal_pointer(&reason);
+	monitor_process_exited(m, 137, FALSE, NULL);
+}
+
 static void on_guest_exit(GuestProcess *p, const GuestExit *exit, const GError *error, gpointer user_data)
 {
 	Monitor *m = user_data;
 
 	(void)p;
 	if (exit == NULL) {
-		/* the pod is gone (QEMU died, the pod monitor died) */
-		ck_log_error("lost the pod: %s", error ? error->message : "unknown");
-		monitor_process_exited(m, 137, FALSE, NULL);
+		pod_lost(m, error);
 		return;
 	}
 	monitor_process_exited(m, exit->exit_code, exit->oom_killed, NULL);
@@ -379,6 +398,7 @@ static void monitor_clear(Monitor *m)
 	g_free(m->exec_id);
 	g_free(m->netns_path);
 	g_free(m->exit_message);
+	g_free(m->stop_reason);
 }
 
 /* containers.conf has one conmon_path for every runtime, so conmon-kata
@@ -416,6 +436,18 @@ static int run_as_conmon(Monitor *m)
 	return monitor_trusted(m);
 }
 
+/* An exec joins a container that exists: what its pod needed from the
+ * configuration was decided at create, and connecting to the pod takes
+ * the default dial timeout. CRI-O runs `vmctl exec` (and with it this
+ * monitor) without monitor_env, so an exec must not depend on finding
+ * the configuration; one named with --config is still read. */
+static CkConfig *load_config(const MonitorConfig *cfg, const char *config_path, GError **error)
+{
+	if (cfg->exec && config_path == NULL)
+		return ck_config_new_defaults();
+	return ck_config_load(config_path, error);
+}
+
 int monitor_run(MonitorConfig *cfg, const MonitorFds *fds)
 {
 	static const int forward[] = {SIGTERM, SIGINT, SIGQUIT, 0};
@@ -434,7 +466,7 @@ int monitor_run(MonitorConfig *cfg, const MonitorFds *fds)
 	if (ours && !fds->shim)
 		ck_log_info("container %s: mode conmon-kata: runtime %s is vmctl", cfg->cid, cfg->runtime_path);
 	if (!signals_init(fds->shim ? signals_all_catchable() : forward, on_signal, &m, &error) ||
-	    (ours && (m.config = ck_config_load(config_path, &error)) == NULL))
+	    (ours && (m.config = load_config(cfg, config_path, &error)) == NULL))
 		status = fail_early(&m, error);
 	else if (!ours)
 		status = run_as_conmon(&m);

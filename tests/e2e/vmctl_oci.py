@@ -603,6 +603,73 @@ def layout_list(c):
               go_layout(ours), go_layout(theirs))
 
 
+def error_text(r):
+    """The message of a one-line error on stderr: runc's logrus line
+    (time="..." level=error msg="...", without --log), its bare line (with
+    --log), or vmctl's "vmctl: <message>"."""
+    m = re.fullmatch(rb'time="[^"]*" level=error msg="((?:[^"\\]|\\.)*)"\n', r.err)
+    if m:
+        return json.loads(b'"' + m.group(1) + b'"')
+    m = re.fullmatch(rb'(?:vmctl: )?([^\n]+)\n', r.err)
+    return m.group(1).decode(errors='replace') if m else None
+
+
+def last_logged(path):
+    """The msg of the last error record of a --log-format json file."""
+    recs = [js for js in json_lines(path) if isinstance(js, dict) and js.get('level') == 'error']
+    return recs[-1].get('msg') if recs else None
+
+
+# runc's exec failures (issue 17): what CRI-O and Podman pass on and match
+EXEC_FAILURES = (
+    ('a missing binary', [], ['/no/such/binary']),
+    ('a binary not in $PATH', [], ['no-such-command']),
+    ('a directory as the binary (permission denied)', [], ['/etc']),
+    ('a cwd that is a file', ['--cwd', '/etc/passwd'], ['true']),
+    ('a user that is not a number', ['--user', 'nobodyx'], ['true']),
+)
+
+
+def runc_words(c):
+    """Exec failures in the same running bundle: vmctl's stderr message and
+    status are runc's."""
+    for i, (what, flags, args) in enumerate(EXEC_FAILURES):
+        rv, rr = vmctl('exec', *flags, c.id, *args), runc('exec', *flags, c.id, *args)
+        tap.ok(rv.rc == rr.rc == 255 and error_text(rr) is not None and error_text(rv) == error_text(rr),
+               f'words: exec with {what} fails as runc\'s does: status 255 and its message on stderr',
+               f'vmctl: {rv.rc} {error_text(rv)!r}', f'runc:  {rr.rc} {error_text(rr)!r}', *rv.diag())
+        # with --log --log-format json, as CRI-O and Podman call a runtime
+        logs = W.path(f'words-{i}.vmctl.json'), W.path(f'words-{i}.runc.json')
+        rv = vmctl('exec', *flags, c.id, *args, log=logs[0])
+        rr = run_cmd([RUNC, '--root', W.path('runc-root'), '--log', logs[1], '--log-format', 'json', 'exec', *flags,
+                      c.id, *args], timeout=60, cwd=W.tmp, env={'PATH': PATH})
+        tap.ok(rv.rc == rr.rc == 255 and last_logged(logs[1]) is not None
+               and last_logged(logs[0]) == last_logged(logs[1]) and error_text(rv) == error_text(rr),
+               f'words: with --log, exec with {what}: the same message in the log and on stderr as runc\'s',
+               f'vmctl: {rv.rc} {last_logged(logs[0])!r} {rv.err!r}',
+               f'runc:  {rr.rc} {last_logged(logs[1])!r} {rr.err!r}')
+
+
+def create_words(main):
+    """A create whose process cannot start: vmctl's message gives the cause
+    in runc's words."""
+    c = Ctr('nobinary', ['/no/such/binary'], pod=main)
+    rv = c.create()
+    with open(W.path('runc-nobinary.err'), 'wb') as err:
+        rc = subprocess.run([RUNC, '--root', W.path('runc-root'), 'create', '--bundle', c.bundle, c.id],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, timeout=60, cwd=W.tmp,
+                            env={'PATH': PATH}).returncode
+    theirs = json.loads(b'"' + re.sub(rb'.*msg="runc create failed: |"\n$', b'',
+                                      read_bytes(W.path('runc-nobinary.err')) or b'') + b'"')
+    ours = error_text(rv) or ''
+    tap.ok(rv.rc != 0 and rc != 0 and theirs.startswith('unable to start container process: ')
+           and ours.endswith(': ' + theirs), 'words: create of a missing binary fails with runc\'s cause: '
+           '"unable to start container process: exec: ..."', f'vmctl: {rv.rc} {ours!r}', f'runc:  {rc} {theirs!r}',
+           *rv.diag())
+    runc('delete', '--force', c.id)
+    c.deleted = vmctl('delete', '--force', c.id).rc == 0
+
+
 def runc_layout(main):
     """The same bundle under vmctl (in pod A's VM) and under runc (its own
     --root): state, list, ps and features print the same text."""
@@ -626,6 +693,7 @@ def runc_layout(main):
     layout_list(c)
     tap.must(vmctl('start', c.id).rc == 0 and runc('start', c.id).rc == 0, 'layout: both start')
     layout_state(c, 'running')
+    runc_words(c)
     rv, rr = vmctl('ps', '--format', 'json', c.id), runc('ps', '--format', 'json', c.id)
     shape = rb'\[[0-9]+(,[0-9]+)*\]\n'
     tap.ok(re.fullmatch(shape, rv.out) and re.fullmatch(shape, rr.out), 'layout: `ps --format json` is runc\'s '
@@ -660,6 +728,13 @@ def exec_basics(main):
     tap.eq('exec: a process killed by SIGKILL -> 137 (128 + 9)', 137, r.rc, *r.diag())
     r = vmctl('exec', main.id, 'true')
     tap.ok(r.rc == 0 and r.out == b'' and r.err == b'', 'exec: `true` -> 0, no output', *r.diag())
+
+    # CRI-O runs start, state, kill, delete, exec, update without its
+    # monitor_env: they must not need the configuration at all
+    env = {'PATH': PATH, 'CONMON_KATA_CONFIG': W.path('no-such-config.toml')}
+    for verb in (['state', main.id], ['ps', main.id], ['exec', main.id, 'true']):
+        r = run_cmd([VMCTL, '--root', W.root, *verb], timeout=60, cwd=W.tmp, env=env)
+        tap.ok(r.rc == 0, f'`{verb[0]}` needs no configuration (CONMON_KATA_CONFIG names a missing file)', *r.diag())
 
     r = vmctl('exec', main.id, 'no-such-binary-here', timeout=30)
     one_line_error(r, 'exec of a missing binary: one line naming the binary and "not found"',
@@ -969,7 +1044,8 @@ def errors_logged(main, pod):
            'after the failed create nothing is left: no state, no process', f'state: {r.rc} {short(r.out)}',
            f'running: {left}')
     r = vmctl('exec', main.id, 'no-such-binary-here', log=log)
-    one_line_error(r, 'exec of a missing binary with --log: still one line on stderr', main.id,
+    one_line_error(r, 'exec of a missing binary with --log: still one line on stderr, in runc\'s words (which '
+                   'do not name the container)', 'exec failed: unable to start container process: ',
                    'no-such-binary-here')
     check_json_log(log, 'no-such-binary-here', 'that exec', count=2)
 
@@ -1144,6 +1220,11 @@ def qemu_killed():
            'exit 0', f'took {took:.1f} s', f'(status, pid, rc, secs): {seen[-10:]}')
     tap.ok(wait_until(lambda: gone(b.pid), 10), 'vmb: the pid-file\'s pid exits too',
            f'{b.pid}: {proc_stat(b.pid)} status {REAPER.poll(b.pid)}')
+    console = os.path.join(pod_dir, 'console.log')
+    want = f"the pod's VM stopped: QEMU exited with signal 9 (console log: {console})"
+    _, js = state(b)
+    tap.eq('vmb: `state` says why in the annotation io.conmon-kata.stop-reason', want,
+           ((js or {}).get('annotations') or {}).get('io.conmon-kata.stop-reason'))
     r = vmctl('kill', b.id, 'KILL')
     one_line_error(r, 'vmb: kill after the VM died fails, one line ("not running")', b.id, 'not running')
     r = vmctl('delete', b.id)
@@ -1275,6 +1356,7 @@ def pod_a():
         tap.ok(False, 'pod A is not running: the checks that need it were not made')
         return
     for name, fn in (('runc\'s layout', lambda: runc_layout(main)),
+                     ('runc\'s words for a create that cannot start', lambda: create_words(main)),
                      ('exec', lambda: exec_basics(main)),
                      ('exec --detach', lambda: exec_detached(main)),
                      ('concurrent execs', lambda: exec_concurrent(main)),
