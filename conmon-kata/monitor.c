@@ -431,8 +431,8 @@ static gboolean runtime_is_vmctl(const MonitorConfig *cfg)
 
 static int run_as_conmon(Monitor *m)
 {
-	ck_log_info("container %s: mode conmon: runtime %s is not vmctl, monitoring it as conmon would",
-		    m->cfg->cid, m->cfg->runtime_path);
+	ck_log_info("container %s: mode conmon: runtime %s is not vmctl, monitoring it as conmon would", m->cfg->cid,
+		    m->cfg->runtime_path);
 	return monitor_trusted(m);
 }
 

@@ -184,8 +184,8 @@ static void on_agent_closed(AgentClient *c, const GError *error, gpointer data)
 	if (pod->dead || pod->closed_grace != 0)
 		return;
 	g_free(pod->closed_reason);
-	pod->closed_reason = g_strdup_printf("the agent's connection closed: %s",
-					     error ? error->message : "end of file");
+	pod->closed_reason =
+	    g_strdup_printf("the agent's connection closed: %s", error ? error->message : "end of file");
 	pod->closed_grace = g_timeout_add(QEMU_EXIT_GRACE_MS, on_closed_grace, pod);
 }
 

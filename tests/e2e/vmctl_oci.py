@@ -670,6 +670,50 @@ def create_words(main):
     c.deleted = vmctl('delete', '--force', c.id).rc == 0
 
 
+def in_order(ours, theirs):
+    """ours is theirs with some keys left out (runc's omitempty), in order."""
+    it = iter(theirs)
+    return all(k in it for k in ours)
+
+
+def layout_events(c):
+    """`events --stats`: one compact line, {"type":"stats","id":...,"data":
+    {...}} with runc's keys in runc's order; `events --interval` repeats it."""
+    rv, rr = vmctl('events', '--stats', c.id), runc('events', '--stats', c.id)
+    ev, er = rv.json() or {}, rr.json() or {}
+    tap.ok(rv.rc == rr.rc == 0 and rv.out == go_layout(ev) + b'\n' and rr.out == go_layout(er) + b'\n'
+           and list(ev) == list(er) == ['type', 'id', 'data'] and ev.get('type') == er.get('type') == 'stats'
+           and ev.get('id') == c.id, 'events: `events --stats` is one compact line of runc\'s shape '
+           '({"type":"stats","id":...,"data":...})', *rv.diag(), *rr.diag())
+    dv, dr = ev.get('data') or {}, er.get('data') or {}
+    problems = [] if list(dv) == list(dr) else [f'data: {list(dv)} vs runc\'s {list(dr)}']
+    # the fields' order in runc's types.Stats; empty omitempty ones are left out
+    for path, order in (('cpu', ['usage', 'throttling']),
+                        ('cpu.usage', ['total', 'percpu', 'percpu_kernel', 'percpu_user', 'kernel', 'user']),
+                        ('memory', ['cache', 'usage', 'swap', 'kernel', 'kernelTCP', 'raw']),
+                        ('pids', ['current', 'limit']),
+                        ('cpuset', ['cpus', 'cpu_exclusive', 'mems', 'mem_hardwall', 'mem_exclusive',
+                                    'memory_migrate', 'memory_spread_page', 'memory_spread_slab', 'memory_pressure',
+                                    'sched_load_balance', 'sched_relax_domain_level'])):
+        ours, theirs = dv, dr
+        for part in path.split('.'):
+            ours, theirs = (ours or {}).get(part), (theirs or {}).get(part)
+        if not isinstance(ours, dict) or not in_order(list(ours), order) or not in_order(list(theirs or {}), order):
+            problems.append(f'data.{path}: {list(ours or {})}, runc\'s {list(theirs or {})}, order {order}')
+    usage = ((dv.get('cpu') or {}).get('usage') or {})
+    if not usage.get('total'):
+        problems.append(f'data.cpu.usage: {usage}')
+    if not (dv.get('pids') or {}).get('current') or not ((dv.get('memory') or {}).get('usage') or {}).get('usage'):
+        problems.append(f"pids, memory: {dv.get('pids')}, {(dv.get('memory') or {}).get('usage')}")
+    tap.ok(not problems, 'events: the data has runc\'s keys in runc\'s order, and the guest\'s CPU time, memory '
+           'usage and process count', *problems, f'vmctl: {short(dv, 600)}')
+    r = vmctl('events', '--interval', '1s', c.id, timeout=3.5)
+    lines = [ln for ln in r.out.split(b'\n') if ln]
+    good = [ln for ln in lines if (json.loads(ln) or {}).get('type') == 'stats']
+    tap.ok(r.rc is None and len(lines) >= 2 and good == lines, '`events --interval 1s` prints the stats again each '
+           'second until stopped', f'lines: {len(lines)}', *r.diag())
+
+
 def runc_layout(main):
     """The same bundle under vmctl (in pod A's VM) and under runc (its own
     --root): state, list, ps and features print the same text."""
@@ -693,6 +737,7 @@ def runc_layout(main):
     layout_list(c)
     tap.must(vmctl('start', c.id).rc == 0 and runc('start', c.id).rc == 0, 'layout: both start')
     layout_state(c, 'running')
+    layout_events(c)
     runc_words(c)
     rv, rr = vmctl('ps', '--format', 'json', c.id), runc('ps', '--format', 'json', c.id)
     shape = rb'\[[0-9]+(,[0-9]+)*\]\n'

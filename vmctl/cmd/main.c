@@ -27,6 +27,7 @@ static const VmctlVerb verbs[] = {
 	{"update", cmd_update, "change a container's resource limits"},
 	{"list", cmd_list, "list containers"},
 	{"features", cmd_features, "print the runtime's features (OCI JSON)"},
+	{"events", cmd_events, "print a container's resource statistics (--stats: once)"},
 	{"check", cmd_check, "report what this host has and lacks to run VMs"},
 	{"env", cmd_env, "print the effective configuration"},
 	{"debug", cmd_debug, "operator tools: 'debug boot' boots a VM and reports its kernel"},

@@ -148,6 +148,18 @@ gboolean runtime_update(const char *root, const char *id, yajl_val resources, GE
 	return reply != NULL;
 }
 
+yajl_val runtime_stats(const char *root, const char *id, yajl_val *out_result, GError **error)
+{
+	ck_autofd lock = -1;
+	g_autoptr(ContainerState) st = load_running(root, id, &lock, error);
+
+	if (st == NULL)
+		return NULL;
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin("stats_container");
+	ck_json_kv_string(req, "id", id);
+	return runtime_call(root, st, req, out_result, error);
+}
+
 GArray *runtime_ps(const char *root, const char *id, GError **error)
 {
 	ck_autofd lock = -1;
