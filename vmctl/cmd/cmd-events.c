@@ -33,6 +33,13 @@ static guint64 num(yajl_val obj, const char *group, const char *key)
 	return v > 0 ? (guint64)v : 0;
 }
 
+/* Microseconds from the guest in nanoseconds, saturated: whatever the
+ * guest says, the number stays a number. */
+static guint64 ns(guint64 us)
+{
+	return us > G_MAXUINT64 / 1000 ? G_MAXUINT64 : us * 1000;
+}
+
 /* A Go uint64 field with `omitempty`: written only when not 0. */
 static void kv_omitempty(CkJsonGen *g, const char *key, guint64 v)
 {
@@ -54,14 +61,14 @@ static void write_cpu(CkJsonGen *g, yajl_val s)
 	ck_json_map_open(g);
 	ck_json_key(g, "usage");
 	ck_json_map_open(g);
-	kv_omitempty(g, "total", num(s, "cpu", "usage_usec") * 1000);
-	kv_u64(g, "kernel", num(s, "cpu", "system_usec") * 1000);
-	kv_u64(g, "user", num(s, "cpu", "user_usec") * 1000);
+	kv_omitempty(g, "total", ns(num(s, "cpu", "usage_usec")));
+	kv_u64(g, "kernel", ns(num(s, "cpu", "system_usec")));
+	kv_u64(g, "user", ns(num(s, "cpu", "user_usec")));
 	ck_json_map_close(g);
 	ck_json_key(g, "throttling");
 	ck_json_map_open(g);
 	kv_omitempty(g, "throttled_periods", num(s, "cpu", "nr_throttled"));
-	kv_omitempty(g, "throttled_time", num(s, "cpu", "throttled_usec") * 1000);
+	kv_omitempty(g, "throttled_time", ns(num(s, "cpu", "throttled_usec")));
 	ck_json_map_close(g);
 	ck_json_map_close(g);
 }
