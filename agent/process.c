@@ -180,18 +180,26 @@ static void out_stream_close(OutStream *s)
 	}
 }
 
-/* Reads once (at most the window). Returns FALSE when nothing more can be
- * read now: EAGAIN, EOF (the stream is then closed) or a closed window. */
+/* Reads what there is now (at most a frame and the window) and sends it
+ * as one frame: a pty hands a line written at once over in pieces (the
+ * text, then ONLCR's "\r\n"), which conmon's one read would see together.
+ * Returns FALSE when nothing more can be read now: EAGAIN, EOF (the
+ * stream is then closed) or a closed window. */
 static gboolean out_stream_read(OutStream *s)
 {
 	guint8 buf[READ_CHUNK];
+	gsize want = MIN(sizeof buf, s->window);
+	gsize got = 0;
+	ssize_t n = 0;
 
 	if (s->eof || s->window == 0)
 		return FALSE;
-	ssize_t n = ck_read_retry(s->fd, buf, MIN(sizeof buf, s->window));
-	if (n > 0) {
-		ck_channel_send_data(s->proc->agent->channel, s->proc->handle, s->stream, buf, (gsize)n);
-		s->window -= (guint32)n;
+	/* an EOF or error after some data is seen again by the next read */
+	while (got < want && (n = ck_read_retry(s->fd, buf + got, want - got)) > 0)
+		got += (gsize)n;
+	if (got > 0) {
+		ck_channel_send_data(s->proc->agent->channel, s->proc->handle, s->stream, buf, got);
+		s->window -= (guint32)got;
 		return TRUE;
 	}
 	if (n < 0 && errno == EAGAIN)

@@ -219,6 +219,18 @@ static const char *getenv_from(char **envp, const char *name)
 	return NULL;
 }
 
+/* Go's text for an errno, which runc prints (syscall.Errno.Error()): the C
+ * library's with its first letter in lower case ("no such file or
+ * directory", "not a directory"). For the child's one failure message. */
+static const char *go_strerror(int errsv)
+{
+	static char text[128];
+
+	g_strlcpy(text, g_strerror(errsv), sizeof text);
+	text[0] = g_ascii_tolower(text[0]);
+	return text;
+}
+
 /* Finds argv[0] the way runc (Go's exec.LookPath) does, and fails with the
  * words CRI-O and Podman match on ("executable file not found in $PATH",
  * "no such file or directory", "permission denied"). */
@@ -229,8 +241,7 @@ static char *lookup_executable(const SpawnPlan *plan)
 
 	if (strchr(name, '/') != NULL) {
 		if (stat(name, &st) < 0)
-			spawn_child_fail("exec", errno, "exec: \"%s\": stat %s: %s", name, name,
-					 errno == ENOENT ? "no such file or directory" : g_strerror(errno));
+			spawn_child_fail("exec", errno, "exec: \"%s\": stat %s: %s", name, name, go_strerror(errno));
 		if (S_ISDIR(st.st_mode) || access(name, X_OK) < 0)
 			spawn_child_fail("exec", EACCES, "exec: \"%s\": permission denied", name);
 		return g_strdup(name);
@@ -512,7 +523,7 @@ G_NORETURN static void stage2(const SpawnPlan *plan, int sync_fd, int pid_fd)
 	apply_user(plan);
 	if (chdir(plan->cwd) < 0)
 		spawn_child_fail("cwd", errno, "chdir to cwd (\"%s\") set in config.json failed: %s", plan->cwd,
-				 g_strerror(errno));
+				 go_strerror(errno));
 	if (plan->has_umask)
 		umask(plan->umask);
 	if (plan->no_new_privs)

@@ -446,7 +446,7 @@ static gboolean open_k8s_log(MonitorConfig *cfg, GError **error)
 {
 	struct stat st;
 
-	cfg->k8s_log_fd = open(cfg->k8s_log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	cfg->k8s_log_fd = open(cfg->k8s_log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, K8S_LOG_MODE);
 	if (cfg->k8s_log_fd < 0)
 		return fail_errno(error, errno, "Failed to open log file");
 

@@ -25,6 +25,10 @@ G_BEGIN_DECLS
  * enables --sync and --log-global-size-max from 2.1.2 on. */
 #define MONITOR_CONMON_VERSION "2.2.1"
 
+/* The mode of every k8s-file log file the monitor creates (the file itself
+ * and the fresh one of a reopen or rotation): 0600, as conmon creates it. */
+#define K8S_LOG_MODE 0600
+
 /* conmon's --log-level values (conmon-interface.md#own-diagnostics), from least to most verbose. */
 typedef enum {
 	MONITOR_LOG_LEVEL_ERROR,   /* error, fatal, panic */
@@ -108,7 +112,7 @@ typedef struct MonitorConfig {
 	gboolean use_journald;
 	gboolean use_passthrough;
 	char *k8s_log_path;  /* the last k8s-file path wins (conmon-interface.md#log-path-values) */
-	int k8s_log_fd;	     /* opened O_APPEND, mode 0640, CLOEXEC; -1 if none */
+	int k8s_log_fd;	     /* opened O_APPEND, K8S_LOG_MODE, CLOEXEC; -1 if none */
 	gint64 k8s_log_size; /* the file's size when opened; counts to --log-size-max */
 	char **warnings;     /* full "[conmon:w]: ..." lines to print, or NULL */
 } MonitorConfig;

@@ -163,7 +163,7 @@ static void replace_fd(LogK8s *k, int fd)
 static gboolean reopen_truncate(LogK8s *k, GError **error)
 {
 	g_autofree char *tmp = g_strconcat(k->path, ".tmp", NULL);
-	ck_autofd fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0640);
+	ck_autofd fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, K8S_LOG_MODE);
 
 	if (fd < 0)
 		return ck_set_error_errno(error, errno, "create '%s'", tmp);
@@ -206,7 +206,7 @@ static gboolean rotate_locked(LogK8s *k, GError **error)
 
 	/* O_EXCL: never write into a file somebody else put there. */
 	g_autofree char *new_path = g_strconcat(k->path, ".new", NULL);
-	ck_autofd fd = open(new_path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
+	ck_autofd fd = open(new_path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, K8S_LOG_MODE);
 	if (fd < 0)
 		return ck_set_error_errno(error, errno, "create '%s'", new_path);
 

@@ -99,6 +99,8 @@ static void record_stopped(Monitor *m)
 	m->state->status = g_strdup("stopped");
 	m->state->has_exit_code = TRUE;
 	m->state->exit_code = m->exit_code;
+	if (m->stop_reason != NULL)
+		g_hash_table_replace(m->state->annotations, g_strdup(ANNOTATION_STOP_REASON), g_strdup(m->stop_reason));
 	if (!container_state_write(m->root, m->state, &error))
 		ck_log_warning("%s", error->message);
 	close(lock);

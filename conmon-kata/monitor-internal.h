@@ -71,6 +71,7 @@ struct Monitor {
 	gboolean timed_out;
 	guint timeout_source;
 	char *exit_message; /* a message for the final sync message */
+	char *stop_reason;  /* why the pod's VM stopped under the container, or NULL */
 };
 
 /* monitor.c */

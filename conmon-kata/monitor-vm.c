@@ -247,6 +247,13 @@ static gboolean run_create_hooks(Monitor *m, GError **error)
  * has nothing to undo). */
 static int create_refused(Monitor *m, GError *error)
 {
+	g_autofree char *runc_words = agent_error_start_failure(error->message);
+
+	/* a process that could not start is told in runc's words */
+	if (runc_words != NULL) {
+		g_free(error->message);
+		error->message = g_steal_pointer(&runc_words);
+	}
 	g_prefix_error(&error, "container create failed: ");
 	ck_log_error("%s", error->message);
 	/* CRI-O prefixes "container create failed: " itself: send the cause */
@@ -370,15 +377,22 @@ static gboolean guest_exec(Monitor *m, GError **error)
 	return TRUE;
 }
 
-/* The one line names the container (the agent's own errors already do),
- * and a foreground `vmctl exec` that could not start its process exits
- * 255, as runc's does. */
+/* A process that could not start is told in runc's words ("exec failed:
+ * unable to start container process: exec: ..."), which CRI-O and
+ * Podman pass on and match; any other failure names the container (the
+ * agent's own errors already do). A foreground `vmctl exec` that could
+ * not start its process exits 255, as runc's does. */
 static int exec_failed(Monitor *m, GError *error)
 {
 	g_autofree char *prefix = g_strdup_printf("exec in %s: ", m->cfg->cid);
+	g_autofree char *runc_words = agent_error_start_failure(error->message);
 
-	if (!g_str_has_prefix(error->message, prefix))
+	if (runc_words != NULL) {
+		g_free(error->message);
+		error->message = g_strconcat("exec failed: ", runc_words, NULL);
+	} else if (!g_str_has_prefix(error->message, prefix)) {
 		g_prefix_error(&error, "%s", prefix);
+	}
 	ck_log_error("%s", error->message);
 	(void)monitor_sync_write(m, -1, error->message);
 	g_error_free(error);

@@ -148,15 +148,34 @@ static void on_guest_output(GuestProcess *p, CkStream stream, const guint8 *data
 		monitor_output(user_data, stream == CK_STREAM_STDERR, data, len);
 }
 
+/* The pod is gone under the process (QEMU died, the pod monitor died):
+ * it ends with 137, as if killed, and why it ended goes where CRI-O and
+ * Podman show it: this monitor's log, the container's log (a line on its
+ * stderr, the last one, which the kubelet's FallbackToLogsOnError and
+ * `podman logs` show) and the container's state (`vmctl state`). The pod
+ * monitor recorded why its VM stopped before closing our connection; if
+ * it died itself, the lost connection is all there is to say. */
+static void pod_lost(Monitor *m, const GError *error)
+{
+	g_autofree char *reason = pod_read_stop_reason(m->root, m->role.pod_id);
+
+	if (reason == NULL)
+		reason = g_strdup_printf("lost the pod %s: %s", m->role.pod_id, error ? error->message : "unknown");
+	ck_log_error("container %s: %s", m->cfg->cid, reason);
+	g_autofree char *line = g_strconcat(reason, "\n", NULL);
+	monitor_output(m, TRUE, (const guint8 *)line, strlen(line));
+	g_free(m->stop_reason);
+	m->stop_reason = g_steal_pointer(&reason);
+	monitor_process_exited(m, 137, FALSE, NULL);
+}
+
 static void on_guest_exit(GuestProcess *p, const GuestExit *exit, const GError *error, gpointer user_data)
 {
 	Monitor *m = user_data;
 
 	(void)p;
 	if (exit == NULL) {
-		/* the pod is gone (QEMU died, the pod monitor died) */
-		ck_log_error("lost the pod: %s", error ? error->message : "unknown");
-		monitor_process_exited(m, 137, FALSE, NULL);
+		pod_lost(m, error);
 		return;
 	}
 	monitor_process_exited(m, exit->exit_code, exit->oom_killed, NULL);
@@ -379,25 +398,54 @@ static void monitor_clear(Monitor *m)
 	g_free(m->exec_id);
 	g_free(m->netns_path);
 	g_free(m->exit_message);
+	g_free(m->stop_reason);
 }
 
 /* containers.conf has one conmon_path for every runtime, so conmon-kata
  * may be asked to monitor a container of runc or crun: with a runtime
  * other than vmctl it is plain conmon, and the VM question does not
- * arise. */
+ * arise. Which runtime it is does not depend on its file name (an
+ * operator may install vmctl under another name, or wrap it in a
+ * script): the runtime is asked, and vmctl's `--version` says so on its
+ * first line, as runc's says "runc version". Its output is bounded and
+ * anything else (a runtime that fails, prints nothing or something
+ * else) means not vmctl. */
+#define RUNTIME_VERSION_MAX 4096
+
 static gboolean runtime_is_vmctl(const MonitorConfig *cfg)
 {
-	g_autofree char *real = realpath(cfg->runtime_path, NULL);
-	g_autofree char *base = g_path_get_basename(real != NULL ? real : cfg->runtime_path);
+	const char *argv[] = {cfg->runtime_path, "--version", NULL};
+	g_autoptr(GError) error = NULL;
+	g_autofree char *out = NULL;
+	int status = 0;
 
-	return g_str_equal(base, "vmctl");
+	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status,
+			  &error)) {
+		ck_log_warning("container %s: run %s --version: %s", cfg->cid, cfg->runtime_path, error->message);
+		return FALSE;
+	}
+	if (!g_spawn_check_wait_status(status, NULL) || strlen(out) > RUNTIME_VERSION_MAX)
+		return FALSE;
+	return g_str_has_prefix(out, VMCTL_VERSION_PREFIX);
 }
 
 static int run_as_conmon(Monitor *m)
 {
-	ck_log_info("container %s: runtime %s is not vmctl: monitoring it as conmon would", m->cfg->cid,
+	ck_log_info("container %s: mode conmon: runtime %s is not vmctl, monitoring it as conmon would", m->cfg->cid,
 		    m->cfg->runtime_path);
 	return monitor_trusted(m);
+}
+
+/* An exec joins a container that exists: what its pod needed from the
+ * configuration was decided at create, and connecting to the pod takes
+ * the default dial timeout. CRI-O runs `vmctl exec` (and with it this
+ * monitor) without monitor_env, so an exec must not depend on finding
+ * the configuration; one named with --config is still read. */
+static CkConfig *load_config(const MonitorConfig *cfg, const char *config_path, GError **error)
+{
+	if (cfg->exec && config_path == NULL)
+		return ck_config_new_defaults();
+	return ck_config_load(config_path, error);
 }
 
 int monitor_run(MonitorConfig *cfg, const MonitorFds *fds)
@@ -415,8 +463,10 @@ int monitor_run(MonitorConfig *cfg, const MonitorFds *fds)
 	m.early_stdin = g_byte_array_new();
 	int status;
 	gboolean ours = fds->shim || runtime_is_vmctl(cfg);
+	if (ours && !fds->shim)
+		ck_log_info("container %s: mode conmon-kata: runtime %s is vmctl", cfg->cid, cfg->runtime_path);
 	if (!signals_init(fds->shim ? signals_all_catchable() : forward, on_signal, &m, &error) ||
-	    (ours && (m.config = ck_config_load(config_path, &error)) == NULL))
+	    (ours && (m.config = load_config(cfg, config_path, &error)) == NULL))
 		status = fail_early(&m, error);
 	else if (!ours)
 		status = run_as_conmon(&m);

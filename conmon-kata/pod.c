@@ -20,9 +20,15 @@
 
 #define SHUTDOWN_TIMEOUT_MS 10000
 #define SANDBOX_TIMEOUT_MS 30000
+/* QEMU's death closes the agent channel first; its exit status, which
+ * says why, follows within this time */
+#define QEMU_EXIT_GRACE_MS 1000
+#define STOP_REASON_FILE "stopped"
+#define STOP_REASON_MAX 1024
 
 struct PodMonitor {
 	char *id;
+	char *root;
 	char *dir;
 	char *share_dir;
 	QemuVm *vm;
@@ -33,6 +39,9 @@ struct PodMonitor {
 	PortForward *portfwd;
 	PodNet *net; /* tcfilter: the taps and filters in the pod's namespace */
 	gboolean dead;
+	char *closed_reason; /* the agent channel closed: why, until QEMU's exit says more */
+	char *kill_reason;   /* why we stopped QEMU ourselves (the watchdog) */
+	guint closed_grace;
 	PodDeadFunc on_dead;
 	gpointer user_data;
 	/* the agent watchdog (keepalive_timeout) */
@@ -42,12 +51,50 @@ struct PodMonitor {
 	gboolean ping_pending;
 };
 
+char *pod_stop_reason_path(const char *root, const char *pod_id)
+{
+	g_autofree char *dir = pod_dir(root, pod_id);
+
+	return g_build_filename(dir, STOP_REASON_FILE, NULL);
+}
+
+char *pod_read_stop_reason(const char *root, const char *pod_id)
+{
+	g_autofree char *path = pod_stop_reason_path(root, pod_id);
+	g_autofree char *text = NULL;
+
+	if (!ck_file_read_bounded(path, STOP_REASON_MAX, &text, NULL, NULL))
+		return NULL;
+	/* one line of valid text, whoever wrote the file */
+	text[strcspn(text, "\r\n")] = '\0';
+	return g_utf8_validate(text, -1, NULL) && *text != '\0' ? g_steal_pointer(&text) : NULL;
+}
+
+/* Why the pod's VM stopped, with the console log where the guest's last
+ * words are, in the pod directory for every monitor of the pod to read
+ * (before their connections close) and report where CRI-O and Podman
+ * look: the monitor's log, the container's log, `vmctl state`. */
+static void record_stop_reason(PodMonitor *pod, const char *reason, const char *root)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = pod_stop_reason_path(root, pod->id);
+	const char *console = pod->vm != NULL ? qemu_vm_get_console_log(pod->vm) : NULL;
+	g_autofree char *text = console != NULL
+					? g_strdup_printf("the pod's VM stopped: %s (console log: %s)", reason, console)
+					: g_strdup_printf("the pod's VM stopped: %s", reason);
+
+	ck_log_error("pod %s: %s", pod->id, text);
+	if (!ck_file_write_atomic(path, text, strlen(text), 0644, FALSE, &error))
+		ck_log_warning("pod %s: %s", pod->id, error->message);
+}
+
 static void pod_dead(PodMonitor *pod, const char *reason)
 {
 	if (pod->dead)
 		return;
 	pod->dead = TRUE;
-	ck_log_error("pod %s: %s", pod->id, reason);
+	g_clear_handle_id(&pod->closed_grace, g_source_remove);
+	record_stop_reason(pod, reason, pod->root);
 	/* every monitor of the pod sees its connection close */
 	if (pod->mux != NULL)
 		pod_mux_disconnect_all(pod->mux);
@@ -63,9 +110,14 @@ static void on_qemu_exit(pid_t pid, int status, gpointer data)
 	(void)pid;
 	qemu_vm_notify_exited(pod->vm, status);
 	if (WIFSIGNALED(status))
-		reason = g_strdup_printf("QEMU was killed by signal %d", WTERMSIG(status));
+		reason = g_strdup_printf("QEMU exited with signal %d", WTERMSIG(status));
 	else
 		reason = g_strdup_printf("QEMU exited with status %d", WEXITSTATUS(status));
+	if (pod->kill_reason != NULL) {
+		char *why = g_strdup_printf("%s: %s", pod->kill_reason, reason);
+		g_free(reason);
+		reason = why;
+	}
 	pod_dead(pod, reason);
 }
 
@@ -95,9 +147,11 @@ static gboolean on_keepalive(gpointer data)
 		return G_SOURCE_REMOVE;
 	}
 	if (silent_s >= pod->keepalive_s) {
-		ck_log_error("pod %s: the agent has not answered for %" G_GINT64_FORMAT " s (keepalive_timeout): "
-			     "stopping QEMU",
-			     pod->id, silent_s);
+		g_free(pod->kill_reason);
+		pod->kill_reason = g_strdup_printf("the agent did not answer for %" G_GINT64_FORMAT
+						   " s (keepalive_timeout), so QEMU was stopped",
+						   silent_s);
+		ck_log_error("pod %s: %s", pod->id, pod->kill_reason);
 		pod->keepalive = 0;
 		qemu_vm_kill(pod->vm);
 		return G_SOURCE_REMOVE;
@@ -119,10 +173,26 @@ static void start_keepalive(PodMonitor *pod, guint32 timeout_s)
 	pod->keepalive = g_timeout_add(MAX(250u, timeout_s * 1000u / 4u), on_keepalive, pod);
 }
 
+static gboolean on_closed_grace(gpointer data)
+{
+	PodMonitor *pod = data;
+
+	pod->closed_grace = 0;
+	pod_dead(pod, pod->closed_reason);
+	return G_SOURCE_REMOVE;
+}
+
 static void on_agent_closed(AgentClient *c, const GError *error, gpointer data)
 {
+	PodMonitor *pod = data;
+
 	(void)c;
-	pod_dead(data, error ? error->message : "the agent connection closed");
+	if (pod->dead || pod->closed_grace != 0)
+		return;
+	g_free(pod->closed_reason);
+	pod->closed_reason =
+	    g_strdup_printf("the agent's connection closed: %s", error ? error->message : "end of file");
+	pod->closed_grace = g_timeout_add(QEMU_EXIT_GRACE_MS, on_closed_grace, pod);
 }
 
 static const char *netns_of(const OciSpec *spec)
@@ -284,6 +354,7 @@ PodMonitor *pod_monitor_start(const PodOptions *opts, GError **error)
 	PodMonitor *pod = g_new0(PodMonitor, 1);
 
 	pod->id = g_strdup(opts->pod_id);
+	pod->root = g_strdup(opts->root);
 	pod->dir = pod_dir(opts->root, opts->pod_id);
 	pod->share_dir = pod_share_dir(opts->root, opts->pod_id);
 	pod->on_dead = opts->on_dead;
@@ -322,6 +393,7 @@ void pod_monitor_stop(PodMonitor *pod)
 	pod->dead = TRUE; /* what follows is expected, not a failure */
 	g_clear_pointer(&pod->portfwd, port_forward_free);
 	g_clear_handle_id(&pod->keepalive, g_source_remove);
+	g_clear_handle_id(&pod->closed_grace, g_source_remove);
 	if (pod->mux != NULL) {
 		pod_mux_disconnect_all(pod->mux);
 		g_clear_pointer(&pod->mux, pod_mux_free);
@@ -348,6 +420,10 @@ void pod_monitor_free(PodMonitor *pod)
 		return;
 	g_clear_handle_id(&pod->keepalive, g_source_remove);
 	port_forward_free(pod->portfwd);
+	g_clear_handle_id(&pod->closed_grace, g_source_remove);
+	g_free(pod->closed_reason);
+	g_free(pod->kill_reason);
+	g_free(pod->root);
 	pod_mux_free(pod->mux);
 	pod_sizer_free(pod->sizer);
 	qemu_vm_free(pod->vm);

@@ -49,6 +49,12 @@ int pod_monitor_connect(PodMonitor *pod, GError **error);
  * shared folder. The pod directory (logs) stays until the
  * sandbox is deleted. */
 void pod_monitor_stop(PodMonitor *pod);
+
+/* Why a pod's VM stopped without being asked to (QEMU's exit status,
+ * the console log's path), as the pod monitor records it in
+ * <pod dir>/stopped: one line, or NULL when there is none. */
+char *pod_stop_reason_path(const char *root, const char *pod_id);
+char *pod_read_stop_reason(const char *root, const char *pod_id);
 void pod_monitor_free(PodMonitor *pod);
 
 G_END_DECLS

@@ -45,6 +45,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -936,6 +937,68 @@ class World:
         return path
 
 
+class Syslog:
+    """The monitors' log as CRI-O sees it: conmon-kata, run with --syslog
+    as CRI-O runs it, writes to syslog(3), i.e. datagrams on /dev/log.
+    Where no syslog daemon owns that path (this machine has none), the
+    driver binds it for the run and keeps every message; where one does,
+    the messages go to it and `available` is False. The socket is removed
+    at cleanup, only when the driver made it."""
+
+    PATH = '/dev/log'
+
+    def __init__(self):
+        self.sock = None
+        self.messages = []
+        self.lock = threading.Lock()
+
+    @property
+    def available(self):
+        return self.sock is not None
+
+    def open(self):
+        if os.path.lexists(self.PATH):
+            return
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            sock.bind(self.PATH)
+        except OSError:
+            sock.close()
+            return
+        self.sock = sock
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except OSError:
+                return
+            with self.lock:
+                self.messages.append(data.decode(errors='replace'))
+
+    def lines(self, *needles):
+        """The messages so far that contain every needle."""
+        with self.lock:
+            return [m for m in self.messages if all(n in m for n in needles)]
+
+    def wait(self, *needles, timeout=10):
+        return wait_until(lambda: self.lines(*needles), timeout, 0.05)
+
+    def close(self):
+        if self.sock is None:
+            return
+        try:
+            os.unlink(self.PATH)
+        except OSError:
+            pass
+        self.sock.close()
+        self.sock = None
+
+
+SYSLOG = Syslog()
+
+
 W = World()
 
 
@@ -1161,13 +1224,14 @@ class Ctr:
         return self.pod.vmctl(*args, **kw)
 
 
-def create_argv(c, tail=(), api=False, log_size_max=None, extra=()):
-    """CRI-O's create command line (conmon-cmdlines.txt sections 1 and 4)."""
+def create_argv(c, tail=(), api=False, log_size_max=None, extra=(), runtime=None):
+    """CRI-O's create command line (conmon-cmdlines.txt sections 1 and 4);
+    runtime: the runtime_path, vmctl's by default."""
     argv = [CONMON]
     if api:
         argv += ['--api-version', '1']
     argv += ['-b', c.bundle, '-c', c.id, '--exit-dir', W.exits, '-l', c.log, '--log-level', 'debug', '-n', c.name,
-             '-P', c.conmon_pidfile, '-p', c.pidfile, '--persist-dir', c.persist, '-r', VMCTL,
+             '-P', c.conmon_pidfile, '-p', c.pidfile, '--persist-dir', c.persist, '-r', runtime or VMCTL,
              '--runtime-arg', f'--root={W.root}', '--runtime-arg', f'--config={c.pod.config}',
              '--socket-dir-path', W.sockdir, '--syslog', '-u', c.id]
     if log_size_max is not None:
@@ -1181,11 +1245,11 @@ def pod_qemu(c):
     return [p for p in procs_mentioning(os.path.join(W.root, 'pods', c.pod.sandbox.id)) if 'qemu' in p[1]]
 
 
-def crio_create(c, tail=(), api=False, log_size_max=None, extra=(), full=False):
+def crio_create(c, tail=(), api=False, log_size_max=None, extra=(), full=False, runtime=None):
     """RunPodSandbox/CreateContainer: conmon-kata, start byte, P0, sync pipe.
     full: check items 13 and 14 on the way. Returns the sync bytes."""
     L = c.label()
-    mon = Monitor(create_argv(c, tail, api, log_size_max, extra), cwd=c.bundle)
+    mon = Monitor(create_argv(c, tail, api, log_size_max, extra, runtime), cwd=c.bundle)
     c.mon = mon
     if full:
         time.sleep(0.4)
@@ -1522,6 +1586,7 @@ def cgroup_procs(d):
 def cleanup():
     """Everything started goes away, and the last checks say whether it did
     so by itself."""
+    SYSLOG.close()
     if W.root is None:
         return
     for c in [c for c in W.ctrs if not c.is_sandbox] + [c for c in W.ctrs if c.is_sandbox]:
@@ -1607,6 +1672,7 @@ def run_driver(body):
 
     def opened_body():
         W.open(samples)
+        SYSLOG.open()
         tap.note(f'runtime root {W.root}, scratch {W.tmp}')
         body()
     return drive(tap, opened_body, cleanup)

@@ -12,6 +12,9 @@ real VMs under TCG and real runc containers:
        runs with runc on the host's kernel, no QEMU; a pod with no
        annotation under default_workload_trust = "trusted" too; `vmctl
        state` shows each decision, and containers follow their sandbox;
+       vmctl installed under another name (a copy, a wrapper script) is
+       still vmctl: the container runs in the pod's VM and the monitor's
+       log (syslog) names the mode;
     b  a privileged pod (host network namespace; PrivilegedRuntime "true")
        runs with runc unless privileged_in_vm = true, then in a VM;
   sizing (docs/configuration.md, vmctl/lib/sizing.h)
@@ -40,6 +43,7 @@ last checks say whether anything was left behind.
 
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -47,10 +51,10 @@ sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from ckdriver import (  # noqa: E402
-    BUILD, REAPER, TRUST_DECISION, TRUSTED_SANDBOX, Ctr, Inotify, Pod, W, check_state, children_of, crio_create,
-    create_started, delete, expect_error, expect_pid_sync, start, host_kernel, json_compact, kill_and_wait_stopped,
-    pod_qemu, proc_stat, procs_mentioning, recv_to_eof, run_driver, short, stop_pod, stream_exec,
-    tap, unknown_id, wait_until)
+    BUILD, CONMON, REAPER, SYSLOG, VMCTL, TRUST_DECISION, TRUSTED_SANDBOX, Ctr, Inotify, Pod, W, check_state,
+    children_of, crio_create, create_started, delete, expect_error, expect_pid_sync, start, host_kernel, json_compact,
+    kill_and_wait_stopped, pod_qemu, proc_stat, procs_mentioning, recv_to_eof, run_driver, short, stop_pod,
+    stream_exec, tap, unknown_id, wait_until)
 
 A_HV = 'io.katacontainers.config.hypervisor.'
 POD_RESOURCES = 'pod-linux-resources.crio.io'
@@ -165,7 +169,42 @@ def untrusted_pod():
     check_kernel_facts(ctr, Facts(ctr), 'untrusted pod\'s container')
     kill_and_wait_stopped(ctr, 'KILL', 137)
     delete(ctr)
+    monitor_logged(ctr, f'mode conmon-kata: runtime {VMCTL} is vmctl', 'untrusted pod\'s container')
     return pod, base
+
+
+def monitor_logged(c, needle, what):
+    """The container's monitor said `needle` in its log (syslog)."""
+    if not SYSLOG.available:
+        tap.skip(f'{what}: the monitor log says {needle!r}', f'{SYSLOG.PATH} belongs to a syslog daemon here')
+        return
+    tap.ok(SYSLOG.wait(c.id[:20], needle), f'{what}: the monitor log says {needle!r}',
+           *[f'log: {m}' for m in SYSLOG.lines(c.id[:20])][-8:])
+
+
+def renamed_runtime(pod, sb):
+    """vmctl installed under another name, as an operator may: a copy
+    (with conmon-kata beside it, where vmctl looks for its monitor), and a
+    script that wraps it. The monitor asks the runtime what it is, so the
+    container still runs in the pod's VM, and its log names the mode."""
+    bindir = W.mk('renamed-bin')
+    copied = os.path.join(bindir, 'oci-runtime')
+    shutil.copy2(VMCTL, copied)
+    os.symlink(CONMON, os.path.join(bindir, 'conmon-kata'))
+    wrapper = os.path.join(bindir, 'runtime-wrapper')
+    with open(wrapper, 'w') as f:
+        f.write(f'#!/bin/sh\nexec {copied} "$@"\n')
+    os.chmod(wrapper, 0o755)
+    for name, path in (('copied', copied), ('wrapped', wrapper)):
+        what = f'vmctl {name} as {os.path.basename(path)}'
+        ctr = Ctr(pod, name).prepare(['tail', '-f', '/dev/null'])
+        expect_pid_sync(ctr, crio_create(ctr, runtime=path))
+        start(ctr)
+        check_decision(ctr, f'untrusted: follows its sandbox {sb.id}', what)
+        check_kernel_facts(ctr, Facts(ctr), what)
+        monitor_logged(ctr, f'mode conmon-kata: runtime {path} is vmctl', what)
+        kill_and_wait_stopped(ctr, 'KILL', 137)
+        delete(ctr)
 
 
 def trusted_pod(name, annotations, config, want, edit=None, check_ctr=True):
@@ -455,6 +494,7 @@ def main():
         if 'base' not in state or state['base'].mem_kib is None:
             tap.ok(False, 'the untrusted pod gave the baseline the sizing items need')
             return
+        tap.item('a: vmctl under another name', lambda: renamed_runtime(state['pod'], state['pod'].sandbox))
         tap.item('a: trusted pods run with runc', trust)
         tap.item('b: privileged pods', privileged)
         tap.item('c: sizing at boot', lambda: boot_sizing(state['base']))

@@ -132,6 +132,7 @@ class World:
         self.netns = None
         self.cgroup = f'/ckoci-{self.token}'
         self.sockets = []
+        self.runc_ids = []  # containers of the same bundles under runc
         self.hook = self.path('hook.sh')
         with open(self.hook, 'w') as f:
             f.write(HOOK_SCRIPT)
@@ -406,7 +407,7 @@ def no_container():
            *r.diag())
 
     r = vmctl('list', '--format', 'json')
-    tap.ok(r.rc == 0 and r.json() == [], '`list --format json` with no containers: []', *r.diag())
+    tap.eq('`list --format json` with no containers: "null" as runc prints it', b'null\n', r.out, *r.diag())
 
     ghost = f'ghost-{W.token}'
     r = vmctl('state', ghost)
@@ -539,6 +540,226 @@ def lifecycle(main, netns):
     check_state(main, 'main: still running after the second start', 'running', main.pid)
 
 
+# --- pod A: runc's layout -----------------------------------------------------------------------
+
+
+RUNC = '/usr/bin/runc'
+
+
+def go_layout(obj, indent=None):
+    """The text Go's encoding/json writes for obj, as runc prints it:
+    MarshalIndent's layout (or compact), keys in their order, <, >, & and
+    U+2028/9 escaped. Checked against runc's own output first."""
+    if indent is None:
+        text = json.dumps(obj, ensure_ascii=False, separators=(',', ':'))
+    else:
+        text = json.dumps(obj, ensure_ascii=False, indent=indent, separators=(',', ': '))
+    for c in '<>&\u2028\u2029':
+        text = text.replace(c, f'\\u{ord(c):04x}')
+    return text.encode()
+
+
+def runc(*args, timeout=60):
+    return run_cmd([RUNC, '--root', W.path('runc-root'), *args], timeout=timeout, cwd=W.tmp, env={'PATH': PATH})
+
+
+def volatile_out(text):
+    """The values that differ between two runtimes for the same bundle
+    (its pid, when it was created, the spec version the runtime speaks)
+    replaced by X; everything else is kept byte for byte."""
+    return re.sub(rb'("(?:pid|created|ociVersion)": ?)("[^"]*"|[0-9]+)', rb'\1X', text)
+
+
+def keys_tree(obj):
+    """The object keys at every level, in order (lists by their first item)."""
+    if isinstance(obj, dict):
+        return [(k, keys_tree(v)) for k, v in obj.items()]
+    if isinstance(obj, list) and obj:
+        return [keys_tree(obj[0])]
+    return None
+
+
+def same_text(desc, ours, theirs, *diag):
+    tap.ok(volatile_out(ours) == volatile_out(theirs), desc, f'vmctl: {ours!r}', f'runc:  {theirs!r}', *diag)
+
+
+def layout_state(c, stage):
+    rv, rr = vmctl('state', c.id), runc('state', c.id)
+    tap.ok(rr.rc == 0 and rr.out == go_layout(rr.json(), 2), f'runc\'s own {stage} state is in the layout the '
+           'test expects (MarshalIndent, two spaces, no final newline)', *rr.diag())
+    same_text(f'layout: `state` of a {stage} container is runc\'s text byte for byte (but pid, created, '
+              'ociVersion)', rv.out, rr.out, *rv.diag())
+
+
+def layout_list(c):
+    rv, rr = vmctl('list', '--format', 'json'), runc('list', '--format', 'json')
+    theirs = [e for e in (rr.json() or []) if e.get('id') == c.id]
+    ours = [e for e in (rv.json() or []) if e.get('id') == c.id]
+    tap.ok(rr.out == go_layout(rr.json()) + b'\n' and rv.out == go_layout(rv.json()) + b'\n',
+           'layout: `list --format json` is one compact line, as runc\'s', *rv.diag(), *rr.diag())
+    same_text('layout: the container\'s entry in `list --format json` is runc\'s (owner included)',
+              go_layout(ours), go_layout(theirs))
+
+
+def error_text(r):
+    """The message of a one-line error on stderr: runc's logrus line
+    (time="..." level=error msg="...", without --log), its bare line (with
+    --log), or vmctl's "vmctl: <message>"."""
+    m = re.fullmatch(rb'time="[^"]*" level=error msg="((?:[^"\\]|\\.)*)"\n', r.err)
+    if m:
+        return json.loads(b'"' + m.group(1) + b'"')
+    m = re.fullmatch(rb'(?:vmctl: )?([^\n]+)\n', r.err)
+    return m.group(1).decode(errors='replace') if m else None
+
+
+def last_logged(path):
+    """The msg of the last error record of a --log-format json file."""
+    recs = [js for js in json_lines(path) if isinstance(js, dict) and js.get('level') == 'error']
+    return recs[-1].get('msg') if recs else None
+
+
+# runc's exec failures (issue 17): what CRI-O and Podman pass on and match
+EXEC_FAILURES = (
+    ('a missing binary', [], ['/no/such/binary']),
+    ('a binary not in $PATH', [], ['no-such-command']),
+    ('a directory as the binary (permission denied)', [], ['/etc']),
+    ('a cwd that is a file', ['--cwd', '/etc/passwd'], ['true']),
+    ('a user that is not a number', ['--user', 'nobodyx'], ['true']),
+)
+
+
+def runc_words(c):
+    """Exec failures in the same running bundle: vmctl's stderr message and
+    status are runc's."""
+    for i, (what, flags, args) in enumerate(EXEC_FAILURES):
+        rv, rr = vmctl('exec', *flags, c.id, *args), runc('exec', *flags, c.id, *args)
+        tap.ok(rv.rc == rr.rc == 255 and error_text(rr) is not None and error_text(rv) == error_text(rr),
+               f'words: exec with {what} fails as runc\'s does: status 255 and its message on stderr',
+               f'vmctl: {rv.rc} {error_text(rv)!r}', f'runc:  {rr.rc} {error_text(rr)!r}', *rv.diag())
+        # with --log --log-format json, as CRI-O and Podman call a runtime
+        logs = W.path(f'words-{i}.vmctl.json'), W.path(f'words-{i}.runc.json')
+        rv = vmctl('exec', *flags, c.id, *args, log=logs[0])
+        rr = run_cmd([RUNC, '--root', W.path('runc-root'), '--log', logs[1], '--log-format', 'json', 'exec', *flags,
+                      c.id, *args], timeout=60, cwd=W.tmp, env={'PATH': PATH})
+        tap.ok(rv.rc == rr.rc == 255 and last_logged(logs[1]) is not None
+               and last_logged(logs[0]) == last_logged(logs[1]) and error_text(rv) == error_text(rr),
+               f'words: with --log, exec with {what}: the same message in the log and on stderr as runc\'s',
+               f'vmctl: {rv.rc} {last_logged(logs[0])!r} {rv.err!r}',
+               f'runc:  {rr.rc} {last_logged(logs[1])!r} {rr.err!r}')
+
+
+def create_words(main):
+    """A create whose process cannot start: vmctl's message gives the cause
+    in runc's words."""
+    c = Ctr('nobinary', ['/no/such/binary'], pod=main)
+    rv = c.create()
+    with open(W.path('runc-nobinary.err'), 'wb') as err:
+        rc = subprocess.run([RUNC, '--root', W.path('runc-root'), 'create', '--bundle', c.bundle, c.id],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, timeout=60, cwd=W.tmp,
+                            env={'PATH': PATH}).returncode
+    theirs = json.loads(b'"' + re.sub(rb'.*msg="runc create failed: |"\n$', b'',
+                                      read_bytes(W.path('runc-nobinary.err')) or b'') + b'"')
+    ours = error_text(rv) or ''
+    tap.ok(rv.rc != 0 and rc != 0 and theirs.startswith('unable to start container process: ')
+           and ours.endswith(': ' + theirs), 'words: create of a missing binary fails with runc\'s cause: '
+           '"unable to start container process: exec: ..."', f'vmctl: {rv.rc} {ours!r}', f'runc:  {rc} {theirs!r}',
+           *rv.diag())
+    runc('delete', '--force', c.id)
+    c.deleted = vmctl('delete', '--force', c.id).rc == 0
+
+
+def in_order(ours, theirs):
+    """ours is theirs with some keys left out (runc's omitempty), in order."""
+    it = iter(theirs)
+    return all(k in it for k in ours)
+
+
+def layout_events(c):
+    """`events --stats`: one compact line, {"type":"stats","id":...,"data":
+    {...}} with runc's keys in runc's order; `events --interval` repeats it."""
+    rv, rr = vmctl('events', '--stats', c.id), runc('events', '--stats', c.id)
+    ev, er = rv.json() or {}, rr.json() or {}
+    tap.ok(rv.rc == rr.rc == 0 and rv.out == go_layout(ev) + b'\n' and rr.out == go_layout(er) + b'\n'
+           and list(ev) == list(er) == ['type', 'id', 'data'] and ev.get('type') == er.get('type') == 'stats'
+           and ev.get('id') == c.id, 'events: `events --stats` is one compact line of runc\'s shape '
+           '({"type":"stats","id":...,"data":...})', *rv.diag(), *rr.diag())
+    dv, dr = ev.get('data') or {}, er.get('data') or {}
+    problems = [] if list(dv) == list(dr) else [f'data: {list(dv)} vs runc\'s {list(dr)}']
+    # the fields' order in runc's types.Stats; empty omitempty ones are left out
+    for path, order in (('cpu', ['usage', 'throttling']),
+                        ('cpu.usage', ['total', 'percpu', 'percpu_kernel', 'percpu_user', 'kernel', 'user']),
+                        ('memory', ['cache', 'usage', 'swap', 'kernel', 'kernelTCP', 'raw']),
+                        ('pids', ['current', 'limit']),
+                        ('cpuset', ['cpus', 'cpu_exclusive', 'mems', 'mem_hardwall', 'mem_exclusive',
+                                    'memory_migrate', 'memory_spread_page', 'memory_spread_slab', 'memory_pressure',
+                                    'sched_load_balance', 'sched_relax_domain_level'])):
+        ours, theirs = dv, dr
+        for part in path.split('.'):
+            ours, theirs = (ours or {}).get(part), (theirs or {}).get(part)
+        if not isinstance(ours, dict) or not in_order(list(ours), order) or not in_order(list(theirs or {}), order):
+            problems.append(f'data.{path}: {list(ours or {})}, runc\'s {list(theirs or {})}, order {order}')
+    usage = ((dv.get('cpu') or {}).get('usage') or {})
+    if not usage.get('total'):
+        problems.append(f'data.cpu.usage: {usage}')
+    if not (dv.get('pids') or {}).get('current') or not ((dv.get('memory') or {}).get('usage') or {}).get('usage'):
+        problems.append(f"pids, memory: {dv.get('pids')}, {(dv.get('memory') or {}).get('usage')}")
+    tap.ok(not problems, 'events: the data has runc\'s keys in runc\'s order, and the guest\'s CPU time, memory '
+           'usage and process count', *problems, f'vmctl: {short(dv, 600)}')
+    r = vmctl('events', '--interval', '1s', c.id, timeout=3.5)
+    lines = [ln for ln in r.out.split(b'\n') if ln]
+    good = [ln for ln in lines if (json.loads(ln) or {}).get('type') == 'stats']
+    tap.ok(r.rc is None and len(lines) >= 2 and good == lines, '`events --interval 1s` prints the stats again each '
+           'second until stopped', f'lines: {len(lines)}', *r.diag())
+
+
+def runc_layout(main):
+    """The same bundle under vmctl (in pod A's VM) and under runc (its own
+    --root): state, list, ps and features print the same text."""
+    c = Ctr('layout', ['sleep', '1000'], pod=main)
+    c.spec['annotations'].update({'org.example.html': '<a href="x">&</a>', 'org.example.text': 'é/"q\\\t'})
+    c.write_spec()
+    tap.must(c.create().rc == 0, 'layout: vmctl create exits 0')
+    trust = (vmctl('state', c.id).json() or {}).get('annotations', {}).get('io.conmon-kata.trust')
+    if trust is not None:  # what vmctl records; runc then shows it too
+        c.spec['annotations']['io.conmon-kata.trust'] = trust
+        c.write_spec()
+    # the container keeps runc's stdio: files, not pipes, as for vmctl_files
+    with open(W.path('runc-create.err'), 'wb') as err:
+        rc = subprocess.run([RUNC, '--root', W.path('runc-root'), 'create', '--bundle', c.bundle, c.id],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, timeout=60, cwd=W.tmp,
+                            env={'PATH': PATH}).returncode
+    W.runc_ids.append(c.id)
+    tap.must(rc == 0, 'layout: runc create of the same bundle exits 0', f'exit status {rc}',
+             f"stderr: {read_bytes(W.path('runc-create.err'))!r}")
+    layout_state(c, 'created')
+    layout_list(c)
+    tap.must(vmctl('start', c.id).rc == 0 and runc('start', c.id).rc == 0, 'layout: both start')
+    layout_state(c, 'running')
+    layout_events(c)
+    runc_words(c)
+    rv, rr = vmctl('ps', '--format', 'json', c.id), runc('ps', '--format', 'json', c.id)
+    shape = rb'\[[0-9]+(,[0-9]+)*\]\n'
+    tap.ok(re.fullmatch(shape, rv.out) and re.fullmatch(shape, rr.out), 'layout: `ps --format json` is runc\'s '
+           'compact array and newline', f'vmctl: {rv.out!r}', f'runc: {rr.out!r}')
+    for r in (vmctl('kill', c.id, 'KILL'), runc('kill', c.id, 'KILL')):
+        tap.must(r.rc == 0, 'layout: kill -9 exits 0', *r.diag())
+    wait_until(lambda: status_of(c) == 'stopped' and (runc('state', c.id).json() or {}).get('status') == 'stopped',
+               15)
+    layout_state(c, 'stopped')
+    for r in (vmctl('delete', c.id), runc('delete', c.id)):
+        tap.ok(r.rc == 0, 'layout: delete exits 0', *r.diag())
+    c.deleted = True
+    W.runc_ids.remove(c.id)
+
+    rv, rr = vmctl('features'), runc('features')
+    fv, fr = rv.json(), rr.json()
+    tap.ok(rr.out == go_layout(fr, 4) + b'\n' and rv.out == go_layout(fv, 4) + b'\n', 'layout: `features` is '
+           'indented by four spaces and ends with a newline, as runc\'s', *rv.diag())
+    for js in (fv, fr):
+        js.pop('annotations', None)  # runc's own version and commit
+    tap.eq('layout: `features` has runc 1.1\'s keys in runc\'s order', keys_tree(fr), keys_tree(fv))
+
+
 # --- pod A: exec --------------------------------------------------------------------------------
 
 
@@ -550,6 +771,13 @@ def exec_basics(main):
     tap.eq('exec: a process killed by SIGKILL -> 137 (128 + 9)', 137, r.rc, *r.diag())
     r = vmctl('exec', main.id, 'true')
     tap.ok(r.rc == 0 and r.out == b'' and r.err == b'', 'exec: `true` -> 0, no output', *r.diag())
+
+    # CRI-O runs start, state, kill, delete, exec, update without its
+    # monitor_env: they must not need the configuration at all
+    env = {'PATH': PATH, 'CONMON_KATA_CONFIG': W.path('no-such-config.toml')}
+    for verb in (['state', main.id], ['ps', main.id], ['exec', main.id, 'true']):
+        r = run_cmd([VMCTL, '--root', W.root, *verb], timeout=60, cwd=W.tmp, env=env)
+        tap.ok(r.rc == 0, f'`{verb[0]}` needs no configuration (CONMON_KATA_CONFIG names a missing file)', *r.diag())
 
     r = vmctl('exec', main.id, 'no-such-binary-here', timeout=30)
     one_line_error(r, 'exec of a missing binary: runc\'s status 255, one line naming the binary and "not found"',
@@ -864,8 +1092,10 @@ def errors_logged(main, pod):
            'after the failed create nothing is left: no state, no process', f'state: {r.rc} {short(r.out)}',
            f'running: {left}')
     r = vmctl('exec', main.id, 'no-such-binary-here', log=log)
-    one_line_error(r, 'exec of a missing binary with --log: still one line on stderr',
-                   not_found_error(f'vmctl: exec in {main.id}', 'no-such-binary-here'), status=255)
+    one_line_error(r, 'exec of a missing binary with --log: still one line on stderr, in runc\'s words (which '
+                   'do not name the container)',
+                   'vmctl: ' + not_found_error('exec failed: unable to start container process', 'no-such-binary-here'),
+                   status=255)
     check_json_log(log, 'no-such-binary-here', 'that exec', count=2)
 
 
@@ -1040,6 +1270,11 @@ def qemu_killed():
            'exit 0', f'took {took:.1f} s', f'(status, pid, rc, secs): {seen[-10:]}')
     tap.ok(wait_until(lambda: gone(b.pid), 10), 'vmb: the pid-file\'s pid exits too',
            f'{b.pid}: {proc_stat(b.pid)} status {REAPER.poll(b.pid)}')
+    console = os.path.join(pod_dir, 'console.log')
+    want = f"the pod's VM stopped: QEMU exited with signal 9 (console log: {console})"
+    _, js = state(b)
+    tap.eq('vmb: `state` says why in the annotation io.conmon-kata.stop-reason', want,
+           ((js or {}).get('annotations') or {}).get('io.conmon-kata.stop-reason'))
     r = vmctl('kill', b.id, 'KILL')
     one_line_error(r, 'vmb: kill after the VM died fails, one line ("not running")',
                    ctr_error(b.id, 'container not running'))
@@ -1130,7 +1365,7 @@ def the_end(main):
     tap.ok(wait_until(lambda: not cgroup_dirs(), 5), 'main: the host cgroup made for its cgroupsPath is removed '
            '(its pid left it first)', f'left: {cgroup_dirs()}')
     r = vmctl('list', '--format', 'json')
-    tap.ok(r.rc == 0 and r.json() == [], '`list --format json` is [] again', *r.diag())
+    tap.eq('`list --format json` is "null" again', b'null\n', r.out, *r.diag())
 
 
 # --- cleanup -------------------------------------------------------------------------------------------------
@@ -1144,6 +1379,8 @@ def cleanup():
     for c in reversed(W.ctrs):
         if c.created and not c.deleted:
             vmctl('delete', '--force', c.id, timeout=30)
+    for cid in W.runc_ids:
+        runc('delete', '--force', cid)
     for cs in W.sockets:
         cs.close()
 
@@ -1172,7 +1409,9 @@ def pod_a():
     if not main.created or status_of(main) != 'running':
         tap.ok(False, 'pod A is not running: the checks that need it were not made')
         return
-    for name, fn in (('exec', lambda: exec_basics(main)),
+    for name, fn in (('runc\'s layout', lambda: runc_layout(main)),
+                     ('runc\'s words for a create that cannot start', lambda: create_words(main)),
+                     ('exec', lambda: exec_basics(main)),
                      ('exec --detach', lambda: exec_detached(main)),
                      ('concurrent execs', lambda: exec_concurrent(main)),
                      ('exec --tty', lambda: exec_tty(main)),

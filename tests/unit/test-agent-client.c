@@ -3,7 +3,14 @@
  * exec_process and the process writes at once, so the reply and the first
  * output frames arrive in one read, before the caller (back from
  * agent_client_call) has registered the handle's stream handler. Those
- * frames must reach the handler, in order, when it is registered. */
+ * frames must reach the handler, in order, when it is registered.
+ *
+ * And the guest process on top of it (guest-process.c): output frames of
+ * one stream that arrive together are one chunk for the consumer, so a
+ * terminal line the agent read in two pieces ("text", "\r\n") is one log
+ * record, as with conmon; a frame of the other stream, an EOF or the exit
+ * ends the chunk, and the credit returned is the bytes handed over. */
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,6 +19,7 @@
 
 #include "agent-client.h"
 #include "ck-frame.h"
+#include "guest-process.h"
 #include "ck-message.h"
 
 typedef struct {
@@ -101,9 +109,133 @@ static void test_early_frames_handed_over(void)
 	g_string_free(other.data, TRUE);
 }
 
+typedef struct {
+	GString *chunks; /* "<stream>:<bytes>;" per chunk, "eof<stream>;" at the end of one */
+	gboolean exited;
+} Output;
+
+static void on_output(GuestProcess *p, CkStream stream, const guint8 *data, gsize len, gpointer user_data)
+{
+	Output *o = user_data;
+
+	(void)p;
+	if (len == 0)
+		g_string_append_printf(o->chunks, "eof%u;", stream);
+	else
+		g_string_append_printf(o->chunks, "%u:%.*s;", stream, (int)len, (const char *)data);
+}
+
+static void on_exit_cb(GuestProcess *p, const GuestExit *exit, const GError *error, gpointer user_data)
+{
+	Output *o = user_data;
+
+	(void)p;
+	(void)error;
+	g_assert_nonnull(exit);
+	g_string_append_printf(o->chunks, "exit%d;", exit->exit_code);
+	o->exited = TRUE;
+}
+
+/* The bytes of the CREDIT frames the client sent back, per stream. */
+static void read_credits(int fd, guint32 credit[3])
+{
+	CkFrameReader r;
+	guint8 buf[4096];
+	ssize_t n;
+	CkFrame f;
+
+	ck_frame_reader_init(&r);
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		ck_frame_reader_feed(&r, buf, (gsize)n);
+	while (ck_frame_reader_next(&r, &f, NULL) > 0)
+		if (f.type == CK_FRAME_CREDIT && f.stream < 3)
+			credit[f.stream] += ck_frame_credit_value(&f);
+	ck_frame_reader_clear(&r);
+}
+
+static void test_output_joined(void)
+{
+	int sv[2];
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+	AgentClient *c = agent_client_new(sv[0], NULL);
+	Output o = {g_string_new(NULL), FALSE};
+	GuestProcess *p = guest_process_new(c, 7, on_output, on_exit_cb, &o);
+	g_autoptr(GByteArray) script = g_byte_array_new();
+
+	/* one read: a terminal line in two frames, then the other stream */
+	append_frame(script, CK_FRAME_DATA, 7, CK_STREAM_STDOUT, "before rotation");
+	append_frame(script, CK_FRAME_DATA, 7, CK_STREAM_STDOUT, "\r\n");
+	append_frame(script, CK_FRAME_DATA, 7, CK_STREAM_STDERR, "e1");
+	append_frame(script, CK_FRAME_DATA, 7, CK_STREAM_STDOUT, "x");
+	append_frame(script, CK_FRAME_DATA, 7, CK_STREAM_STDOUT, "y\n");
+	write_all(sv[1], script);
+	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	while (!g_str_has_suffix(o.chunks->str, "1:xy\n;") && g_get_monotonic_time() < deadline)
+		g_main_context_iteration(NULL, FALSE);
+	g_assert_cmpstr(o.chunks->str, ==, "1:before rotation\r\n;2:e1;1:xy\n;");
+
+	/* a later read: data, EOF and the exit (the wait_process reply, request
+	 * 1) together; the data comes first, whole, and the exit last */
+	g_byte_array_set_size(script, 0);
+	append_frame(script, CK_FRAME_DATA, 7, CK_STREAM_STDOUT, "la");
+	append_frame(script, CK_FRAME_DATA, 7, CK_STREAM_STDOUT, "st\n");
+	append_frame(script, CK_FRAME_EOF, 7, CK_STREAM_STDOUT, "");
+	append_frame(script, CK_FRAME_DATA, 7, CK_STREAM_STDERR, "e2");
+	g_autoptr(CkJsonGen) g = ck_msg_result_begin();
+	ck_json_kv_int(g, "exit_code", 3);
+	gsize len = 0;
+	g_autofree char *doc = ck_msg_finish(g, &len);
+	append_frame(script, CK_FRAME_RESPONSE, 1, 0, doc);
+	write_all(sv[1], script);
+	deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	while (!o.exited && g_get_monotonic_time() < deadline)
+		g_main_context_iteration(NULL, FALSE);
+	g_assert_cmpstr(o.chunks->str, ==, "1:before rotation\r\n;2:e1;1:xy\n;1:last\n;eof1;2:e2;exit3;");
+
+	/* every byte handed over was credited back, per stream */
+	guest_process_free(p);
+	agent_client_free(c);
+	guint32 credit[3] = {0, 0, 0};
+	g_assert_no_errno(fcntl(sv[1], F_SETFL, O_NONBLOCK));
+	read_credits(sv[1], credit);
+	g_assert_cmpuint(credit[CK_STREAM_STDOUT], ==, strlen("before rotation\r\nxy\nlast\n"));
+	g_assert_cmpuint(credit[CK_STREAM_STDERR], ==, strlen("e1e2"));
+	close(sv[1]);
+	g_string_free(o.chunks, TRUE);
+}
+
+/* Which agent errors are a process that could not start, and runc's words
+ * for them. */
+static void test_start_failure_words(void)
+{
+	static const struct {
+		const char *agent, *runc;
+	} cases[] = {
+	    {"exec in c1: exec: \"/no/such\": stat /no/such: no such file or directory",
+	     "unable to start container process: exec: \"/no/such\": stat /no/such: no such file or directory"},
+	    {"create container c-2.x: exec: \"x\": executable file not found in $PATH",
+	     "unable to start container process: exec: \"x\": executable file not found in $PATH"},
+	    {"start container c3: chdir to cwd (\"/a: b\") set in config.json failed: not a directory",
+	     "unable to start container process: chdir to cwd (\"/a: b\") set in config.json failed: not a directory"},
+	    {"start container c3: setuid 5: Operation not permitted",
+	     "unable to start container process: setuid 5: Operation not permitted"},
+	    {"exec in c1: container is stopped, not running", NULL},
+	    {"create container c1: startContainer hook /bin/x exited with status 1", NULL},
+	    {"exec in c1", NULL},
+	    {"something else: exec: \"x\": permission denied", NULL},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *words = agent_error_start_failure(cases[i].agent);
+		g_assert_cmpstr(words, ==, cases[i].runc);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/agent-client/early-frames-handed-over", test_early_frames_handed_over);
+	g_test_add_func("/guest-process/output-joined", test_output_joined);
+	g_test_add_func("/agent-client/start-failure-words", test_start_failure_words);
 	return g_test_run();
 }

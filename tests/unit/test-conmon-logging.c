@@ -75,7 +75,7 @@ static MonitorConfig *k8s_config(const char *path)
 	cfg->log_max_files = 1;
 	cfg->use_k8s_file = TRUE;
 	cfg->k8s_log_path = g_strdup(path);
-	cfg->k8s_log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	cfg->k8s_log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, K8S_LOG_MODE);
 	g_assert_no_errno(cfg->k8s_log_fd);
 	g_assert_no_errno(fstat(cfg->k8s_log_fd, &st));
 	cfg->k8s_log_size = st.st_size;
@@ -127,6 +127,15 @@ static gint64 file_size(const char *path)
 
 	g_assert_no_errno(stat(path, &st));
 	return st.st_size;
+}
+
+/* The permission bits: conmon creates its log files 0600. */
+static guint file_mode(const char *path)
+{
+	struct stat st;
+
+	g_assert_no_errno(stat(path, &st));
+	return st.st_mode & 07777;
 }
 
 static gboolean exists(const char *path)
@@ -493,6 +502,7 @@ static void test_k8s_reopen_truncates(K8sFixture *fx, gconstpointer data)
 	put(fx->ls, FALSE, "old\n");
 	g_assert_true(log_set_reopen(fx->ls, &error));
 	g_assert_cmpint(file_size(fx->path), ==, 0);
+	g_assert_cmpuint(file_mode(fx->path), ==, 0600);
 	put(fx->ls, FALSE, "new\n");
 	g_auto(GStrv) lines = read_lines(fx->path);
 	g_assert_cmpuint(g_strv_length(lines), ==, 1);
@@ -531,6 +541,7 @@ static void test_k8s_rotate(K8sFixture *fx, gconstpointer data)
 	/* conmon-interface.md#conformance-checks item 21: <log>.1 holds the earlier output, <log> the later. */
 	assert_only_line(p1, "a");
 	assert_only_line(fx->path, "b");
+	g_assert_cmpuint(file_mode(fx->path), ==, 0600);
 
 	/* N = 1 still shifts .1 to .2 (conmon-interface.md#log-size-limits-and-rotation quirk), and no further. */
 	g_assert_true(log_set_reopen(fx->ls, &error));

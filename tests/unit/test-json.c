@@ -1,4 +1,5 @@
-/* Unit tests: vmctl/lib/base/ck-json.c's limits on nesting.
+/* Unit tests: vmctl/lib/base/ck-json.c's limits on nesting, and
+ * ck-json-layout.c's text (runc's layout).
  *
  * Parsing refuses documents nested deeper than CK_JSON_MAX_DEPTH, so that
  * what is accepted can be written back and walked recursively.
@@ -168,6 +169,49 @@ static void test_parse_depth_text(void)
 	g_assert_null(strstr(error->message, "nested"));
 }
 
+/* ck_json_layout(): Go's encoding/json text, as runc 1.1 printed it for
+ * the same document (the expected strings are runc's output). */
+static void test_layout(void)
+{
+	const char *doc = "{\"ociVersion\":\"1.0.2-dev\",\"pid\":0,\"annotations\":{\"a.key\":\"\u00e9/\\\"q\\t\","
+			  "\"b.key\":\"x<y&z>\\u2028\\u0001\"},\"empty\":{},\"none\":[],\"list\":[1,true,null],"
+			  "\"owner\":\"\"}";
+	const char *indented = "{\n"
+			       "  \"ociVersion\": \"1.0.2-dev\",\n"
+			       "  \"pid\": 0,\n"
+			       "  \"annotations\": {\n"
+			       "    \"a.key\": \"\u00e9/\\\"q\\t\",\n"
+			       "    \"b.key\": \"x\\u003cy\\u0026z\\u003e\\u2028\\u0001\"\n"
+			       "  },\n"
+			       "  \"empty\": {},\n"
+			       "  \"none\": [],\n"
+			       "  \"list\": [\n"
+			       "    1,\n"
+			       "    true,\n"
+			       "    null\n"
+			       "  ],\n"
+			       "  \"owner\": \"\"\n"
+			       "}";
+	const char *compact = "{\"ociVersion\":\"1.0.2-dev\",\"pid\":0,\"annotations\":{\"a.key\":\"\u00e9/\\\"q\\t\","
+			      "\"b.key\":\"x\\u003cy\\u0026z\\u003e\\u2028\\u0001\"},\"empty\":{},\"none\":[],"
+			      "\"list\":[1,true,null],\"owner\":\"\"}";
+	g_autoptr(GError) error = NULL;
+	g_auto(yajl_val) tree = ck_json_parse(doc, strlen(doc), "doc", &error);
+
+	g_assert_no_error(error);
+	g_autofree char *ind = ck_json_layout(tree, "  ");
+	g_assert_cmpstr(ind, ==, indented);
+	g_autofree char *cmp = ck_json_layout(tree, NULL);
+	g_assert_cmpstr(cmp, ==, compact);
+
+	g_autoptr(CkJsonGen) g = ck_json_gen_new();
+	ck_json_array_open(g);
+	ck_json_array_close(g);
+	g_autofree char *empty = ck_json_gen_finish_layout(g, "    ", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(empty, ==, "[]");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -176,5 +220,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/json/generator/too-deep", test_too_deep);
 	g_test_add_func("/json/generator/too-deep-value", test_too_deep_value);
 	g_test_add_func("/json/generator/deep-enough", test_deep_enough);
+	g_test_add_func("/json/layout/go", test_layout);
 	return g_test_run();
 }

@@ -1,7 +1,8 @@
 /* vmctl features: the OCI "Features Structure" (runtime-spec
  * features.md), in runc's shape. CRI-O runs it at startup (without
  * --root) and reads ociVersionMin/Max, and from linux: idmap and rro
- * support; everything else is for the operator and for tools.
+ * support; everything else is for the operator and for tools. The keys,
+ * their order and the layout are runc 1.1's (it has no "intelRdt" yet).
  *
  * What the runtime recognises, not what this host offers: the lists are
  * those of the guest agent, which does the work in the VM (its libcap's
@@ -82,7 +83,6 @@ static void linux_features(CkJsonGen *g)
 	ck_json_map_close(g);
 	enabled(g, "apparmor", FALSE);
 	enabled(g, "selinux", FALSE);
-	enabled(g, "intelRdt", FALSE);
 	ck_json_map_close(g);
 }
 
@@ -108,7 +108,8 @@ int cmd_features(VmctlContext *ctx, int argc, char **argv)
 	ck_json_kv_string(g, "org.opencontainers.runc.checkpoint.enabled", "false");
 	ck_json_map_close(g);
 	ck_json_map_close(g);
-	g_autofree char *doc = ck_json_gen_finish(g, NULL, &error);
+	/* runc 1.1: a json.Encoder with SetIndent("", "    ") */
+	g_autofree char *doc = ck_json_gen_finish_layout(g, "    ", &error);
 	if (doc == NULL) {
 		ck_log_error("features: %s", error->message);
 		return 1;

@@ -385,10 +385,56 @@ int cmd_start(VmctlContext *ctx, int argc, char **argv)
 	return 0;
 }
 
+/* The annotations runc printed plus the trust decision, sorted by key as
+ * Go's encoding/json writes a map; nothing when there are none (runc's
+ * omitempty). */
+static void write_trusted_annotations(CkJsonGen *g, yajl_val ann, const char *decision)
+{
+	g_autoptr(GTree) sorted = g_tree_new((GCompareFunc)strcmp);
+
+	for (size_t i = 0; ann != NULL && YAJL_IS_OBJECT(ann) && i < ann->u.object.len; i++)
+		g_tree_insert(sorted, (gpointer)ann->u.object.keys[i], (gpointer)YAJL_GET_STRING(ann->u.object.values[i]));
+	if (decision != NULL)
+		g_tree_insert(sorted, ANNOTATION_TRUST_DECISION, (gpointer)decision);
+	if (g_tree_nnodes(sorted) == 0)
+		return;
+	ck_json_key(g, "annotations");
+	ck_json_map_open(g);
+	for (GTreeNode *n = g_tree_node_first(sorted); n != NULL; n = g_tree_node_next(n))
+		ck_json_kv_string(g, g_tree_node_key(n), g_tree_node_value(n));
+	ck_json_map_close(g);
+}
+
+/* runc's state object with the trust decision recorded at create
+ * (ANNOTATION_TRUST_DECISION) added to its annotations, which runc writes
+ * just before "owner". */
+static char *trusted_state_with_decision(yajl_val tree, const char *decision, GError **error)
+{
+	g_autoptr(CkJsonGen) g = ck_json_gen_new();
+	yajl_val ann = ck_json_get(tree, "annotations");
+	gboolean written = FALSE;
+
+	ck_json_map_open(g);
+	for (size_t i = 0; i < tree->u.object.len; i++) {
+		const char *key = tree->u.object.keys[i];
+		if (g_str_equal(key, "annotations"))
+			continue;
+		if (g_str_equal(key, "owner") && !written) {
+			write_trusted_annotations(g, ann, decision);
+			written = TRUE;
+		}
+		ck_json_key(g, key);
+		ck_json_value(g, tree->u.object.values[i]);
+	}
+	if (!written)
+		write_trusted_annotations(g, ann, decision);
+	ck_json_map_close(g);
+	return ck_json_gen_finish_layout(g, OCI_STATE_INDENT, error);
+}
+
 /* runc's own `state` of a trusted container, with the trust decision
- * recorded at create (ANNOTATION_TRUST_DECISION) added to its
- * annotations, so that `state` shows it for both kinds. runc's stderr
- * and its failure status pass through. */
+ * added, in runc's layout. runc's stderr and its failure status pass
+ * through. */
 static int state_trusted(VmctlContext *ctx, const ContainerState *st, char **verb_argv)
 {
 	g_autoptr(GPtrArray) argv = trusted_argv(ctx, st->trusted_runtime, st->trusted_root, verb_argv);
@@ -407,33 +453,11 @@ static int state_trusted(VmctlContext *ctx, const ContainerState *st, char **ver
 					  : g_error_new(CK_ERROR, CK_ERROR_FAILED, "%s state: not a JSON object",
 							st->trusted_runtime));
 	const char *decision = g_hash_table_lookup(st->annotations, ANNOTATION_TRUST_DECISION);
-	g_autoptr(CkJsonGen) g = ck_json_gen_new();
-	ck_json_map_open(g);
-	for (size_t i = 0; i < tree->u.object.len; i++) {
-		const char *key = tree->u.object.keys[i];
-		yajl_val v = tree->u.object.values[i];
-		if (g_str_equal(key, "annotations") && YAJL_IS_OBJECT(v))
-			continue;
-		ck_json_key(g, key);
-		ck_json_value(g, v);
-	}
-	ck_json_key(g, "annotations");
-	ck_json_map_open(g);
-	yajl_val ann = ck_json_get(tree, "annotations");
-	for (size_t i = 0; ann != NULL && YAJL_IS_OBJECT(ann) && i < ann->u.object.len; i++) {
-		if (decision != NULL && g_str_equal(ann->u.object.keys[i], ANNOTATION_TRUST_DECISION))
-			continue;
-		ck_json_key(g, ann->u.object.keys[i]);
-		ck_json_value(g, ann->u.object.values[i]);
-	}
-	if (decision != NULL)
-		ck_json_kv_string(g, ANNOTATION_TRUST_DECISION, decision);
-	ck_json_map_close(g);
-	ck_json_map_close(g);
-	g_autofree char *json = ck_json_gen_finish(g, NULL, &error);
+	g_autofree char *json = trusted_state_with_decision(tree, decision, &error);
 	if (json == NULL)
 		return fail(st->id, g_steal_pointer(&error));
-	printf("%s\n", json);
+	/* runc writes the document without a final newline */
+	fputs(json, stdout);
 	return 0;
 }
 
@@ -451,10 +475,12 @@ int cmd_state(VmctlContext *ctx, int argc, char **argv)
 		return fail(id, g_steal_pointer(&error));
 	if (st->kind == CONTAINER_KIND_TRUSTED)
 		return state_trusted(ctx, st, orig);
-	g_autofree char *json = container_state_to_oci_json(st, TRUE, &error);
+	g_autoptr(CkJsonGen) g = ck_json_gen_new();
+	container_state_write_oci(g, st, "");
+	g_autofree char *json = ck_json_gen_finish_layout(g, OCI_STATE_INDENT, &error);
 	if (json == NULL)
 		return fail(id, g_steal_pointer(&error));
-	printf("%s\n", json);
+	fputs(json, stdout);
 	return 0;
 }
 
@@ -598,21 +624,28 @@ static char **append_strv(char **base, char **more)
 	return (char **)g_ptr_array_free(g_steal_pointer(&out), FALSE);
 }
 
+/* One number of --user uid[:gid]: runc takes numbers only (there is no
+ * /etc/passwd lookup), and refuses anything else in Go's words. */
+static gboolean parse_user_id(const char *text, const char *what, guint32 *out, GError **error)
+{
+	guint64 v;
+
+	if (!ck_parse_uint64(text, what, G_MAXUINT32, &v, NULL))
+		return ck_set_error(error, CK_ERROR_INVALID,
+				    "exec failed: parsing %s as int for %s failed: strconv.Atoi: parsing \"%s\": invalid syntax",
+				    text, what, text);
+	*out = (guint32)v;
+	return TRUE;
+}
+
 static gboolean apply_user(OciProcess *p, const ExecOpts *o, GError **error)
 {
 	g_auto(GStrv) ug = o->user ? g_strsplit(o->user, ":", 2) : NULL;
 	guint64 v;
 
-	if (ug != NULL) {
-		if (!ck_parse_uint64(ug[0], "--user", G_MAXUINT32, &v, error))
-			return FALSE;
-		p->uid = (guint32)v;
-		if (ug[1] != NULL) {
-			if (!ck_parse_uint64(ug[1], "--user", G_MAXUINT32, &v, error))
-				return FALSE;
-			p->gid = (guint32)v;
-		}
-	}
+	if (ug != NULL && (!parse_user_id(ug[0], "uid", &p->uid, error) ||
+			   (ug[1] != NULL && !parse_user_id(ug[1], "gid", &p->gid, error))))
+		return FALSE;
 	for (char **g = o->groups; g != NULL && *g != NULL; g++) {
 		if (!ck_parse_uint64(*g, "--additional-gids", G_MAXUINT32, &v, error))
 			return FALSE;
@@ -727,6 +760,10 @@ int cmd_exec(VmctlContext *ctx, int argc, char **argv)
 	if (!g_str_equal(container_state_status(st, NULL), "running"))
 		return fail(id, g_error_new_literal(CK_ERROR, CK_ERROR_INVALID, "cannot exec in a stopped container"));
 	g_autofree char *process = exec_process_file(st, &o, argv + 2, &error);
+	if (process == NULL && g_str_has_prefix(error->message, "exec failed: ")) {
+		fail(NULL, g_steal_pointer(&error)); /* runc's words, and its status */
+		return 255;
+	}
 	if (process == NULL)
 		return fail(id, g_steal_pointer(&error));
 
@@ -786,10 +823,11 @@ int cmd_ps(VmctlContext *ctx, int argc, char **argv)
 	if (pids == NULL)
 		return fail(argv[1], g_steal_pointer(&error));
 	if (format != NULL && g_str_equal(format, "json")) {
-		printf("[");
+		/* runc: json.Encoder of a Go slice, `null` when empty */
+		printf(pids->len > 0 ? "[" : "null");
 		for (guint i = 0; i < pids->len; i++)
 			printf("%s%d", i ? "," : "", g_array_index(pids, int, i));
-		printf("]\n");
+		printf(pids->len > 0 ? "]\n" : "\n");
 		return 0;
 	}
 	/* guest pids: the processes live in the VM */
@@ -800,6 +838,32 @@ int cmd_ps(VmctlContext *ctx, int argc, char **argv)
 }
 
 int cmd_update(VmctlContext *ctx, int argc, char **argv);
+
+/* runc's `list --format json`: one compact line, the array of the state
+ * objects with each owner's name, and `null` when there is none (Go's
+ * encoding of an empty slice). */
+static int list_json(const char *root, GPtrArray *ids)
+{
+	g_autoptr(CkJsonGen) g = ck_json_gen_new();
+	g_autoptr(GError) error = NULL;
+	guint n = 0;
+
+	ck_json_array_open(g);
+	for (guint i = 0; i < ids->len; i++) {
+		g_autoptr(ContainerState) st = container_state_read(root, g_ptr_array_index(ids, i), NULL);
+		if (st == NULL)
+			continue;
+		g_autofree char *owner = container_state_owner_name(root, st->id);
+		container_state_write_oci(g, st, owner);
+		n++;
+	}
+	ck_json_array_close(g);
+	g_autofree char *json = ck_json_gen_finish_layout(g, NULL, &error);
+	if (json == NULL)
+		return fail(NULL, g_steal_pointer(&error));
+	printf("%s\n", n > 0 ? json : "null");
+	return 0;
+}
 
 int cmd_list(VmctlContext *ctx, int argc, char **argv)
 {
@@ -817,10 +881,9 @@ int cmd_list(VmctlContext *ctx, int argc, char **argv)
 	g_autoptr(GPtrArray) ids = container_state_list(ctx->root, &error);
 	if (ids == NULL)
 		return fail(NULL, g_steal_pointer(&error));
-	gboolean json = format != NULL && g_str_equal(format, "json");
-	if (json)
-		printf("[");
-	else if (!quiet)
+	if (format != NULL && g_str_equal(format, "json"))
+		return list_json(ctx->root, ids);
+	if (!quiet)
 		printf("%-64s %-8s %-8s %-8s %s\n", "ID", "PID", "STATUS", "KIND", "BUNDLE");
 	for (guint i = 0; i < ids->len; i++) {
 		g_autoptr(ContainerState) st = container_state_read(ctx->root, g_ptr_array_index(ids, i), NULL);
@@ -828,17 +891,11 @@ int cmd_list(VmctlContext *ctx, int argc, char **argv)
 		if (st == NULL)
 			continue;
 		const char *status = container_state_status(st, &pid);
-		if (json) {
-			g_autofree char *one = container_state_to_oci_json(st, FALSE, NULL);
-			printf("%s%s", i ? "," : "", one ? one : "null");
-		} else if (quiet) {
+		if (quiet)
 			printf("%s\n", st->id);
-		} else {
+		else
 			printf("%-64s %-8d %-8s %-8s %s\n", st->id, (int)pid, status,
 			       st->kind == CONTAINER_KIND_TRUSTED ? "trusted" : "vm", st->bundle ? st->bundle : "");
-		}
 	}
-	if (json)
-		printf("]\n");
 	return 0;
 }

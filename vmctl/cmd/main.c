@@ -12,6 +12,7 @@
 #include "ck-version.h"
 #include "state.h"
 #include "vmctl.h"
+#include "workload.h"
 
 static const VmctlVerb verbs[] = {
 	{"create", cmd_create, "create a container (in its pod's VM) held before its process runs"},
@@ -26,6 +27,7 @@ static const VmctlVerb verbs[] = {
 	{"update", cmd_update, "change a container's resource limits"},
 	{"list", cmd_list, "list containers"},
 	{"features", cmd_features, "print the runtime's features (OCI JSON)"},
+	{"events", cmd_events, "print a container's resource statistics (--stats: once)"},
 	{"check", cmd_check, "report what this host has and lacks to run VMs"},
 	{"env", cmd_env, "print the effective configuration"},
 	{"debug", cmd_debug, "operator tools: 'debug boot' boots a VM and reports its kernel"},
@@ -55,7 +57,7 @@ gboolean vmctl_parse_verb_options(const char *verb, const char *params, const GO
 
 static void print_version(void)
 {
-	printf("vmctl version %s\n", CK_VERSION);
+	printf(VMCTL_VERSION_PREFIX "%s\n", CK_VERSION);
 	printf("commit: %s\n", CK_GIT_COMMIT);
 	printf("spec: 1.0.2\n");
 	printf("features: qemu, virtio-serial, vsock, virtio-9p, seccomp, journald\n");

@@ -67,6 +67,7 @@ int cmd_resume(VmctlContext *ctx, int argc, char **argv);
 int cmd_update(VmctlContext *ctx, int argc, char **argv);
 int cmd_list(VmctlContext *ctx, int argc, char **argv);
 int cmd_features(VmctlContext *ctx, int argc, char **argv);
+int cmd_events(VmctlContext *ctx, int argc, char **argv);
 char *vmctl_trusted_root(VmctlContext *ctx);
 int cmd_check(VmctlContext *ctx, int argc, char **argv);
 int cmd_env(VmctlContext *ctx, int argc, char **argv);

@@ -400,3 +400,38 @@ CkChannel *agent_client_get_channel(AgentClient *c)
 {
 	return c->channel;
 }
+
+/* The agent's prefixes (agent/container.c), each followed by the id, and
+ * the causes its process spawner reports from the new process itself
+ * (agent/spawn.c) in runc's words. */
+static const char *const agent_op_prefixes[] = {"create container ", "start container ", "exec in ", NULL};
+static const char *const start_causes[] = {"exec: \"", "chdir to cwd (", "setuid ", "setgid ", "setgroups: ", NULL};
+
+static gboolean has_any_prefix(const char *s, const char *const *prefixes)
+{
+	for (const char *const *p = prefixes; *p != NULL; p++)
+		if (g_str_has_prefix(s, *p))
+			return TRUE;
+	return FALSE;
+}
+
+char *agent_error_start_failure(const char *message)
+{
+	const char *cause = message;
+
+	/* an id has no ": " in it (runc's rule: [A-Za-z0-9_+.-]) */
+	if (has_any_prefix(message, agent_op_prefixes)) {
+		const char *sep = strstr(message, ": ");
+		if (sep == NULL)
+			return NULL;
+		cause = sep + 2;
+	}
+	if (!has_any_prefix(cause, start_causes))
+		return NULL;
+	return g_strconcat("unable to start container process: ", cause, NULL);
+}
+
+GMainContext *agent_client_get_context(AgentClient *c)
+{
+	return c->ctx;
+}

@@ -69,6 +69,15 @@ void agent_client_set_default_stream_func(AgentClient *c, AgentStreamFunc func, 
 void agent_client_set_stream_func(AgentClient *c, guint32 handle, AgentStreamFunc func, gpointer user_data);
 void agent_client_remove_stream_func(AgentClient *c, guint32 handle);
 CkChannel *agent_client_get_channel(AgentClient *c);
+/* runc's words for an agent error that says the container's process
+ * could not be started (its executable not found or not executable, its
+ * cwd, its user): "unable to start container process: <cause>", the
+ * cause without the agent's "<op> <id>: " prefix, as runc reports it after
+ * "runc create failed: " or "exec failed: ". NULL for any other error. */
+char *agent_error_start_failure(const char *message);
+
+/* The context the client's channel is driven by. */
+GMainContext *agent_client_get_context(AgentClient *c);
 
 /* Called from inside the blocking waits: return TRUE to abort the wait
  * with CK_ERROR_FAILED "interrupted" (e.g. after SIGINT). */

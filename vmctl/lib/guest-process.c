@@ -12,6 +12,11 @@ struct GuestProcess {
 	GuestExitFunc on_exit;
 	gpointer user_data;
 	gboolean manual_credit;
+	/* output of one stream not yet handed over: the DATA frames that came
+	 * together, joined (see on_stream) */
+	GByteArray *pending;
+	CkStream pending_stream;
+	GSource *flush_source;
 	/* stdin */
 	GByteArray *stdin_queue;
 	guint32 stdin_window;
@@ -45,6 +50,55 @@ static void send_stdin(GuestProcess *p)
 	}
 }
 
+/* Hands over the pending output, as one chunk, and credits it. */
+static void flush_output(GuestProcess *p)
+{
+	if (p->flush_source != NULL) {
+		g_source_destroy(p->flush_source);
+		g_clear_pointer(&p->flush_source, g_source_unref);
+	}
+	if (p->pending->len == 0)
+		return;
+	g_autoptr(GByteArray) chunk = p->pending;
+	CkStream stream = p->pending_stream;
+
+	p->pending = g_byte_array_new();
+	p->on_output(p, stream, chunk->data, chunk->len, p->user_data);
+	if (!p->manual_credit)
+		guest_process_credit(p, stream, chunk->len);
+}
+
+static gboolean on_flush(gpointer data)
+{
+	GuestProcess *p = data;
+
+	g_clear_pointer(&p->flush_source, g_source_unref);
+	flush_output(p);
+	return G_SOURCE_REMOVE;
+}
+
+/* Output frames of one stream that reach the host together (one read of
+ * the channel dispatches them one after the other) are one chunk for the
+ * consumer, as conmon's one read of a pipe or pty would be: a line the
+ * guest wrote at once is then one log record even when the agent read it
+ * in two pieces (a terminal's "text" and "\r\n"). They are handed over
+ * when the channel has dispatched what it read (an idle source of high
+ * priority), before an EOF, an exit or output of the other stream, and
+ * at most CK_STREAM_WINDOW bytes at a time whatever the guest sends. */
+static void queue_output(GuestProcess *p, const CkFrame *frame)
+{
+	if (p->pending->len > 0 && (p->pending_stream != frame->stream || p->pending->len + frame->len > CK_STREAM_WINDOW))
+		flush_output(p);
+	g_byte_array_append(p->pending, frame->payload, frame->len);
+	p->pending_stream = frame->stream;
+	if (p->flush_source == NULL) {
+		p->flush_source = g_idle_source_new();
+		g_source_set_priority(p->flush_source, G_PRIORITY_HIGH);
+		g_source_set_callback(p->flush_source, on_flush, p, NULL);
+		g_source_attach(p->flush_source, agent_client_get_context(p->agent));
+	}
+}
+
 static void on_stream(AgentClient *c, const CkFrame *frame, gpointer data)
 {
 	GuestProcess *p = data;
@@ -52,15 +106,14 @@ static void on_stream(AgentClient *c, const CkFrame *frame, gpointer data)
 	(void)c;
 	switch (frame->type) {
 	case CK_FRAME_DATA:
-		if (frame->stream == CK_STREAM_STDIN)
-			return;
-		p->on_output(p, frame->stream, frame->payload, frame->len, p->user_data);
-		if (!p->manual_credit)
-			guest_process_credit(p, frame->stream, frame->len);
+		if (frame->stream != CK_STREAM_STDIN && frame->len > 0)
+			queue_output(p, frame);
 		return;
 	case CK_FRAME_EOF:
-		if (frame->stream != CK_STREAM_STDIN)
+		if (frame->stream != CK_STREAM_STDIN) {
+			flush_output(p);
 			p->on_output(p, frame->stream, NULL, 0, p->user_data);
+		}
 		return;
 	case CK_FRAME_CREDIT:
 		if (frame->stream == CK_STREAM_STDIN) {
@@ -90,6 +143,7 @@ static void on_wait_reply(AgentClient *c, yajl_val result, const GError *error, 
 	if (p == NULL)
 		return;
 	p->wait = NULL;
+	flush_output(p); /* the exit comes after the last output */
 	if (error != NULL) {
 		p->on_exit(p, NULL, error, p->user_data);
 		return;
@@ -114,6 +168,7 @@ GuestProcess *guest_process_new(AgentClient *agent, guint32 handle, GuestOutputF
 	p->user_data = user_data;
 	p->stdin_queue = g_byte_array_new();
 	p->stdin_window = CK_STREAM_WINDOW;
+	p->pending = g_byte_array_new();
 	p->wait = g_new0(WaitToken, 1);
 	p->wait->p = p;
 	g_autoptr(CkJsonGen) req = ck_msg_request_begin("wait_process");
@@ -131,6 +186,11 @@ void guest_process_free(GuestProcess *p)
 	agent_client_remove_stream_func(p->agent, p->handle);
 	if (p->wait != NULL)
 		p->wait->p = NULL; /* the reply frees the token */
+	if (p->flush_source != NULL) {
+		g_source_destroy(p->flush_source);
+		g_source_unref(p->flush_source);
+	}
+	g_byte_array_unref(p->pending);
 	g_byte_array_unref(p->stdin_queue);
 	g_free(p);
 }

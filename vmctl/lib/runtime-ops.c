@@ -75,11 +75,19 @@ static ContainerState *load_running(const char *root, const char *id, int *out_l
 	return st;
 }
 
-static gboolean simple_call(const char *root, const ContainerState *st, const char *op, GError **error)
+/* A request that names only the container: the reply (*out_result
+ * pointing into it). */
+static yajl_val id_call(const char *root, const ContainerState *st, const char *op, yajl_val *out_result,
+			GError **error)
 {
 	g_autoptr(CkJsonGen) req = ck_msg_request_begin(op);
 	ck_json_kv_string(req, "id", st->id);
-	g_auto(yajl_val) reply = runtime_call(root, st, req, NULL, error);
+	return runtime_call(root, st, req, out_result, error);
+}
+
+static gboolean simple_call(const char *root, const ContainerState *st, const char *op, GError **error)
+{
+	g_auto(yajl_val) reply = id_call(root, st, op, NULL, error);
 	return reply != NULL;
 }
 
@@ -147,6 +155,14 @@ gboolean runtime_update(const char *root, const char *id, yajl_val resources, GE
 	ck_json_value(req, resources);
 	g_auto(yajl_val) reply = runtime_call(root, st, req, NULL, error);
 	return reply != NULL;
+}
+
+yajl_val runtime_stats(const char *root, const char *id, yajl_val *out_result, GError **error)
+{
+	ck_autofd lock = -1;
+	g_autoptr(ContainerState) st = load_running(root, id, &lock, error);
+
+	return st != NULL ? id_call(root, st, "stats_container", out_result, error) : NULL;
 }
 
 GArray *runtime_ps(const char *root, const char *id, GError **error)

@@ -27,6 +27,10 @@ gboolean runtime_start(const char *root, const char *id, GError **error);
 gboolean runtime_kill(const char *root, const char *id, int sig, gboolean all, GError **error);
 gboolean runtime_pause(const char *root, const char *id, gboolean pause, GError **error);
 gboolean runtime_update(const char *root, const char *id, yajl_val resources, GError **error);
+/* The guest's statistics of a running container's cgroup: the agent's
+ * stats_container result (docs/protocol.md), *out_result pointing into
+ * the returned tree. */
+yajl_val runtime_stats(const char *root, const char *id, yajl_val *out_result, GError **error);
 /* Guest pids of the container's processes. */
 GArray *runtime_ps(const char *root, const char *id, GError **error);
 

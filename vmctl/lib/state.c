@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ck-cleanup.h"
@@ -413,13 +415,11 @@ const char *container_state_status(const ContainerState *st, pid_t *out_pid)
 	return st->status;
 }
 
-char *container_state_to_oci_json(const ContainerState *st, gboolean pretty, GError **error)
+void container_state_write_oci(CkJsonGen *g, const ContainerState *st, const char *owner)
 {
-	g_autoptr(CkJsonGen) g = ck_json_gen_new();
 	pid_t pid = 0;
 	const char *status = container_state_status(st, &pid);
 
-	(void)pretty;
 	ck_json_map_open(g);
 	ck_json_kv_string(g, "ociVersion", "1.0.2");
 	ck_json_kv_string(g, "id", st->id);
@@ -429,10 +429,22 @@ char *container_state_to_oci_json(const ContainerState *st, gboolean pretty, GEr
 	ck_json_kv_string(g, "rootfs", st->rootfs);
 	if (st->created != NULL)
 		ck_json_kv_string(g, "created", st->created);
-	ck_json_kv_string(g, "owner", st->owner ? st->owner : "");
-	write_annotations(g, st->annotations);
+	/* runc: `annotations,omitempty`, before the owner */
+	if (g_hash_table_size(st->annotations) > 0)
+		write_annotations(g, st->annotations);
+	ck_json_kv_string(g, "owner", owner);
 	ck_json_map_close(g);
-	return ck_json_gen_finish(g, NULL, error);
+}
+
+char *container_state_owner_name(const char *root, const char *id)
+{
+	g_autofree char *dir = container_state_dir(root, id);
+	struct stat st;
+
+	if (stat(dir, &st) < 0)
+		return g_strdup("");
+	const struct passwd *pw = getpwuid(st.st_uid);
+	return pw != NULL ? g_strdup(pw->pw_name) : g_strdup_printf("#%u", (unsigned)st.st_uid);
 }
 
 const char *state_default_root(void)

@@ -25,6 +25,7 @@
 
 #include <glib.h>
 
+#include "ck-json.h"
 #include "oci-spec.h"
 
 G_BEGIN_DECLS
@@ -115,9 +116,17 @@ guint64 proc_start_time(pid_t pid);
 /* Alive and still the same process (start time), not a zombie. */
 gboolean proc_is_alive(pid_t pid, guint64 start_time);
 
-/* runc's state JSON for `state`: ociVersion, id, pid, status, bundle,
- * rootfs, created, owner, annotations; nothing else (CRI-O's decoder would
- * take other keys for its own). */
-char *container_state_to_oci_json(const ContainerState *st, gboolean pretty, GError **error);
+/* One container in runc 1.1's state object, keys in its order: ociVersion,
+ * id, pid, status, bundle, rootfs, created, annotations (only when there
+ * are any, sorted), owner; nothing else (CRI-O's decoder would take other
+ * keys for its own). runc's `state` leaves owner empty, its `list` names
+ * the user owning the container's directory (container_state_owner_name).
+ * The caller lays it out as runc does (ck_json_gen_finish_layout). */
+#define OCI_STATE_INDENT "  " /* runc's state: json.MarshalIndent(s, "", "  ") */
+void container_state_write_oci(CkJsonGen *g, const ContainerState *st, const char *owner);
+
+/* The name of the user owning the container's state directory ("#<uid>"
+ * without a passwd entry, as runc's list), or "" when it is gone. */
+char *container_state_owner_name(const char *root, const char *id);
 
 G_END_DECLS

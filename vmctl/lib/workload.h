@@ -36,6 +36,14 @@ G_BEGIN_DECLS
 /* ours: the decision, recorded in the state's annotations */
 #define ANNOTATION_TRUST_DECISION "io.conmon-kata.trust"
 
+/* ours: why the container stopped when its pod's VM went away under it
+ * (QEMU's exit, the console log), recorded in its state at the exit */
+#define ANNOTATION_STOP_REASON "io.conmon-kata.stop-reason"
+
+/* How `vmctl --version` starts, whatever the binary's file name: the
+ * monitor asks a runtime for it to know whether the runtime is vmctl. */
+#define VMCTL_VERSION_PREFIX "vmctl version "
+
 typedef struct {
 	gboolean sandbox; /* the pod's first container (or a pod of its own) */
 	char *pod_id;	  /* the sandbox's container id */

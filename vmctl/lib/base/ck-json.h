@@ -55,6 +55,15 @@ void ck_json_kv_bool(CkJsonGen *g, const char *key, gboolean v);
  * NULL with an error if any call above failed or the document is open. */
 char *ck_json_gen_finish(CkJsonGen *g, gsize *out_len, GError **error);
 
+/* A parsed value in the layout of Go's encoding/json (ck-json-layout.c),
+ * which runc's output has: compact for indent == NULL, else one value per
+ * line indented by `indent` per level (json.MarshalIndent). No trailing
+ * newline. */
+char *ck_json_layout(yajl_val v, const char *indent);
+
+/* ck_json_gen_finish() followed by ck_json_layout() of the document. */
+char *ck_json_gen_finish_layout(CkJsonGen *g, const char *indent, GError **error);
+
 /* How deeply a parsed document may nest objects and arrays. Far beyond
  * any config.json or message (they nest a handful of levels), and low
  * enough that every accepted document can be written back, inside an
