@@ -80,6 +80,9 @@ void spawn_plan_clear(SpawnPlan *plan)
 		g_free(plan->mounts[i].data);
 	}
 	g_free(plan->mounts);
+	for (gsize i = 0; i < plan->n_devices; i++)
+		g_free(plan->devices[i].path);
+	g_free(plan->devices);
 	g_free(plan->cgroup_procs);
 	g_free(plan->rootfs);
 	g_strfreev(plan->masked_paths);

@@ -58,6 +58,17 @@ typedef struct {
 	gboolean is_dir_source;	     /* bind: create a dir (else a file) at the target */
 } MountOp;
 
+/* One node of linux.devices to create under the container's /dev (a
+ * tmpfs of the guest), as runc does: mknod with the type and number, the
+ * mode without the umask, then the owner. Prepared by mounts.c. */
+typedef struct {
+	char *path;  /* absolute, under /dev */
+	mode_t mode; /* S_IFCHR/S_IFBLK/S_IFIFO | permissions */
+	dev_t rdev;
+	uid_t uid;
+	gid_t gid;
+} DeviceOp;
+
 typedef struct {
 	int resource;
 	struct rlimit limit;
@@ -99,6 +110,8 @@ typedef struct {
 	gsize n_mounts;
 	char **masked_paths;
 	char **readonly_paths;
+	DeviceOp *devices; /* linux.devices */
+	gsize n_devices;
 	gboolean console;   /* bind the terminal on /dev/console (init with a terminal) */
 	char *hostname;	    /* NULL: leave */
 	char *domainname;

@@ -88,6 +88,15 @@ typedef struct {
 	guint32 container_id, host_id, size;
 } OciIdMapping;
 
+/* One entry of linux.devices (oci_devices_parse). */
+typedef struct {
+	char *path;	     /* absolute */
+	char type;	     /* 'c', 'u' (unbuffered: a character device), 'b' or 'p' (FIFO) */
+	gint64 major, minor; /* 0 for a FIFO */
+	guint32 file_mode;   /* permission bits (type bits dropped); 0666 when absent, as runc */
+	guint32 uid, gid;    /* 0 when absent */
+} OciDevice;
+
 typedef struct {
 	/* memory; limit, reservation and swap: 0 = absent, -1 = unlimited (as
 	 * in runc's libcontainer, so "not given" and "-1" stay distinct for
@@ -188,6 +197,14 @@ void oci_process_clear(OciProcess *p);
 gboolean oci_resources_parse(yajl_val obj, const char *path, OciResources *out, GError **error);
 void oci_resources_clear(OciResources *r);
 void oci_resources_init(OciResources *r); /* every field "absent" */
+
+/* Parses linux.devices (OciSpec.devices, NULL: none) into *out (an
+ * array of *out_n, freed with oci_devices_free even on failure). Types
+ * and numbers are checked: type one of c, u, b, p; major and minor
+ * required for all but p and within what dev_t holds. `path` prefixes
+ * messages ("linux.devices"). */
+gboolean oci_devices_parse(yajl_val devices, const char *path, OciDevice **out, gsize *out_n, GError **error);
+void oci_devices_free(OciDevice *devices, gsize n);
 
 /* Frees the hooks of a list and leaves it empty. */
 void oci_hook_list_clear(OciHookList *list);

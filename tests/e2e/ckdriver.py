@@ -974,11 +974,11 @@ class Monitor:
 
 
 class Pod:
-    """A pod as CRI-O sets it up: its network namespace (ip netns), and for
-    a pod the driver expects to run trusted (runc) its pinned ipc and uts
-    namespaces too, as CRI-O's pinns makes them (a VM pod does not need the
-    files: its namespaces live in the guest). `annotations` go on the
-    sandbox's spec, `config` is the configuration its runtime calls use."""
+    """A pod as CRI-O sets it up: its network namespace (ip netns) and its
+    pinned ipc and uts namespaces, as CRI-O's pinns makes them (runc joins
+    them; a VM pod's sandbox must name real namespaces of those types,
+    which the guest's own then replace). `annotations` go on the sandbox's
+    spec, `config` is the configuration its runtime calls use."""
 
     def __init__(self, name, uid, sandbox_label='sandbox', trusted=False, annotations=None, config=None):
         self.name, self.uid, self.sandbox_label = name, uid, sandbox_label
@@ -992,8 +992,7 @@ class Pod:
         W.pods.append(self)
         self.netns_path = f'/var/run/netns/{self.netns}'
         self.pinned = {}
-        if trusted:
-            self.pin_namespaces()
+        self.pin_namespaces()
         self.logdir = W.mk('log', 'pods', name)
         self.sandbox = Ctr(self, 'POD', sandbox=True)
 
