@@ -1240,6 +1240,12 @@ def expect_pid_sync(c, sync, key='pid', full=False):
     tap.ok(ok, f'{L}: the {"container" if c.pod.trusted else "stand-in"} lives in the pod\'s network namespace '
            f'and the container\'s host cgroup (cgroupsPath) (8.6)', f'/proc/{c.pid}/ns/net: {ns} (pod: {pod_ns})',
            f'/proc/{c.pid}/cgroup: {cg!r}')
+    paths = dict(ln.split(':', 2)[1:] for ln in cg.decode(errors='replace').splitlines() if ln.count(':') >= 2)
+    if 'cpuset' in paths and 'memory' in paths:
+        # cgroup v1: nothing joins a new cpuset group before its cpus and mems are set (issue 17)
+        tap.eq(f'{L}: the {"container" if c.pod.trusted else "stand-in"} is in the container\'s cpuset cgroup too '
+               f'(cgroup v1), as in its memory cgroup', paths['memory'], paths['cpuset'],
+               f'/proc/{c.pid}/cgroup: {cg!r}')
     if c.pod.trusted:
         # the runtime has exited: its container process is the monitor's
         # (the subreaper's), as under conmon
