@@ -221,17 +221,45 @@ static const int clone_flag[OCI_NS_MAX] = {
 	[OCI_NS_UTS] = CLONE_NEWUTS,	   [OCI_NS_CGROUP] = CLONE_NEWCGROUP,
 };
 
+/* "<container id> <host id> <size>" lines, as /proc/<pid>/uid_map takes them. */
+static char *id_map_text(const OciIdMapping *maps, gsize n)
+{
+	GString *text = g_string_new(NULL);
+
+	for (gsize i = 0; i < n; i++)
+		g_string_append_printf(text, "%u %u %u\n", maps[i].container_id, maps[i].host_id, maps[i].size);
+	return g_string_free(text, FALSE);
+}
+
+/* A new user namespace takes the spec's mappings (runc refuses one
+ * without: "user namespaces enabled, but no uid mappings found"). */
+static gboolean plan_user_namespace(SpawnPlan *plan, const OciSpec *spec, GError **error)
+{
+	if (spec->n_uid_mappings == 0)
+		return ck_set_error(error, CK_ERROR_INVALID, "linux.uidMappings: required for a new user namespace");
+	if (spec->n_gid_mappings == 0)
+		return ck_set_error(error, CK_ERROR_INVALID, "linux.gidMappings: required for a new user namespace");
+	plan->uid_map = id_map_text(spec->uid_mappings, spec->n_uid_mappings);
+	plan->gid_map = id_map_text(spec->gid_mappings, spec->n_gid_mappings);
+	return TRUE;
+}
+
 static gboolean plan_namespaces(Agent *agent, SpawnPlan *plan, const OciSpec *spec, GError **error)
 {
 	for (gsize i = 0; i < spec->n_namespaces; i++) {
 		const OciNamespace *ns = &spec->namespaces[i];
 		if (ns->type == OCI_NS_NETWORK)
 			continue;
-		if (ns->type == OCI_NS_USER || ns->type == OCI_NS_TIME)
+		if (ns->type == OCI_NS_TIME)
 			return ck_set_error(error, CK_ERROR_UNSUPPORTED,
 					    "linux.namespaces[%" G_GSIZE_FORMAT "]: %s namespaces are not supported in "
 					    "the VM",
 					    i, oci_namespace_type_to_string(ns->type));
+		if (ns->type == OCI_NS_USER && ns->path == NULL) {
+			if (!plan_user_namespace(plan, spec, error))
+				return FALSE;
+			continue;
+		}
 		if (ns->path == NULL) {
 			plan->unshare_flags |= clone_flag[ns->type];
 			continue;
@@ -251,7 +279,8 @@ static gboolean plan_namespaces(Agent *agent, SpawnPlan *plan, const OciSpec *sp
 /* exec: every namespace of the init process, and its cgroup */
 static gboolean plan_join_container(SpawnPlan *plan, Container *c, GError **error)
 {
-	static const OciNamespaceType types[] = {OCI_NS_PID, OCI_NS_MOUNT, OCI_NS_IPC, OCI_NS_UTS, OCI_NS_CGROUP};
+	static const OciNamespaceType types[] = {OCI_NS_PID, OCI_NS_MOUNT, OCI_NS_IPC, OCI_NS_UTS, OCI_NS_CGROUP,
+						 OCI_NS_USER};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(types); i++) {
 		g_autofree char *path = g_strdup_printf("/proc/%d/ns/%s", c->init->pid, proc_ns_name(types[i]));

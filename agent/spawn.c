@@ -36,6 +36,8 @@ typedef enum {
 	SYNC_ERROR = 3, /* either stage -> agent: failed */
 	SYNC_START = 4, /* agent -> stage 2: go on to execve */
 	SYNC_PTY = 5,	/* stage 2 -> agent: the terminal's master (SCM_RIGHTS), or none */
+	SYNC_USERNS = 6, /* stage 2 -> agent: in a new user namespace, map it */
+	SYNC_USERNS_DONE = 7, /* agent -> stage 2: mapped */
 } SyncType;
 
 typedef struct {
@@ -84,6 +86,8 @@ void spawn_plan_clear(SpawnPlan *plan)
 		g_free(plan->devices[i].path);
 	g_free(plan->devices);
 	g_free(plan->cgroup_procs);
+	g_free(plan->uid_map);
+	g_free(plan->gid_map);
 	g_free(plan->rootfs);
 	g_strfreev(plan->masked_paths);
 	g_strfreev(plan->readonly_paths);
@@ -441,7 +445,9 @@ static void run_hooks(const SpawnPlan *plan, OciHookStage stage, const OciHookLi
 		spawn_child_fail_error(name, error);
 }
 
-static void wait_for_start(int sync_fd)
+/* Waits for the agent's `want`; anything else means it gave up on us
+ * (the container was removed before start, or a map could not be written). */
+static void wait_for(int sync_fd, SyncType want)
 {
 	SyncMsg msg;
 	ssize_t n;
@@ -449,9 +455,28 @@ static void wait_for_start(int sync_fd)
 	do
 		n = recv(sync_fd, &msg, sizeof msg, 0);
 	while (n < 0 && errno == EINTR);
-	/* the agent gave up on us (container removed before start) */
-	if (n != (ssize_t)sizeof msg || msg.type != SYNC_START)
+	if (n != (ssize_t)sizeof msg || msg.type != (int)want)
 		_exit(127);
+}
+
+/* The container's user namespace (see spawn.h for why last), as its
+ * root: the spec's user is applied later, as without one. */
+static void enter_user_namespace(const SpawnPlan *plan, int sync_fd)
+{
+	if (plan->join_fds[OCI_NS_USER] >= 0) {
+		if (setns(plan->join_fds[OCI_NS_USER], CLONE_NEWUSER) < 0)
+			spawn_child_fail("namespaces", errno, "join the user namespace: %s", g_strerror(errno));
+	} else if (plan->uid_map != NULL) {
+		SyncMsg req = {.type = SYNC_USERNS};
+		if (unshare(CLONE_NEWUSER) < 0)
+			spawn_child_fail("namespaces", errno, "unshare the user namespace: %s", g_strerror(errno));
+		sync_send(sync_fd, &req);
+		wait_for(sync_fd, SYNC_USERNS_DONE);
+	} else {
+		return;
+	}
+	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		spawn_child_fail("user", errno, "become root of the user namespace: %s", g_strerror(errno));
 }
 
 /* The agent blocks SIGCHLD (its reaper reads a signalfd) and ignores
@@ -496,10 +521,11 @@ G_NORETURN static void stage2(const SpawnPlan *plan, int sync_fd, int pid_fd)
 	if (plan->domainname != NULL && setdomainname(plan->domainname, strlen(plan->domainname)) < 0)
 		spawn_child_fail("hostname", errno, "setdomainname: %s", g_strerror(errno));
 	apply_rlimits(plan);
+	enter_user_namespace(plan, sync_fd);
 	g_autofree char *exe = lookup_executable(plan);
 	sync_send(sync_fd, &ready);
 	if (plan->wait_for_start)
-		wait_for_start(sync_fd);
+		wait_for(sync_fd, SYNC_START);
 	/* still root with every capability and no seccomp filter, as the
 	 * hooks of the runtime's namespace would be */
 	run_hooks(plan, OCI_HOOK_START_CONTAINER, plan->hooks.start_container, guest_pid);
@@ -541,9 +567,10 @@ static void join_cgroup(const char *procs)
 
 G_NORETURN static void stage1(const SpawnPlan *plan, int sync_fd)
 {
-	/* mount last: after it, paths resolve inside the container */
-	static const OciNamespaceType order[] = {OCI_NS_USER, OCI_NS_IPC,    OCI_NS_UTS,   OCI_NS_NETWORK,
-						 OCI_NS_PID,  OCI_NS_CGROUP, OCI_NS_MOUNT};
+	/* mount last: after it, paths resolve inside the container; the
+	 * user namespace is stage 2's */
+	static const OciNamespaceType order[] = {OCI_NS_IPC, OCI_NS_UTS, OCI_NS_NETWORK, OCI_NS_PID, OCI_NS_CGROUP,
+						 OCI_NS_MOUNT};
 
 	child_sync_fd = sync_fd;
 	if (plan->cgroup_procs != NULL)
@@ -665,6 +692,32 @@ static gboolean wait_exec(int fd, int timeout_ms, GError **error)
 	return ck_set_error(error, CK_ERROR_FAILED, "unexpected message %d after start", msg.type);
 }
 
+static gboolean write_id_map(pid_t pid, const char *file, const char *text, const char *field, GError **error)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/%s", (int)pid, file);
+	ck_autofd fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	/* one write: the kernel takes a map only whole, and only once */
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		return ck_set_error_errno(error, errno, "%s: write %s", field, path);
+	return TRUE;
+}
+
+/* Stage 2 unshared a user namespace: its maps, from outside (the agent
+ * is root of the parent namespace, so setgroups stays allowed). */
+static gboolean map_user_namespace(const SpawnPlan *plan, int fd, pid_t pid, int timeout_ms, GError **error)
+{
+	SyncMsg msg;
+
+	if (!expect(fd, SYNC_USERNS, timeout_ms, &msg, NULL, error) ||
+	    !write_id_map(pid, "uid_map", plan->uid_map, "linux.uidMappings", error) ||
+	    !write_id_map(pid, "gid_map", plan->gid_map, "linux.gidMappings", error))
+		return FALSE;
+	SyncMsg done = {.type = SYNC_USERNS_DONE};
+	sync_send(fd, &done);
+	return TRUE;
+}
+
 gboolean spawn_process(const SpawnPlan *plan, int timeout_ms, SpawnedProcess *out, GError **error)
 {
 	int sv[2];
@@ -690,6 +743,8 @@ gboolean spawn_process(const SpawnPlan *plan, int timeout_ms, SpawnedProcess *ou
 	ck_autopid stage2_pid = msg.pid;
 	ck_autofd pty_master = -1;
 	if (plan->terminal && !expect(ours, SYNC_PTY, timeout_ms, &msg, &pty_master, error))
+		return FALSE;
+	if (plan->uid_map != NULL && !map_user_namespace(plan, ours, stage2_pid, timeout_ms, error))
 		return FALSE;
 	if (!expect(ours, SYNC_READY, timeout_ms, &msg, NULL, error))
 		return FALSE;

@@ -14,11 +14,20 @@
  *   stage 2:        (PID 1 of a new PID namespace, or a member of the
  *                   joined one) sets up the root filesystem (init only:
  *                   mounts, the createContainer hooks, pivot_root),
- *                   hostname, sysctls, rlimits; checks that the executable
- *                   exists; reports READY; waits for START (init) or goes
- *                   on (exec); then the startContainer hooks (init only),
- *                   oom_score_adj, no_new_privs, user and groups,
- *                   capabilities, seccomp, cwd, umask, execve.
+ *                   hostname, sysctls, rlimits; enters the user namespace
+ *                   (a new one: unshare, then the agent writes its uid and
+ *                   gid maps, USERNS/USERNS_DONE on the sync socket; or
+ *                   the container's) and becomes its root; checks that the
+ *                   executable exists; reports READY; waits for START
+ *                   (init) or goes on (exec); then the startContainer
+ *                   hooks (init only), oom_score_adj, no_new_privs, user
+ *                   and groups, capabilities, seccomp, cwd, umask, execve.
+ *
+ * The user namespace comes last so that the mounts, devices and hostname
+ * are made by the guest's root as without one (a 9p share owned by the
+ * host's root, mknod, sysfs all work); the other namespaces are therefore
+ * owned by the guest's initial user namespace, and the container's
+ * capabilities act only inside its own (docs/differences.md).
  *
  * Stage 2 is reparented to the agent (PID 1) when stage 1 exits, and is
  * reaped by the agent's reaper like any other process. Stage 1 also tells
@@ -96,9 +105,12 @@ typedef struct {
 } SpawnHooks;
 
 typedef struct {
-	/* namespaces */
+	/* namespaces; the user namespace is entered last, in stage 2 (see
+	 * above), by join_fds[OCI_NS_USER] or as a new one with the maps */
 	int join_fds[OCI_NS_MAX]; /* fd to setns() into, or -1 */
-	int unshare_flags;	  /* CLONE_NEW* to create */
+	int unshare_flags;	  /* CLONE_NEW* to create (never CLONE_NEWUSER) */
+	char *uid_map;		  /* new user namespace: /proc/<pid>/uid_map text; NULL: none */
+	char *gid_map;
 	char *cgroup_procs;	  /* cgroup.procs to join first, NULL: none */
 
 	/* root filesystem: container init only */

@@ -1122,6 +1122,61 @@ def fidelity(pod):
             c.deleted = r.rc == 0
 
 
+def chown_tree(top, uid, gid):
+    for d, dirs, files in os.walk(top):
+        for name in [d] + [os.path.join(d, n) for n in dirs + files]:
+            os.lchown(name, uid, gid)
+
+
+def user_namespace(pod):
+    """A user namespace with the spec's mappings (Podman's --uidmap, CRI-O's
+    userns annotations, Kubernetes' hostUsers: false): the rootfs belongs
+    to the chosen host range, as those tools prepare it, and appears as
+    root's inside, as under runc."""
+    c = Ctr('userns', ['sleep', '1000'], pod=pod)
+    c.spec['linux']['namespaces'].append({'type': 'user'})
+    c.spec['linux']['uidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]
+    c.spec['linux']['gidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 1000},
+                                      {'containerID': 1000, 'hostID': 201000, 'size': 64536}]
+    c.write_spec()
+    chown_tree(c.rootfs, 100000, 100000)
+    with open(os.path.join(c.rootfs, 'host-root-file'), 'w') as f:
+        f.write('x\n')  # the host's root: outside the mapping
+    c.must_create_start()
+    r = guest_sh(c, 'id; cat /proc/self/uid_map /proc/self/gid_map; stat -c "%n %u:%g" /bin/busybox /etc '
+                 '/host-root-file; touch /tmp/made-by-root; mkdir -p /home/u && chown 1000:1000 /home/u')
+    lines = [ln.split() for ln in r.out.decode(errors='replace').splitlines()]
+    want = [['0', '100000', '65536'], ['0', '100000', '1000'], ['1000', '201000', '64536'],
+            ['/bin/busybox', '0:0'], ['/etc', '0:0'], ['/host-root-file', '65534:65534']]
+    tap.ok(r.rc == 0 and lines[:1] and lines[0][:2] == ['uid=0(root)', 'gid=0(root)'] and lines[1:] == want,
+           'user namespace: `id` says root, /proc/self/uid_map and gid_map are the spec\'s mappings, the rootfs '
+           '(host 100000) is root\'s inside, a file of the host\'s root is the overflow id 65534', f'lines: {lines}',
+           *r.diag())
+    made = os.stat(os.path.join(c.rootfs, 'tmp', 'made-by-root'), follow_symlinks=False) \
+        if os.path.exists(os.path.join(c.rootfs, 'tmp', 'made-by-root')) else None
+    home = os.stat(os.path.join(c.rootfs, 'home', 'u')) if os.path.isdir(os.path.join(c.rootfs, 'home', 'u')) \
+        else None
+    tap.ok(made and (made.st_uid, made.st_gid) == (100000, 100000) and home
+           and (home.st_uid, home.st_gid) == (101000, 201000),
+           'user namespace: files the container makes belong to the mapped host ids (root -> 100000, '
+           '1000:1000 -> 101000:201000)', f'made-by-root: {made}', f'home/u: {home}')
+    r = vmctl('exec', '--user', '1000:1000', c.id, 'sh', '-c', 'id -u; id -g; cat /proc/self/uid_map')
+    tap.ok(r.rc == 0 and r.out.decode().split()[:5] == ['1000', '1000', '0', '100000', '65536'],
+           'user namespace: exec --user 1000:1000 joins the container\'s user namespace', *r.diag())
+    r = vmctl('delete', '--force', c.id)
+    c.deleted = r.rc == 0
+
+    bad = Ctr('userns-nomap', ['true'], pod=pod)
+    bad.spec['linux']['namespaces'].append({'type': 'user'})
+    bad.write_spec()
+    r = bad.create()
+    one_line_error(r, 'user namespace without uidMappings: create fails, one line naming linux.uidMappings',
+                   'linux.uidMappings', 'required for a new user namespace')
+    rr = runc_create(bad)
+    tap.ok(rr.rc not in (0, None) and b'no uid mappings' in rr.err, 'user namespace without uidMappings: runc '
+           'refuses the same bundle', *rr.diag())
+
+
 # --- a sandbox's namespace paths (issue 17, item 2) ---------------------------------------------
 
 
@@ -1332,6 +1387,7 @@ def pod_a():
                      ('ps, pause, resume', lambda: ps_pause(main)),
                      ('update', lambda: update(main)),
                      ('fidelity with runc: devices, propagation, mount names', lambda: fidelity(main)),
+                     ('user namespace', lambda: user_namespace(main)),
                      ('kill', lambda: kill_semantics(main, main)),
                      ('delete', lambda: delete_semantics(main, main)),
                      ('errors in the shim', lambda: errors_logged(main, main)),

@@ -772,7 +772,7 @@ static void test_bad_input(void)
 		{"unknown capability", m_bad_cap, "process.capabilities.bounding[1]: unknown capability "
 						  "'CAP_NOT_A_THING'"},
 		{"relative cwd", m_bad_cwd, "process.cwd: must be an absolute path"},
-		{"user namespace", m_user_ns, "user namespaces are not supported in the VM"},
+		{"user namespace without mappings", m_user_ns, "linux.uidMappings: required for a new user namespace"},
 		{"invalid seccomp action", m_bad_seccomp, "linux.seccomp.syscalls[0].action: unknown action "
 							  "'SCMP_ACT_BOGUS'"},
 	};
