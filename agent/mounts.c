@@ -89,7 +89,70 @@ gboolean mounts_parse_options(char **options, const char *path, unsigned long *o
 	return TRUE;
 }
 
-static gboolean plan_one(MountOp *op, const OciMount *m, const char *path, GError **error)
+/* --- user namespaces: the owners of the file systems mounted here ------- */
+
+/* The host id (the guest's, outside the container's user namespace) of a
+ * container id, through the spec's mappings. */
+static gboolean map_id(const OciIdMapping *maps, gsize n, guint32 id, guint32 *out)
+{
+	for (gsize i = 0; i < n; i++)
+		if (id >= maps[i].container_id && id - maps[i].container_id < maps[i].size) {
+			*out = maps[i].host_id + (id - maps[i].container_id);
+			return TRUE;
+		}
+	return FALSE;
+}
+
+/* The mounts are made before the user namespace is entered (spawn.h), by
+ * the guest's root: a tmpfs would belong to it, an id the container
+ * cannot see (65534 inside) and whose files its root cannot write. So a
+ * tmpfs gets uid= and gid= of the container's root, and the uid= and
+ * gid= a tmpfs or devpts names (devpts "gid=5") are mapped, as they mean
+ * what runc, mounting inside the namespace, makes them mean. */
+static gboolean map_mount_ids(const OciSpec *spec, const char *fstype, char **data, const char *path,
+			      GError **error)
+{
+	gboolean tmpfs = g_strcmp0(fstype, "tmpfs") == 0;
+	gboolean have_uid = FALSE, have_gid = FALSE;
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_auto(GStrv) opts = g_strsplit(*data ? *data : "", ",", -1);
+
+	if (!tmpfs && g_strcmp0(fstype, "devpts") != 0)
+		return TRUE;
+	for (char **o = opts; *o != NULL; o++) {
+		gboolean uid = g_str_has_prefix(*o, "uid="), gid = g_str_has_prefix(*o, "gid=");
+		guint64 id;
+		guint32 host;
+		if (**o == '\0')
+			continue;
+		if ((uid || gid) && (!g_ascii_string_to_unsigned(*o + 4, 10, 0, G_MAXUINT32, &id, NULL) ||
+				     !map_id(uid ? spec->uid_mappings : spec->gid_mappings,
+					     uid ? spec->n_uid_mappings : spec->n_gid_mappings, (guint32)id, &host)))
+			return ck_set_error(error, CK_ERROR_INVALID, "%s.options: %s is not mapped by linux.%s", path,
+					    *o, uid ? "uidMappings" : "gidMappings");
+		if (uid || gid)
+			g_string_append_printf(out, "%s%s=%u", out->len ? "," : "", uid ? "uid" : "gid", host);
+		else
+			g_string_append_printf(out, "%s%s", out->len ? "," : "", *o);
+		have_uid |= uid;
+		have_gid |= gid;
+	}
+	guint32 root_uid, root_gid;
+	if (tmpfs && !have_uid && map_id(spec->uid_mappings, spec->n_uid_mappings, 0, &root_uid))
+		g_string_append_printf(out, "%suid=%u", out->len ? "," : "", root_uid);
+	if (tmpfs && !have_gid && map_id(spec->gid_mappings, spec->n_gid_mappings, 0, &root_gid))
+		g_string_append_printf(out, "%sgid=%u", out->len ? "," : "", root_gid);
+	g_free(*data);
+	*data = out->len ? g_string_free(g_steal_pointer(&out), FALSE) : NULL;
+	return TRUE;
+}
+
+static gboolean has_user_namespace(const OciSpec *spec)
+{
+	return oci_spec_find_namespace(spec, OCI_NS_USER) != NULL && spec->n_uid_mappings > 0;
+}
+
+static gboolean plan_one(MountOp *op, const OciMount *m, const char *path, const OciSpec *spec, GError **error)
 {
 	unsigned long flags, propagation;
 	gboolean bind, recursive;
@@ -128,6 +191,8 @@ static gboolean plan_one(MountOp *op, const OciMount *m, const char *path, GErro
 		op->source = g_strdup("cgroup2");
 		g_clear_pointer(&data, g_free);
 	}
+	if (has_user_namespace(spec) && !map_mount_ids(spec, op->fstype, &data, path, error))
+		return FALSE;
 	op->flags = flags;
 	op->data = g_steal_pointer(&data);
 	return TRUE;
@@ -175,12 +240,21 @@ static gboolean plan_devices(SpawnPlan *plan, const OciSpec *spec, GError **erro
 		ok = check_device_path(d->path, path, error);
 		if (!ok)
 			break;
+		guint32 uid = d->uid, gid = d->gid;
+		/* made before the user namespace is entered: the owner the
+		 * container sees is the spec's */
+		if (has_user_namespace(spec) && (!map_id(spec->uid_mappings, spec->n_uid_mappings, d->uid, &uid) ||
+						 !map_id(spec->gid_mappings, spec->n_gid_mappings, d->gid, &gid))) {
+			ok = ck_set_error(error, CK_ERROR_INVALID, "%s: owner %u:%u is not mapped by the spec's uid and "
+					  "gid mappings", path, d->uid, d->gid);
+			break;
+		}
 		plan->devices[i] = (DeviceOp){
 			.path = g_strdup(d->path),
 			.mode = device_type_bits[(unsigned char)d->type] | d->file_mode,
 			.rdev = d->type == 'p' ? 0 : makedev((unsigned)d->major, (unsigned)d->minor),
-			.uid = d->uid,
-			.gid = d->gid,
+			.uid = uid,
+			.gid = gid,
 		};
 		plan->n_devices = i + 1;
 	}
@@ -197,7 +271,7 @@ gboolean mounts_plan(SpawnPlan *plan, const OciSpec *spec, const char *rootfs, G
 		 * some fields (a bind source that does not exist), and
 		 * spawn_plan_clear() frees only the counted ones */
 		plan->n_mounts = i + 1;
-		if (!plan_one(&plan->mounts[i], &spec->mounts[i], path, error))
+		if (!plan_one(&plan->mounts[i], &spec->mounts[i], path, spec, error))
 			return FALSE;
 	}
 	if (!plan_devices(plan, spec, error))

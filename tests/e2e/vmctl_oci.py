@@ -1138,6 +1138,8 @@ def user_namespace(pod):
     c.spec['linux']['uidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]
     c.spec['linux']['gidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 1000},
                                       {'containerID': 1000, 'hostID': 201000, 'size': 64536}]
+    c.spec['linux']['devices'] = [{'path': '/dev/test', 'type': 'c', 'major': 1, 'minor': 3, 'uid': 1000,
+                                   'gid': 1000}]
     c.write_spec()
     chown_tree(c.rootfs, 100000, 100000)
     with open(os.path.join(c.rootfs, 'host-root-file'), 'w') as f:
@@ -1160,6 +1162,11 @@ def user_namespace(pod):
            and (home.st_uid, home.st_gid) == (101000, 201000),
            'user namespace: files the container makes belong to the mapped host ids (root -> 100000, '
            '1000:1000 -> 101000:201000)', f'made-by-root: {made}', f'home/u: {home}')
+    r = guest_sh(c, 'stat -c "%n %u:%g" /dev /dev/shm /dev/test; touch /dev/by-root && echo written')
+    tap.eq('user namespace: the tmpfs mounts (/dev, /dev/shm) belong to the container\'s root, which can write '
+           'there; a device node has the spec\'s owner', ['/dev 0:0', '/dev/shm 0:0', '/dev/test 1000:1000',
+                                                          'written'],
+           r.out.decode(errors='replace').splitlines(), *r.diag())
     r = vmctl('exec', '--user', '1000:1000', c.id, 'sh', '-c', 'id -u; id -g; cat /proc/self/uid_map')
     tap.ok(r.rc == 0 and r.out.decode().split()[:5] == ['1000', '1000', '0', '100000', '65536'],
            'user namespace: exec --user 1000:1000 joins the container\'s user namespace', *r.diag())
