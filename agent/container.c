@@ -184,19 +184,6 @@ static Process *find_process(Agent *agent, const Args *a, const char *op, GError
 
 /* --- namespaces ------------------------------------------------------------- */
 
-/* The names /proc/<pid>/ns/ uses, which differ from OCI's for two types. */
-static const char *proc_ns_name(OciNamespaceType type)
-{
-	switch (type) {
-	case OCI_NS_NETWORK:
-		return "net";
-	case OCI_NS_MOUNT:
-		return "mnt";
-	default:
-		return oci_namespace_type_to_string(type);
-	}
-}
-
 static char *ns_source_path(Agent *agent, const OciNamespace *ns, gsize index, GError **error)
 {
 	if (g_str_has_prefix(ns->path, "container:")) {
@@ -206,7 +193,7 @@ static char *ns_source_path(Agent *agent, const OciNamespace *ns, gsize index, G
 					    "linux.namespaces[%" G_GSIZE_FORMAT "].path: '%s' is not a running container",
 					    index, ns->path),
 			       NULL;
-		return g_strdup_printf("/proc/%d/ns/%s", other->init->pid, proc_ns_name(ns->type));
+		return g_strdup_printf("/proc/%d/ns/%s", other->init->pid, oci_namespace_proc_name(ns->type));
 	}
 	if (g_str_has_prefix(ns->path, "/proc/"))
 		return g_strdup(ns->path);
@@ -215,11 +202,6 @@ static char *ns_source_path(Agent *agent, const OciNamespace *ns, gsize index, G
 			    index, ns->path),
 	       NULL;
 }
-
-static const int clone_flag[OCI_NS_MAX] = {
-	[OCI_NS_PID] = CLONE_NEWPID,	   [OCI_NS_MOUNT] = CLONE_NEWNS, [OCI_NS_IPC] = CLONE_NEWIPC,
-	[OCI_NS_UTS] = CLONE_NEWUTS,	   [OCI_NS_CGROUP] = CLONE_NEWCGROUP,
-};
 
 /* "<container id> <host id> <size>" lines, as /proc/<pid>/uid_map takes them. */
 static char *id_map_text(const OciIdMapping *maps, gsize n)
@@ -261,7 +243,7 @@ static gboolean plan_namespaces(Agent *agent, SpawnPlan *plan, const OciSpec *sp
 			continue;
 		}
 		if (ns->path == NULL) {
-			plan->unshare_flags |= clone_flag[ns->type];
+			plan->unshare_flags |= oci_namespace_clone_flag(ns->type);
 			continue;
 		}
 		g_autofree char *src = ns_source_path(agent, ns, i, error);
@@ -279,12 +261,13 @@ static gboolean plan_namespaces(Agent *agent, SpawnPlan *plan, const OciSpec *sp
 /* exec: every namespace of the init process, and its cgroup */
 static gboolean plan_join_container(SpawnPlan *plan, Container *c, GError **error)
 {
-	static const OciNamespaceType types[] = {OCI_NS_PID, OCI_NS_MOUNT, OCI_NS_IPC, OCI_NS_UTS, OCI_NS_CGROUP,
-						 OCI_NS_USER};
+	static const OciNamespaceType types[] = {OCI_NS_PID, OCI_NS_MOUNT,  OCI_NS_IPC,
+						 OCI_NS_UTS, OCI_NS_CGROUP, OCI_NS_USER};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(types); i++) {
-		g_autofree char *path = g_strdup_printf("/proc/%d/ns/%s", c->init->pid, proc_ns_name(types[i]));
-		g_autofree char *own = g_strdup_printf("/proc/self/ns/%s", proc_ns_name(types[i]));
+		g_autofree char *path =
+		    g_strdup_printf("/proc/%d/ns/%s", c->init->pid, oci_namespace_proc_name(types[i]));
+		g_autofree char *own = g_strdup_printf("/proc/self/ns/%s", oci_namespace_proc_name(types[i]));
 		struct stat a, b;
 		/* joining our own namespace is pointless, and for pid illegal */
 		if (stat(path, &a) == 0 && stat(own, &b) == 0 && a.st_ino == b.st_ino)

@@ -109,8 +109,7 @@ static gboolean map_id(const OciIdMapping *maps, gsize n, guint32 id, guint32 *o
  * tmpfs gets uid= and gid= of the container's root, and the uid= and
  * gid= a tmpfs or devpts names (devpts "gid=5") are mapped, as they mean
  * what runc, mounting inside the namespace, makes them mean. */
-static gboolean map_mount_ids(const OciSpec *spec, const char *fstype, char **data, const char *path,
-			      GError **error)
+static gboolean map_mount_ids(const OciSpec *spec, const char *fstype, char **data, const char *path, GError **error)
 {
 	gboolean tmpfs = g_strcmp0(fstype, "tmpfs") == 0;
 	gboolean have_uid = FALSE, have_gid = FALSE;
@@ -245,16 +244,17 @@ static gboolean plan_devices(SpawnPlan *plan, const OciSpec *spec, GError **erro
 		 * container sees is the spec's */
 		if (has_user_namespace(spec) && (!map_id(spec->uid_mappings, spec->n_uid_mappings, d->uid, &uid) ||
 						 !map_id(spec->gid_mappings, spec->n_gid_mappings, d->gid, &gid))) {
-			ok = ck_set_error(error, CK_ERROR_INVALID, "%s: owner %u:%u is not mapped by the spec's uid and "
-					  "gid mappings", path, d->uid, d->gid);
+			ok = ck_set_error(error, CK_ERROR_INVALID,
+					  "%s: owner %u:%u is not mapped by linux.uidMappings and linux.gidMappings",
+					  path, d->uid, d->gid);
 			break;
 		}
 		plan->devices[i] = (DeviceOp){
-			.path = g_strdup(d->path),
-			.mode = device_type_bits[(unsigned char)d->type] | d->file_mode,
-			.rdev = d->type == 'p' ? 0 : makedev((unsigned)d->major, (unsigned)d->minor),
-			.uid = uid,
-			.gid = gid,
+		    .path = g_strdup(d->path),
+		    .mode = device_type_bits[(unsigned char)d->type] | d->file_mode,
+		    .rdev = d->type == 'p' ? 0 : makedev((unsigned)d->major, (unsigned)d->minor),
+		    .uid = uid,
+		    .gid = gid,
 		};
 		plan->n_devices = i + 1;
 	}

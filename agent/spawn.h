@@ -14,13 +14,13 @@
  *   stage 2:        (PID 1 of a new PID namespace, or a member of the
  *                   joined one) sets up the root filesystem (init only:
  *                   mounts, the createContainer hooks, pivot_root),
- *                   hostname, sysctls, rlimits; enters the user namespace
- *                   (a new one: unshare, then the agent writes its uid and
- *                   gid maps, USERNS/USERNS_DONE on the sync socket; or
- *                   the container's) and becomes its root; checks that the
- *                   executable exists; reports READY; waits for START
- *                   (init) or goes on (exec); then the startContainer
- *                   hooks (init only), oom_score_adj, no_new_privs, user
+ *                   hostname, sysctls, rlimits, oom_score_adj; enters the
+ *                   user namespace (a new one: unshare, then the agent
+ *                   writes its uid and gid maps, USERNS/USERNS_DONE on the
+ *                   sync socket; or the container's) and becomes its root;
+ *                   checks that the executable exists; reports READY;
+ *                   waits for START (init) or goes on (exec); then the
+ *                   startContainer hooks (init only), no_new_privs, user
  *                   and groups, capabilities, seccomp, cwd, umask, execve.
  *
  * The user namespace comes last so that the mounts, devices and hostname
@@ -32,7 +32,9 @@
  * Stage 2 is reparented to the agent (PID 1) when stage 1 exits, and is
  * reaped by the agent's reaper like any other process. Stage 1 also tells
  * stage 2 its pid in the agent's PID namespace (over a pipe of their
- * own), which the OCI state of the hooks carries.
+ * own), which the OCI state of the hooks carries; it does so after it
+ * reported that pid to the agent, and stage 2 waits for it, so SYNC_PID
+ * is always the agent's first message.
  *
  * Messages travel on a SOCK_SEQPACKET socketpair that is close-on-exec in
  * the child: EOF after START means execve succeeded. A failure in the
@@ -166,8 +168,6 @@ typedef struct {
 
 void spawn_plan_init(SpawnPlan *plan);
 void spawn_plan_clear(SpawnPlan *plan);
-/* TRUE when stage 2 has hooks to run (plan->hooks). */
-gboolean spawn_plan_has_hooks(const SpawnPlan *plan);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SpawnPlan, spawn_plan_clear)
 
 /* Fills the process part of a plan from an OCI process: argv, env, cwd,

@@ -18,6 +18,7 @@
 #include "oci-spec.h"
 
 #include <limits.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -27,6 +28,18 @@
 static const char *const namespace_names[OCI_NS_MAX] = {
     [OCI_NS_PID] = "pid", [OCI_NS_NETWORK] = "network", [OCI_NS_MOUNT] = "mount",   [OCI_NS_IPC] = "ipc",
     [OCI_NS_UTS] = "uts", [OCI_NS_USER] = "user",	[OCI_NS_CGROUP] = "cgroup", [OCI_NS_TIME] = "time",
+};
+
+/* as /proc/<pid>/ns/ names them, and the CLONE_NEW* flag of each */
+static const char *const namespace_proc_names[OCI_NS_MAX] = {
+    [OCI_NS_PID] = "pid", [OCI_NS_NETWORK] = "net", [OCI_NS_MOUNT] = "mnt",	[OCI_NS_IPC] = "ipc",
+    [OCI_NS_UTS] = "uts", [OCI_NS_USER] = "user",   [OCI_NS_CGROUP] = "cgroup", [OCI_NS_TIME] = "time",
+};
+
+static const int namespace_clone_flags[OCI_NS_MAX] = {
+    [OCI_NS_PID] = CLONE_NEWPID,       [OCI_NS_NETWORK] = CLONE_NEWNET, [OCI_NS_MOUNT] = CLONE_NEWNS,
+    [OCI_NS_IPC] = CLONE_NEWIPC,       [OCI_NS_UTS] = CLONE_NEWUTS,	[OCI_NS_USER] = CLONE_NEWUSER,
+    [OCI_NS_CGROUP] = CLONE_NEWCGROUP, [OCI_NS_TIME] = CLONE_NEWTIME,
 };
 
 static const char *const hook_stage_names[OCI_HOOK_MAX] = {
@@ -74,6 +87,30 @@ const char *oci_namespace_type_to_string(OciNamespaceType type)
 	if ((int)type < 0 || type >= OCI_NS_MAX)
 		return "unknown";
 	return namespace_names[type];
+}
+
+const char *oci_namespace_proc_name(OciNamespaceType type)
+{
+	if ((int)type < 0 || type >= OCI_NS_MAX)
+		return "unknown";
+	return namespace_proc_names[type];
+}
+
+int oci_namespace_clone_flag(OciNamespaceType type)
+{
+	if ((int)type < 0 || type >= OCI_NS_MAX)
+		return 0;
+	return namespace_clone_flags[type];
+}
+
+gboolean oci_namespace_type_from_clone_flag(int flag, OciNamespaceType *out)
+{
+	for (int t = 0; t < OCI_NS_MAX; t++)
+		if (namespace_clone_flags[t] == flag) {
+			*out = (OciNamespaceType)t;
+			return TRUE;
+		}
+	return FALSE;
 }
 
 const char *oci_hook_stage_to_string(OciHookStage stage)

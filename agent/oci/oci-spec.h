@@ -214,6 +214,11 @@ const char *oci_spec_annotation(const OciSpec *spec, const char *key);
 
 const char *oci_namespace_type_to_string(OciNamespaceType type); /* "pid", "network", ... */
 const char *oci_hook_stage_to_string(OciHookStage stage);	 /* "prestart", "createRuntime", ... */
+/* The name /proc/<pid>/ns/ uses ("net", "mnt", else as OCI's) and the
+ * CLONE_NEW* flag of a type (what setns and NS_GET_NSTYPE speak). */
+const char *oci_namespace_proc_name(OciNamespaceType type);
+int oci_namespace_clone_flag(OciNamespaceType type);
+gboolean oci_namespace_type_from_clone_flag(int flag, OciNamespaceType *out);
 /* The reverse lookups: FALSE / -1 for names the spec does not define. */
 gboolean oci_namespace_type_from_string(const char *s, OciNamespaceType *out);
 int oci_rlimit_from_string(const char *s); /* "RLIMIT_NOFILE" -> RLIMIT_NOFILE */

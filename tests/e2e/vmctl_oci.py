@@ -1078,6 +1078,8 @@ def mounts_fidelity(pod):
         f.write('conf\n')
     c = Ctr('mnts', ['sleep', '1000'], pod=pod)
     c.spec['mounts'] += [
+        # no base name: shared as "<i>", never as "<i>/.." (the share's own mounts folder)
+        {'destination': '/mnt/up', 'type': 'bind', 'source': os.path.join(plain, '..'), 'options': ['rbind']},
         {'destination': '/mnt/shared', 'type': 'bind', 'source': src, 'options': ['bind', 'shared']},
         {'destination': '/mnt/plain', 'type': 'bind', 'source': plain, 'options': ['rbind']},
         {'destination': '/etc/app.conf', 'type': 'bind', 'source': conf, 'options': ['bind', 'ro']}]
@@ -1100,6 +1102,11 @@ def mounts_fidelity(pod):
            and names['/etc/app.conf'].endswith('/app.conf'),
            'mount sources keep their base name in mountinfo (".../shared-vol", not ".../N-shared-vol")',
            f'roots: {names}')
+    r = guest_sh(c, 'ls /mnt/up')
+    want = ['app.conf', 'plain-vol', 'shared-vol']
+    tap.ok(r.out.decode(errors='replace').split() == want and sorted(os.listdir(os.path.dirname(src))) == want,
+           'a source ending in ".." is mounted as the folder it names, and nothing is made in that folder',
+           f'/mnt/up: {r.out!r}', f'host: {sorted(os.listdir(os.path.dirname(src)))}', *r.diag())
 
     rs = Ctr('rshared', ['sleep', '1000'], pod=pod)
     rs.spec['linux']['rootfsPropagation'] = 'rshared'
@@ -1140,6 +1147,7 @@ def user_namespace(pod):
                                       {'containerID': 1000, 'hostID': 201000, 'size': 64536}]
     c.spec['linux']['devices'] = [{'path': '/dev/test', 'type': 'c', 'major': 1, 'minor': 3, 'uid': 1000,
                                    'gid': 1000}]
+    c.spec['process']['oomScoreAdj'] = -500  # lowering it needs the guest's root, outside the namespace
     c.write_spec()
     chown_tree(c.rootfs, 100000, 100000)
     with open(os.path.join(c.rootfs, 'host-root-file'), 'w') as f:
@@ -1167,6 +1175,9 @@ def user_namespace(pod):
            'there; a device node has the spec\'s owner', ['/dev 0:0', '/dev/shm 0:0', '/dev/test 1000:1000',
                                                           'written'],
            r.out.decode(errors='replace').splitlines(), *r.diag())
+    r = guest_sh(c, 'cat /proc/1/oom_score_adj')
+    tap.eq('user namespace: the init has the spec\'s negative oomScoreAdj (written before the namespace is '
+           'entered, as runc\'s parent writes it)', '-500', r.out.decode(errors='replace').strip(), *r.diag())
     r = vmctl('exec', '--user', '1000:1000', c.id, 'sh', '-c', 'id -u; id -g; cat /proc/self/uid_map')
     tap.ok(r.rc == 0 and r.out.decode().split()[:5] == ['1000', '1000', '0', '100000', '65536'],
            'user namespace: exec --user 1000:1000 joins the container\'s user namespace', *r.diag())
@@ -1203,6 +1214,8 @@ def sandbox_namespaces():
     W.holders.append(holder)
     other_mnt = f'/proc/{holder.pid}/ns/mnt'
     missing = W.path('no-such-ns')
+    fifo = W.path('ns-fifo')
+    os.mkfifo(fifo)
     cases = [('ipc-wrong-type', 'ipc', other_mnt, ['the path is a mount namespace, not ipc'], True),
              ('ipc-missing', 'ipc', missing, ['No such file or directory'], True),
              ('net-wrong-type', 'network', f'/proc/{holder.pid}/ns/uts',
@@ -1210,7 +1223,9 @@ def sandbox_namespaces():
              ('net-missing', 'network', missing, ['No such file or directory'], True),
              ('ipc-host', 'ipc', f'/proc/{os.getpid()}/ns/ipc', ["the host's own ipc namespace",
                                                                  'a VM cannot join it'], False),
-             ('uts-host', 'uts', '/proc/self/ns/uts', ["the host's own uts namespace"], False)]
+             ('uts-host', 'uts', '/proc/self/ns/uts', ["the host's own uts namespace"], False),
+             # runc would block opening it: not compared
+             ('ipc-fifo', 'ipc', fifo, ['not a namespace'], False)]
     for name, kind, path, words, runc_refuses in cases:
         c = Ctr(f'ns-{name}', ['true'])
         entries = [ns for ns in c.spec['linux']['namespaces'] if ns['type'] == kind]

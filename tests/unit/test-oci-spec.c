@@ -4,6 +4,7 @@
  * values are asserted as read from them. Hand-written documents use single
  * quotes, which json() turns into double quotes, to stay readable.
  */
+#include <sched.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -1028,6 +1029,19 @@ static void test_names(void)
 	}
 	g_assert_false(oci_namespace_type_from_string("net", &t));
 	g_assert_false(oci_namespace_type_from_string(NULL, &t));
+	/* /proc/<pid>/ns/ names and CLONE_NEW* flags: what setns and NS_GET_NSTYPE speak */
+	static const char *const proc[] = {"pid", "net", "mnt", "ipc", "uts", "user", "cgroup", "time"};
+	static const int flags[] = {CLONE_NEWPID, CLONE_NEWNET,	 CLONE_NEWNS,	  CLONE_NEWIPC,
+				    CLONE_NEWUTS, CLONE_NEWUSER, CLONE_NEWCGROUP, CLONE_NEWTIME};
+	for (int i = 0; i < OCI_NS_MAX; i++) {
+		g_assert_cmpstr(oci_namespace_proc_name((OciNamespaceType)i), ==, proc[i]);
+		g_assert_cmpint(oci_namespace_clone_flag((OciNamespaceType)i), ==, flags[i]);
+		g_assert_true(oci_namespace_type_from_clone_flag(flags[i], &t));
+		g_assert_cmpint(t, ==, i);
+	}
+	g_assert_cmpstr(oci_namespace_proc_name(OCI_NS_MAX), ==, "unknown");
+	g_assert_cmpint(oci_namespace_clone_flag(OCI_NS_MAX), ==, 0);
+	g_assert_false(oci_namespace_type_from_clone_flag(CLONE_NEWNS | CLONE_NEWPID, &t));
 	for (int i = 0; i < OCI_HOOK_MAX; i++)
 		g_assert_cmpstr(oci_hook_stage_to_string((OciHookStage)i), ==, stages[i]);
 	g_assert_cmpint(oci_rlimit_from_string("RLIMIT_NOFILE"), ==, RLIMIT_NOFILE);

@@ -128,12 +128,13 @@ static gboolean is_bind(const OciMount *m)
 }
 
 /* "<i>/<base name>": the mount source seen in the guest (and in the
- * container's mountinfo) keeps the host's base name, as under runc. */
+ * container's mountinfo) keeps the host's base name, as under runc. A
+ * source without one ("/", ending in "." or "..") is shared as "<i>". */
 static char *share_name(const char *source, gsize i)
 {
 	g_autofree char *base = g_path_get_basename(source);
 
-	if (g_str_equal(base, "/") || g_str_equal(base, "."))
+	if (g_str_equal(base, "/") || g_str_equal(base, ".") || g_str_equal(base, ".."))
 		return g_strdup_printf("%" G_GSIZE_FORMAT, i);
 	return g_strdup_printf("%" G_GSIZE_FORMAT "/%s", i, base);
 }

@@ -71,36 +71,55 @@ static gboolean is_cpuset_hierarchy(const char *base)
 	return g_strv_contains((const char *const *)ctrls, "cpuset");
 }
 
+/* Writes text to a cgroup file (cgroup.procs, cpuset.cpus) in one
+ * write; errno is the write's on failure. */
+static gboolean write_text(const char *file, const char *text)
+{
+	int fd = open(file, O_WRONLY | O_CLOEXEC);
+	gboolean ok = fd >= 0 && write(fd, text, strlen(text)) >= 0;
+	int errsv = errno;
+
+	if (fd >= 0)
+		close(fd);
+	errno = errsv;
+	return ok;
+}
+
+/* Fills dir/file from the parent's when it is empty. */
+static gboolean cpuset_fill(const char *dir, const char *file, GError **error)
+{
+	g_autofree char *parent = g_path_get_dirname(dir);
+	g_autofree char *own = g_build_filename(dir, file, NULL);
+	g_autofree char *theirs = g_build_filename(parent, file, NULL);
+	g_autofree char *value = NULL;
+
+	if (!ck_file_read_bounded(own, 64 * 1024, &value, NULL, error))
+		return FALSE;
+	if (*g_strstrip(value) != '\0')
+		return TRUE;
+	g_clear_pointer(&value, g_free);
+	if (!ck_file_read_bounded(theirs, 64 * 1024, &value, NULL, error))
+		return FALSE;
+	if (!write_text(own, value))
+		return ck_set_error_errno(error, errno, "write %s", own);
+	return TRUE;
+}
+
 /* On cgroup v1 a new cpuset group starts with empty cpuset.cpus and
  * cpuset.mems, and no process can join it (ENOSPC) until they are set:
- * like runc, fill each empty one from the parent, top down. */
-static gboolean cpuset_inherit(const char *dir)
+ * like runc, fill each empty one from the parent, top down. A failure is
+ * logged; the join then fails, naming the controller. */
+static void cpuset_inherit(const char *dir)
 {
 	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
-	g_autofree char *parent = g_path_get_dirname(dir);
 
 	for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
-		g_autofree char *own = g_build_filename(dir, files[i], NULL);
-		g_autofree char *theirs = g_build_filename(parent, files[i], NULL);
-		g_autofree char *value = NULL;
-		if (!ck_file_read_bounded(own, 64 * 1024, &value, NULL, NULL))
-			return FALSE;
-		if (*g_strstrip(value) != '\0')
-			continue;
-		g_clear_pointer(&value, g_free);
-		if (!ck_file_read_bounded(theirs, 64 * 1024, &value, NULL, NULL))
-			return FALSE;
-		int fd = open(own, O_WRONLY | O_CLOEXEC);
-		gboolean ok = fd >= 0 && write(fd, value, strlen(value)) >= 0;
-		int errsv = errno;
-		if (fd >= 0)
-			close(fd);
-		if (!ok) {
-			errno = errsv;
-			return FALSE;
+		g_autoptr(GError) error = NULL;
+		if (!cpuset_fill(dir, files[i], &error)) {
+			ck_log_warning("host cgroup %s: copy %s from the parent: %s", dir, files[i], error->message);
+			return;
 		}
 	}
-	return TRUE;
 }
 
 /* mkdir -p under base, recording what did not exist before. */
@@ -118,8 +137,8 @@ static gboolean make_dirs(HostCgroup *cg, const char *base, const char *rel)
 			g_ptr_array_add(cg->created, g_strdup(dir->str));
 		else if (errno != EEXIST)
 			return FALSE;
-		if (cpuset && !cpuset_inherit(dir->str))
-			return FALSE;
+		if (cpuset)
+			cpuset_inherit(dir->str);
 	}
 	return TRUE;
 }
@@ -173,18 +192,6 @@ static const char *hierarchy_path(GHashTable *self, const char *base)
 	return g_hash_table_lookup(self, named);
 }
 
-static gboolean write_pid(const char *procs, const char *pid)
-{
-	int fd = open(procs, O_WRONLY | O_CLOEXEC);
-	gboolean ok = fd >= 0 && write(fd, pid, strlen(pid)) >= 0;
-	int errsv = errno;
-
-	if (fd >= 0)
-		close(fd);
-	errno = errsv;
-	return ok;
-}
-
 char *host_cgroup_controller_of(const char *procs)
 {
 	if (is_unified() || !g_str_has_prefix(procs, CGROUP_FS "/"))
@@ -224,7 +231,7 @@ gboolean host_cgroup_join_self(HostCgroup *cg, GError **error)
 			g_ptr_array_add(cg->origins,
 					g_strdup_printf("%s%s/cgroup.procs", base, g_str_equal(was, "/") ? "" : was));
 		const char *procs = g_ptr_array_index(cg->procs, i);
-		if (!write_pid(procs, pid))
+		if (!write_text(procs, pid))
 			return host_cgroup_join_error(procs, errno, error);
 	}
 	return TRUE;
@@ -235,7 +242,7 @@ void host_cgroup_cleanup(HostCgroup *cg)
 	g_autofree char *pid = g_strdup_printf("%d", (int)getpid());
 
 	for (guint i = 0; cg->origins != NULL && i < cg->origins->len; i++)
-		if (!write_pid(g_ptr_array_index(cg->origins, i), pid))
+		if (!write_text(g_ptr_array_index(cg->origins, i), pid))
 			ck_log_debug("host cgroup %s: %s", (char *)g_ptr_array_index(cg->origins, i),
 				     g_strerror(errno));
 	g_clear_pointer(&cg->origins, g_ptr_array_unref);

@@ -40,7 +40,8 @@ char *host_cgroup_fs_path(const char *cgroups_path);
  * Failure to create one (read-only /sys, no such controller) only drops
  * that controller: the stand-in then stays where the monitor is. On
  * cgroup v1 every empty cpuset.cpus and cpuset.mems on the way is filled
- * from its parent (as runc does), or nothing could join the cpuset. */
+ * from its parent (as runc does), or nothing could join the cpuset; a
+ * copy that fails is logged, and the join then fails naming cpuset. */
 void host_cgroup_prepare(HostCgroup *cg, const char *cgroups_path);
 
 /* Moves the calling process into the prepared cgroups, remembering where

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -133,25 +132,6 @@ char *pod_resolve_namespace(const char *root, const char *pod_id, gboolean is_sa
 
 /* --- a sandbox's namespace paths ------------------------------------------------- */
 
-static const struct {
-	OciNamespaceType type;
-	int clone_flag;
-	const char *proc_name; /* /proc/<pid>/ns/<name> */
-} ns_kinds[] = {
-    {OCI_NS_PID, CLONE_NEWPID, "pid"},		{OCI_NS_NETWORK, CLONE_NEWNET, "net"},
-    {OCI_NS_MOUNT, CLONE_NEWNS, "mnt"},		{OCI_NS_IPC, CLONE_NEWIPC, "ipc"},
-    {OCI_NS_UTS, CLONE_NEWUTS, "uts"},		{OCI_NS_USER, CLONE_NEWUSER, "user"},
-    {OCI_NS_CGROUP, CLONE_NEWCGROUP, "cgroup"}, {OCI_NS_TIME, CLONE_NEWTIME, "time"},
-};
-
-static const char *ns_name_of_flag(int flag)
-{
-	for (gsize i = 0; i < G_N_ELEMENTS(ns_kinds); i++)
-		if (ns_kinds[i].clone_flag == flag)
-			return oci_namespace_type_to_string(ns_kinds[i].type);
-	return NULL;
-}
-
 /* The host's own: the same namespace as this process's (the runtime runs
  * in the host's namespaces) or, where it can be read, PID 1's. */
 static gboolean is_host_namespace(const struct stat *st, const char *proc_name)
@@ -170,26 +150,24 @@ static gboolean is_host_namespace(const struct stat *st, const char *proc_name)
 static gboolean check_sandbox_namespace(const OciNamespace *ns, GError **error)
 {
 	const char *type = oci_namespace_type_to_string(ns->type);
+	OciNamespaceType actual;
 	struct stat st;
-	int kind = -1;
 
-	for (gsize i = 0; i < G_N_ELEMENTS(ns_kinds); i++)
-		if (ns_kinds[i].type == ns->type)
-			kind = (int)i;
-	g_assert(kind >= 0);
-	ck_autofd fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO at the path must not hang the create */
+	ck_autofd fd = open(ns->path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return ck_set_error_errno(error, errno, "%s namespace %s", type, ns->path);
-	int actual = ioctl(fd, NS_GET_NSTYPE);
-	if (actual < 0)
+	int flag = ioctl(fd, NS_GET_NSTYPE);
+	if (flag < 0)
 		return ck_set_error(error, CK_ERROR_INVALID, "%s namespace %s: not a namespace", type, ns->path);
-	if (actual != ns_kinds[kind].clone_flag) {
-		const char *is = ns_name_of_flag(actual);
-		return ck_set_error(error, CK_ERROR_INVALID, "%s namespace %s: the path is a %s namespace, not %s",
-				    type, ns->path, is != NULL ? is : "different", type);
-	}
+	if (flag != oci_namespace_clone_flag(ns->type))
+		return ck_set_error(
+		    error, CK_ERROR_INVALID, "%s namespace %s: the path is a %s namespace, not %s", type, ns->path,
+		    oci_namespace_type_from_clone_flag(flag, &actual) ? oci_namespace_type_to_string(actual)
+								      : "different",
+		    type);
 	/* the VM is the pod's network namespace: QEMU runs in it, host's or not */
-	if (ns->type != OCI_NS_NETWORK && is_host_namespace(&st, ns_kinds[kind].proc_name))
+	if (ns->type != OCI_NS_NETWORK && is_host_namespace(&st, oci_namespace_proc_name(ns->type)))
 		return ck_set_error(error, CK_ERROR_UNSUPPORTED,
 				    "%s namespace %s: the host's own %s namespace; a VM cannot join it (its "
 				    "containers' namespaces live in the guest kernel)",
