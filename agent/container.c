@@ -184,19 +184,6 @@ static Process *find_process(Agent *agent, const Args *a, const char *op, GError
 
 /* --- namespaces ------------------------------------------------------------- */
 
-/* The names /proc/<pid>/ns/ uses, which differ from OCI's for two types. */
-static const char *proc_ns_name(OciNamespaceType type)
-{
-	switch (type) {
-	case OCI_NS_NETWORK:
-		return "net";
-	case OCI_NS_MOUNT:
-		return "mnt";
-	default:
-		return oci_namespace_type_to_string(type);
-	}
-}
-
 static char *ns_source_path(Agent *agent, const OciNamespace *ns, gsize index, GError **error)
 {
 	if (g_str_has_prefix(ns->path, "container:")) {
@@ -206,7 +193,7 @@ static char *ns_source_path(Agent *agent, const OciNamespace *ns, gsize index, G
 					    "linux.namespaces[%" G_GSIZE_FORMAT "].path: '%s' is not a running container",
 					    index, ns->path),
 			       NULL;
-		return g_strdup_printf("/proc/%d/ns/%s", other->init->pid, proc_ns_name(ns->type));
+		return g_strdup_printf("/proc/%d/ns/%s", other->init->pid, oci_namespace_proc_name(ns->type));
 	}
 	if (g_str_has_prefix(ns->path, "/proc/"))
 		return g_strdup(ns->path);
@@ -216,10 +203,28 @@ static char *ns_source_path(Agent *agent, const OciNamespace *ns, gsize index, G
 	       NULL;
 }
 
-static const int clone_flag[OCI_NS_MAX] = {
-	[OCI_NS_PID] = CLONE_NEWPID,	   [OCI_NS_MOUNT] = CLONE_NEWNS, [OCI_NS_IPC] = CLONE_NEWIPC,
-	[OCI_NS_UTS] = CLONE_NEWUTS,	   [OCI_NS_CGROUP] = CLONE_NEWCGROUP,
-};
+/* "<container id> <host id> <size>" lines, as /proc/<pid>/uid_map takes them. */
+static char *id_map_text(const OciIdMapping *maps, gsize n)
+{
+	GString *text = g_string_new(NULL);
+
+	for (gsize i = 0; i < n; i++)
+		g_string_append_printf(text, "%u %u %u\n", maps[i].container_id, maps[i].host_id, maps[i].size);
+	return g_string_free(text, FALSE);
+}
+
+/* A new user namespace takes the spec's mappings (runc refuses one
+ * without: "user namespaces enabled, but no uid mappings found"). */
+static gboolean plan_user_namespace(SpawnPlan *plan, const OciSpec *spec, GError **error)
+{
+	if (spec->n_uid_mappings == 0)
+		return ck_set_error(error, CK_ERROR_INVALID, "linux.uidMappings: required for a new user namespace");
+	if (spec->n_gid_mappings == 0)
+		return ck_set_error(error, CK_ERROR_INVALID, "linux.gidMappings: required for a new user namespace");
+	plan->uid_map = id_map_text(spec->uid_mappings, spec->n_uid_mappings);
+	plan->gid_map = id_map_text(spec->gid_mappings, spec->n_gid_mappings);
+	return TRUE;
+}
 
 static gboolean plan_namespaces(Agent *agent, SpawnPlan *plan, const OciSpec *spec, GError **error)
 {
@@ -227,13 +232,18 @@ static gboolean plan_namespaces(Agent *agent, SpawnPlan *plan, const OciSpec *sp
 		const OciNamespace *ns = &spec->namespaces[i];
 		if (ns->type == OCI_NS_NETWORK)
 			continue;
-		if (ns->type == OCI_NS_USER || ns->type == OCI_NS_TIME)
+		if (ns->type == OCI_NS_TIME)
 			return ck_set_error(error, CK_ERROR_UNSUPPORTED,
 					    "linux.namespaces[%" G_GSIZE_FORMAT "]: %s namespaces are not supported in "
 					    "the VM",
 					    i, oci_namespace_type_to_string(ns->type));
+		if (ns->type == OCI_NS_USER && ns->path == NULL) {
+			if (!plan_user_namespace(plan, spec, error))
+				return FALSE;
+			continue;
+		}
 		if (ns->path == NULL) {
-			plan->unshare_flags |= clone_flag[ns->type];
+			plan->unshare_flags |= oci_namespace_clone_flag(ns->type);
 			continue;
 		}
 		g_autofree char *src = ns_source_path(agent, ns, i, error);
@@ -251,11 +261,13 @@ static gboolean plan_namespaces(Agent *agent, SpawnPlan *plan, const OciSpec *sp
 /* exec: every namespace of the init process, and its cgroup */
 static gboolean plan_join_container(SpawnPlan *plan, Container *c, GError **error)
 {
-	static const OciNamespaceType types[] = {OCI_NS_PID, OCI_NS_MOUNT, OCI_NS_IPC, OCI_NS_UTS, OCI_NS_CGROUP};
+	static const OciNamespaceType types[] = {OCI_NS_PID, OCI_NS_MOUNT,  OCI_NS_IPC,
+						 OCI_NS_UTS, OCI_NS_CGROUP, OCI_NS_USER};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(types); i++) {
-		g_autofree char *path = g_strdup_printf("/proc/%d/ns/%s", c->init->pid, proc_ns_name(types[i]));
-		g_autofree char *own = g_strdup_printf("/proc/self/ns/%s", proc_ns_name(types[i]));
+		g_autofree char *path =
+		    g_strdup_printf("/proc/%d/ns/%s", c->init->pid, oci_namespace_proc_name(types[i]));
+		g_autofree char *own = g_strdup_printf("/proc/self/ns/%s", oci_namespace_proc_name(types[i]));
 		struct stat a, b;
 		/* joining our own namespace is pointless, and for pid illegal */
 		if (stat(path, &a) == 0 && stat(own, &b) == 0 && a.st_ino == b.st_ino)

@@ -4,11 +4,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -87,7 +89,69 @@ gboolean mounts_parse_options(char **options, const char *path, unsigned long *o
 	return TRUE;
 }
 
-static gboolean plan_one(MountOp *op, const OciMount *m, const char *path, GError **error)
+/* --- user namespaces: the owners of the file systems mounted here ------- */
+
+/* The host id (the guest's, outside the container's user namespace) of a
+ * container id, through the spec's mappings. */
+static gboolean map_id(const OciIdMapping *maps, gsize n, guint32 id, guint32 *out)
+{
+	for (gsize i = 0; i < n; i++)
+		if (id >= maps[i].container_id && id - maps[i].container_id < maps[i].size) {
+			*out = maps[i].host_id + (id - maps[i].container_id);
+			return TRUE;
+		}
+	return FALSE;
+}
+
+/* The mounts are made before the user namespace is entered (spawn.h), by
+ * the guest's root: a tmpfs would belong to it, an id the container
+ * cannot see (65534 inside) and whose files its root cannot write. So a
+ * tmpfs gets uid= and gid= of the container's root, and the uid= and
+ * gid= a tmpfs or devpts names (devpts "gid=5") are mapped, as they mean
+ * what runc, mounting inside the namespace, makes them mean. */
+static gboolean map_mount_ids(const OciSpec *spec, const char *fstype, char **data, const char *path, GError **error)
+{
+	gboolean tmpfs = g_strcmp0(fstype, "tmpfs") == 0;
+	gboolean have_uid = FALSE, have_gid = FALSE;
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_auto(GStrv) opts = g_strsplit(*data ? *data : "", ",", -1);
+
+	if (!tmpfs && g_strcmp0(fstype, "devpts") != 0)
+		return TRUE;
+	for (char **o = opts; *o != NULL; o++) {
+		gboolean uid = g_str_has_prefix(*o, "uid="), gid = g_str_has_prefix(*o, "gid=");
+		guint64 id;
+		guint32 host;
+		if (**o == '\0')
+			continue;
+		if ((uid || gid) && (!g_ascii_string_to_unsigned(*o + 4, 10, 0, G_MAXUINT32, &id, NULL) ||
+				     !map_id(uid ? spec->uid_mappings : spec->gid_mappings,
+					     uid ? spec->n_uid_mappings : spec->n_gid_mappings, (guint32)id, &host)))
+			return ck_set_error(error, CK_ERROR_INVALID, "%s.options: %s is not mapped by linux.%s", path,
+					    *o, uid ? "uidMappings" : "gidMappings");
+		if (uid || gid)
+			g_string_append_printf(out, "%s%s=%u", out->len ? "," : "", uid ? "uid" : "gid", host);
+		else
+			g_string_append_printf(out, "%s%s", out->len ? "," : "", *o);
+		have_uid |= uid;
+		have_gid |= gid;
+	}
+	guint32 root_uid, root_gid;
+	if (tmpfs && !have_uid && map_id(spec->uid_mappings, spec->n_uid_mappings, 0, &root_uid))
+		g_string_append_printf(out, "%suid=%u", out->len ? "," : "", root_uid);
+	if (tmpfs && !have_gid && map_id(spec->gid_mappings, spec->n_gid_mappings, 0, &root_gid))
+		g_string_append_printf(out, "%sgid=%u", out->len ? "," : "", root_gid);
+	g_free(*data);
+	*data = out->len ? g_string_free(g_steal_pointer(&out), FALSE) : NULL;
+	return TRUE;
+}
+
+static gboolean has_user_namespace(const OciSpec *spec)
+{
+	return oci_spec_find_namespace(spec, OCI_NS_USER) != NULL && spec->n_uid_mappings > 0;
+}
+
+static gboolean plan_one(MountOp *op, const OciMount *m, const char *path, const OciSpec *spec, GError **error)
 {
 	unsigned long flags, propagation;
 	gboolean bind, recursive;
@@ -126,6 +190,8 @@ static gboolean plan_one(MountOp *op, const OciMount *m, const char *path, GErro
 		op->source = g_strdup("cgroup2");
 		g_clear_pointer(&data, g_free);
 	}
+	if (has_user_namespace(spec) && !map_mount_ids(spec, op->fstype, &data, path, error))
+		return FALSE;
 	op->flags = flags;
 	op->data = g_steal_pointer(&data);
 	return TRUE;
@@ -141,6 +207,61 @@ static unsigned long parse_root_propagation(const char *value)
 	return f ? f->flag : 0;
 }
 
+/* A device path: under /dev (the guest's tmpfs), no "." or ".." parts. */
+static gboolean check_device_path(const char *dev_path, const char *path, GError **error)
+{
+	g_auto(GStrv) parts = g_strsplit(dev_path, "/", -1);
+
+	for (char **p = parts; *p != NULL; p++)
+		if (g_str_equal(*p, ".") || g_str_equal(*p, ".."))
+			return ck_set_error(error, CK_ERROR_INVALID, "%s.path: '%s' must not contain '.' or '..'", path,
+					    dev_path);
+	if (!g_str_has_prefix(dev_path, "/dev/") || dev_path[strlen("/dev/")] == '\0')
+		return ck_set_error(error, CK_ERROR_INVALID,
+				    "%s.path: '%s' is not under /dev (device nodes are made only on the container's "
+				    "/dev, a tmpfs of the guest)",
+				    path, dev_path);
+	return TRUE;
+}
+
+static const mode_t device_type_bits[] = {['c'] = S_IFCHR, ['u'] = S_IFCHR, ['b'] = S_IFBLK, ['p'] = S_IFIFO};
+
+static gboolean plan_devices(SpawnPlan *plan, const OciSpec *spec, GError **error)
+{
+	OciDevice *devs = NULL;
+	gsize n = 0;
+	gboolean ok = oci_devices_parse(spec->devices, "linux.devices", &devs, &n, error);
+
+	plan->devices = g_new0(DeviceOp, n + 1);
+	for (gsize i = 0; ok && i < n; i++) {
+		g_autofree char *path = g_strdup_printf("linux.devices[%" G_GSIZE_FORMAT "]", i);
+		const OciDevice *d = &devs[i];
+		ok = check_device_path(d->path, path, error);
+		if (!ok)
+			break;
+		guint32 uid = d->uid, gid = d->gid;
+		/* made before the user namespace is entered: the owner the
+		 * container sees is the spec's */
+		if (has_user_namespace(spec) && (!map_id(spec->uid_mappings, spec->n_uid_mappings, d->uid, &uid) ||
+						 !map_id(spec->gid_mappings, spec->n_gid_mappings, d->gid, &gid))) {
+			ok = ck_set_error(error, CK_ERROR_INVALID,
+					  "%s: owner %u:%u is not mapped by linux.uidMappings and linux.gidMappings",
+					  path, d->uid, d->gid);
+			break;
+		}
+		plan->devices[i] = (DeviceOp){
+		    .path = g_strdup(d->path),
+		    .mode = device_type_bits[(unsigned char)d->type] | d->file_mode,
+		    .rdev = d->type == 'p' ? 0 : makedev((unsigned)d->major, (unsigned)d->minor),
+		    .uid = uid,
+		    .gid = gid,
+		};
+		plan->n_devices = i + 1;
+	}
+	oci_devices_free(devs, n);
+	return ok;
+}
+
 gboolean mounts_plan(SpawnPlan *plan, const OciSpec *spec, const char *rootfs, GError **error)
 {
 	plan->mounts = g_new0(MountOp, spec->n_mounts + 1);
@@ -150,9 +271,11 @@ gboolean mounts_plan(SpawnPlan *plan, const OciSpec *spec, const char *rootfs, G
 		 * some fields (a bind source that does not exist), and
 		 * spawn_plan_clear() frees only the counted ones */
 		plan->n_mounts = i + 1;
-		if (!plan_one(&plan->mounts[i], &spec->mounts[i], path, error))
+		if (!plan_one(&plan->mounts[i], &spec->mounts[i], path, spec, error))
 			return FALSE;
 	}
+	if (!plan_devices(plan, spec, error))
+		return FALSE;
 	plan->rootfs_propagation = parse_root_propagation(spec->rootfs_propagation);
 	if (plan->rootfs_propagation == 0)
 		return ck_set_error(error, CK_ERROR_INVALID, "linux.rootfsPropagation: unknown value '%s'",
@@ -282,8 +405,42 @@ static const char *const default_links[][2] = {
 	{"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},	     {"core", "/proc/kcore"},
 };
 
+/* Makes one node in directory dfd as runc does: an existing file is left
+ * as it is; the mode is set without the umask, then the owner. */
+static void make_node(int dfd, const char *name, const char *shown, mode_t mode, dev_t rdev, uid_t uid, gid_t gid)
+{
+	if (mknodat(dfd, name, mode, rdev) < 0) {
+		if (errno == EEXIST)
+			return;
+		spawn_child_fail("devices", errno, "mknod %s: %s", shown, g_strerror(errno));
+	}
+	if (fchmodat(dfd, name, mode & 07777, 0) < 0 || fchownat(dfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		spawn_child_fail("devices", errno, "set the mode and owner of %s: %s", shown, g_strerror(errno));
+}
+
+/* linux.devices. The parent must be a tmpfs of the guest: a node made on
+ * a bind mount from the 9p share would be made in a host directory. */
+static void create_spec_devices(int rootfd, const SpawnPlan *plan)
+{
+	for (gsize i = 0; i < plan->n_devices; i++) {
+		const DeviceOp *d = &plan->devices[i];
+		g_autofree char *parent = g_path_get_dirname(d->path);
+		g_autofree char *base = g_path_get_basename(d->path);
+		struct statfs sfs;
+		mkdir_in_root(rootfd, parent, 0755);
+		int dfd = open_in_root(rootfd, parent, O_PATH | O_DIRECTORY);
+		if (dfd < 0 || fstatfs(dfd, &sfs) < 0)
+			spawn_child_fail("devices", errno, "open %s: %s", parent, g_strerror(errno));
+		if (sfs.f_type != TMPFS_MAGIC && sfs.f_type != RAMFS_MAGIC)
+			spawn_child_fail("devices", EPERM, "mknod %s: %s is not a tmpfs of the guest", d->path, parent);
+		make_node(dfd, base, d->path, d->mode, d->rdev, d->uid, d->gid);
+		close(dfd);
+	}
+}
+
 /* /dev is always a fresh tmpfs: device nodes must never be created on the
- * 9p share, where they would land in the host's bundle. */
+ * 9p share, where they would land in the host's bundle. The spec's
+ * devices come first, so that one at a default's path wins (runc). */
 static void setup_dev(int rootfd, const SpawnPlan *plan)
 {
 	if (!is_tmpfs_mounted_at(plan, "/dev")) {
@@ -291,15 +448,14 @@ static void setup_dev(int rootfd, const SpawnPlan *plan)
 		do_mount("tmpfs", fd, "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
 		close(fd);
 	}
+	create_spec_devices(rootfd, plan);
 	int dev = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY);
 	if (dev < 0)
 		spawn_child_fail("devices", errno, "open /dev: %s", g_strerror(errno));
 	for (gsize i = 0; i < G_N_ELEMENTS(default_devices); i++) {
 		const DefaultDevice *d = &default_devices[i];
-		if (mknodat(dev, d->name, S_IFCHR | 0666, makedev(d->major, d->minor)) < 0 && errno != EEXIST)
-			spawn_child_fail("devices", errno, "mknod /dev/%s: %s", d->name, g_strerror(errno));
-		/* mknod honours the umask; the nodes must be 0666 */
-		(void)fchmodat(dev, d->name, 0666, 0);
+		g_autofree char *shown = g_strconcat("/dev/", d->name, NULL);
+		make_node(dev, d->name, shown, S_IFCHR | 0666, makedev(d->major, d->minor), 0, 0);
 	}
 	for (gsize i = 0; i < G_N_ELEMENTS(default_links); i++)
 		if (symlinkat(default_links[i][1], dev, default_links[i][0]) < 0 && errno != EEXIST)
@@ -380,6 +536,27 @@ static void write_sysctls(const SpawnPlan *plan)
 	}
 }
 
+/* rootfsPropagation on the whole tree, then each mount's own on top, so
+ * that the result is runc's (it sets the root's first, before the
+ * mounts): a "shared" bind mount stays shared under an rslave root. The
+ * root's is set only now, after pivot_root, because pivot_root refuses a
+ * shared new root; until then the tree is rslave. */
+static void set_propagation(int rootfd, const SpawnPlan *plan)
+{
+	if (mount(NULL, "/", NULL, plan->rootfs_propagation, NULL) < 0)
+		spawn_child_fail("rootfs", errno, "set the propagation of /: %s", g_strerror(errno));
+	for (gsize i = 0; i < plan->n_mounts; i++) {
+		const MountOp *op = &plan->mounts[i];
+		if (op->propagation == 0)
+			continue;
+		int fd = open_in_root(rootfd, op->target, O_PATH);
+		if (fd < 0)
+			spawn_child_fail("mount", errno, "open %s: %s", op->target, g_strerror(errno));
+		do_mount(NULL, fd, op->target, NULL, op->propagation, NULL);
+		close(fd);
+	}
+}
+
 void mounts_setup_container(const SpawnPlan *plan)
 {
 	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
@@ -402,14 +579,13 @@ void mounts_enter_container(const SpawnPlan *plan)
 	int rootfd;
 
 	pivot(plan->rootfs);
-	if (mount(NULL, "/", NULL, plan->rootfs_propagation, NULL) < 0)
-		spawn_child_fail("rootfs", errno, "set the propagation of /: %s", g_strerror(errno));
-	/* runc's order: sysctls while /proc/sys is writable, then the
-	 * read-only and masked paths (which usually include /proc/sys) */
-	write_sysctls(plan);
 	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		spawn_child_fail("rootfs", errno, "open /: %s", g_strerror(errno));
+	set_propagation(rootfd, plan);
+	/* runc's order: sysctls while /proc/sys is writable, then the
+	 * read-only and masked paths (which usually include /proc/sys) */
+	write_sysctls(plan);
 	readonly_paths(rootfd, plan->readonly_paths);
 	mask_paths(rootfd, plan->masked_paths);
 	close(rootfd);

@@ -63,6 +63,11 @@ static gboolean mount_share(const char *tag, guint32 msize, GError **error)
 	/* nodev: the host's files must not become device nodes in the guest */
 	if (mount(tag, SANDBOX_SHARE_DIR, "9p", MS_NODEV, opts) < 0)
 		return ck_set_error_errno(error, errno, "mount the shared folder '%s' (%s)", tag, opts);
+	/* shared, as a host's mounts are under systemd: a container root
+	 * made rslave (runc's default) is then a slave of it, "master:N" in
+	 * its mountinfo as under runc, and an rshared one shares with it */
+	if (mount(NULL, SANDBOX_SHARE_DIR, NULL, MS_SHARED, NULL) < 0)
+		return ck_set_error_errno(error, errno, "make the shared folder %s shared", SANDBOX_SHARE_DIR);
 	return TRUE;
 }
 

@@ -31,11 +31,13 @@
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 typedef enum {
-	SYNC_PID = 1,	/* stage 1 -> agent: stage 2's pid */
-	SYNC_READY = 2, /* stage 2 -> agent: set up, waiting */
-	SYNC_ERROR = 3, /* either stage -> agent: failed */
-	SYNC_START = 4, /* agent -> stage 2: go on to execve */
-	SYNC_PTY = 5,	/* stage 2 -> agent: the terminal's master (SCM_RIGHTS), or none */
+	SYNC_PID = 1,	      /* stage 1 -> agent: stage 2's pid */
+	SYNC_READY = 2,	      /* stage 2 -> agent: set up, waiting */
+	SYNC_ERROR = 3,	      /* either stage -> agent: failed */
+	SYNC_START = 4,	      /* agent -> stage 2: go on to execve */
+	SYNC_PTY = 5,	      /* stage 2 -> agent: the terminal's master (SCM_RIGHTS), or none */
+	SYNC_USERNS = 6,      /* stage 2 -> agent: in a new user namespace, map it */
+	SYNC_USERNS_DONE = 7, /* agent -> stage 2: mapped */
 } SyncType;
 
 typedef struct {
@@ -59,16 +61,6 @@ void spawn_plan_init(SpawnPlan *plan)
 		plan->stdio[i] = -1;
 }
 
-gboolean spawn_plan_has_hooks(const SpawnPlan *plan)
-{
-	const OciHookList *lists[] = {plan->hooks.create_container, plan->hooks.start_container};
-
-	for (gsize i = 0; i < G_N_ELEMENTS(lists); i++)
-		if (lists[i] != NULL && lists[i]->n_hooks > 0)
-			return TRUE;
-	return FALSE;
-}
-
 void spawn_plan_clear(SpawnPlan *plan)
 {
 	for (int i = 0; i < OCI_NS_MAX; i++)
@@ -80,7 +72,12 @@ void spawn_plan_clear(SpawnPlan *plan)
 		g_free(plan->mounts[i].data);
 	}
 	g_free(plan->mounts);
+	for (gsize i = 0; i < plan->n_devices; i++)
+		g_free(plan->devices[i].path);
+	g_free(plan->devices);
 	g_free(plan->cgroup_procs);
+	g_free(plan->uid_map);
+	g_free(plan->gid_map);
 	g_free(plan->rootfs);
 	g_strfreev(plan->masked_paths);
 	g_strfreev(plan->readonly_paths);
@@ -416,7 +413,8 @@ static void setup_terminal(const SpawnPlan *plan, int sync_fd)
 		spawn_child_fail("terminal", errno, "bind %s on /dev/console: %s", name, g_strerror(errno));
 }
 
-/* The pid stage 1 saw fork() return: ours in the agent's PID namespace. */
+/* The pid stage 1 saw fork() return: ours in the agent's PID namespace,
+ * sent once stage 1 reported it to the agent. */
 static pid_t read_guest_pid(int pid_fd)
 {
 	pid_t pid = 0;
@@ -426,7 +424,7 @@ static pid_t read_guest_pid(int pid_fd)
 		n = read(pid_fd, &pid, sizeof pid);
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof pid)
-		spawn_child_fail("hooks", n < 0 ? errno : 0, "learn the container's pid: %s",
+		spawn_child_fail("fork", n < 0 ? errno : 0, "learn the container's pid: %s",
 				 n < 0 ? g_strerror(errno) : "stage 1 went away");
 	close(pid_fd);
 	return pid;
@@ -449,7 +447,9 @@ static void run_hooks(const SpawnPlan *plan, OciHookStage stage, const OciHookLi
 		spawn_child_fail_error(name, error);
 }
 
-static void wait_for_start(int sync_fd)
+/* Waits for the agent's `want`; anything else means it gave up on us
+ * (the container was removed before start, or a map could not be written). */
+static void wait_for(int sync_fd, SyncType want)
 {
 	SyncMsg msg;
 	ssize_t n;
@@ -457,9 +457,28 @@ static void wait_for_start(int sync_fd)
 	do
 		n = recv(sync_fd, &msg, sizeof msg, 0);
 	while (n < 0 && errno == EINTR);
-	/* the agent gave up on us (container removed before start) */
-	if (n != (ssize_t)sizeof msg || msg.type != SYNC_START)
+	if (n != (ssize_t)sizeof msg || msg.type != (int)want)
 		_exit(127);
+}
+
+/* The container's user namespace (see spawn.h for why last), as its
+ * root: the spec's user is applied later, as without one. */
+static void enter_user_namespace(const SpawnPlan *plan, int sync_fd)
+{
+	if (plan->join_fds[OCI_NS_USER] >= 0) {
+		if (setns(plan->join_fds[OCI_NS_USER], CLONE_NEWUSER) < 0)
+			spawn_child_fail("namespaces", errno, "join the user namespace: %s", g_strerror(errno));
+	} else if (plan->uid_map != NULL) {
+		SyncMsg req = {.type = SYNC_USERNS};
+		if (unshare(CLONE_NEWUSER) < 0)
+			spawn_child_fail("namespaces", errno, "unshare the user namespace: %s", g_strerror(errno));
+		sync_send(sync_fd, &req);
+		wait_for(sync_fd, SYNC_USERNS_DONE);
+	} else {
+		return;
+	}
+	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		spawn_child_fail("user", errno, "become root of the user namespace: %s", g_strerror(errno));
 }
 
 /* The agent blocks SIGCHLD (its reaper reads a signalfd) and ignores
@@ -487,8 +506,7 @@ G_NORETURN static void stage2(const SpawnPlan *plan, int sync_fd, int pid_fd)
 	/* stderr becomes the container's: nothing of ours may land there
 	 * (the hook runner logs at debug level) */
 	ck_log_set_stderr(FALSE);
-	if (pid_fd >= 0)
-		guest_pid = read_guest_pid(pid_fd);
+	guest_pid = read_guest_pid(pid_fd);
 	if (!plan->terminal)
 		setup_stdio(plan->stdio, FALSE);
 	if (plan->setup_rootfs) {
@@ -504,16 +522,19 @@ G_NORETURN static void stage2(const SpawnPlan *plan, int sync_fd, int pid_fd)
 	if (plan->domainname != NULL && setdomainname(plan->domainname, strlen(plan->domainname)) < 0)
 		spawn_child_fail("hostname", errno, "setdomainname: %s", g_strerror(errno));
 	apply_rlimits(plan);
+	/* before the user namespace, whose root may not lower it (runc's
+	 * parent writes it before the container's setup) */
+	if (plan->has_oom_score_adj)
+		apply_oom_score_adj(plan);
+	enter_user_namespace(plan, sync_fd);
 	g_autofree char *exe = lookup_executable(plan);
 	sync_send(sync_fd, &ready);
 	if (plan->wait_for_start)
-		wait_for_start(sync_fd);
+		wait_for(sync_fd, SYNC_START);
 	/* still root with every capability and no seccomp filter, as the
 	 * hooks of the runtime's namespace would be */
 	run_hooks(plan, OCI_HOOK_START_CONTAINER, plan->hooks.start_container, guest_pid);
 
-	if (plan->has_oom_score_adj)
-		apply_oom_score_adj(plan);
 	if (plan->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		spawn_child_fail("no_new_privs", errno, "PR_SET_NO_NEW_PRIVS: %s", g_strerror(errno));
 	/* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it
@@ -532,12 +553,6 @@ G_NORETURN static void stage2(const SpawnPlan *plan, int sync_fd, int pid_fd)
 	spawn_child_fail("exec", errno, "exec: \"%s\": %s", plan->argv[0], g_strerror(errno));
 }
 
-static const int ns_clone_flags[OCI_NS_MAX] = {
-	[OCI_NS_PID] = CLONE_NEWPID, [OCI_NS_NETWORK] = CLONE_NEWNET, [OCI_NS_MOUNT] = CLONE_NEWNS,
-	[OCI_NS_IPC] = CLONE_NEWIPC, [OCI_NS_UTS] = CLONE_NEWUTS,     [OCI_NS_USER] = CLONE_NEWUSER,
-	[OCI_NS_CGROUP] = CLONE_NEWCGROUP, [OCI_NS_TIME] = 0,
-};
-
 static void join_cgroup(const char *procs)
 {
 	int fd = open(procs, O_WRONLY | O_CLOEXEC);
@@ -549,25 +564,26 @@ static void join_cgroup(const char *procs)
 
 G_NORETURN static void stage1(const SpawnPlan *plan, int sync_fd)
 {
-	/* mount last: after it, paths resolve inside the container */
-	static const OciNamespaceType order[] = {OCI_NS_USER, OCI_NS_IPC,    OCI_NS_UTS,   OCI_NS_NETWORK,
-						 OCI_NS_PID,  OCI_NS_CGROUP, OCI_NS_MOUNT};
+	/* mount last: after it, paths resolve inside the container; the
+	 * user namespace is stage 2's */
+	static const OciNamespaceType order[] = {OCI_NS_IPC, OCI_NS_UTS,    OCI_NS_NETWORK,
+						 OCI_NS_PID, OCI_NS_CGROUP, OCI_NS_MOUNT};
 
 	child_sync_fd = sync_fd;
 	if (plan->cgroup_procs != NULL)
 		join_cgroup(plan->cgroup_procs);
 	for (gsize i = 0; i < G_N_ELEMENTS(order); i++) {
 		int fd = plan->join_fds[order[i]];
-		if (fd >= 0 && setns(fd, ns_clone_flags[order[i]]) < 0)
+		if (fd >= 0 && setns(fd, oci_namespace_clone_flag(order[i])) < 0)
 			spawn_child_fail("namespaces", errno, "join the %s namespace: %s",
 					 oci_namespace_type_to_string(order[i]), g_strerror(errno));
 	}
 	if (plan->unshare_flags != 0 && unshare(plan->unshare_flags) < 0)
 		spawn_child_fail("namespaces", errno, "unshare: %s", g_strerror(errno));
 
-	int pid_pipe[2] = {-1, -1};
-	if (spawn_plan_has_hooks(plan) && pipe2(pid_pipe, O_CLOEXEC) < 0)
-		spawn_child_fail("hooks", errno, "pipe: %s", g_strerror(errno));
+	int pid_pipe[2];
+	if (pipe2(pid_pipe, O_CLOEXEC) < 0)
+		spawn_child_fail("fork", errno, "pipe: %s", g_strerror(errno));
 	pid_t pid = fork();
 	if (pid < 0)
 		spawn_child_fail("fork", errno, "fork: %s", g_strerror(errno));
@@ -575,11 +591,12 @@ G_NORETURN static void stage1(const SpawnPlan *plan, int sync_fd)
 		ck_clear_fd(&pid_pipe[1]);
 		stage2(plan, sync_fd, pid_pipe[0]);
 	}
-	/* a short write leaves stage 2 with EOF, which it reports */
-	if (pid_pipe[1] >= 0)
-		(void)!write(pid_pipe[1], &pid, sizeof pid);
+	/* the agent hears of stage 2 before stage 2 can say anything (a
+	 * terminal's SYNC_PTY, an error): stage 2 waits for its pid */
 	SyncMsg msg = {.type = SYNC_PID, .pid = pid};
 	sync_send(sync_fd, &msg);
+	/* a short write leaves stage 2 with EOF, which it reports */
+	(void)!write(pid_pipe[1], &pid, sizeof pid);
 	_exit(0);
 }
 
@@ -673,6 +690,32 @@ static gboolean wait_exec(int fd, int timeout_ms, GError **error)
 	return ck_set_error(error, CK_ERROR_FAILED, "unexpected message %d after start", msg.type);
 }
 
+static gboolean write_id_map(pid_t pid, const char *file, const char *text, const char *field, GError **error)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/%s", (int)pid, file);
+	ck_autofd fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	/* one write: the kernel takes a map only whole, and only once */
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		return ck_set_error_errno(error, errno, "%s: write %s", field, path);
+	return TRUE;
+}
+
+/* Stage 2 unshared a user namespace: its maps, from outside (the agent
+ * is root of the parent namespace, so setgroups stays allowed). */
+static gboolean map_user_namespace(const SpawnPlan *plan, int fd, pid_t pid, int timeout_ms, GError **error)
+{
+	SyncMsg msg;
+
+	if (!expect(fd, SYNC_USERNS, timeout_ms, &msg, NULL, error) ||
+	    !write_id_map(pid, "uid_map", plan->uid_map, "linux.uidMappings", error) ||
+	    !write_id_map(pid, "gid_map", plan->gid_map, "linux.gidMappings", error))
+		return FALSE;
+	SyncMsg done = {.type = SYNC_USERNS_DONE};
+	sync_send(fd, &done);
+	return TRUE;
+}
+
 gboolean spawn_process(const SpawnPlan *plan, int timeout_ms, SpawnedProcess *out, GError **error)
 {
 	int sv[2];
@@ -698,6 +741,8 @@ gboolean spawn_process(const SpawnPlan *plan, int timeout_ms, SpawnedProcess *ou
 	ck_autopid stage2_pid = msg.pid;
 	ck_autofd pty_master = -1;
 	if (plan->terminal && !expect(ours, SYNC_PTY, timeout_ms, &msg, &pty_master, error))
+		return FALSE;
+	if (plan->uid_map != NULL && !map_user_namespace(plan, ours, stage2_pid, timeout_ms, error))
 		return FALSE;
 	if (!expect(ours, SYNC_READY, timeout_ms, &msg, NULL, error))
 		return FALSE;

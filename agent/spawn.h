@@ -14,16 +14,27 @@
  *   stage 2:        (PID 1 of a new PID namespace, or a member of the
  *                   joined one) sets up the root filesystem (init only:
  *                   mounts, the createContainer hooks, pivot_root),
- *                   hostname, sysctls, rlimits; checks that the executable
- *                   exists; reports READY; waits for START (init) or goes
- *                   on (exec); then the startContainer hooks (init only),
- *                   oom_score_adj, no_new_privs, user and groups,
- *                   capabilities, seccomp, cwd, umask, execve.
+ *                   hostname, sysctls, rlimits, oom_score_adj; enters the
+ *                   user namespace (a new one: unshare, then the agent
+ *                   writes its uid and gid maps, USERNS/USERNS_DONE on the
+ *                   sync socket; or the container's) and becomes its root;
+ *                   checks that the executable exists; reports READY;
+ *                   waits for START (init) or goes on (exec); then the
+ *                   startContainer hooks (init only), no_new_privs, user
+ *                   and groups, capabilities, seccomp, cwd, umask, execve.
+ *
+ * The user namespace comes last so that the mounts, devices and hostname
+ * are made by the guest's root as without one (a 9p share owned by the
+ * host's root, mknod, sysfs all work); the other namespaces are therefore
+ * owned by the guest's initial user namespace, and the container's
+ * capabilities act only inside its own (docs/differences.md).
  *
  * Stage 2 is reparented to the agent (PID 1) when stage 1 exits, and is
  * reaped by the agent's reaper like any other process. Stage 1 also tells
  * stage 2 its pid in the agent's PID namespace (over a pipe of their
- * own), which the OCI state of the hooks carries.
+ * own), which the OCI state of the hooks carries; it does so after it
+ * reported that pid to the agent, and stage 2 waits for it, so SYNC_PID
+ * is always the agent's first message.
  *
  * Messages travel on a SOCK_SEQPACKET socketpair that is close-on-exec in
  * the child: EOF after START means execve succeeded. A failure in the
@@ -58,6 +69,17 @@ typedef struct {
 	gboolean is_dir_source;	     /* bind: create a dir (else a file) at the target */
 } MountOp;
 
+/* One node of linux.devices to create under the container's /dev (a
+ * tmpfs of the guest), as runc does: mknod with the type and number, the
+ * mode without the umask, then the owner. Prepared by mounts.c. */
+typedef struct {
+	char *path;  /* absolute, under /dev */
+	mode_t mode; /* S_IFCHR/S_IFBLK/S_IFIFO | permissions */
+	dev_t rdev;
+	uid_t uid;
+	gid_t gid;
+} DeviceOp;
+
 typedef struct {
 	int resource;
 	struct rlimit limit;
@@ -85,9 +107,12 @@ typedef struct {
 } SpawnHooks;
 
 typedef struct {
-	/* namespaces */
+	/* namespaces; the user namespace is entered last, in stage 2 (see
+	 * above), by join_fds[OCI_NS_USER] or as a new one with the maps */
 	int join_fds[OCI_NS_MAX]; /* fd to setns() into, or -1 */
-	int unshare_flags;	  /* CLONE_NEW* to create */
+	int unshare_flags;	  /* CLONE_NEW* to create (never CLONE_NEWUSER) */
+	char *uid_map;		  /* new user namespace: /proc/<pid>/uid_map text; NULL: none */
+	char *gid_map;
 	char *cgroup_procs;	  /* cgroup.procs to join first, NULL: none */
 
 	/* root filesystem: container init only */
@@ -99,6 +124,8 @@ typedef struct {
 	gsize n_mounts;
 	char **masked_paths;
 	char **readonly_paths;
+	DeviceOp *devices; /* linux.devices */
+	gsize n_devices;
 	gboolean console;   /* bind the terminal on /dev/console (init with a terminal) */
 	char *hostname;	    /* NULL: leave */
 	char *domainname;
@@ -141,8 +168,6 @@ typedef struct {
 
 void spawn_plan_init(SpawnPlan *plan);
 void spawn_plan_clear(SpawnPlan *plan);
-/* TRUE when stage 2 has hooks to run (plan->hooks). */
-gboolean spawn_plan_has_hooks(const SpawnPlan *plan);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SpawnPlan, spawn_plan_clear)
 
 /* Fills the process part of a plan from an OCI process: argv, env, cwd,

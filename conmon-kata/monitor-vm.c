@@ -292,8 +292,9 @@ int monitor_vm_create(Monitor *m)
 	if (existing != NULL)
 		return create_refused(m, g_error_new(CK_ERROR, CK_ERROR_EXISTS, "container with id %s already exists",
 						     m->cfg->cid));
-	if (!apply_annotations(m, &error) || !monitor_setup_io(m, m->cfg->bundle_path, &error) ||
-	    !monitor_shim_setup(m, &error) || !connect_pod(m, &error) || !guest_create(m, &error) || !monitor_connect_guest_io(m, &error) ||
+	if ((m->role.sandbox && !pod_check_sandbox_namespaces(m->spec, &error)) || !apply_annotations(m, &error) ||
+	    !monitor_setup_io(m, m->cfg->bundle_path, &error) || !monitor_shim_setup(m, &error) ||
+	    !connect_pod(m, &error) || !guest_create(m, &error) || !monitor_connect_guest_io(m, &error) ||
 	    !spawn_standin(m, &error) || !monitor_write_pidfile(m, reported_pid(m), &error) ||
 	    !write_state(m, &error) || !run_create_hooks(m, &error))
 		return create_failed(m, error);

@@ -119,7 +119,8 @@ gboolean monitor_shim_setup(Monitor *m, GError **error)
 gboolean monitor_shim_join(Monitor *m, GError **error)
 {
 	host_cgroup_prepare(&m->cgroup, m->spec != NULL ? m->spec->cgroups_path : NULL);
-	host_cgroup_join_self(&m->cgroup);
+	if (!host_cgroup_join_self(&m->cgroup, error))
+		return FALSE;
 	if (m->netns_path == NULL)
 		return TRUE;
 	ck_autofd ns = open(m->netns_path, O_RDONLY | O_CLOEXEC);

@@ -19,6 +19,7 @@
 #include "ck-error.h"
 #include "ck-io.h"
 #include "ck-log.h"
+#include "host-cgroup.h"
 #include "signals.h"
 #include "state.h"
 
@@ -37,25 +38,31 @@ struct Standin {
 
 /* --- the stand-in's side (after fork, never returns) ------------------------- */
 
-static void join_cgroups(char **procs)
+/* The stand-in's first message: set up (err 0), or why not: an errno, and
+ * which step failed: the index of a cgroup it could not join, STEP_NETNS
+ * or STEP_OTHER. */
+enum { STEP_NETNS = -1, STEP_OTHER = -2 };
+typedef struct {
+	int err;
+	int cgroup;
+} SetupReport;
+
+G_NORETURN static void standin_abort(int ctl_fd, int err, int cgroup)
 {
-	for (; procs != NULL && *procs != NULL; procs++) {
-		int fd = open(*procs, O_WRONLY | O_CLOEXEC);
-		/* best effort: the pid is still useful outside the cgroup */
-		if (fd >= 0) {
-			(void)!write(fd, "0", 1);
-			close(fd);
-		}
-	}
+	SetupReport r = {.err = err != 0 ? err : EIO, .cgroup = cgroup};
+
+	(void)!write(ctl_fd, &r, sizeof r);
+	_exit(137);
 }
 
-/* Tells the monitor why the stand-in could not be set up: -errno. */
-G_NORETURN static void standin_abort(int ctl_fd, int err)
+static void join_cgroups(char **procs, int ctl_fd)
 {
-	int msg = -(err != 0 ? err : EIO);
-
-	(void)!write(ctl_fd, &msg, sizeof msg);
-	_exit(137);
+	for (int i = 0; procs != NULL && procs[i] != NULL; i++) {
+		int fd = open(procs[i], O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) < 0)
+			standin_abort(ctl_fd, errno, i);
+		close(fd);
+	}
 }
 
 G_NORETURN static void standin_main(const StandinOptions *opts, int ctl_fd)
@@ -72,24 +79,24 @@ G_NORETURN static void standin_main(const StandinOptions *opts, int ctl_fd)
 	if (opts->netns_path != NULL) {
 		int ns = open(opts->netns_path, O_RDONLY | O_CLOEXEC);
 		if (ns < 0 || setns(ns, CLONE_NEWNET) < 0)
-			standin_abort(ctl_fd, errno);
+			standin_abort(ctl_fd, errno, STEP_NETNS);
 		close(ns);
 	}
-	join_cgroups(opts->cgroup_procs);
+	join_cgroups(opts->cgroup_procs, ctl_fd);
 
 	/* hold nothing of the monitor's: not its sockets, logs or stdio */
 	int devnull = open("/dev/null", O_RDWR);
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0 ||
 	    dup2(ctl_fd, 3) < 0)
-		standin_abort(ctl_fd, errno);
+		standin_abort(ctl_fd, errno, STEP_OTHER);
 	ctl_fd = 3;
 	(void)close_range(4, ~0U, 0);
 
 	int sfd = signalfd(-1, &all, SFD_CLOEXEC);
 	if (sfd < 0)
-		standin_abort(ctl_fd, errno);
+		standin_abort(ctl_fd, errno, STEP_OTHER);
 	/* set up: the monitor may publish our pid now */
-	int ready = 0;
+	SetupReport ready = {.err = 0, .cgroup = STEP_OTHER};
 	if (write(ctl_fd, &ready, sizeof ready) != sizeof ready)
 		_exit(137);
 	struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN}, {.fd = ctl_fd, .events = POLLIN}};
@@ -141,6 +148,22 @@ static void on_exit_cb(pid_t pid, int status, gpointer data)
 		s->on_died(status, s->user_data);
 }
 
+static gboolean setup_failed(const StandinOptions *opts, const SetupReport *r, GError **error)
+{
+	int n_cgroups = opts->cgroup_procs != NULL ? (int)g_strv_length(opts->cgroup_procs) : 0;
+
+	if (r->err <= 0)
+		return ck_set_error_errno(error, EIO, "stand-in: set-up");
+	if (r->cgroup >= 0 && r->cgroup < n_cgroups) {
+		host_cgroup_join_error(opts->cgroup_procs[r->cgroup], r->err, error);
+		g_prefix_error(error, "stand-in: ");
+		return FALSE;
+	}
+	if (r->cgroup == STEP_NETNS && opts->netns_path != NULL)
+		return ck_set_error_errno(error, r->err, "stand-in: join %s", opts->netns_path);
+	return ck_set_error_errno(error, r->err, "stand-in: set-up");
+}
+
 Standin *standin_spawn(const StandinOptions *opts, GError **error)
 {
 	int sv[2];
@@ -156,15 +179,13 @@ Standin *standin_spawn(const StandinOptions *opts, GError **error)
 		standin_main(opts, theirs);
 	}
 	ck_clear_fd(&theirs);
-	int ready = -EIO;
+	SetupReport ready = {.err = ETIMEDOUT, .cgroup = STEP_OTHER};
 	struct pollfd pfd = {.fd = ours, .events = POLLIN};
 	if (poll(&pfd, 1, STANDIN_READY_TIMEOUT_MS) <= 0 || ck_read_retry(ours, &ready, sizeof ready) != sizeof ready ||
-	    ready != 0) {
+	    ready.err != 0) {
 		(void)kill(pid, SIGKILL);
 		(void)waitpid(pid, NULL, 0);
-		if (ready < 0 && ready != -EIO && opts->netns_path != NULL)
-			return ck_set_error_errno(error, -ready, "stand-in: join %s", opts->netns_path), NULL;
-		return ck_set_error_errno(error, ready < 0 ? -ready : ETIMEDOUT, "stand-in: set-up"), NULL;
+		return setup_failed(opts, &ready, error), NULL;
 	}
 
 	Standin *s = g_new0(Standin, 1);

@@ -11,7 +11,8 @@
  *   - forwards every signal it receives to the guest process, through the
  *     monitor;
  *   - joins the pod's network namespace and the container's host cgroup,
- *     so that /proc/<pid>/ns/net, net/dev and cgroup mean something;
+ *     so that /proc/<pid>/ns/net, net/dev and cgroup mean something (a
+ *     cgroup it cannot join fails standin_spawn(), naming the controller);
  *   - dies with the monitor (PR_SET_PDEATHSIG), and if it is SIGKILLed
  *     the monitor kills the guest process (it cannot forward SIGKILL).
  * It is a fork of the monitor that execs nothing: a few hundred KiB of

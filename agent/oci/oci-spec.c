@@ -18,6 +18,7 @@
 #include "oci-spec.h"
 
 #include <limits.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -27,6 +28,18 @@
 static const char *const namespace_names[OCI_NS_MAX] = {
     [OCI_NS_PID] = "pid", [OCI_NS_NETWORK] = "network", [OCI_NS_MOUNT] = "mount",   [OCI_NS_IPC] = "ipc",
     [OCI_NS_UTS] = "uts", [OCI_NS_USER] = "user",	[OCI_NS_CGROUP] = "cgroup", [OCI_NS_TIME] = "time",
+};
+
+/* as /proc/<pid>/ns/ names them, and the CLONE_NEW* flag of each */
+static const char *const namespace_proc_names[OCI_NS_MAX] = {
+    [OCI_NS_PID] = "pid", [OCI_NS_NETWORK] = "net", [OCI_NS_MOUNT] = "mnt",	[OCI_NS_IPC] = "ipc",
+    [OCI_NS_UTS] = "uts", [OCI_NS_USER] = "user",   [OCI_NS_CGROUP] = "cgroup", [OCI_NS_TIME] = "time",
+};
+
+static const int namespace_clone_flags[OCI_NS_MAX] = {
+    [OCI_NS_PID] = CLONE_NEWPID,       [OCI_NS_NETWORK] = CLONE_NEWNET, [OCI_NS_MOUNT] = CLONE_NEWNS,
+    [OCI_NS_IPC] = CLONE_NEWIPC,       [OCI_NS_UTS] = CLONE_NEWUTS,	[OCI_NS_USER] = CLONE_NEWUSER,
+    [OCI_NS_CGROUP] = CLONE_NEWCGROUP, [OCI_NS_TIME] = CLONE_NEWTIME,
 };
 
 static const char *const hook_stage_names[OCI_HOOK_MAX] = {
@@ -74,6 +87,30 @@ const char *oci_namespace_type_to_string(OciNamespaceType type)
 	if ((int)type < 0 || type >= OCI_NS_MAX)
 		return "unknown";
 	return namespace_names[type];
+}
+
+const char *oci_namespace_proc_name(OciNamespaceType type)
+{
+	if ((int)type < 0 || type >= OCI_NS_MAX)
+		return "unknown";
+	return namespace_proc_names[type];
+}
+
+int oci_namespace_clone_flag(OciNamespaceType type)
+{
+	if ((int)type < 0 || type >= OCI_NS_MAX)
+		return 0;
+	return namespace_clone_flags[type];
+}
+
+gboolean oci_namespace_type_from_clone_flag(int flag, OciNamespaceType *out)
+{
+	for (int t = 0; t < OCI_NS_MAX; t++)
+		if (namespace_clone_flags[t] == flag) {
+			*out = (OciNamespaceType)t;
+			return TRUE;
+		}
+	return FALSE;
 }
 
 const char *oci_hook_stage_to_string(OciHookStage stage)
@@ -704,6 +741,77 @@ static gboolean parse_gid_mappings(yajl_val v, const char *path, gpointer field,
 	OciSpec *s = field;
 
 	return parse_id_mappings(v, path, &s->gid_mappings, &s->n_gid_mappings, error);
+}
+
+/* --- linux.devices ------------------------------------------------------ */
+
+static gboolean parse_device_type(yajl_val v, const char *path, gpointer field, GError **error)
+{
+	if (!YAJL_IS_STRING(v))
+		return type_error(path, "a string", v, error);
+	if (strlen(v->u.string) != 1 || strchr("cubp", v->u.string[0]) == NULL)
+		return ck_set_error(error, CK_ERROR_INVALID, "%s: unknown device type '%s'", path, v->u.string);
+	*(char *)field = v->u.string[0];
+	return TRUE;
+}
+
+static const CkJsonField device_fields[] = {
+    {"path", CK_JSON_STRING, G_STRUCT_OFFSET(OciDevice, path), REQUIRED},
+    {"type", CK_JSON_CUSTOM, G_STRUCT_OFFSET(OciDevice, type), REQUIRED, 0, 0, parse_device_type},
+    {"major", CK_JSON_INT64, G_STRUCT_OFFSET(OciDevice, major), CK_JSON_NULLABLE},
+    {"minor", CK_JSON_INT64, G_STRUCT_OFFSET(OciDevice, minor), CK_JSON_NULLABLE},
+    {"fileMode", CK_JSON_UINT32, G_STRUCT_OFFSET(OciDevice, file_mode), CK_JSON_NULLABLE},
+    {"uid", CK_JSON_UINT32, G_STRUCT_OFFSET(OciDevice, uid), CK_JSON_NULLABLE},
+    {"gid", CK_JSON_UINT32, G_STRUCT_OFFSET(OciDevice, gid), CK_JSON_NULLABLE},
+    {NULL},
+};
+
+/* major and minor as dev_t holds them (makedev: 32 bits each). */
+static gboolean check_device_number(yajl_val obj, const char *path, const char *key, gint64 value, gboolean needed,
+				    GError **error)
+{
+	g_autofree char *p = ck_json_path_key(path, key);
+
+	if (needed && !present(obj, key))
+		return ck_set_error(error, CK_ERROR_INVALID, "%s: required for this device type", p);
+	if (value < 0 || value > G_MAXUINT32)
+		return ck_set_error(error, CK_ERROR_INVALID, "%s: %" G_GINT64_FORMAT " is out of range", p, value);
+	return TRUE;
+}
+
+static gboolean parse_device(yajl_val v, const char *path, gpointer elem, GError **error)
+{
+	OciDevice *d = elem;
+
+	d->file_mode = 0666;
+	if (!ck_json_dispatch(v, device_fields, d, path, CK_JSON_LENIENT, error) ||
+	    !check_absolute(d->path, path, "path", error))
+		return FALSE;
+	/* runc drops the file-type bits a caller may have copied from stat() */
+	d->file_mode &= 07777;
+	gboolean numbered = d->type != 'p';
+	return check_device_number(v, path, "major", d->major, numbered, error) &&
+	       check_device_number(v, path, "minor", d->minor, numbered, error);
+}
+
+gboolean oci_devices_parse(yajl_val devices, const char *path, OciDevice **out, gsize *out_n, GError **error)
+{
+	gpointer arr = NULL;
+
+	*out = NULL;
+	*out_n = 0;
+	if (devices == NULL)
+		return TRUE;
+	gboolean ok = parse_array(devices, path, sizeof(OciDevice), parse_device, &arr, out_n, error);
+	*out = arr;
+	return ok;
+}
+
+void oci_devices_free(OciDevice *devices, gsize n)
+{
+	for (gsize i = 0; i < n; i++)
+		g_free(devices[i].path);
+	g_free(devices);
 }
 
 static gboolean parse_spec_resources(yajl_val v, const char *path, gpointer field, GError **error)

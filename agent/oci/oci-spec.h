@@ -88,6 +88,15 @@ typedef struct {
 	guint32 container_id, host_id, size;
 } OciIdMapping;
 
+/* One entry of linux.devices (oci_devices_parse). */
+typedef struct {
+	char *path;	     /* absolute */
+	char type;	     /* 'c', 'u' (unbuffered: a character device), 'b' or 'p' (FIFO) */
+	gint64 major, minor; /* 0 for a FIFO */
+	guint32 file_mode;   /* permission bits (type bits dropped); 0666 when absent, as runc */
+	guint32 uid, gid;    /* 0 when absent */
+} OciDevice;
+
 typedef struct {
 	/* memory; limit, reservation and swap: 0 = absent, -1 = unlimited (as
 	 * in runc's libcontainer, so "not given" and "-1" stay distinct for
@@ -189,6 +198,14 @@ gboolean oci_resources_parse(yajl_val obj, const char *path, OciResources *out, 
 void oci_resources_clear(OciResources *r);
 void oci_resources_init(OciResources *r); /* every field "absent" */
 
+/* Parses linux.devices (OciSpec.devices, NULL: none) into *out (an
+ * array of *out_n, freed with oci_devices_free even on failure). Types
+ * and numbers are checked: type one of c, u, b, p; major and minor
+ * required for all but p and within what dev_t holds. `path` prefixes
+ * messages ("linux.devices"). */
+gboolean oci_devices_parse(yajl_val devices, const char *path, OciDevice **out, gsize *out_n, GError **error);
+void oci_devices_free(OciDevice *devices, gsize n);
+
 /* Frees the hooks of a list and leaves it empty. */
 void oci_hook_list_clear(OciHookList *list);
 
@@ -197,6 +214,11 @@ const char *oci_spec_annotation(const OciSpec *spec, const char *key);
 
 const char *oci_namespace_type_to_string(OciNamespaceType type); /* "pid", "network", ... */
 const char *oci_hook_stage_to_string(OciHookStage stage);	 /* "prestart", "createRuntime", ... */
+/* The name /proc/<pid>/ns/ uses ("net", "mnt", else as OCI's) and the
+ * CLONE_NEW* flag of a type (what setns and NS_GET_NSTYPE speak). */
+const char *oci_namespace_proc_name(OciNamespaceType type);
+int oci_namespace_clone_flag(OciNamespaceType type);
+gboolean oci_namespace_type_from_clone_flag(int flag, OciNamespaceType *out);
 /* The reverse lookups: FALSE / -1 for names the spec does not define. */
 gboolean oci_namespace_type_from_string(const char *s, OciNamespaceType *out);
 int oci_rlimit_from_string(const char *s); /* "RLIMIT_NOFILE" -> RLIMIT_NOFILE */

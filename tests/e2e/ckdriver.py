@@ -1070,11 +1070,11 @@ class Monitor:
 
 
 class Pod:
-    """A pod as CRI-O sets it up: its network namespace (ip netns), and for
-    a pod the driver expects to run trusted (runc) its pinned ipc and uts
-    namespaces too, as CRI-O's pinns makes them (a VM pod does not need the
-    files: its namespaces live in the guest). `annotations` go on the
-    sandbox's spec, `config` is the configuration its runtime calls use."""
+    """A pod as CRI-O sets it up: its network namespace (ip netns) and its
+    pinned ipc and uts namespaces, as CRI-O's pinns makes them (runc joins
+    them; a VM pod's sandbox must name real namespaces of those types,
+    which the guest's own then replace). `annotations` go on the sandbox's
+    spec, `config` is the configuration its runtime calls use."""
 
     def __init__(self, name, uid, sandbox_label='sandbox', trusted=False, annotations=None, config=None,
                  netns_prefix='ckcr'):
@@ -1089,8 +1089,7 @@ class Pod:
         W.pods.append(self)
         self.netns_path = f'/var/run/netns/{self.netns}'
         self.pinned = {}
-        if trusted:
-            self.pin_namespaces()
+        self.pin_namespaces()
         self.logdir = W.mk('log', 'pods', name)
         self.sandbox = Ctr(self, 'POD', sandbox=True)
 
@@ -1340,6 +1339,12 @@ def expect_pid_sync(c, sync, key='pid', full=False):
            f'and the container\'s host cgroup (cgroupsPath) (the-container-pid)',
            f'/proc/{c.pid}/ns/net: {ns} (pod: {pod_ns})',
            f'/proc/{c.pid}/cgroup: {cg!r}')
+    paths = dict(ln.split(':', 2)[1:] for ln in cg.decode(errors='replace').splitlines() if ln.count(':') >= 2)
+    if 'cpuset' in paths and 'memory' in paths:
+        # cgroup v1: nothing joins a new cpuset group before its cpus and mems are set (issue 17)
+        tap.eq(f'{L}: the {"container" if c.pod.trusted else "stand-in"} is in the container\'s cpuset cgroup too '
+               f'(cgroup v1), as in its memory cgroup', paths['memory'], paths['cpuset'],
+               f'/proc/{c.pid}/cgroup: {cg!r}')
     if c.pod.trusted:
         # the runtime has exited: its container process is the monitor's
         # (the subreaper's), as under conmon

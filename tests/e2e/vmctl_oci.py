@@ -133,6 +133,7 @@ class World:
         self.cgroup = f'/ckoci-{self.token}'
         self.sockets = []
         self.runc_ids = []  # containers of the same bundles under runc
+        self.holders = []  # processes whose namespaces the tests name
         self.hook = self.path('hook.sh')
         with open(self.hook, 'w') as f:
             f.write(HOOK_SCRIPT)
@@ -504,6 +505,12 @@ def lifecycle(main, netns):
     want = {k: W.cgroup for k in cg if k in ('memory', 'pids')}
     tap.ok(want and all(cg[k] == W.cgroup for k in want), 'main: the pid lives in the spec\'s cgroupsPath '
            '(memory and pids hierarchies)', f'/proc/{main.pid}/cgroup: {cg}', f'cgroupsPath: {W.cgroup}')
+    if 'cpuset' in cg:
+        # cgroup v1: a new cpuset group is empty until cpus and mems are copied in (issue 17, item 5)
+        cpus = (read_bytes(f'/sys/fs/cgroup/cpuset{W.cgroup}/cpuset.cpus') or b'').strip()
+        tap.ok(cg['cpuset'] == W.cgroup and cpus != b'', 'main: the pid joined the cpuset hierarchy too (v1: '
+               'cpuset.cpus and cpuset.mems copied from the parent)', f'/proc/{main.pid}/cgroup: {cg}',
+               f'cpuset.cpus: {cpus!r}')
 
     time.sleep(1.0)
     tap.ok(main.file('/tmp/started') is None and main.file('/tmp/tick') is None,
@@ -1244,6 +1251,234 @@ def hooks_failing(netns, pod):
     check_state(pod, 'pod A runs on', 'running', pod.pid)
 
 
+# --- pod A: fidelity with runc (issue 17) -------------------------------------------------------
+
+
+def mountinfo(text):
+    """{mount point: (root, optional fields)} of /proc/self/mountinfo."""
+    out = {}
+    for line in text.splitlines():
+        left, _, _ = line.partition(' - ')
+        f = left.split()
+        if len(f) >= 6:
+            out[f[4]] = (f[3], f[6:])
+    return out
+
+
+def devices_created(pod):
+    """linux.devices: each node made as runc makes it (type, major:minor,
+    mode without the umask, owner), a FIFO too, in a folder of its own."""
+    c = Ctr('devs', ['sleep', '1000'], pod=pod)
+    c.spec['linux']['devices'] = [
+        {'path': '/dev/test', 'type': 'c', 'major': 1, 'minor': 3, 'fileMode': 0o640, 'uid': 1234, 'gid': 5678},
+        {'path': '/dev/sub/blk', 'type': 'b', 'major': 7, 'minor': 0, 'fileMode': 0o600, 'uid': 0, 'gid': 6},
+        {'path': '/dev/fifo', 'type': 'p', 'fileMode': 0o622},
+        {'path': '/dev/unb', 'type': 'u', 'major': 1, 'minor': 5}]
+    c.write_spec()
+    c.must_create_start()
+    r = guest_sh(c, 'umask; for d in /dev/test /dev/sub/blk /dev/fifo /dev/unb; do '
+                 'stat -c "%n %F %t:%T %a %u:%g" $d; done; echo x > /dev/test && echo written')
+    want = ['0022', '/dev/test character special file 1:3 640 1234:5678',
+            '/dev/sub/blk block special file 7:0 600 0:6', '/dev/fifo fifo 0:0 622 0:0',
+            '/dev/unb character special file 1:5 666 0:0', 'written']
+    tap.eq('devices: /dev/test is a char device 1:3, mode 0640, owner 1234:5678 (runc\'s mknod); a block device '
+           'in a new folder, a FIFO, "u" as a char device with the default mode 0666', want,
+           r.out.decode(errors='replace').splitlines(), *r.diag())
+
+    bad = Ctr('baddev', ['true'], pod=pod)
+    bad.spec['linux']['devices'] = [{'path': '/etc/test', 'type': 'c', 'major': 1, 'minor': 3}]
+    bad.write_spec()
+    r = bad.create()
+    one_line_error(r, 'devices: a node outside /dev is refused, one line naming linux.devices[0].path',
+                   'linux.devices[0].path', '/etc/test', 'not under /dev')
+    bad = Ctr('baddev2', ['true'], pod=pod)
+    bad.spec['linux']['devices'] = [{'path': '/dev/x', 'type': 'q', 'major': 1, 'minor': 3}]
+    bad.write_spec()
+    r = bad.create()
+    one_line_error(r, 'devices: an unknown type is refused, one line naming linux.devices[0].type',
+                   'linux.devices[0].type', "'q'")
+    return c
+
+
+def mounts_fidelity(pod):
+    """Propagation (a bind,shared mount stays shared under the default
+    rslave root) and mount sources that keep their base name."""
+    src = W.path('prop-src', 'shared-vol')
+    plain = W.path('prop-src', 'plain-vol')
+    conf = W.path('prop-src', 'app.conf')
+    for d in (src, plain):
+        os.makedirs(d, exist_ok=True)
+    with open(conf, 'w') as f:
+        f.write('conf\n')
+    c = Ctr('mnts', ['sleep', '1000'], pod=pod)
+    c.spec['mounts'] += [
+        # no base name: shared as "<i>", never as "<i>/.." (the share's own mounts folder)
+        {'destination': '/mnt/up', 'type': 'bind', 'source': os.path.join(plain, '..'), 'options': ['rbind']},
+        {'destination': '/mnt/shared', 'type': 'bind', 'source': src, 'options': ['bind', 'shared']},
+        {'destination': '/mnt/plain', 'type': 'bind', 'source': plain, 'options': ['rbind']},
+        {'destination': '/etc/app.conf', 'type': 'bind', 'source': conf, 'options': ['bind', 'ro']}]
+    c.write_spec()
+    c.must_create_start()
+    r = guest_sh(c, 'cat /proc/self/mountinfo')
+    mi = mountinfo(r.out.decode(errors='replace'))
+    shared = mi.get('/mnt/shared', ('', []))
+    tap.ok(any(o.startswith('shared:') for o in shared[1]), 'propagation: the "bind,shared" mount is shared '
+           '(shared:N in mountinfo), not overwritten by the root\'s rslave', f'/mnt/shared: {shared}',
+           *r.diag())
+    root = mi.get('/', ('', []))
+    plain_mi = mi.get('/mnt/plain', ('', []))
+    tap.ok(root[1] and not any(o.startswith('shared:') for o in root[1] + plain_mi[1])
+           and any(o.startswith('master:') for o in root[1]),
+           'propagation: the root is rslave (master:N, not shared), as is a mount without its own',
+           f'/: {root}', f'/mnt/plain: {plain_mi}')
+    names = {d: mi.get(d, ('', []))[0] for d in ('/mnt/shared', '/mnt/plain', '/etc/app.conf')}
+    tap.ok(names['/mnt/shared'].endswith('/shared-vol') and names['/mnt/plain'].endswith('/plain-vol')
+           and names['/etc/app.conf'].endswith('/app.conf'),
+           'mount sources keep their base name in mountinfo (".../shared-vol", not ".../N-shared-vol")',
+           f'roots: {names}')
+    r = guest_sh(c, 'ls /mnt/up')
+    want = ['app.conf', 'plain-vol', 'shared-vol']
+    tap.ok(r.out.decode(errors='replace').split() == want and sorted(os.listdir(os.path.dirname(src))) == want,
+           'a source ending in ".." is mounted as the folder it names, and nothing is made in that folder',
+           f'/mnt/up: {r.out!r}', f'host: {sorted(os.listdir(os.path.dirname(src)))}', *r.diag())
+
+    rs = Ctr('rshared', ['sleep', '1000'], pod=pod)
+    rs.spec['linux']['rootfsPropagation'] = 'rshared'
+    rs.write_spec()
+    rs.must_create_start()
+    r = guest_sh(rs, 'cat /proc/self/mountinfo')
+    root = mountinfo(r.out.decode(errors='replace')).get('/', ('', []))
+    tap.ok(any(o.startswith('shared:') for o in root[1]), 'propagation: rootfsPropagation "rshared" makes the root '
+           'shared', f'/: {root}', *r.diag())
+
+
+def fidelity(pod):
+    for c in (devices_created(pod),):
+        r = vmctl('delete', '--force', c.id)
+        c.deleted = r.rc == 0
+    mounts_fidelity(pod)
+    for c in W.ctrs:
+        if c.name in ('mnts', 'rshared') and c.created and not c.deleted:
+            r = vmctl('delete', '--force', c.id)
+            c.deleted = r.rc == 0
+
+
+def chown_tree(top, uid, gid):
+    for d, dirs, files in os.walk(top):
+        for name in [d] + [os.path.join(d, n) for n in dirs + files]:
+            os.lchown(name, uid, gid)
+
+
+def user_namespace(pod):
+    """A user namespace with the spec's mappings (Podman's --uidmap, CRI-O's
+    userns annotations, Kubernetes' hostUsers: false): the rootfs belongs
+    to the chosen host range, as those tools prepare it, and appears as
+    root's inside, as under runc."""
+    c = Ctr('userns', ['sleep', '1000'], pod=pod)
+    c.spec['linux']['namespaces'].append({'type': 'user'})
+    c.spec['linux']['uidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]
+    c.spec['linux']['gidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 1000},
+                                      {'containerID': 1000, 'hostID': 201000, 'size': 64536}]
+    c.spec['linux']['devices'] = [{'path': '/dev/test', 'type': 'c', 'major': 1, 'minor': 3, 'uid': 1000,
+                                   'gid': 1000}]
+    c.spec['process']['oomScoreAdj'] = -500  # lowering it needs the guest's root, outside the namespace
+    c.write_spec()
+    chown_tree(c.rootfs, 100000, 100000)
+    with open(os.path.join(c.rootfs, 'host-root-file'), 'w') as f:
+        f.write('x\n')  # the host's root: outside the mapping
+    c.must_create_start()
+    r = guest_sh(c, 'id; cat /proc/self/uid_map /proc/self/gid_map; stat -c "%n %u:%g" /bin/busybox /etc '
+                 '/host-root-file; touch /tmp/made-by-root; mkdir -p /home/u && chown 1000:1000 /home/u')
+    lines = [ln.split() for ln in r.out.decode(errors='replace').splitlines()]
+    want = [['0', '100000', '65536'], ['0', '100000', '1000'], ['1000', '201000', '64536'],
+            ['/bin/busybox', '0:0'], ['/etc', '0:0'], ['/host-root-file', '65534:65534']]
+    tap.ok(r.rc == 0 and lines[:1] and lines[0][:2] == ['uid=0(root)', 'gid=0(root)'] and lines[1:] == want,
+           'user namespace: `id` says root, /proc/self/uid_map and gid_map are the spec\'s mappings, the rootfs '
+           '(host 100000) is root\'s inside, a file of the host\'s root is the overflow id 65534', f'lines: {lines}',
+           *r.diag())
+    made = os.stat(os.path.join(c.rootfs, 'tmp', 'made-by-root'), follow_symlinks=False) \
+        if os.path.exists(os.path.join(c.rootfs, 'tmp', 'made-by-root')) else None
+    home = os.stat(os.path.join(c.rootfs, 'home', 'u')) if os.path.isdir(os.path.join(c.rootfs, 'home', 'u')) \
+        else None
+    tap.ok(made and (made.st_uid, made.st_gid) == (100000, 100000) and home
+           and (home.st_uid, home.st_gid) == (101000, 201000),
+           'user namespace: files the container makes belong to the mapped host ids (root -> 100000, '
+           '1000:1000 -> 101000:201000)', f'made-by-root: {made}', f'home/u: {home}')
+    r = guest_sh(c, 'stat -c "%n %u:%g" /dev /dev/shm /dev/test; touch /dev/by-root && echo written')
+    tap.eq('user namespace: the tmpfs mounts (/dev, /dev/shm) belong to the container\'s root, which can write '
+           'there; a device node has the spec\'s owner', ['/dev 0:0', '/dev/shm 0:0', '/dev/test 1000:1000',
+                                                          'written'],
+           r.out.decode(errors='replace').splitlines(), *r.diag())
+    r = guest_sh(c, 'cat /proc/1/oom_score_adj')
+    tap.eq('user namespace: the init has the spec\'s negative oomScoreAdj (written before the namespace is '
+           'entered, as runc\'s parent writes it)', '-500', r.out.decode(errors='replace').strip(), *r.diag())
+    r = vmctl('exec', '--user', '1000:1000', c.id, 'sh', '-c', 'id -u; id -g; cat /proc/self/uid_map')
+    tap.ok(r.rc == 0 and r.out.decode().split()[:5] == ['1000', '1000', '0', '100000', '65536'],
+           'user namespace: exec --user 1000:1000 joins the container\'s user namespace', *r.diag())
+    r = vmctl('delete', '--force', c.id)
+    c.deleted = r.rc == 0
+
+    bad = Ctr('userns-nomap', ['true'], pod=pod)
+    bad.spec['linux']['namespaces'].append({'type': 'user'})
+    bad.write_spec()
+    r = bad.create()
+    one_line_error(r, 'user namespace without uidMappings: create fails, one line naming linux.uidMappings',
+                   'linux.uidMappings', 'required for a new user namespace')
+    rr = runc_create(bad)
+    tap.ok(rr.rc not in (0, None) and b'no uid mappings' in rr.err, 'user namespace without uidMappings: runc '
+           'refuses the same bundle', *rr.diag())
+
+
+# --- a sandbox's namespace paths (issue 17, item 2) ---------------------------------------------
+
+
+def runc_create(c):
+    """runc's verdict on the same bundle: (exit status, stderr)."""
+    root = W.path('runc-root')
+    r = run_cmd(['runc', '--root', root, 'create', c.id + '-runc'], timeout=30, cwd=c.bundle, env={'PATH': PATH})
+    run_cmd(['runc', '--root', root, 'delete', '--force', c.id + '-runc'], timeout=30, env={'PATH': PATH})
+    return r
+
+
+def sandbox_namespaces():
+    """A sandbox (its own VM) whose namespace paths are wrong: refused
+    before any VM starts, one line naming the type and the path; runc
+    refuses the same bundles."""
+    holder = subprocess.Popen(['sleep', '1000'])
+    W.holders.append(holder)
+    other_mnt = f'/proc/{holder.pid}/ns/mnt'
+    missing = W.path('no-such-ns')
+    fifo = W.path('ns-fifo')
+    os.mkfifo(fifo)
+    cases = [('ipc-wrong-type', 'ipc', other_mnt, ['the path is a mount namespace, not ipc'], True),
+             ('ipc-missing', 'ipc', missing, ['No such file or directory'], True),
+             ('net-wrong-type', 'network', f'/proc/{holder.pid}/ns/uts',
+              ['the path is a uts namespace, not network'], True),
+             ('net-missing', 'network', missing, ['No such file or directory'], True),
+             ('ipc-host', 'ipc', f'/proc/{os.getpid()}/ns/ipc', ["the host's own ipc namespace",
+                                                                 'a VM cannot join it'], False),
+             ('uts-host', 'uts', '/proc/self/ns/uts', ["the host's own uts namespace"], False),
+             # runc would block opening it: not compared
+             ('ipc-fifo', 'ipc', fifo, ['not a namespace'], False)]
+    for name, kind, path, words, runc_refuses in cases:
+        c = Ctr(f'ns-{name}', ['true'])
+        entries = [ns for ns in c.spec['linux']['namespaces'] if ns['type'] == kind]
+        if entries:
+            entries[0]['path'] = path
+        else:
+            c.spec['linux']['namespaces'].append({'type': kind, 'path': path})
+        c.write_spec()
+        r = c.create()
+        one_line_error(r, f'sandbox with {kind} path {path}: create fails, one line naming the type and the path',
+                       f'{kind} namespace {path}', *words)
+        pod_dir = os.path.join(W.root, 'pods', c.id)
+        tap.ok(r.secs < 10 and not os.path.exists(pod_dir) and not procs_mentioning(pod_dir),
+               f'{name}: refused before a VM starts; nothing is left', f'took {r.secs:.1f} s')
+        if runc_refuses:
+            rr = runc_create(c)
+            tap.ok(rr.rc not in (0, None), f'{name}: runc refuses the same bundle too', *rr.diag())
+
+
 # --- VM B: QEMU killed -------------------------------------------------------------------------------
 
 
@@ -1383,6 +1618,9 @@ def cleanup():
         runc('delete', '--force', cid)
     for cs in W.sockets:
         cs.close()
+    for p in W.holders:
+        p.kill()
+        p.wait()
 
     nothing_left(tap, 'nothing mentioning the runtime root or the bundles is left running', [W.root, W.tmp], 20)
     for c in W.ctrs:
@@ -1417,6 +1655,8 @@ def pod_a():
                      ('exec --tty', lambda: exec_tty(main)),
                      ('ps, pause, resume', lambda: ps_pause(main)),
                      ('update', lambda: update(main)),
+                     ('fidelity with runc: devices, propagation, mount names', lambda: fidelity(main)),
+                     ('user namespace', lambda: user_namespace(main)),
                      ('kill', lambda: kill_semantics(main, main)),
                      ('delete', lambda: delete_semantics(main, main)),
                      ('errors in the shim', lambda: errors_logged(main, main)),
@@ -1444,6 +1684,7 @@ def main():
         W = World()
         tap.note(f'runtime root {W.root}, scratch {W.tmp}')
         tap.item('the command line', no_container)
+        tap.item('a sandbox\'s namespace paths', sandbox_namespaces)
         tap.item('pod A', pod_a)
     return drive(tap, body, cleanup)
 

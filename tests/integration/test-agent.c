@@ -776,8 +776,8 @@ static void test_bad_input(void)
 		{"unknown capability", m_bad_cap, CK_ERROR_INVALID,
 		 "process.capabilities.bounding[1]: unknown capability 'CAP_NOT_A_THING'"},
 		{"relative cwd", m_bad_cwd, CK_ERROR_INVALID, "process.cwd: must be an absolute path"},
-		{"user namespace", m_user_ns, CK_ERROR_UNSUPPORTED,
-		 "linux.namespaces[6]: user namespaces are not supported in the VM"},
+		{"user namespace without mappings", m_user_ns, CK_ERROR_INVALID,
+		 "linux.uidMappings: required for a new user namespace"},
 		{"invalid seccomp action", m_bad_seccomp, CK_ERROR_INVALID,
 		 "linux.seccomp.syscalls[0].action: unknown action 'SCMP_ACT_BOGUS'"},
 	};

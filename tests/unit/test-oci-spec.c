@@ -4,6 +4,7 @@
  * values are asserted as read from them. Hand-written documents use single
  * quotes, which json() turns into double quotes, to stay readable.
  */
+#include <sched.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -446,6 +447,59 @@ static void test_rejects(void)
 {
 	for (gsize i = 0; i < G_N_ELEMENTS(reject_cases); i++)
 		assert_parse_fails(reject_cases[i].doc, reject_cases[i].message);
+}
+
+/* linux.devices: parsed on demand (the agent), runc's defaults */
+static void test_devices(void)
+{
+	g_autoptr(OciSpec) s = parse_ok("{" V ",'linux':{'devices':[{'path':'/dev/fuse','type':'c','major':10,"
+					"'minor':229,'fileMode':8630,'uid':7,'gid':8},{'path':'/dev/p','type':'p'},"
+					"{'path':'/dev/sda','type':'b','major':8,'minor':0}]}}");
+	g_autoptr(GError) error = NULL;
+	OciDevice *d = NULL;
+	gsize n = 0;
+
+	g_assert_true(oci_devices_parse(s->devices, "linux.devices", &d, &n, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(n, ==, 3);
+	g_assert_cmpstr(d[0].path, ==, "/dev/fuse");
+	g_assert_cmpint(d[0].type, ==, 'c');
+	g_assert_cmpint(d[0].major, ==, 10);
+	g_assert_cmpint(d[0].minor, ==, 229);
+	g_assert_cmpuint(d[0].file_mode, ==, 0666); /* 8630 is S_IFCHR | 0666: the type bits go, as in runc */
+	g_assert_cmpuint(d[0].uid, ==, 7);
+	g_assert_cmpuint(d[0].gid, ==, 8);
+	g_assert_cmpint(d[1].type, ==, 'p');
+	g_assert_cmpuint(d[1].file_mode, ==, 0666);
+	g_assert_cmpuint(d[2].uid, ==, 0);
+	oci_devices_free(d, n);
+
+	static const struct {
+		const char *devices;
+		const char *message;
+	} bad[] = {
+	    {"[{'type':'c','major':1,'minor':3}]", "linux.devices[0].path: required field missing"},
+	    {"[{'path':'dev/x','type':'c','major':1,'minor':3}]", "linux.devices[0].path: must be an absolute path"},
+	    {"[{'path':'/dev/x','type':'x','major':1,'minor':3}]", "linux.devices[0].type: unknown device type 'x'"},
+	    {"[{'path':'/dev/x','type':'cb','major':1,'minor':3}]", "linux.devices[0].type: unknown device type 'cb'"},
+	    {"[{'path':'/dev/x','major':1,'minor':3}]", "linux.devices[0].type: required field missing"},
+	    {"[{'path':'/dev/x','type':'b','minor':3}]", "linux.devices[0].major: required for this device type"},
+	    {"[{'path':'/dev/x','type':'c','major':1,'minor':-3}]", "linux.devices[0].minor: -3 is out of range"},
+	    {"[{'path':'/dev/x','type':'c','major':4294967296,'minor':0}]",
+	     "linux.devices[0].major: 4294967296 is out of range"},
+	    {"[{'path':'/dev/x','type':'c','major':1,'minor':3,'uid':'0'}]",
+	     "linux.devices[0].uid: expected an integer, got a string"},
+	    {"[{'path':'/dev/p','type':'p'},7]", "linux.devices[1]: expected an object, got a number"},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autofree char *doc = g_strdup_printf("{" V ",'linux':{'devices':%s}}", bad[i].devices);
+		g_autoptr(OciSpec) spec = parse_ok(doc);
+		g_autoptr(GError) err = NULL;
+		g_assert_false(oci_devices_parse(spec->devices, "linux.devices", &d, &n, &err));
+		oci_devices_free(d, n);
+		g_assert_error(err, CK_ERROR, CK_ERROR_INVALID);
+		g_assert_cmpstr(err->message, ==, bad[i].message);
+	}
 }
 
 static void test_invalid_json(void)
@@ -956,6 +1010,19 @@ static void test_names(void)
 	}
 	g_assert_false(oci_namespace_type_from_string("net", &t));
 	g_assert_false(oci_namespace_type_from_string(NULL, &t));
+	/* /proc/<pid>/ns/ names and CLONE_NEW* flags: what setns and NS_GET_NSTYPE speak */
+	static const char *const proc[] = {"pid", "net", "mnt", "ipc", "uts", "user", "cgroup", "time"};
+	static const int flags[] = {CLONE_NEWPID, CLONE_NEWNET,	 CLONE_NEWNS,	  CLONE_NEWIPC,
+				    CLONE_NEWUTS, CLONE_NEWUSER, CLONE_NEWCGROUP, CLONE_NEWTIME};
+	for (int i = 0; i < OCI_NS_MAX; i++) {
+		g_assert_cmpstr(oci_namespace_proc_name((OciNamespaceType)i), ==, proc[i]);
+		g_assert_cmpint(oci_namespace_clone_flag((OciNamespaceType)i), ==, flags[i]);
+		g_assert_true(oci_namespace_type_from_clone_flag(flags[i], &t));
+		g_assert_cmpint(t, ==, i);
+	}
+	g_assert_cmpstr(oci_namespace_proc_name(OCI_NS_MAX), ==, "unknown");
+	g_assert_cmpint(oci_namespace_clone_flag(OCI_NS_MAX), ==, 0);
+	g_assert_false(oci_namespace_type_from_clone_flag(CLONE_NEWNS | CLONE_NEWPID, &t));
 	for (int i = 0; i < OCI_HOOK_MAX; i++)
 		g_assert_cmpstr(oci_hook_stage_to_string((OciHookStage)i), ==, stages[i]);
 	g_assert_cmpint(oci_rlimit_from_string("RLIMIT_NOFILE"), ==, RLIMIT_NOFILE);
@@ -976,6 +1043,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/oci-spec/duplicate-keys", test_duplicate_keys);
 	g_test_add_func("/oci-spec/rejects", test_rejects);
 	g_test_add_func("/oci-spec/invalid-json", test_invalid_json);
+	g_test_add_func("/oci-spec/devices", test_devices);
 	g_test_add_func("/oci-spec/roundtrip-full", test_roundtrip_full);
 	g_test_add_func("/oci-spec/roundtrip-crio", test_roundtrip_crio);
 	g_test_add_func("/oci-spec/to-json-after-rewrite", test_to_json_after_rewrite);

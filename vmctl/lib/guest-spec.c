@@ -127,6 +127,18 @@ static gboolean is_bind(const OciMount *m)
 				      g_strv_contains((const char *const *)m->options, "rbind"));
 }
 
+/* "<i>/<base name>": the mount source seen in the guest (and in the
+ * container's mountinfo) keeps the host's base name, as under runc. A
+ * source without one ("/", ending in "." or "..") is shared as "<i>". */
+static char *share_name(const char *source, gsize i)
+{
+	g_autofree char *base = g_path_get_basename(source);
+
+	if (g_str_equal(base, "/") || g_str_equal(base, ".") || g_str_equal(base, ".."))
+		return g_strdup_printf("%" G_GSIZE_FORMAT, i);
+	return g_strdup_printf("%" G_GSIZE_FORMAT "/%s", i, base);
+}
+
 static gboolean share_mounts(OciSpec *spec, const char *dir, const char *id, GError **error)
 {
 	for (gsize i = 0; i < spec->n_mounts; i++) {
@@ -136,8 +148,7 @@ static gboolean share_mounts(OciSpec *spec, const char *dir, const char *id, GEr
 		if (m->source == NULL || !g_path_is_absolute(m->source))
 			return ck_set_error(error, CK_ERROR_INVALID, "mounts[%" G_GSIZE_FORMAT "].source: must be an "
 					    "absolute path for a bind mount", i);
-		g_autofree char *base = g_path_get_basename(m->source);
-		g_autofree char *name = g_strdup_printf("%" G_GSIZE_FORMAT "-%s", i, base);
+		g_autofree char *name = share_name(m->source, i);
 		g_autofree char *target = g_build_filename(dir, "mounts", name, NULL);
 		if (!bind_into_share(m->source, target, error)) {
 			g_prefix_error(error, "mounts[%" G_GSIZE_FORMAT "]: ", i);

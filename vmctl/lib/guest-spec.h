@@ -5,7 +5,8 @@
  * each container this module
  *   - bind-mounts the bundle's rootfs at shared/<id>/rootfs,
  *   - bind-mounts every bind-mount source of the spec (volumes,
- *     resolv.conf, hosts, /dev/shm, ...) at shared/<id>/mounts/<n>, and
+ *     resolv.conf, hosts, /dev/shm, ...) at shared/<id>/mounts/<n>/<base
+ *     name of the source> (so the guest sees the host's base name), and
  *     rewrites the spec's source to the guest path,
  *   - drops what the guest must not see: the hooks the host runs (all
  *     but createContainer and startContainer, which the agent runs),

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <linux/magic.h>
 
+#include "ck-error.h"
 #include "ck-io.h"
 #include "ck-log.h"
 #include "ck-parse.h"
@@ -60,11 +61,73 @@ static gboolean is_unified(void)
 	return statfs(CGROUP_FS, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
 }
 
+/* A v1 hierarchy that holds the cpuset controller ("cpuset", or mounted
+ * together with others: "cpuset,cpu"). */
+static gboolean is_cpuset_hierarchy(const char *base)
+{
+	g_autofree char *name = g_path_get_basename(base);
+	g_auto(GStrv) ctrls = g_strsplit(name, ",", -1);
+
+	return g_strv_contains((const char *const *)ctrls, "cpuset");
+}
+
+/* Writes text to a cgroup file (cgroup.procs, cpuset.cpus) in one
+ * write; errno is the write's on failure. */
+static gboolean write_text(const char *file, const char *text)
+{
+	int fd = open(file, O_WRONLY | O_CLOEXEC);
+	gboolean ok = fd >= 0 && write(fd, text, strlen(text)) >= 0;
+	int errsv = errno;
+
+	if (fd >= 0)
+		close(fd);
+	errno = errsv;
+	return ok;
+}
+
+/* Fills dir/file from the parent's when it is empty. */
+static gboolean cpuset_fill(const char *dir, const char *file, GError **error)
+{
+	g_autofree char *parent = g_path_get_dirname(dir);
+	g_autofree char *own = g_build_filename(dir, file, NULL);
+	g_autofree char *theirs = g_build_filename(parent, file, NULL);
+	g_autofree char *value = NULL;
+
+	if (!ck_file_read_bounded(own, 64 * 1024, &value, NULL, error))
+		return FALSE;
+	if (*g_strstrip(value) != '\0')
+		return TRUE;
+	g_clear_pointer(&value, g_free);
+	if (!ck_file_read_bounded(theirs, 64 * 1024, &value, NULL, error))
+		return FALSE;
+	if (!write_text(own, value))
+		return ck_set_error_errno(error, errno, "write %s", own);
+	return TRUE;
+}
+
+/* On cgroup v1 a new cpuset group starts with empty cpuset.cpus and
+ * cpuset.mems, and no process can join it (ENOSPC) until they are set:
+ * like runc, fill each empty one from the parent, top down. A failure is
+ * logged; the join then fails, naming the controller. */
+static void cpuset_inherit(const char *dir)
+{
+	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+		g_autoptr(GError) error = NULL;
+		if (!cpuset_fill(dir, files[i], &error)) {
+			ck_log_warning("host cgroup %s: copy %s from the parent: %s", dir, files[i], error->message);
+			return;
+		}
+	}
+}
+
 /* mkdir -p under base, recording what did not exist before. */
 static gboolean make_dirs(HostCgroup *cg, const char *base, const char *rel)
 {
 	g_auto(GStrv) parts = g_strsplit(rel, "/", -1);
 	g_autoptr(GString) dir = g_string_new(base);
+	gboolean cpuset = !g_str_equal(base, CGROUP_FS) && is_cpuset_hierarchy(base);
 
 	for (char **p = parts; *p != NULL; p++) {
 		if (**p == '\0' || g_str_equal(*p, "..") || g_str_equal(*p, "."))
@@ -74,6 +137,8 @@ static gboolean make_dirs(HostCgroup *cg, const char *base, const char *rel)
 			g_ptr_array_add(cg->created, g_strdup(dir->str));
 		else if (errno != EEXIST)
 			return FALSE;
+		if (cpuset)
+			cpuset_inherit(dir->str);
 	}
 	return TRUE;
 }
@@ -127,24 +192,31 @@ static const char *hierarchy_path(GHashTable *self, const char *base)
 	return g_hash_table_lookup(self, named);
 }
 
-static void write_pid(const char *procs, const char *pid)
+char *host_cgroup_controller_of(const char *procs)
 {
-	int fd = open(procs, O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
-		ck_log_debug("host cgroup %s: %s", procs, g_strerror(errno));
-	if (fd >= 0)
-		close(fd);
+	if (is_unified() || !g_str_has_prefix(procs, CGROUP_FS "/"))
+		return g_strdup("unified");
+	const char *name = procs + strlen(CGROUP_FS "/");
+	return g_strndup(name, strcspn(name, "/"));
 }
 
-void host_cgroup_join_self(HostCgroup *cg)
+gboolean host_cgroup_join_error(const char *procs, int errsv, GError **error)
+{
+	g_autofree char *ctrl = host_cgroup_controller_of(procs);
+
+	return ck_set_error_errno(error, errsv, "join the %s cgroup (%s)", ctrl, procs);
+}
+
+gboolean host_cgroup_join_self(HostCgroup *cg, GError **error)
 {
 	g_autofree char *data = NULL;
 	g_autoptr(GHashTable) self = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	g_autofree char *pid = g_strdup_printf("%d", (int)getpid());
 
-	if (cg->procs == NULL || !ck_file_read_bounded("/proc/self/cgroup", 64 * 1024, &data, NULL, NULL))
-		return;
+	if (cg->procs == NULL || cg->procs->len == 0)
+		return TRUE;
+	if (!ck_file_read_bounded("/proc/self/cgroup", 64 * 1024, &data, NULL, error))
+		return FALSE;
 	g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
 	for (char **l = lines; *l != NULL; l++) {
 		g_auto(GStrv) f = g_strsplit(*l, ":", 3);
@@ -158,8 +230,11 @@ void host_cgroup_join_self(HostCgroup *cg)
 		if (was != NULL)
 			g_ptr_array_add(cg->origins,
 					g_strdup_printf("%s%s/cgroup.procs", base, g_str_equal(was, "/") ? "" : was));
-		write_pid(g_ptr_array_index(cg->procs, i), pid);
+		const char *procs = g_ptr_array_index(cg->procs, i);
+		if (!write_text(procs, pid))
+			return host_cgroup_join_error(procs, errno, error);
 	}
+	return TRUE;
 }
 
 void host_cgroup_cleanup(HostCgroup *cg)
@@ -167,7 +242,9 @@ void host_cgroup_cleanup(HostCgroup *cg)
 	g_autofree char *pid = g_strdup_printf("%d", (int)getpid());
 
 	for (guint i = 0; cg->origins != NULL && i < cg->origins->len; i++)
-		write_pid(g_ptr_array_index(cg->origins, i), pid);
+		if (!write_text(g_ptr_array_index(cg->origins, i), pid))
+			ck_log_debug("host cgroup %s: %s", (char *)g_ptr_array_index(cg->origins, i),
+				     g_strerror(errno));
 	g_clear_pointer(&cg->origins, g_ptr_array_unref);
 	for (guint i = cg->created ? cg->created->len : 0; i > 0; i--) {
 		const char *dir = g_ptr_array_index(cg->created, i - 1);

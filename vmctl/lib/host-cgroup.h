@@ -38,12 +38,24 @@ char *host_cgroup_fs_path(const char *cgroups_path);
 
 /* Creates the cgroup directories. A NULL or empty path prepares nothing.
  * Failure to create one (read-only /sys, no such controller) only drops
- * that controller: the stand-in then stays where the monitor is. */
+ * that controller: the stand-in then stays where the monitor is. On
+ * cgroup v1 every empty cpuset.cpus and cpuset.mems on the way is filled
+ * from its parent (as runc does), or nothing could join the cpuset; a
+ * copy that fails is logged, and the join then fails naming cpuset. */
 void host_cgroup_prepare(HostCgroup *cg, const char *cgroups_path);
 
-/* Moves the calling process into the prepared cgroups, best effort (as
- * the stand-in joins them), remembering where it was. */
-void host_cgroup_join_self(HostCgroup *cg);
+/* Moves the calling process into the prepared cgroups, remembering where
+ * it was. A cgroup it cannot join is an error naming the controller
+ * (host_cgroup_join_error); the ones before it are joined. */
+gboolean host_cgroup_join_self(HostCgroup *cg, GError **error);
+
+/* The hierarchy a cgroup.procs path belongs to, as an operator names it:
+ * "cpuset", "cpu,cpuacct" (v1) or "unified" (v2). Caller frees. */
+char *host_cgroup_controller_of(const char *procs);
+
+/* Sets the error for a failed join of procs: "join the cpuset cgroup
+ * (<procs>): <errno text>". Returns FALSE. */
+gboolean host_cgroup_join_error(const char *procs, int errsv, GError **error);
 
 /* Moves the calling process back when it joined, then removes the
  * directories it created (once empty), deepest first. */

@@ -2,10 +2,14 @@
 #include "pod-client.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <linux/nsfs.h>
 
 #include "ck-cleanup.h"
 #include "ck-error.h"
@@ -124,4 +128,59 @@ char *pod_resolve_namespace(const char *root, const char *pod_id, gboolean is_sa
 	return ck_set_error(error, CK_ERROR_INVALID, "%s namespace '%s' is not one of pod %s",
 			    oci_namespace_type_to_string(type), host_path, pod_id),
 	       NULL;
+}
+
+/* --- a sandbox's namespace paths ------------------------------------------------- */
+
+/* The host's own: the same namespace as this process's (the runtime runs
+ * in the host's namespaces) or, where it can be read, PID 1's. */
+static gboolean is_host_namespace(const struct stat *st, const char *proc_name)
+{
+	const char *const owners[] = {"self", "1"};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(owners); i++) {
+		g_autofree char *own = g_strdup_printf("/proc/%s/ns/%s", owners[i], proc_name);
+		struct stat o;
+		if (stat(own, &o) == 0 && o.st_dev == st->st_dev && o.st_ino == st->st_ino)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static gboolean check_sandbox_namespace(const OciNamespace *ns, GError **error)
+{
+	const char *type = oci_namespace_type_to_string(ns->type);
+	OciNamespaceType actual;
+	struct stat st;
+
+	/* O_NONBLOCK: a FIFO at the path must not hang the create */
+	ck_autofd fd = open(ns->path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return ck_set_error_errno(error, errno, "%s namespace %s", type, ns->path);
+	int flag = ioctl(fd, NS_GET_NSTYPE);
+	if (flag < 0)
+		return ck_set_error(error, CK_ERROR_INVALID, "%s namespace %s: not a namespace", type, ns->path);
+	if (flag != oci_namespace_clone_flag(ns->type))
+		return ck_set_error(
+		    error, CK_ERROR_INVALID, "%s namespace %s: the path is a %s namespace, not %s", type, ns->path,
+		    oci_namespace_type_from_clone_flag(flag, &actual) ? oci_namespace_type_to_string(actual)
+								      : "different",
+		    type);
+	/* the VM is the pod's network namespace: QEMU runs in it, host's or not */
+	if (ns->type != OCI_NS_NETWORK && is_host_namespace(&st, oci_namespace_proc_name(ns->type)))
+		return ck_set_error(error, CK_ERROR_UNSUPPORTED,
+				    "%s namespace %s: the host's own %s namespace; a VM cannot join it (its "
+				    "containers' namespaces live in the guest kernel)",
+				    type, ns->path, type);
+	return TRUE;
+}
+
+gboolean pod_check_sandbox_namespaces(const OciSpec *spec, GError **error)
+{
+	for (gsize i = 0; i < spec->n_namespaces; i++) {
+		const OciNamespace *ns = &spec->namespaces[i];
+		if (ns->path != NULL && !check_sandbox_namespace(ns, error))
+			return FALSE;
+	}
+	return TRUE;
 }

@@ -29,6 +29,15 @@ int pod_connect_path(const char *path, GError **error);
 /* Writes the sandbox's namespace paths (pod monitor). */
 gboolean pod_record_namespaces(const char *root, const char *pod_id, const OciSpec *sandbox_spec, GError **error);
 
+/* Checks the namespace paths of a sandbox's spec, before its VM starts:
+ * each must exist and be a namespace of its type, and none but the
+ * network namespace (which QEMU joins) may be one of the host's own,
+ * which a VM cannot join. The others (CRI-O's pinned ipc and uts
+ * namespaces) are replaced by the guest's own. The error is one line
+ * naming the type and the path: "ipc namespace /x: the path is a mount
+ * namespace, not ipc". */
+gboolean pod_check_sandbox_namespaces(const OciSpec *spec, GError **error);
+
 /* Maps a host namespace path named by a container of pod `pod_id` to the
  * guest: the sandbox's own paths and /proc/<pid>/ns/<type> of a
  * container's stand-in become "container:<id>"; anything else is an
