@@ -151,13 +151,13 @@ run_capture ne pm run --rm "${UL[@]}" "$IMAGE" /nonexistent
 assert_eq "run --rm /nonexistent: exit 127" 127 "$ne_rc"
 # the guest's words, which Podman maps to 127 (conmon-interface.md#what-callers-do-with-the-messages)
 assert_eq "run --rm /nonexistent: Podman's error carries the guest's \"no such file or directory\"" \
-	"Error: $VMCTL: create container <id>: exec: \"/nonexistent\": stat /nonexistent: no such file or directory: $NOT_FOUND" \
+	"Error: $VMCTL: unable to start container process: exec: \"/nonexistent\": stat /nonexistent: no such file or directory: $NOT_FOUND" \
 	"$(ids_out "$ne_err")"
 
 run_capture nx pm run --rm "${UL[@]}" "$IMAGE" /etc/passwd
 assert_eq "run --rm /etc/passwd (not executable): exit 126" 126 "$nx_rc"
 assert_eq "run --rm /etc/passwd: Podman's error carries the guest's \"permission denied\"" \
-	"Error: $VMCTL: create container <id>: exec: \"/etc/passwd\": permission denied: OCI permission denied" \
+	"Error: $VMCTL: unable to start container process: exec: \"/etc/passwd\": permission denied: OCI permission denied" \
 	"$(ids_out "$nx_err")"
 
 # ---------------------------------------------------------------------------
@@ -196,7 +196,7 @@ assert_eq "exec sh -c 'exit 3': exit 3" 3 "$x3_rc"
 run_capture x4 pm exec lg /nonexistent
 assert_eq "exec /nonexistent: exit 127" 127 "$x4_rc"
 assert_eq "exec /nonexistent: Podman's error carries the guest's \"no such file or directory\"" \
-	"Error: $VMCTL: exec in <id>: exec: \"/nonexistent\": stat /nonexistent: no such file or directory: $NOT_FOUND" \
+	"Error: $VMCTL: exec failed: unable to start container process: exec: \"/nonexistent\": stat /nonexistent: no such file or directory: $NOT_FOUND" \
 	"$(ids_out "$x4_err")"
 run_capture x5 pm exec -e FOO=bar -w /tmp lg sh -c 'echo $FOO; pwd'
 assert_eq "exec -e FOO=bar -w /tmp: exit 0" 0 "$x5_rc"

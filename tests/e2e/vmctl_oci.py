@@ -788,7 +788,8 @@ def exec_basics(main):
 
     r = vmctl('exec', main.id, 'no-such-binary-here', timeout=30)
     one_line_error(r, 'exec of a missing binary: runc\'s status 255, one line naming the binary and "not found"',
-                   not_found_error(f'vmctl: exec in {main.id}', 'no-such-binary-here'), status=255)
+                   not_found_error('vmctl: exec failed: unable to start container process', 'no-such-binary-here'),
+                   status=255)
     tap.ok(r.secs < 15, 'exec of a missing binary: fails at once (no hang)', *r.diag())
 
     cmd = vmctl_cmd('exec', main.id, 'cat')
@@ -1090,7 +1091,7 @@ def errors_logged(main, pod):
     bad = Ctr('badbin', ['no-such-binary-here'], pod=pod)
     r = bad.create(log=log)
     one_line_error(r, 'create of a program that does not exist fails, one line naming the id and the program',
-                   not_found_error(ctr_error(bad.id, f'create container {bad.id}'), 'no-such-binary-here'))
+                   not_found_error(ctr_error(bad.id, 'unable to start container process'), 'no-such-binary-here'))
     check_json_log(log, 'no-such-binary-here', 'that create', count=1)
     r, _ = state(bad)
     left = procs_mentioning(bad.bundle)
