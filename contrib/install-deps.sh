@@ -13,6 +13,8 @@ packages=(
 	qemu-system-x86
 	# guest image: kernel .deb extraction, modules, initrd
 	apt dpkg cpio xz-utils zstd kmod binutils
+	# our guest kernel (contrib/guest/kernel/build-kernel.sh)
+	linux-source-6.1 make flex bison bc libelf-dev
 	# end-to-end clients and test tools
 	podman conmon runc busybox-static containernetworking-plugins iproute2
 	iptables uidmap fuse-overlayfs slirp4netns tmux util-linux procps

@@ -1,11 +1,13 @@
 #!/bin/bash
 # contrib/guest/build-image.sh: builds the guest image of conmon-kata.
 #
-# From Debian's packaged generic kernel (taken from its .deb, never
-# installed) and the static agent, it writes into DIR:
+# From a kernel and the static agent it writes into DIR (the kernel is
+# either conmon-kata's own, built by kernel/build-kernel.sh and given with
+# --kernel, or Debian's packaged generic kernel, taken from its .deb, never
+# installed):
 #   vmlinux         the uncompressed kernel (ELF with a PVH entry note), for
 #                   QEMU's -kernel: direct boot, no firmware, no decompression
-#   vmlinuz         the package's bzImage, as a fallback
+#   vmlinuz         the package's bzImage, as a fallback (Debian's only)
 #   initrd.img      an uncompressed newc cpio: /init (the agent), the kernel
 #                   modules the guest needs and their load order, and with
 #                   --hooks the guest hooks in /usr/share/oci/hooks
@@ -29,7 +31,7 @@ readonly DEFAULT_MODULES=(
 	9pnet 9pnet_virtio 9p netfs fscache
 	virtio_net failover net_failover
 )
-readonly OUTPUTS=(vmlinux vmlinuz initrd.img kernel.release modules.txt)
+OUTPUTS=(vmlinux vmlinuz initrd.img kernel.release modules.txt)
 readonly STAMP=image.stamp
 # Where --hooks DIR lands in the initrd (Kata's conventional guest_hook_path).
 readonly HOOKS_PATH=usr/share/oci/hooks
@@ -48,12 +50,16 @@ usage() {
 Usage: $PROG --agent PATH --out DIR [OPTION]...
        $PROG --extract-vmlinux BZIMAGE OUTFILE
 
-Builds the conmon-kata guest image from Debian's packaged generic kernel
-(apt-get download + dpkg -x, never installed) and the static agent.
+Builds the conmon-kata guest image from a kernel and the static agent. The
+kernel is conmon-kata's own (--kernel DIR, as built by
+contrib/guest/kernel/build-kernel.sh: module-free) or, without --kernel,
+Debian's packaged generic kernel (apt-get download + dpkg -x, never
+installed), whose modules the guest needs go into the initrd.
 
 Writes into DIR:
   vmlinux         uncompressed kernel with a PVH entry note (qemu -kernel)
-  vmlinuz         the package's original bzImage (fallback)
+  vmlinuz         the package's original bzImage (fallback; Debian's kernel
+                  only)
   initrd.img      uncompressed newc cpio: /init = the agent, the kernel
                   modules in /lib/modules/RELEASE/, their load order in
                   /lib/modules/load-order; with --hooks, /$HOOKS_PATH
@@ -64,6 +70,9 @@ Writes into DIR:
 
 Options:
   --agent PATH           the agent binary, statically linked (becomes /init)
+  --kernel DIR           use the module-free kernel in DIR (vmlinux and
+                         kernel.release, from kernel/build-kernel.sh) instead
+                         of Debian's package
   --out DIR              output directory (created when missing)
   --cache DIR            where the kernel .deb and the extracted kernel are
                          kept (default: DIR/cache); with a cached .deb no
@@ -88,7 +97,8 @@ Options:
                          only extract and check the vmlinux of a bzImage
   -h, --help             this text
 
-Modules always included (with their dependencies, in load order):
+Modules always included with Debian's kernel (with their dependencies, in
+load order; our own kernel has them built in):
   ${DEFAULT_MODULES[*]}
 
 Environment:
@@ -293,7 +303,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 START=$EPOCHREALTIME
-agent='' out='' cache='' kernel_package='' busybox='' hooks='' force=0
+agent='' out='' cache='' kernel_package='' kernel_dir='' busybox='' hooks='' force=0
 extra_modules=()
 
 optarg() { # optarg OPTION VALUE: die when VALUE is missing
@@ -315,10 +325,11 @@ while [ $# -gt 0 ]; do
 		usage
 		exit 0
 		;;
-	--agent | --out | --cache | --kernel-package | --extra-module | --busybox | --hooks)
+	--agent | --out | --cache | --kernel | --kernel-package | --extra-module | --busybox | --hooks)
 		optarg "$opt" "${2:-}"
 		case $opt in
 		--agent) agent=$2 ;;
+		--kernel) kernel_dir=$2 ;;
 		--out) out=$2 ;;
 		--cache) cache=$2 ;;
 		--kernel-package) kernel_package=$2 ;;
@@ -362,7 +373,18 @@ fi
 if [ -n "$kernel_package" ] && ! [[ $kernel_package =~ ^[a-z0-9][a-z0-9.+-]+$ ]]; then
 	die "--kernel-package '$kernel_package' is not a Debian package name"
 fi
-modules=("${DEFAULT_MODULES[@]}")
+if [ -n "$kernel_dir" ]; then
+	[ -z "$kernel_package" ] || die "--kernel and --kernel-package exclude each other"
+	[ ${#extra_modules[@]} -eq 0 ] || die "--extra-module: the kernel of --kernel has no modules"
+	for f in vmlinux kernel.release; do
+		[ -r "$kernel_dir/$f" ] || die "--kernel $kernel_dir has no $f (build it with contrib/guest/kernel/build-kernel.sh)"
+	done
+	kernel_dir=$(cd "$kernel_dir" && pwd -P)
+	OUTPUTS=(vmlinux initrd.img kernel.release modules.txt)
+	modules=()
+else
+	modules=("${DEFAULT_MODULES[@]}")
+fi
 for m in "${extra_modules[@]}"; do
 	[[ $m =~ ^[A-Za-z0-9_-]+$ ]] || die "--extra-module '$m' is not a module name"
 	modules+=("$m")
@@ -434,8 +456,12 @@ stamp_text() {
 	echo "# $PROG: the inputs of this image; a rerun with the same inputs keeps it"
 	echo "format $FORMAT"
 	echo "script $script_sha"
-	echo "kernel-package $pkg"
-	echo "kernel-deb $(basename "$deb") $deb_sha"
+	if [ -n "$kernel_dir" ]; then
+		echo "kernel $kernel_dir $(cat "$kernel_dir/kernel.release") $kernel_sha"
+	else
+		echo "kernel-package $pkg"
+		echo "kernel-deb $(basename "$deb") $deb_sha"
+	fi
 	echo "agent $agent_sha"
 	echo "busybox ${busybox_sha:-none}"
 	echo "hooks ${hooks_sha:-none}"
@@ -490,8 +516,10 @@ if [ -n "$hooks" ]; then
 	hooks_sha=${hooks_sha%% *}
 fi
 
-if [ -n "$deb" ] && [ "$force" = 0 ] && [ -f "$out/$STAMP" ]; then
-	deb_sha=$(deb_sha256 "$deb")
+kernel_sha=''
+[ -n "$kernel_dir" ] && kernel_sha=$(sha256_of "$kernel_dir/vmlinux")
+if { [ -n "$deb" ] || [ -n "$kernel_dir" ]; } && [ "$force" = 0 ] && [ -f "$out/$STAMP" ]; then
+	[ -n "$deb" ] && deb_sha=$(deb_sha256 "$deb")
 	up_to_date=1
 	for f in "${OUTPUTS[@]}"; do
 		[ -f "$out/$f" ] || up_to_date=0
@@ -554,22 +582,45 @@ download_package() {
 	chmod 0644 "$deb"
 }
 
-if [ -z "$deb" ]; then
+# --- conmon-kata's own kernel: a kit of vmlinux and its release, no modules ---
+
+if [ -n "$kernel_dir" ]; then
+	kit=$cache/kit-ours-${kernel_sha:0:16}
+	if [ ! -d "$kit" ]; then
+		k=$(mktemp -d "$cache/.kit.XXXXXX")
+		tmpdirs+=("$k")
+		cp "$kernel_dir/vmlinux" "$k/vmlinux"
+		check_vmlinux "$k/vmlinux"
+		cp "$kernel_dir/kernel.release" "$k/kernel.release"
+		: >"$k/modules.txt"
+		chmod 0755 "$k"
+		mv -T "$k" "$kit" || die "cannot move the kernel kit to $kit"
+		for old in "$cache"/kit-ours-*; do
+			[ "$old" = "$kit" ] || rm -rf "$old"
+		done
+	fi
+fi
+
+if [ -z "$deb" ] && [ -z "$kernel_dir" ]; then
 	[ -n "$pkg" ] || resolve_package
 	deb=$(cached_deb "$pkg")
 	[ -n "$deb" ] || download_package
 fi
-echo "$pkg" >"$cache/kernel-package.$$" && mv -f "$cache/kernel-package.$$" "$cache/kernel-package"
-deb_sha=$(deb_sha256 "$deb")
-log "kernel package $pkg: ${deb##*/}"
+if [ -z "$kernel_dir" ]; then
+	echo "$pkg" >"$cache/kernel-package.$$" && mv -f "$cache/kernel-package.$$" "$cache/kernel-package"
+	deb_sha=$(deb_sha256 "$deb")
+	log "kernel package $pkg: ${deb##*/}"
+fi
 
 # --- the kernel kit: vmlinux, vmlinuz and the modules, cached per .deb --------
 #
 # Everything that depends only on the .deb, the module list and this script
 # is kept in CACHE/kit-KEY, so that a new agent rebuilds only the cpio.
 
-kit_key=$(printf '%s\n' "kit $FORMAT" "$script_sha" "$deb_sha" "${modules[*]}" | sha256sum)
-kit=$cache/kit-${kit_key:0:16}
+if [ -z "$kernel_dir" ]; then
+	kit_key=$(printf '%s\n' "kit $FORMAT" "$script_sha" "$deb_sha" "${modules[*]}" | sha256sum)
+	kit=$cache/kit-${kit_key:0:16}
+fi
 
 build_kit() {
 	local k root release vmlinuz moddir
@@ -645,14 +696,16 @@ build_kit() {
 	done
 }
 
-if [ -d "$kit" ]; then
+if [ -n "$kernel_dir" ]; then
+	log "kernel: our own, $kernel_dir"
+elif [ -d "$kit" ]; then
 	log "kernel kit cached in $kit"
 else
 	build_kit
 fi
 release=$(<"$kit/kernel.release")
 mapfile -t names <"$kit/modules.txt"
-log "modules: ${names[*]}"
+log "modules: ${names[*]:-none}"
 
 # --- the initrd -----------------------------------------------------------------
 
@@ -693,6 +746,7 @@ rm -rf "$s"
 # --- outputs, installed atomically ----------------------------------------------
 
 for f in vmlinux vmlinuz; do
+	[ -f "$kit/$f" ] || continue
 	ln -f "$kit/$f" "$b/$f" 2>/dev/null || cp "$kit/$f" "$b/$f"
 done
 cp "$kit/kernel.release" "$b/kernel.release"
@@ -707,6 +761,8 @@ touch "${OUTPUTS[@]/#/$b/}"
 # The stamp goes first and comes back last: an interrupted install leaves no
 # stamp, and the next run rebuilds.
 rm -f "$out/$STAMP"
+# Debian's vmlinuz does not belong with our kernel.
+[ -n "$kernel_dir" ] && rm -f "$out/vmlinuz"
 for f in "${OUTPUTS[@]}" "$STAMP"; do
 	if [ "$b/$f" -ef "$out/$f" ]; then
 		# vmlinux and vmlinuz are hard links into the kit: already there

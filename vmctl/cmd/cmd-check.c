@@ -68,6 +68,30 @@ static void check_file(CheckReport *r, const char *item, const char *key, const 
 		report(r, item, TRUE, TRUE, "%s", path);
 }
 
+/* Which kernel: the image builder writes kernel.release beside it; ours
+ * carries the local version "-conmon-kata". Without a kernel, the way to
+ * build one, or to fall back to Debian's packaged kernel. */
+static void check_kernel(CheckReport *r, const char *path)
+{
+	if (path == NULL || access(path, R_OK) < 0) {
+		report(r, "guest kernel", FALSE, TRUE,
+		       "kernel = %s: %s; build the image (contrib/setup.sh: our kernel), or use Debian's packaged "
+		       "kernel (meson configure -Dguest_kernel=debian)",
+		       path ? path : "(unset)", path ? g_strerror(errno) : "not set");
+		return;
+	}
+	g_autofree char *dir = g_path_get_dirname(path);
+	g_autofree char *release_path = g_build_filename(dir, "kernel.release", NULL);
+	g_autofree char *release = NULL;
+	if (!g_file_get_contents(release_path, &release, NULL, NULL)) {
+		report(r, "guest kernel", TRUE, TRUE, "%s", path);
+		return;
+	}
+	g_strstrip(release);
+	report(r, "guest kernel", TRUE, TRUE, "%s (%s, %s)", path, release,
+	       g_str_has_suffix(release, "-conmon-kata") ? "ours" : "Debian's packaged kernel");
+}
+
 static void check_accel(CheckReport *r, const CkConfig *cfg, const char *root)
 {
 	g_autofree char *why = NULL;
@@ -128,7 +152,7 @@ int cmd_check(VmctlContext *ctx, int argc, char **argv)
 	}
 	report(&r, "config", TRUE, TRUE, "%s", path ? path : "(no file found: built-in defaults)");
 	check_qemu(&r, cfg);
-	check_file(&r, "guest kernel", "kernel", cfg->hypervisor.kernel);
+	check_kernel(&r, cfg->hypervisor.kernel);
 	check_file(&r, "guest initrd", "initrd", cfg->hypervisor.initrd);
 	check_accel(&r, cfg, ctx->root);
 	check_optional_devices(&r, cfg);
