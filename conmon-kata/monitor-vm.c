@@ -51,6 +51,8 @@ static gboolean connect_pod(Monitor *m, GError **error)
 	} else {
 		fd = pod_connect(m->root, m->role.pod_id, (int)m->config->agent.dial_timeout * 1000, error);
 	}
+	if (fd < 0 && !m->role.sandbox && !m->cfg->exec && error != NULL && ck_error_is(*error, CK_ERROR_DISCONNECTED))
+		g_prefix_error(error, "the sandbox %s of its pod is not running: ", m->role.pod_id);
 	if (fd < 0)
 		return FALSE;
 	m->agent = agent_client_new(fd, NULL);

@@ -268,6 +268,9 @@ static void test_decide(void)
 	/* a container whose sandbox is not there */
 	g_assert_false(workload_decide(cfg, root, spec, &orphan, &trust, &decision, &error));
 	g_assert_error(error, CK_ERROR, CK_ERROR_NOT_FOUND);
+	g_free(want);
+	want = g_strdup_printf("the sandbox %s of its pod does not exist", sb_missing);
+	g_assert_cmpstr(error->message, ==, want);
 	g_assert_null(decision);
 
 	g_assert_true(container_state_remove(root, sb_trusted, NULL));

@@ -96,9 +96,15 @@ gboolean workload_decide(const CkConfig *cfg, const char *root, const OciSpec *s
 	if (role->sandbox) {
 		*out = workload_trust(cfg, spec, &reason);
 	} else {
-		g_autoptr(ContainerState) sb = container_state_read(root, role->pod_id, error);
-		if (sb == NULL)
+		g_autoptr(GError) local = NULL;
+		g_autoptr(ContainerState) sb = container_state_read(root, role->pod_id, &local);
+		if (sb == NULL && ck_error_is(local, CK_ERROR_NOT_FOUND))
+			return ck_set_error(error, CK_ERROR_NOT_FOUND, "the sandbox %s of its pod does not exist",
+					    role->pod_id);
+		if (sb == NULL) {
+			g_propagate_error(error, g_steal_pointer(&local));
 			return FALSE;
+		}
 		*out = sb->kind == CONTAINER_KIND_TRUSTED ? CK_TRUST_TRUSTED : CK_TRUST_UNTRUSTED;
 		reason = g_strdup_printf("follows its sandbox %s", role->pod_id);
 	}

@@ -59,8 +59,8 @@ CkTrust workload_trust(const CkConfig *cfg, const OciSpec *sandbox_spec, char **
  * (workload_trust), any other container's that of its sandbox, read from
  * the sandbox's state under `root`. *out_decision (owned by the caller)
  * is "<trust>: <reason>", the value of ANNOTATION_TRUST_DECISION that the
- * log and `vmctl state` show. Fails (CK_ERROR_NOT_FOUND) when the sandbox
- * of a container has no state. */
+ * log and `vmctl state` show. Fails (CK_ERROR_NOT_FOUND, "the sandbox <id>
+ * of its pod does not exist") when the sandbox of a container has no state. */
 gboolean workload_decide(const CkConfig *cfg, const char *root, const OciSpec *spec, const WorkloadRole *role,
 			 CkTrust *out, char **out_decision, GError **error);
 
