@@ -273,7 +273,7 @@ static gboolean apply_annotations(Monitor *m, GError **error)
 {
 	if (m->role.sandbox)
 		return annotations_apply(m->config, m->spec->annotations, error);
-	return annotations_check_container(m->spec->annotations, error);
+	return annotations_check_container(m->spec->annotations, m->role.pod_annotations, error);
 }
 
 int monitor_vm_create(Monitor *m)

@@ -7,6 +7,7 @@
 void workload_role_clear(WorkloadRole *role)
 {
 	g_clear_pointer(&role->pod_id, g_free);
+	g_clear_pointer(&role->pod_annotations, g_hash_table_unref);
 }
 
 static gboolean classify_with(const OciSpec *spec, const char *type_key, const char *sandbox_key, const char *id,
@@ -88,8 +89,8 @@ CkTrust workload_trust(const CkConfig *cfg, const OciSpec *spec, char **out_reas
 	return cfg->runtime.default_workload_trust;
 }
 
-gboolean workload_decide(const CkConfig *cfg, const char *root, const OciSpec *spec, const WorkloadRole *role,
-			 CkTrust *out, char **out_decision, GError **error)
+gboolean workload_decide(const CkConfig *cfg, const char *root, const OciSpec *spec, WorkloadRole *role, CkTrust *out,
+			 char **out_decision, GError **error)
 {
 	g_autofree char *reason = NULL;
 
@@ -106,6 +107,8 @@ gboolean workload_decide(const CkConfig *cfg, const char *root, const OciSpec *s
 			return FALSE;
 		}
 		*out = sb->kind == CONTAINER_KIND_TRUSTED ? CK_TRUST_TRUSTED : CK_TRUST_UNTRUSTED;
+		g_clear_pointer(&role->pod_annotations, g_hash_table_unref);
+		role->pod_annotations = g_hash_table_ref(sb->annotations);
 		reason = g_strdup_printf("follows its sandbox %s", role->pod_id);
 	}
 	*out_decision = g_strdup_printf("%s: %s", ck_trust_to_string(*out), reason);

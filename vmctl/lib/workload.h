@@ -39,6 +39,9 @@ G_BEGIN_DECLS
 typedef struct {
 	gboolean sandbox; /* the pod's first container (or a pod of its own) */
 	char *pod_id;	  /* the sandbox's container id */
+	/* a container's, after workload_decide(): the annotations its
+	 * sandbox's state recorded (its spec's); NULL for a sandbox */
+	GHashTable *pod_annotations;
 } WorkloadRole;
 
 void workload_role_clear(WorkloadRole *role);
@@ -61,7 +64,7 @@ CkTrust workload_trust(const CkConfig *cfg, const OciSpec *sandbox_spec, char **
  * is "<trust>: <reason>", the value of ANNOTATION_TRUST_DECISION that the
  * log and `vmctl state` show. Fails (CK_ERROR_NOT_FOUND, "the sandbox <id>
  * of its pod does not exist") when the sandbox of a container has no state. */
-gboolean workload_decide(const CkConfig *cfg, const char *root, const OciSpec *spec, const WorkloadRole *role,
-			 CkTrust *out, char **out_decision, GError **error);
+gboolean workload_decide(const CkConfig *cfg, const char *root, const OciSpec *spec, WorkloadRole *role, CkTrust *out,
+			 char **out_decision, GError **error);
 
 G_END_DECLS
