@@ -14,7 +14,7 @@ packages=(
 	# guest image: kernel .deb extraction, modules, initrd
 	apt dpkg cpio xz-utils zstd kmod binutils
 	# end-to-end clients and test tools
-	podman conmon runc busybox-static containernetworking-plugins
+	podman conmon runc busybox-static containernetworking-plugins containerd
 	iptables uidmap fuse-overlayfs slirp4netns tmux util-linux procps
 	python3
 )
