@@ -876,6 +876,14 @@ def terminal_container(pod):
     master, msg, why = cs.receive(10)
     tap.must(master is not None, 'ttyc: the pty master arrives on the console socket before create returns',
              why)
+
+    # as runc's: the terminal is all the container has, so a caller that
+    # reads create's output to EOF (containerd's runc shim) gets it
+    def stdio():
+        return [os.readlink(f'/proc/{c.pid}/fd/{n}') if os.path.exists(f'/proc/{c.pid}/fd/{n}') else None
+                for n in (0, 1, 2)]
+    wait_until(lambda: stdio() == ['/dev/null'] * 3, 10, 0.05)
+    tap.eq('ttyc: its pid keeps none of create\'s stdin, stdout, stderr', ['/dev/null'] * 3, stdio())
     pty = PtyReader(master)
     try:
         set_winsize(master, 25, 90)
