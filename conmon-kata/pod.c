@@ -145,8 +145,9 @@ static gboolean boot(PodMonitor *pod, const PodOptions *opts, GError **error)
 	WorkloadSize declared = {0}, own = {0};
 	const char *declared_by = NULL;
 
-	/* CRI-O >= 1.28 (and containerd >= 1.6.7) announce the whole pod; otherwise the sandbox's own
-	 * limits (a Podman container is its own pod) and growth later */
+	/* CRI-O >= 1.28 and containerd >= 1.6.7 announce the whole pod;
+	 * otherwise the sandbox's own limits (a Podman container is its own
+	 * pod) and growth later */
 	if (!sizing_from_pod_annotations(opts->spec->annotations, &declared, &declared_by, error))
 		return FALSE;
 	if (opts->spec->has_resources)
