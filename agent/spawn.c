@@ -415,7 +415,7 @@ static pid_t read_guest_pid(int pid_fd)
 		n = read(pid_fd, &pid, sizeof pid);
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof pid)
-		spawn_child_fail("hooks", n < 0 ? errno : 0, "learn the container's pid: %s",
+		spawn_child_fail("fork", n < 0 ? errno : 0, "learn the container's pid: %s",
 				 n < 0 ? g_strerror(errno) : "stage 1 went away");
 	close(pid_fd);
 	return pid;
@@ -476,8 +476,7 @@ G_NORETURN static void stage2(const SpawnPlan *plan, int sync_fd, int pid_fd)
 	/* stderr becomes the container's: nothing of ours may land there
 	 * (the hook runner logs at debug level) */
 	ck_log_set_stderr(FALSE);
-	if (pid_fd >= 0)
-		guest_pid = read_guest_pid(pid_fd);
+	guest_pid = read_guest_pid(pid_fd);
 	if (!plan->terminal)
 		setup_stdio(plan->stdio, FALSE);
 	if (plan->setup_rootfs) {
@@ -554,9 +553,12 @@ G_NORETURN static void stage1(const SpawnPlan *plan, int sync_fd)
 	if (plan->unshare_flags != 0 && unshare(plan->unshare_flags) < 0)
 		spawn_child_fail("namespaces", errno, "unshare: %s", g_strerror(errno));
 
+	/* Stage 2 learns its pid on this pipe, after SYNC_PID is out, and
+	 * says nothing before: so SYNC_PID is always the first record on the
+	 * sync socket (a terminal's SYNC_PTY could otherwise overtake it). */
 	int pid_pipe[2] = {-1, -1};
-	if (spawn_plan_has_hooks(plan) && pipe2(pid_pipe, O_CLOEXEC) < 0)
-		spawn_child_fail("hooks", errno, "pipe: %s", g_strerror(errno));
+	if (pipe2(pid_pipe, O_CLOEXEC) < 0)
+		spawn_child_fail("fork", errno, "pipe: %s", g_strerror(errno));
 	pid_t pid = fork();
 	if (pid < 0)
 		spawn_child_fail("fork", errno, "fork: %s", g_strerror(errno));
@@ -564,11 +566,10 @@ G_NORETURN static void stage1(const SpawnPlan *plan, int sync_fd)
 		ck_clear_fd(&pid_pipe[1]);
 		stage2(plan, sync_fd, pid_pipe[0]);
 	}
-	/* a short write leaves stage 2 with EOF, which it reports */
-	if (pid_pipe[1] >= 0)
-		(void)!write(pid_pipe[1], &pid, sizeof pid);
 	SyncMsg msg = {.type = SYNC_PID, .pid = pid};
 	sync_send(sync_fd, &msg);
+	/* a short write leaves stage 2 with EOF, which it reports */
+	(void)!write(pid_pipe[1], &pid, sizeof pid);
 	_exit(0);
 }
 

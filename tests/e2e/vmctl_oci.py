@@ -856,6 +856,8 @@ def errors_logged(main, pod):
                    bad.id, 'no-such-binary-here', 'not found')
     check_json_log(log, 'no-such-binary-here', 'that create', count=1)
     r, _ = state(bad)
+    # the shim answers vmctl, then exits: a moment, not a leftover
+    wait_until(lambda: not procs_mentioning(bad.bundle), 10, 0.05)
     left = procs_mentioning(bad.bundle)
     tap.ok(r.rc != 0 and not left and (bad.pid is None or gone(bad.pid)),
            'after the failed create nothing is left: no state, no process', f'state: {r.rc} {short(r.out)}',
