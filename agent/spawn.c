@@ -581,7 +581,10 @@ G_NORETURN static void stage1(const SpawnPlan *plan, int sync_fd)
 	if (plan->unshare_flags != 0 && unshare(plan->unshare_flags) < 0)
 		spawn_child_fail("namespaces", errno, "unshare: %s", g_strerror(errno));
 
-	int pid_pipe[2];
+	/* Stage 2 learns its pid on this pipe, after SYNC_PID is out, and
+	 * says nothing before: so SYNC_PID is always the first record on the
+	 * sync socket (a terminal's SYNC_PTY could otherwise overtake it). */
+	int pid_pipe[2] = {-1, -1};
 	if (pipe2(pid_pipe, O_CLOEXEC) < 0)
 		spawn_child_fail("fork", errno, "pipe: %s", g_strerror(errno));
 	pid_t pid = fork();
@@ -591,8 +594,6 @@ G_NORETURN static void stage1(const SpawnPlan *plan, int sync_fd)
 		ck_clear_fd(&pid_pipe[1]);
 		stage2(plan, sync_fd, pid_pipe[0]);
 	}
-	/* the agent hears of stage 2 before stage 2 can say anything (a
-	 * terminal's SYNC_PTY, an error): stage 2 waits for its pid */
 	SyncMsg msg = {.type = SYNC_PID, .pid = pid};
 	sync_send(sync_fd, &msg);
 	/* a short write leaves stage 2 with EOF, which it reports */

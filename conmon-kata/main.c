@@ -168,17 +168,6 @@ static void setup_logging(const MonitorConfig *cfg, const MonitorFds *fds, gbool
 		ck_log_add_sink(syslog_sink, (gpointer)cfg);
 }
 
-static void stdio_to_devnull(void)
-{
-	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	for (int i = 0; i <= 2; i++)
-		(void)dup2(fd, i);
-	close(fd);
-}
-
 /* conmon-interface.md#exit-command: after everything else, fds closed, no longer a
  * subreaper, after --exit-delay; P1 waits for it and for every other
  * child left. */
@@ -274,7 +263,7 @@ static int run(MonitorConfig *cfg)
 		(void)setsid();
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if (!keep_stdio)
-		stdio_to_devnull();
+		ck_stdio_to_devnull();
 	setup_logging(cfg, &fds, keep_stdio);
 	int status = monitor_run(cfg, &fds);
 	int command_status = run_exit_command(cfg);

@@ -100,7 +100,9 @@ gboolean monitor_shim_setup(Monitor *m, GError **error);
 /* Shim mode's stand-in duty: the pod's network namespace and the
  * container's host cgroup, for ourselves (host_cgroup_cleanup() leaves). */
 gboolean monitor_shim_join(Monitor *m, GError **error);
-/* The pid is out: from now on the caller's stderr is the container's. */
+/* The pid is out: from now on the caller's stderr is the container's;
+ * with a terminal sent to a console socket the container has none of the
+ * caller's stdio, and it goes to /dev/null. */
 void monitor_shim_reported(Monitor *m);
 void monitor_shim_resize(Monitor *m);
 /* The size of the caller's terminal an exec runs on (shim mode, a

@@ -51,6 +51,8 @@ static gboolean connect_pod(Monitor *m, GError **error)
 	} else {
 		fd = pod_connect(m->root, m->role.pod_id, (int)m->config->agent.dial_timeout * 1000, error);
 	}
+	if (fd < 0 && !m->role.sandbox && !m->cfg->exec && error != NULL && ck_error_is(*error, CK_ERROR_DISCONNECTED))
+		g_prefix_error(error, "the sandbox %s of its pod is not running: ", m->role.pod_id);
 	if (fd < 0)
 		return FALSE;
 	m->agent = agent_client_new(fd, NULL);
@@ -278,7 +280,7 @@ static gboolean apply_annotations(Monitor *m, GError **error)
 {
 	if (m->role.sandbox)
 		return annotations_apply(m->config, m->spec->annotations, error);
-	return annotations_check_container(m->spec->annotations, error);
+	return annotations_check_container(m->spec->annotations, m->role.pod_annotations, error);
 }
 
 int monitor_vm_create(Monitor *m)

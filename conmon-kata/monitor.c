@@ -358,7 +358,7 @@ static int run_create(Monitor *m)
 	g_hash_table_insert(m->spec->annotations, g_strdup(ANNOTATION_TRUST_DECISION), g_steal_pointer(&decision));
 	if (trust == CK_TRUST_UNTRUSTED)
 		return monitor_vm_create(m); /* which applies the annotations */
-	if (!annotations_validate(m->config, m->role.sandbox, m->spec->annotations, &error))
+	if (!annotations_validate(m->config, m->role.sandbox, m->spec->annotations, m->role.pod_annotations, &error))
 		return fail_early(m, error);
 	return monitor_trusted(m);
 }

@@ -268,11 +268,12 @@ static void teardown_network(PodMonitor *pod)
 static gboolean boot(PodMonitor *pod, const PodOptions *opts, GError **error)
 {
 	WorkloadSize declared = {0}, own = {0};
-	gboolean has_declared = FALSE;
+	const char *declared_by = NULL;
 
-	/* CRI-O >= 1.28 announces the whole pod; otherwise the sandbox's own
-	 * limits (a Podman container is its own pod) and growth later */
-	if (!sizing_from_pod_annotations(opts->spec->annotations, &declared, &has_declared, error))
+	/* CRI-O >= 1.28 and containerd >= 1.6.7 announce the whole pod;
+	 * otherwise the sandbox's own limits (a Podman container is its own
+	 * pod) and growth later */
+	if (!sizing_from_pod_annotations(opts->spec->annotations, &declared, &declared_by, error))
 		return FALSE;
 	if (opts->spec->has_resources)
 		own = sizing_from_resources(&opts->spec->resources);
@@ -297,10 +298,10 @@ static gboolean boot(PodMonitor *pod, const PodOptions *opts, GError **error)
 		return FALSE;
 	signals_watch_child(qemu_vm_get_pid(pod->vm), on_qemu_exit, pod);
 	agent_client_set_closed_func(qemu_vm_get_agent(pod->vm), on_agent_closed, pod);
-	pod->sizer = pod_sizer_new(opts->config, pod->vm, pod->id, has_declared ? &declared : NULL);
+	pod->sizer = pod_sizer_new(opts->config, pod->vm, pod->id, declared_by != NULL ? &declared : NULL);
 	pod_sizer_set(pod->sizer, opts->pod_id, &own);
-	ck_log_info("pod %s: VM of %d vCPUs and %u MiB%s", pod->id, vm_opts.vcpus, vm_opts.memory_mib,
-		    has_declared ? " (sized from " ANNOTATION_POD_RESOURCES ")" : "");
+	g_autofree char *why = declared_by != NULL ? g_strdup_printf(" (sized from %s)", declared_by) : g_strdup("");
+	ck_log_info("pod %s: VM of %d vCPUs and %u MiB%s", pod->id, vm_opts.vcpus, vm_opts.memory_mib, why);
 	if (!setup_guest_network(pod, error) || !create_sandbox(pod, opts, error))
 		return FALSE;
 	start_keepalive(pod, opts->config->agent.keepalive_timeout);

@@ -162,8 +162,14 @@ gboolean monitor_shim_console_size(Monitor *m, guint16 *out_rows, guint16 *out_c
 
 void monitor_shim_reported(Monitor *m)
 {
-	if (m->fds->shim) {
-		ck_log_set_stderr(FALSE);
-		ck_log_set_file_errors(TRUE);
-	}
+	if (!m->fds->shim)
+		return;
+	ck_log_set_stderr(FALSE);
+	ck_log_set_file_errors(TRUE);
+	/* As runc's container on its console: the terminal is all it has.
+	 * Holding on to the caller's stdout would keep a caller that reads it
+	 * to EOF waiting for as long as the container lives (containerd's
+	 * runc shim collects the output of `create --console-socket` so). */
+	if (m->host_pty >= 0)
+		ck_stdio_to_devnull();
 }

@@ -16,7 +16,7 @@ packages=(
 	# our guest kernel (contrib/guest/kernel/build-kernel.sh)
 	linux-source-6.1 make flex bison bc libelf-dev
 	# end-to-end clients and test tools
-	podman conmon runc busybox-static containernetworking-plugins iproute2
+	podman conmon runc busybox-static containernetworking-plugins iproute2 containerd
 	iptables uidmap fuse-overlayfs slirp4netns tmux util-linux procps
 	python3
 )

@@ -1661,6 +1661,20 @@ def cleanup():
     rm_rf(W.tmp)
 
 
+def run_standalone(driver_tap, body, cleanup):
+    """The main of a driver of vmctl alone (no CRI-O samples): a TAP skip
+    outside meson test, when not root or without vmctl; else drive()."""
+    missing = [n for n, v in (('CK_BUILD_ROOT', BUILD), ('CK_SOURCE_ROOT', SOURCE), ('CK_TEST_CONFIG', CONFIG),
+                              ('CK_TEST_ROOTFS', ROOTFS)) if not v]
+    if missing:
+        print(f'1..0 # SKIP run through meson test ({", ".join(missing)} not set)')
+        return 0
+    if os.geteuid() != 0 or not os.access(VMCTL, os.X_OK):
+        print('1..0 # SKIP needs root and the built vmctl')
+        return 0
+    return drive(driver_tap, body, cleanup)
+
+
 def run_driver(body):
     """A driver's main: checks what it needs, becomes the subreaper, opens
     W, runs body(), and cleans up whatever happens; prints the plan last.

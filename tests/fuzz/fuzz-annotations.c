@@ -280,7 +280,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	g_clear_error(&error);
-	if (!annotations_check_container(annotations, &error))
+	if (!annotations_check_container(annotations, NULL, &error))
 		fuzz_check(g_error_matches(error, CK_ERROR, CK_ERROR_INVALID), "container check: not INVALID");
 	return 0;
 }

@@ -47,7 +47,7 @@ static void check_spec(const OciSpec *s)
 
 	(void)oci_spec_annotation(s, "io.kubernetes.cri-o.ContainerType");
 	g_autoptr(GError) error = NULL;
-	if (!annotations_check_container(s->annotations, &error))
+	if (!annotations_check_container(s->annotations, NULL, &error))
 		fuzz_check(g_error_matches(error, CK_ERROR, CK_ERROR_INVALID), "annotation check: not INVALID");
 }
 

@@ -695,11 +695,11 @@ static void test_container(gconstpointer data)
 	g_autoptr(GError) error = NULL;
 
 	if (c->message == NULL) {
-		g_assert_true(annotations_check_container(t, &error));
+		g_assert_true(annotations_check_container(t, NULL, &error));
 		g_assert_no_error(error);
 		return;
 	}
-	g_assert_false(annotations_check_container(t, &error));
+	g_assert_false(annotations_check_container(t, NULL, &error));
 	g_assert_error(error, CK_ERROR, CK_ERROR_INVALID);
 	g_assert_cmpstr(error->message, ==, c->message);
 }
@@ -708,8 +708,40 @@ static void test_container_none(void)
 {
 	g_autoptr(GError) error = NULL;
 
-	g_assert_true(annotations_check_container(NULL, &error));
+	g_assert_true(annotations_check_container(NULL, NULL, &error));
 	g_assert_no_error(error);
+}
+
+/* containerd copies the pod's passed-through annotations onto each of its
+ * containers: the sandbox's own, with its value, pass; anything else does
+ * not, as before */
+static void test_container_pod_copy(void)
+{
+	g_autoptr(GHashTable) pod = table(
+	    (const char *const[]){A_HV "default_memory", "1024", "io.kubernetes.cri.container-type", "sandbox", NULL});
+	g_autoptr(GHashTable) copy = table((const char *const[]){A_HV "default_memory", "1024", NULL});
+	g_autoptr(GHashTable) other_value = table((const char *const[]){A_HV "default_memory", "2048", NULL});
+	g_autoptr(GHashTable) extra =
+	    table((const char *const[]){A_HV "default_memory", "1024", A_HV "default_vcpus", "2", NULL});
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(annotations_check_container(copy, pod, &error));
+	g_assert_no_error(error);
+	g_assert_false(annotations_check_container(other_value, pod, &error));
+	g_assert_cmpstr(error->message, ==,
+			"annotation " A_HV "default_memory: only the pod's sandbox can configure the VM");
+	g_clear_error(&error);
+	g_assert_false(annotations_check_container(extra, pod, &error));
+	g_assert_cmpstr(error->message, ==,
+			"annotation " A_HV "default_vcpus: only the pod's sandbox can configure the VM");
+	g_clear_error(&error);
+	g_assert_false(annotations_check_container(copy, NULL, &error));
+	g_clear_error(&error);
+	/* the same for a trusted pod's container */
+	g_autoptr(CkConfig) cfg = load(HV "enable_annotations = [\"default_memory\"]\n");
+	g_assert_true(annotations_validate(cfg, FALSE, copy, pod, &error));
+	g_assert_no_error(error);
+	g_assert_false(annotations_validate(cfg, FALSE, other_value, pod, &error));
 }
 
 /* ---- pods without a VM ---------------------------------------------------------------------- */
@@ -726,23 +758,23 @@ static void test_validate(void)
 	g_autoptr(GHashTable) unsupported = table((const char *const[]){A_HV "enable_iommu", "true", NULL});
 	g_autoptr(GError) error = NULL;
 
-	g_assert_true(annotations_validate(cfg, TRUE, allowed, &error));
+	g_assert_true(annotations_validate(cfg, TRUE, allowed, NULL, &error));
 	g_assert_no_error(error);
-	g_assert_true(annotations_validate(cfg, TRUE, NULL, &error));
+	g_assert_true(annotations_validate(cfg, TRUE, NULL, NULL, &error));
 	g_assert_no_error(error);
-	g_assert_false(annotations_validate(cfg, TRUE, not_enabled, &error));
+	g_assert_false(annotations_validate(cfg, TRUE, not_enabled, NULL, &error));
 	g_assert_error(error, CK_ERROR, CK_ERROR_INVALID);
 	g_assert_cmpstr(error->message, ==, "annotation " A_HV "default_vcpus" NOT_ENABLED("default_vcpus"));
 	g_clear_error(&error);
-	g_assert_false(annotations_validate(cfg, TRUE, unsupported, &error));
+	g_assert_false(annotations_validate(cfg, TRUE, unsupported, NULL, &error));
 	g_assert_cmpstr(error->message, ==, "annotation " A_HV "enable_iommu" UNSUPPORTED);
 	g_clear_error(&error);
 	/* a container of the pod: none at all, enabled or not */
-	g_assert_false(annotations_validate(cfg, FALSE, allowed, &error));
+	g_assert_false(annotations_validate(cfg, FALSE, allowed, NULL, &error));
 	g_assert_cmpstr(error->message, ==,
 			"annotation " A_HV "default_memory: only the pod's sandbox can configure the VM");
 	g_clear_error(&error);
-	g_assert_true(annotations_validate(cfg, FALSE, NULL, &error));
+	g_assert_true(annotations_validate(cfg, FALSE, NULL, NULL, &error));
 	g_assert_no_error(error);
 
 	g_autofree char *change = changed(before, cfg);
@@ -803,6 +835,7 @@ int main(int argc, char **argv)
 		g_test_add_data_func(name, &container_cases[i], test_container);
 	}
 	g_test_add_func("/annotations/container/none", test_container_none);
+	g_test_add_func("/annotations/container/pod-copy", test_container_pod_copy);
 	g_test_add_func("/annotations/validate", test_validate);
 	g_test_add_func("/annotations/copy", test_copy);
 	return g_test_run();

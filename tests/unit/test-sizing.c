@@ -56,26 +56,91 @@ static void test_pod_annotations(void)
 	g_autoptr(GHashTable) a = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autoptr(GError) error = NULL;
 	WorkloadSize w;
-	gboolean present = TRUE;
+	const char *source = "unset";
 
-	g_assert_true(sizing_from_pod_annotations(a, &w, &present, &error));
-	g_assert_false(present);
+	g_assert_true(sizing_from_pod_annotations(a, &w, &source, &error));
+	g_assert_null(source);
 
 	g_hash_table_insert(a, ANNOTATION_POD_RESOURCES,
 			    "{\"cpu_period\":100000,\"cpu_quota\":250000,\"memory_limit_in_bytes\":536870912}");
 	g_hash_table_insert(a, ANNOTATION_POD_OVERHEAD, "{\"cpu_quota\":25000,\"memory_limit_in_bytes\":167772160}");
-	g_assert_true(sizing_from_pod_annotations(a, &w, &present, &error));
+	g_assert_true(sizing_from_pod_annotations(a, &w, &source, &error));
 	g_assert_no_error(error);
-	g_assert_true(present);
+	g_assert_cmpstr(source, ==, ANNOTATION_POD_RESOURCES);
 	/* the overhead pays for the VM on the host: not the guest's size */
 	g_assert_cmpfloat_with_epsilon(w.vcpus, 2.5, 1e-9);
 	g_assert_cmpuint(w.mem_bytes, ==, 512 * MIB);
 
 	/* overhead alone does not make the pod's size known */
 	g_hash_table_remove(a, ANNOTATION_POD_RESOURCES);
-	g_assert_true(sizing_from_pod_annotations(a, &w, &present, &error));
-	g_assert_false(present);
+	g_assert_true(sizing_from_pod_annotations(a, &w, &source, &error));
+	g_assert_null(source);
 	g_assert_cmpuint(w.mem_bytes, ==, 0);
+}
+
+/* containerd's CRI plugin: decimal strings, 0 (or quota -1) is no limit */
+static void test_containerd_annotations(void)
+{
+	g_autoptr(GHashTable) a = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GError) error = NULL;
+	WorkloadSize w;
+	const char *source = NULL;
+
+	g_hash_table_insert(a, ANNOTATION_CRI_SANDBOX_CPU_PERIOD, "100000");
+	g_hash_table_insert(a, ANNOTATION_CRI_SANDBOX_CPU_QUOTA, "150000");
+	g_hash_table_insert(a, "io.kubernetes.cri.sandbox-cpu-shares", "1536");
+	g_hash_table_insert(a, ANNOTATION_CRI_SANDBOX_MEMORY, "268435456");
+	g_assert_true(sizing_from_pod_annotations(a, &w, &source, &error));
+	g_assert_no_error(error);
+	g_assert_cmpstr(source, ==, ANNOTATION_CRI_SANDBOX_RESOURCES);
+	g_assert_cmpfloat_with_epsilon(w.vcpus, 1.5, 1e-9);
+	g_assert_cmpuint(w.mem_bytes, ==, 256 * MIB);
+
+	/* a pod without limits: announced, and nothing to add */
+	g_hash_table_insert(a, ANNOTATION_CRI_SANDBOX_CPU_QUOTA, "0");
+	g_hash_table_insert(a, ANNOTATION_CRI_SANDBOX_MEMORY, "0");
+	g_assert_true(sizing_from_pod_annotations(a, &w, &source, &error));
+	g_assert_cmpstr(source, ==, ANNOTATION_CRI_SANDBOX_RESOURCES);
+	g_assert_cmpfloat(w.vcpus, ==, 0);
+	g_assert_cmpuint(w.mem_bytes, ==, 0);
+	g_hash_table_insert(a, ANNOTATION_CRI_SANDBOX_CPU_QUOTA, "-1");
+	g_assert_true(sizing_from_pod_annotations(a, &w, &source, &error));
+	g_assert_cmpfloat(w.vcpus, ==, 0);
+
+	/* CRI-O's wins when both are there */
+	g_hash_table_insert(a, ANNOTATION_POD_RESOURCES, "{\"memory_limit_in_bytes\":134217728}");
+	g_assert_true(sizing_from_pod_annotations(a, &w, &source, &error));
+	g_assert_cmpstr(source, ==, ANNOTATION_POD_RESOURCES);
+	g_assert_cmpuint(w.mem_bytes, ==, 128 * MIB);
+}
+
+static void test_containerd_annotations_bad(void)
+{
+	static const struct {
+		const char *key, *value, *message;
+	} cases[] = {
+	    {ANNOTATION_CRI_SANDBOX_MEMORY, "256Mi",
+	     "annotation io.kubernetes.cri.sandbox-memory: '256Mi' is not a valid number"},
+	    {ANNOTATION_CRI_SANDBOX_MEMORY, "-5", "annotation io.kubernetes.cri.sandbox-memory: -5 is out of range"},
+	    {ANNOTATION_CRI_SANDBOX_CPU_QUOTA, "-2",
+	     "annotation io.kubernetes.cri.sandbox-cpu-quota: -2 is out of range"},
+	    {ANNOTATION_CRI_SANDBOX_CPU_PERIOD, "",
+	     "annotation io.kubernetes.cri.sandbox-cpu-period: '' is not a valid"},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GHashTable) a = g_hash_table_new(g_str_hash, g_str_equal);
+		g_autoptr(GError) error = NULL;
+		WorkloadSize w;
+		const char *source;
+
+		g_hash_table_insert(a, (gpointer)cases[i].key, (gpointer)cases[i].value);
+		g_assert_false(sizing_from_pod_annotations(a, &w, &source, &error));
+		g_assert_nonnull(error);
+		if (strstr(error->message, cases[i].message) == NULL)
+			g_error("case %zu: '%s' lacks '%s'", i, error->message, cases[i].message);
+		g_assert_null(strchr(error->message, '\n'));
+	}
 }
 
 static void test_pod_annotations_bad(void)
@@ -92,10 +157,10 @@ static void test_pod_annotations_bad(void)
 		g_autoptr(GHashTable) a = g_hash_table_new(g_str_hash, g_str_equal);
 		g_autoptr(GError) error = NULL;
 		WorkloadSize w;
-		gboolean present;
+		const char *source;
 
 		g_hash_table_insert(a, ANNOTATION_POD_RESOURCES, (gpointer)cases[i].value);
-		g_assert_false(sizing_from_pod_annotations(a, &w, &present, &error));
+		g_assert_false(sizing_from_pod_annotations(a, &w, &source, &error));
 		g_assert_nonnull(error);
 		g_assert_nonnull(strstr(error->message, cases[i].message));
 		g_assert_null(strchr(error->message, '\n'));
@@ -169,6 +234,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/sizing/from-resources", test_from_resources);
 	g_test_add_func("/sizing/pod-annotations", test_pod_annotations);
 	g_test_add_func("/sizing/pod-annotations-bad", test_pod_annotations_bad);
+	g_test_add_func("/sizing/containerd-annotations", test_containerd_annotations);
+	g_test_add_func("/sizing/containerd-annotations-bad", test_containerd_annotations_bad);
 	g_test_add_func("/sizing/boot", test_boot);
 	g_test_add_func("/sizing/target", test_target);
 	return g_test_run();

@@ -257,6 +257,10 @@ static void test_decide(void)
 	g_autofree char *want = g_strdup_printf("trusted: follows its sandbox %s", sb_trusted);
 	g_assert_cmpstr(decision, ==, want);
 	g_clear_pointer(&decision, g_free);
+	/* and the sandbox's recorded annotations, for annotations_check_container() */
+	g_assert_nonnull(in_trusted.pod_annotations);
+	g_assert_null(sandbox.pod_annotations);
+	g_clear_pointer(&in_trusted.pod_annotations, g_hash_table_unref);
 	g_assert_true(workload_decide(cfg, root, spec, &in_vm, &trust, &decision, &error));
 	g_assert_no_error(error);
 	g_assert_cmpint(trust, ==, CK_TRUST_UNTRUSTED);
@@ -264,10 +268,14 @@ static void test_decide(void)
 	want = g_strdup_printf("untrusted: follows its sandbox %s", sb_vm);
 	g_assert_cmpstr(decision, ==, want);
 	g_clear_pointer(&decision, g_free);
+	g_clear_pointer(&in_vm.pod_annotations, g_hash_table_unref);
 
 	/* a container whose sandbox is not there */
 	g_assert_false(workload_decide(cfg, root, spec, &orphan, &trust, &decision, &error));
 	g_assert_error(error, CK_ERROR, CK_ERROR_NOT_FOUND);
+	g_free(want);
+	want = g_strdup_printf("the sandbox %s of its pod does not exist", sb_missing);
+	g_assert_cmpstr(error->message, ==, want);
 	g_assert_null(decision);
 
 	g_assert_true(container_state_remove(root, sb_trusted, NULL));

@@ -234,9 +234,10 @@ static void add_common_shim_args(VmctlContext *ctx, GPtrArray *args, const char 
 
 /* Trusted or VM, as conmon-kata decides it (workload_decide). A trusted
  * container's io.katacontainers.* annotations are checked here, as the
- * VM path checks them in conmon-kata. */
-static gboolean decide_trust(VmctlContext *ctx, const char *id, const char *bundle, CkTrust *out,
-			     char **out_decision, GError **error)
+ * VM path checks them in conmon-kata; *out_annotations (a reference) are
+ * its spec's, for its state. */
+static gboolean decide_trust(VmctlContext *ctx, const char *id, const char *bundle, CkTrust *out, char **out_decision,
+			     GHashTable **out_annotations, GError **error)
 {
 	g_autofree char *path = g_build_filename(bundle, "config.json", NULL);
 	g_autoptr(OciSpec) spec = oci_spec_load_file(path, error);
@@ -246,12 +247,17 @@ static gboolean decide_trust(VmctlContext *ctx, const char *id, const char *bund
 	if (spec == NULL || cfg == NULL || !workload_classify(spec, id, &role, error) ||
 	    !workload_decide(cfg, ctx->root, spec, &role, out, out_decision, error))
 		return FALSE;
-	return *out != CK_TRUST_TRUSTED || annotations_validate(cfg, role.sandbox, spec->annotations, error);
+	if (*out == CK_TRUST_TRUSTED &&
+	    !annotations_validate(cfg, role.sandbox, spec->annotations, role.pod_annotations, error))
+		return FALSE;
+	*out_annotations = g_hash_table_ref(spec->annotations);
+	return TRUE;
 }
 
-/* The state records the decision, which `state` adds to runc's. */
+/* The state records the decision, which `state` adds to runc's, and the
+ * spec's annotations (for the pod's containers: annotations_validate). */
 static int create_trusted(VmctlContext *ctx, const char *id, const char *bundle, const char *decision,
-			  char **verb_argv)
+			  GHashTable *annotations, char **verb_argv)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(ContainerState) st = container_state_new(id);
@@ -261,6 +267,11 @@ static int create_trusted(VmctlContext *ctx, const char *id, const char *bundle,
 	st->bundle = g_strdup(bundle);
 	st->trusted_root = vmctl_trusted_root(ctx);
 	st->trusted_runtime = g_strdup(cfg->runtime.trusted_runtime);
+	GHashTableIter it;
+	gpointer key, value;
+	g_hash_table_iter_init(&it, annotations);
+	while (g_hash_table_iter_next(&it, &key, &value))
+		g_hash_table_insert(st->annotations, g_strdup(key), g_strdup(value));
 	g_hash_table_insert(st->annotations, g_strdup(ANNOTATION_TRUST_DECISION), g_strdup(decision));
 	int lock = container_state_lock(ctx->root, id, TRUE, TRUE, &error);
 	if (lock < 0 || !container_state_write(ctx->root, st, &error))
@@ -287,6 +298,7 @@ int cmd_create(VmctlContext *ctx, int argc, char **argv)
 	};
 	g_autoptr(GError) error = NULL;
 	g_autofree char *decision = NULL;
+	g_autoptr(GHashTable) annotations = NULL;
 	CkTrust trust;
 
 	if (!vmctl_parse_verb_options("create", "ID", entries, &argc, &argv) || !one_id("create", argc, argv, &id))
@@ -298,11 +310,11 @@ int cmd_create(VmctlContext *ctx, int argc, char **argv)
 	if (existing != NULL)
 		return fail(id, g_error_new(CK_ERROR, CK_ERROR_EXISTS, "a container with this id already exists"));
 	g_autofree char *abs_bundle = g_canonicalize_filename(bundle ? bundle : ".", NULL);
-	if (!decide_trust(ctx, id, abs_bundle, &trust, &decision, &error))
+	if (!decide_trust(ctx, id, abs_bundle, &trust, &decision, &annotations, &error))
 		return fail(id, g_steal_pointer(&error));
 	ck_log_debug("container %s: %s", id, decision);
 	if (trust == CK_TRUST_TRUSTED)
-		return create_trusted(ctx, id, abs_bundle, decision, orig);
+		return create_trusted(ctx, id, abs_bundle, decision, annotations, orig);
 	if (preserve > 0)
 		return fail(id, g_error_new(CK_ERROR, CK_ERROR_UNSUPPORTED, "--preserve-fds: fds cannot cross into a VM"));
 

@@ -357,24 +357,36 @@ gboolean annotations_apply(CkConfig *cfg, GHashTable *annotations, GError **erro
 	return TRUE;
 }
 
-gboolean annotations_check_container(GHashTable *annotations, GError **error)
+/* The pod's own annotation, as containerd copies it onto a container. */
+static gboolean is_pod_copy(GHashTable *annotations, GHashTable *pod_annotations, const char *name)
+{
+	const char *pod_value = pod_annotations != NULL ? g_hash_table_lookup(pod_annotations, name) : NULL;
+
+	return pod_value != NULL && g_strcmp0(g_hash_table_lookup(annotations, name), pod_value) == 0;
+}
+
+gboolean annotations_check_container(GHashTable *annotations, GHashTable *pod_annotations, GError **error)
 {
 	g_autoptr(GPtrArray) names = kata_names(annotations);
 
-	if (names->len == 0)
-		return TRUE;
-
-	g_autofree char *shown = ck_config_show_value(names->pdata[0]);
-	if (g_str_has_prefix(names->pdata[0], ANNOTATIONS_CONFIG_PREFIX))
-		return ck_set_error(error, CK_ERROR_INVALID,
-				    "annotation %s: only the pod's sandbox can configure the VM", shown);
-	return ck_set_error(error, CK_ERROR_INVALID, "annotation %s: not supported by conmon-kata", shown);
+	for (guint i = 0; i < names->len; i++) {
+		const char *name = names->pdata[i];
+		if (is_pod_copy(annotations, pod_annotations, name))
+			continue;
+		g_autofree char *shown = ck_config_show_value(name);
+		if (g_str_has_prefix(name, ANNOTATIONS_CONFIG_PREFIX))
+			return ck_set_error(error, CK_ERROR_INVALID,
+					    "annotation %s: only the pod's sandbox can configure the VM", shown);
+		return ck_set_error(error, CK_ERROR_INVALID, "annotation %s: not supported by conmon-kata", shown);
+	}
+	return TRUE;
 }
 
-gboolean annotations_validate(const CkConfig *cfg, gboolean sandbox, GHashTable *annotations, GError **error)
+gboolean annotations_validate(const CkConfig *cfg, gboolean sandbox, GHashTable *annotations,
+			      GHashTable *pod_annotations, GError **error)
 {
 	if (!sandbox)
-		return annotations_check_container(annotations, error);
+		return annotations_check_container(annotations, pod_annotations, error);
 	g_autoptr(CkConfig) scratch = ck_config_copy(cfg);
 	return annotations_apply(scratch, annotations, error);
 }

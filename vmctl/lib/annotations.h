@@ -20,9 +20,13 @@
  *
  *     annotation io.katacontainers.config.hypervisor.default_memory: '12x' is not a number of MiB
  *
- * A container's spec must carry no io.katacontainers.* annotation at all:
- * its VM exists already, and Kata silently ignoring such keys there is a
- * trap we do not copy. A trusted pod (no VM) is held to the same rules.
+ * A container's spec must carry no io.katacontainers.* annotation of its
+ * own: its VM exists already, and Kata silently ignoring such keys there
+ * is a trap we do not copy. The one exception is the pod's: containerd's
+ * CRI plugin copies the pod annotations its pod_annotations list passes
+ * onto every container of the pod, so an annotation the sandbox's spec
+ * had, with the same value, is let through (it configured the VM
+ * already). A trusted pod (no VM) is held to the same rules.
  *
  * ck_config_copy() (config.h) gives each pod its own configuration to
  * override.
@@ -44,15 +48,17 @@ G_BEGIN_DECLS
 gboolean annotations_apply(CkConfig *cfg, GHashTable *annotations, GError **error);
 
 /* Refuses any io.katacontainers.* annotation in a (non-sandbox) container's
- * spec: config.* ones because only the sandbox configures the VM, the rest
- * because we do not support them. */
-gboolean annotations_check_container(GHashTable *annotations, GError **error);
+ * spec that is not its pod's (pod_annotations: the sandbox's, NULL for
+ * none) with the same value: config.* ones because only the sandbox
+ * configures the VM, the rest because we do not support them. */
+gboolean annotations_check_container(GHashTable *annotations, GHashTable *pod_annotations, GError **error);
 
 /* For a pod that gets no VM (a trusted one): refuses what
  * annotations_apply() (a sandbox's spec) or annotations_check_container()
  * (any other container's) would refuse, with the same message, and
  * changes nothing. Its annotations have nothing to configure, but a pod
  * is not let through with ones the configuration does not allow. */
-gboolean annotations_validate(const CkConfig *cfg, gboolean sandbox, GHashTable *annotations, GError **error);
+gboolean annotations_validate(const CkConfig *cfg, gboolean sandbox, GHashTable *annotations,
+			      GHashTable *pod_annotations, GError **error);
 
 G_END_DECLS

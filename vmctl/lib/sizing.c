@@ -5,6 +5,7 @@
 
 #include "ck-error.h"
 #include "ck-json.h"
+#include "ck-parse.h"
 
 WorkloadSize sizing_from_resources(const OciResources *res)
 {
@@ -41,19 +42,53 @@ static gboolean add_cri_resources(const char *key, const char *json, WorkloadSiz
 	return TRUE;
 }
 
-gboolean sizing_from_pod_annotations(GHashTable *annotations, WorkloadSize *out, gboolean *out_present,
+/* One of containerd's decimal annotations; absent is 0. */
+static gboolean cri_number(GHashTable *annotations, const char *key, gint64 min, gint64 *out, gboolean *present,
+			   GError **error)
+{
+	const char *v = g_hash_table_lookup(annotations, key);
+	g_autofree char *what = g_strdup_printf("annotation %s", key);
+
+	*out = 0;
+	if (v == NULL)
+		return TRUE;
+	*present = TRUE;
+	return ck_parse_int64(v, what, min, G_MAXINT64, out, error);
+}
+
+/* containerd's sandbox annotations: quota -1 or 0 is no CPU limit, memory
+ * 0 no memory limit (CRI's zero values). */
+static gboolean add_containerd_resources(GHashTable *annotations, WorkloadSize *acc, gboolean *present, GError **error)
+{
+	gint64 quota, period, mem;
+
+	if (!cri_number(annotations, ANNOTATION_CRI_SANDBOX_CPU_QUOTA, -1, &quota, present, error) ||
+	    !cri_number(annotations, ANNOTATION_CRI_SANDBOX_CPU_PERIOD, 0, &period, present, error) ||
+	    !cri_number(annotations, ANNOTATION_CRI_SANDBOX_MEMORY, 0, &mem, present, error))
+		return FALSE;
+	if (quota > 0)
+		acc->vcpus += (double)quota / (double)(period > 0 ? period : 100000);
+	acc->mem_bytes += (guint64)mem;
+	return TRUE;
+}
+
+gboolean sizing_from_pod_annotations(GHashTable *annotations, WorkloadSize *out, const char **out_source,
 				     GError **error)
 {
 	static const char *const keys[] = {ANNOTATION_POD_RESOURCES, ANNOTATION_POD_OVERHEAD};
 	WorkloadSize acc = {0};
 	gboolean present = FALSE;
 
+	*out = acc;
+	*out_source = NULL;
+	if (annotations == NULL)
+		return TRUE;
 	/* The overhead is what the VM costs the host beyond the guest's own
 	 * size (QEMU, the default memory): the RuntimeClass pays for it, and
 	 * adding it to the guest would make the guest outgrow what it pays.
 	 * It is checked, not counted (Kata does not count it either). */
 	for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
-		const char *v = annotations ? g_hash_table_lookup(annotations, keys[i]) : NULL;
+		const char *v = g_hash_table_lookup(annotations, keys[i]);
 		WorkloadSize overhead = {0};
 		if (v == NULL)
 			continue;
@@ -61,8 +96,14 @@ gboolean sizing_from_pod_annotations(GHashTable *annotations, WorkloadSize *out,
 			return FALSE;
 		present |= i == 0;
 	}
+	if (present) {
+		*out_source = ANNOTATION_POD_RESOURCES;
+	} else {
+		if (!add_containerd_resources(annotations, &acc, &present, error))
+			return FALSE;
+		*out_source = present ? ANNOTATION_CRI_SANDBOX_RESOURCES : NULL;
+	}
 	*out = acc;
-	*out_present = present;
 	return TRUE;
 }
 

@@ -8,6 +8,11 @@
  *     memory_limit_in_bytes, ...); the RuntimeClass overhead
  *     (pod-linux-overhead.crio.io) is validated but not added: it pays
  *     for the VM on the host, not for the guest's workload;
+ *   - containerd's CRI plugin (>= 1.6.7, with a kubelet that sends the
+ *     pod's resources) puts the same sums on the sandbox spec as decimal
+ *     strings: io.kubernetes.cri.sandbox-cpu-quota, -cpu-period and
+ *     -memory (-cpu-shares is not a limit and is not read); CRI-O's
+ *     annotation wins when a spec has both;
  *   - a container that is a pod of its own (Podman) brings its own
  *     linux.resources.
  * Otherwise the pod's containers arrive one by one, and the VM grows as
@@ -31,6 +36,11 @@ G_BEGIN_DECLS
 #define SIZING_MEMORY_BLOCK_MIB 128
 #define ANNOTATION_POD_RESOURCES "pod-linux-resources.crio.io"
 #define ANNOTATION_POD_OVERHEAD "pod-linux-overhead.crio.io"
+#define ANNOTATION_CRI_SANDBOX_CPU_QUOTA "io.kubernetes.cri.sandbox-cpu-quota"
+#define ANNOTATION_CRI_SANDBOX_CPU_PERIOD "io.kubernetes.cri.sandbox-cpu-period"
+#define ANNOTATION_CRI_SANDBOX_MEMORY "io.kubernetes.cri.sandbox-memory"
+/* how the log names containerd's three */
+#define ANNOTATION_CRI_SANDBOX_RESOURCES "io.kubernetes.cri.sandbox-*"
 
 typedef struct {
 	double vcpus;	    /* CPU limit, in CPUs (quota/period) */
@@ -40,9 +50,11 @@ typedef struct {
 /* A container's limits from its OCI resources (absent or unlimited: 0). */
 WorkloadSize sizing_from_resources(const OciResources *res);
 
-/* The pod's limits from CRI-O's sandbox annotations; FALSE when absent.
- * A malformed annotation is an error naming it. */
-gboolean sizing_from_pod_annotations(GHashTable *annotations, WorkloadSize *out, gboolean *out_present,
+/* The pod's limits from CRI-O's or containerd's sandbox annotations;
+ * *out_source names the annotation they came from (a static string),
+ * NULL when the spec has neither. A malformed annotation is an error
+ * naming it. */
+gboolean sizing_from_pod_annotations(GHashTable *annotations, WorkloadSize *out, const char **out_source,
 				     GError **error);
 
 /* The boot size: defaults plus the workload, within the maxima. */

@@ -7,6 +7,7 @@
 void workload_role_clear(WorkloadRole *role)
 {
 	g_clear_pointer(&role->pod_id, g_free);
+	g_clear_pointer(&role->pod_annotations, g_hash_table_unref);
 }
 
 static gboolean classify_with(const OciSpec *spec, const char *type_key, const char *sandbox_key, const char *id,
@@ -88,18 +89,26 @@ CkTrust workload_trust(const CkConfig *cfg, const OciSpec *spec, char **out_reas
 	return cfg->runtime.default_workload_trust;
 }
 
-gboolean workload_decide(const CkConfig *cfg, const char *root, const OciSpec *spec, const WorkloadRole *role,
-			 CkTrust *out, char **out_decision, GError **error)
+gboolean workload_decide(const CkConfig *cfg, const char *root, const OciSpec *spec, WorkloadRole *role, CkTrust *out,
+			 char **out_decision, GError **error)
 {
 	g_autofree char *reason = NULL;
 
 	if (role->sandbox) {
 		*out = workload_trust(cfg, spec, &reason);
 	} else {
-		g_autoptr(ContainerState) sb = container_state_read(root, role->pod_id, error);
-		if (sb == NULL)
+		g_autoptr(GError) local = NULL;
+		g_autoptr(ContainerState) sb = container_state_read(root, role->pod_id, &local);
+		if (sb == NULL && ck_error_is(local, CK_ERROR_NOT_FOUND))
+			return ck_set_error(error, CK_ERROR_NOT_FOUND, "the sandbox %s of its pod does not exist",
+					    role->pod_id);
+		if (sb == NULL) {
+			g_propagate_error(error, g_steal_pointer(&local));
 			return FALSE;
+		}
 		*out = sb->kind == CONTAINER_KIND_TRUSTED ? CK_TRUST_TRUSTED : CK_TRUST_UNTRUSTED;
+		g_clear_pointer(&role->pod_annotations, g_hash_table_unref);
+		role->pod_annotations = g_hash_table_ref(sb->annotations);
 		reason = g_strdup_printf("follows its sandbox %s", role->pod_id);
 	}
 	*out_decision = g_strdup_printf("%s: %s", ck_trust_to_string(*out), reason);

@@ -47,6 +47,9 @@ G_BEGIN_DECLS
 typedef struct {
 	gboolean sandbox; /* the pod's first container (or a pod of its own) */
 	char *pod_id;	  /* the sandbox's container id */
+	/* a container's, after workload_decide(): the annotations its
+	 * sandbox's state recorded (its spec's); NULL for a sandbox */
+	GHashTable *pod_annotations;
 } WorkloadRole;
 
 void workload_role_clear(WorkloadRole *role);
@@ -67,9 +70,9 @@ CkTrust workload_trust(const CkConfig *cfg, const OciSpec *sandbox_spec, char **
  * (workload_trust), any other container's that of its sandbox, read from
  * the sandbox's state under `root`. *out_decision (owned by the caller)
  * is "<trust>: <reason>", the value of ANNOTATION_TRUST_DECISION that the
- * log and `vmctl state` show. Fails (CK_ERROR_NOT_FOUND) when the sandbox
- * of a container has no state. */
-gboolean workload_decide(const CkConfig *cfg, const char *root, const OciSpec *spec, const WorkloadRole *role,
-			 CkTrust *out, char **out_decision, GError **error);
+ * log and `vmctl state` show. Fails (CK_ERROR_NOT_FOUND, "the sandbox <id>
+ * of its pod does not exist") when the sandbox of a container has no state. */
+gboolean workload_decide(const CkConfig *cfg, const char *root, const OciSpec *spec, WorkloadRole *role, CkTrust *out,
+			 char **out_decision, GError **error);
 
 G_END_DECLS

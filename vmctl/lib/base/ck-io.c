@@ -64,6 +64,17 @@ gboolean ck_set_cloexec(int fd, gboolean on, GError **error)
 	return TRUE;
 }
 
+void ck_stdio_to_devnull(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	for (int i = 0; i <= 2; i++)
+		(void)dup2(fd, i);
+	close(fd);
+}
+
 gboolean ck_file_read_bounded(const char *path, gsize max_size, char **out_data, gsize *out_len, GError **error)
 {
 	ck_autofd fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);

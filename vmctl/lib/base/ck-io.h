@@ -22,6 +22,9 @@ ssize_t ck_read_retry(int fd, void *buf, size_t len);
 gboolean ck_set_nonblock(int fd, gboolean on, GError **error);
 gboolean ck_set_cloexec(int fd, gboolean on, GError **error);
 
+/* stdin, stdout and stderr become /dev/null (best effort). */
+void ck_stdio_to_devnull(void);
+
 /* Reads a whole file of at most max_size bytes (NUL-terminated copy in
  * *out_data, length in *out_len if non-NULL). A larger file is
  * CK_ERROR_INVALID naming the path. */
