@@ -1301,13 +1301,14 @@ def devices_created(pod):
     bad.write_spec()
     r = bad.create()
     one_line_error(r, 'devices: a node outside /dev is refused, one line naming linux.devices[0].path',
-                   'linux.devices[0].path', '/etc/test', 'not under /dev')
+                   ctr_error(bad.id, f"create container {bad.id}: linux.devices[0].path: '/etc/test' is not under "
+                             "/dev (device nodes are made only on the container's /dev, a tmpfs of the guest)"))
     bad = Ctr('baddev2', ['true'], pod=pod)
     bad.spec['linux']['devices'] = [{'path': '/dev/x', 'type': 'q', 'major': 1, 'minor': 3}]
     bad.write_spec()
     r = bad.create()
     one_line_error(r, 'devices: an unknown type is refused, one line naming linux.devices[0].type',
-                   'linux.devices[0].type', "'q'")
+                   ctr_error(bad.id, f"create container {bad.id}: linux.devices[0].type: unknown device type 'q'"))
     return c
 
 
@@ -1434,7 +1435,8 @@ def user_namespace(pod):
     bad.write_spec()
     r = bad.create()
     one_line_error(r, 'user namespace without uidMappings: create fails, one line naming linux.uidMappings',
-                   'linux.uidMappings', 'required for a new user namespace')
+                   ctr_error(bad.id, f'create container {bad.id}: linux.uidMappings: required for a new user '
+                             'namespace'))
     rr = runc_create(bad)
     tap.ok(rr.rc not in (0, None) and b'no uid mappings' in rr.err, 'user namespace without uidMappings: runc '
            'refuses the same bundle', *rr.diag())
@@ -1461,17 +1463,20 @@ def sandbox_namespaces():
     missing = W.path('no-such-ns')
     fifo = W.path('ns-fifo')
     os.mkfifo(fifo)
-    cases = [('ipc-wrong-type', 'ipc', other_mnt, ['the path is a mount namespace, not ipc'], True),
-             ('ipc-missing', 'ipc', missing, ['No such file or directory'], True),
-             ('net-wrong-type', 'network', f'/proc/{holder.pid}/ns/uts',
-              ['the path is a uts namespace, not network'], True),
-             ('net-missing', 'network', missing, ['No such file or directory'], True),
-             ('ipc-host', 'ipc', f'/proc/{os.getpid()}/ns/ipc', ["the host's own ipc namespace",
-                                                                 'a VM cannot join it'], False),
-             ('uts-host', 'uts', '/proc/self/ns/uts', ["the host's own uts namespace"], False),
+    def host_ns(kind):
+        return (f"the host's own {kind} namespace; a VM cannot join it (its containers' namespaces live in the "
+                'guest kernel)')
+
+    cases = [('ipc-wrong-type', 'ipc', other_mnt, 'the path is a mount namespace, not ipc', True),
+             ('ipc-missing', 'ipc', missing, 'No such file or directory', True),
+             ('net-wrong-type', 'network', f'/proc/{holder.pid}/ns/uts', 'the path is a uts namespace, not network',
+              True),
+             ('net-missing', 'network', missing, 'No such file or directory', True),
+             ('ipc-host', 'ipc', f'/proc/{os.getpid()}/ns/ipc', host_ns('ipc'), False),
+             ('uts-host', 'uts', '/proc/self/ns/uts', host_ns('uts'), False),
              # runc would block opening it: not compared
-             ('ipc-fifo', 'ipc', fifo, ['not a namespace'], False)]
-    for name, kind, path, words, runc_refuses in cases:
+             ('ipc-fifo', 'ipc', fifo, 'not a namespace', False)]
+    for name, kind, path, reason, runc_refuses in cases:
         c = Ctr(f'ns-{name}', ['true'])
         entries = [ns for ns in c.spec['linux']['namespaces'] if ns['type'] == kind]
         if entries:
@@ -1481,7 +1486,7 @@ def sandbox_namespaces():
         c.write_spec()
         r = c.create()
         one_line_error(r, f'sandbox with {kind} path {path}: create fails, one line naming the type and the path',
-                       f'{kind} namespace {path}', *words)
+                       ctr_error(c.id, f'{kind} namespace {path}: {reason}'))
         pod_dir = os.path.join(W.root, 'pods', c.id)
         tap.ok(r.secs < 10 and not os.path.exists(pod_dir) and not procs_mentioning(pod_dir),
                f'{name}: refused before a VM starts; nothing is left', f'took {r.secs:.1f} s')
