@@ -381,11 +381,11 @@ def bad_input():
     pods_ino = None
     pod = Pod('net-missing', 'uid-net-missing', netns_prefix='net-pod')
     sb = pod.sandbox.prepare(edit=with_netns(missing))
-    expect_refused(sb, f'pod {sb.id}: network namespace {missing}: No such file or directory', 'missing netns',
+    expect_refused(sb, f'network namespace {missing}: No such file or directory', 'missing netns',
                    pods_ino)
     pod = Pod('net-notnet', 'uid-net-notnet', netns_prefix='net-pod')
     sb = pod.sandbox.prepare(edit=with_netns(not_net))
-    expect_refused(sb, f'pod {sb.id}: network namespace {not_net}: not a network namespace', 'not a netns',
+    expect_refused(sb, f'network namespace {not_net}: the path is an ipc namespace, not network', 'not a netns',
                    pods_ino)
     pod = Pod('net-nomac', 'uid-net-nomac', netns_prefix='net-pod')
     peer = new_netns('peer')

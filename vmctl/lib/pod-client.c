@@ -160,12 +160,12 @@ static gboolean check_sandbox_namespace(const OciNamespace *ns, GError **error)
 	int flag = ioctl(fd, NS_GET_NSTYPE);
 	if (flag < 0)
 		return ck_set_error(error, CK_ERROR_INVALID, "%s namespace %s: not a namespace", type, ns->path);
-	if (flag != oci_namespace_clone_flag(ns->type))
-		return ck_set_error(
-		    error, CK_ERROR_INVALID, "%s namespace %s: the path is a %s namespace, not %s", type, ns->path,
-		    oci_namespace_type_from_clone_flag(flag, &actual) ? oci_namespace_type_to_string(actual)
-								      : "different",
-		    type);
+	if (flag != oci_namespace_clone_flag(ns->type)) {
+		const char *got = oci_namespace_type_from_clone_flag(flag, &actual) ? oci_namespace_type_to_string(actual)
+										     : "different";
+		return ck_set_error(error, CK_ERROR_INVALID, "%s namespace %s: the path is %s %s namespace, not %s",
+				    type, ns->path, g_str_equal(got, "ipc") ? "an" : "a", got, type);
+	}
 	/* the VM is the pod's network namespace: QEMU runs in it, host's or not */
 	if (ns->type != OCI_NS_NETWORK && is_host_namespace(&st, oci_namespace_proc_name(ns->type)))
 		return ck_set_error(error, CK_ERROR_UNSUPPORTED,
