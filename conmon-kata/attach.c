@@ -15,6 +15,7 @@
 #include "ck-cleanup.h"
 #include "ck-error.h"
 #include "ck-log.h"
+#include "ck-socket.h"
 
 /* conmon-interface.md#attach-socket */
 #define ATTACH_BACKLOG 10
@@ -136,6 +137,10 @@ static gboolean on_accept(int fd, GIOCondition condition, gpointer user_data)
 	if (cfd < 0) {
 		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 			ck_log_warning("attach: accepting a client failed: %s, continuing", g_strerror(errno));
+		return G_SOURCE_CONTINUE;
+	}
+	if (!ck_unix_accept_peer(cfd, "attach socket")) {
+		close(cfd);
 		return G_SOURCE_CONTINUE;
 	}
 

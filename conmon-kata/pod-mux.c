@@ -246,8 +246,10 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
 
 	(void)cond;
 	int conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (conn >= 0)
+	if (conn >= 0 && ck_unix_accept_peer(conn, "control socket"))
 		add_client(mux, conn);
+	else if (conn >= 0)
+		close(conn);
 	else if (errno != EAGAIN && errno != EINTR)
 		ck_log_warning("control socket: accept: %s", g_strerror(errno));
 	return G_SOURCE_CONTINUE;

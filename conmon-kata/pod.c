@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ck-error.h"
@@ -337,6 +338,18 @@ static void start_port_forward(PodMonitor *pod, const OciSpec *spec)
 			       pod->id, error->message);
 }
 
+/* The pod's folder: its control socket, QEMU's logs and pid file, the
+ * share. Ours alone, 0700 even when an earlier monitor left it 0711
+ * (docs/security.md). */
+static gboolean private_dir(const char *dir, GError **error)
+{
+	if (!ck_mkdir_p(dir, 0700, error))
+		return FALSE;
+	if (chmod(dir, 0700) < 0)
+		return ck_set_error_errno(error, errno, "chmod %s", dir);
+	return TRUE;
+}
+
 /* A pod that never came up: nothing will ever point at its directory
  * (the error carries QEMU's own last words), so it goes too. */
 static void pod_monitor_abandon(PodMonitor *pod)
@@ -362,7 +375,7 @@ PodMonitor *pod_monitor_start(const PodOptions *opts, GError **error)
 	pod->user_data = opts->user_data;
 
 	/* a directory left by a pod whose monitor died: its mounts go first */
-	if (!guest_share_destroy(pod->share_dir, &local) || !ck_mkdir_p(pod->dir, 0711, &local) ||
+	if (!guest_share_destroy(pod->share_dir, &local) || !private_dir(pod->dir, &local) ||
 	    !guest_share_init(pod->share_dir, &local) ||
 	    !pod_record_namespaces(opts->root, opts->pod_id, opts->spec, &local) || !boot(pod, opts, &local)) {
 		g_propagate_prefixed_error(error, g_steal_pointer(&local), "pod %s: ", opts->pod_id);

@@ -102,7 +102,7 @@ static gboolean listen_console(Trusted *t, GError **error)
 	if (dir == NULL)
 		return FALSE;
 	t->console_path = g_build_filename(dir, "console.sock", NULL);
-	t->console_listen = ck_unix_listen(t->console_path, SOCK_STREAM, 0, 0700, 128, error);
+	t->console_listen = ck_unix_listen(t->console_path, SOCK_STREAM, 0, 0600, 128, error);
 	return t->console_listen >= 0;
 }
 
@@ -193,6 +193,8 @@ static gboolean run_runtime(Trusted *t, GPtrArray *argv, int child[3], GString *
 		}
 		if (pfd[1].revents & POLLIN) {
 			ck_autofd conn = accept4(t->console_listen, NULL, NULL, SOCK_CLOEXEC);
+			if (conn >= 0 && !ck_unix_accept_peer(conn, "console socket"))
+				continue; /* not runc's: wait for the real one */
 			t->pty = conn >= 0 ? receive_fd(conn) : -1;
 			(void)unlink(t->console_path);
 			ck_clear_fd(&t->console_listen);

@@ -52,6 +52,9 @@ import os
 import re
 import secrets
 import signal
+import socket
+import stat
+import struct
 import subprocess
 import sys
 import tempfile
@@ -134,6 +137,8 @@ class World:
         self.sockets = []
         self.runc_ids = []  # containers of the same bundles under runc
         self.holders = []  # processes whose namespaces the tests name
+        self.extra_netns = []  # VM D's
+        self.extra_cgroups = []
         self.hook = self.path('hook.sh')
         with open(self.hook, 'w') as f:
             f.write(HOOK_SCRIPT)
@@ -1495,6 +1500,301 @@ def sandbox_namespaces():
             tap.ok(rr.rc not in (0, None), f'{name}: runc refuses the same bundle too', *rr.diag())
 
 
+# --- confinement (docs/security.md) ----------------------------------------------------------------------
+
+SANDBOX = 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny'
+# CAP_CHOWN 0, CAP_DAC_OVERRIDE 1, CAP_FOWNER 3, CAP_FSETID 4: what QEMU keeps to serve the 9p share
+SHARE_CAPS = (1 << 0) | (1 << 1) | (1 << 3) | (1 << 4)
+QEMU_DEVICES = ('/dev/null', '/dev/kvm', '/dev/net/tun', '/dev/vhost-net', '/dev/vhost-vsock')
+NOBODY = 65534
+
+
+def qemu_of(c):
+    pod_dir = os.path.join(W.root, 'pods', c.id)
+    return [p for p, comm, _ in procs_mentioning(pod_dir) if comm.startswith('qemu')]
+
+
+def proc_status(pid):
+    fields = {}
+    for line in (read_bytes(f'/proc/{pid}/status') or b'').decode(errors='replace').splitlines():
+        key, _, value = line.partition(':')
+        fields[key] = value.strip()
+    return fields
+
+
+def open_devices(pid):
+    out = set()
+    for fd in os.listdir(f'/proc/{pid}/fd'):
+        try:
+            target = os.readlink(f'/proc/{pid}/fd/{fd}')
+        except OSError:
+            continue
+        if target.startswith('/dev/'):
+            out.add(target)
+    return out
+
+
+def qemu_confined(main):
+    qemu = qemu_of(main)
+    tap.must(len(qemu) == 1, 'main: one QEMU runs for its pod', f'QEMU: {qemu}')
+    st = proc_status(qemu[0])
+    sets = {k: int(st[k], 16) if k in st else None for k in ('CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb')}
+    tap.eq('QEMU keeps only what the 9p share needs (CHOWN, DAC_OVERRIDE, FOWNER, FSETID) in its permitted, '
+           'effective and bounding sets; nothing inheritable or ambient',
+           {'CapInh': 0, 'CapPrm': SHARE_CAPS, 'CapEff': SHARE_CAPS, 'CapBnd': SHARE_CAPS, 'CapAmb': 0},
+           sets, {k: hex(v) if v is not None else v for k, v in sets.items()})
+    tap.eq('QEMU runs with no_new_privs and a seccomp filter (Seccomp: 2)', ('1', '2'),
+           (st.get('NoNewPrivs'), st.get('Seccomp')))
+    argv = (read_bytes(f'/proc/{qemu[0]}/cmdline') or b'').split(b'\0')
+    sandbox = argv[argv.index(b'-sandbox') + 1].decode() if b'-sandbox' in argv[:-1] else None
+    tap.eq('QEMU\'s command line has -sandbox with Kata\'s recommended value', SANDBOX, sandbox)
+    devices = open_devices(qemu[0])
+    tap.ok(devices <= set(QEMU_DEVICES), 'QEMU holds no host device open but /dev/null, /dev/kvm, /dev/net/tun and '
+           '/dev/vhost-*', f'open: {sorted(devices)}')
+    pod_dir = os.path.join(W.root, 'pods', main.id)
+    modes = tuple(oct(stat.S_IMODE(os.lstat(p).st_mode)) for p in (pod_dir, os.path.join(pod_dir, 'ctl.sock')))
+    tap.eq('the pod\'s folder is 0700, its control socket 0600', ('0o700', '0o600'), modes)
+
+
+def share_with_fewer_caps(main):
+    """The capabilities QEMU keeps are the ones the guest's root needs on
+    a rootfs whose files belong to someone else (security_model=none):
+    each operation below fails without one of them (measured:
+    docs/security.md). mknod over the share fails (ENXIO) even with every
+    capability, so QEMU keeps no CAP_MKNOD."""
+    top = os.path.join(main.rootfs, 'owned')
+    os.makedirs(top, mode=0o755)
+    for name in ('f', 'g'):
+        with open(os.path.join(top, name), 'w') as f:
+            f.write('x\n')
+        os.chmod(os.path.join(top, name), 0o755)
+    chown_tree(top, 1000, 1000)
+    r = guest_sh(main, 'echo new > /owned/new && chown 1000:1000 /owned/new && chmod 0600 /owned/f && '
+                       'chmod 2755 /owned/g && echo done')
+    tap.ok(r.rc == 0 and r.out == b'done\n', 'in the guest, root writes into a folder of uid 1000, chowns, '
+           'chmods another\'s file and keeps a set-gid bit on it', *r.diag())
+    seen = {}
+    for name in ('new', 'f', 'g'):
+        try:
+            sb = os.lstat(os.path.join(top, name))
+            seen[name] = (sb.st_uid, oct(stat.S_IMODE(sb.st_mode)), stat.S_ISCHR(sb.st_mode))
+        except OSError as e:
+            seen[name] = str(e)
+    tap.eq('the host sees each change on the real files',
+           {'new': (1000, '0o644', False), 'f': (1000, '0o600', False), 'g': (1000, '0o2755', False)}, seen)
+
+
+def libc_setfsuid(uid):
+    import ctypes
+    return ctypes.CDLL(None, use_errno=True).setfsuid(uid)
+
+
+def peer_says(path, uid, fsuid=None, request=None):
+    """What a peer of another uid reads from the socket at path: a forked
+    child with effective uid `uid` (SO_PEERCRED reports it) and, for the
+    lookup, file-system uid `fsuid`. The bytes it read before EOF, or the
+    error it met."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setegid(uid)
+            os.seteuid(uid)
+            if fsuid is not None:
+                libc_setfsuid(fsuid)
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(10)
+            s.connect(path)
+            try:
+                if request is not None:
+                    s.sendall(request)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # refused (and closed) before the request went: the line is still there to read
+            got = b''
+            try:
+                while len(got) < 4096:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    got += chunk
+            except ConnectionResetError:
+                pass  # the line came; then the close of a socket with our request unread
+            os.write(w, got)
+        except BaseException as e:  # noqa: B036 (the child must reach _exit)
+            os.write(w, f'error: {e}'.encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    out = b''
+    with os.fdopen(r, 'rb') as f:
+        out = f.read()
+    REAPER.wait(pid, 15)
+    return out
+
+
+def version_request(rid):
+    body = json.dumps({'op': 'version', 'protocol': 1}).encode()
+    return struct.pack('>BBBBII', 0xC7, 1, 0, 0, rid, len(body)) + body
+
+
+def root_asks_version(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    try:
+        s.connect(path)
+        s.sendall(version_request(7))
+        head = b''
+        while len(head) < 12:
+            chunk = s.recv(12 - len(head))
+            if not chunk:
+                return head
+            head += chunk
+        magic, kind, _, _, rid, length = struct.unpack('>BBBBII', head)
+        payload = b''
+        while len(payload) < length:
+            payload += s.recv(length - len(payload))
+        return (magic, kind, rid, 'result' in json.loads(payload))
+    finally:
+        s.close()
+
+
+def control_socket_peers(main):
+    path = os.path.join(W.root, 'pods', main.id, 'ctl.sock')
+    got = peer_says(path, NOBODY)
+    tap.eq(f'uid {NOBODY} cannot even reach the control socket (0700 folder)',
+           b'error: [Errno 13] Permission denied', got)
+    # file-system uid 0 for the lookup; SO_PEERCRED reports the effective uid
+    got = peer_says(path, NOBODY, fsuid=0, request=version_request(1))
+    tap.eq(f'a peer of uid {NOBODY} that gets to the socket and sends a request is refused: one line, then the end',
+           f'control socket: uid {NOBODY} refused: only root may connect\n'.encode(), got)
+    tap.eq('root still gets an answer from the same monitor (a version response)', (0xC7, 2, 7, True),
+           root_asks_version(path))
+    tap.eq('main runs on', 'running', status_of(main))
+
+
+# --- kill -9 of a per-container monitor ----------------------------------------------------------------------
+
+
+def ticks(c):
+    t = c.file('/tmp/tick')
+    return int(t) if t and t.strip().isdigit() else None
+
+
+def still_ticking(c, secs=1.5):
+    before = ticks(c)
+    time.sleep(secs)
+    return before is not None and ticks(c) != before
+
+
+def container_monitor_killed(main):
+    """The monitor of a container that joined pod A dies (SIGKILL): the
+    pod monitor sees its connection close and kills the container's
+    process in the guest; vmctl answers for it as a stopped container."""
+    c = Ctr('side', ['/init.sh'], script=INIT_SCRIPT, pod=main)
+    c.must_create_start()
+    tap.ok(wait_until(lambda: still_ticking(c), 20), 'side: its program runs in the guest', f'tick: {ticks(c)}')
+    comm = (proc_stat(c.pid) or {}).get('comm')
+    tap.eq('side: the pid-file\'s pid is its monitor', 'conmon-kata', comm)
+    os.kill(c.pid, signal.SIGKILL)
+    tap.eq('side: its monitor died of SIGKILL', -9, REAPER.wait(c.pid, 10))
+    stopped = wait_until(lambda: status_of(c) == 'stopped', 15)
+    check_state(c, 'side: state answers: stopped, pid 0', 'stopped')
+    tap.ok(stopped and wait_until(lambda: not still_ticking(c, 1), 10),
+           'side: its program no longer runs in the guest (the tick stopped)', f'tick: {ticks(c)}')
+    r = vmctl('kill', c.id, 'KILL')
+    one_line_error(r, 'side: kill fails, one line ("not running")', ctr_error(c.id, 'container not running'))
+    r = vmctl('delete', c.id)
+    tap.ok(r.rc == 0 and r.err == b'', 'side: delete exits 0', *r.diag())
+    c.deleted = r.rc == 0
+    tap.ok(not os.path.exists(os.path.join(W.root, 'containers', c.id)) and not procs_mentioning(c.bundle),
+           'side: nothing of it is left in the runtime root or running', f'running: {procs_mentioning(c.bundle)}')
+    tap.ok(still_ticking(main), 'main, in the same pod, runs on')
+
+
+# --- VM D: kill -9 of the pod monitor ---------------------------------------------------------------------
+
+
+def mounts_under(path):
+    out = []
+    for line in (read_bytes('/proc/self/mountinfo') or b'').decode(errors='replace').splitlines():
+        fields = line.split(' ')
+        if len(fields) > 4 and (fields[4] == path or fields[4].startswith(path + '/')):
+            out.append(fields[4])
+    return out
+
+
+def add_veth(netns, host_name):
+    """An interface for the pod's namespace `netns` (a name), so that the pod makes a tap."""
+    for cmd in (['ip', 'link', 'add', host_name, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns],
+                ['ip', '-n', netns, 'addr', 'add', '192.0.2.2/24', 'dev', 'eth0'],
+                ['ip', '-n', netns, 'link', 'set', 'eth0', 'up']):
+        r = subprocess.run(cmd, capture_output=True)
+        if r.returncode != 0:
+            raise RuntimeError(f'{" ".join(cmd)}: {r.stderr!r}')
+
+
+def links_in(netns):
+    r = subprocess.run(['ip', '-n', netns, '-o', 'link'], capture_output=True, text=True)
+    return sorted(line.split(':')[1].strip().split('@')[0] for line in r.stdout.splitlines())
+
+
+def pod_monitor_killed():
+    """The pod monitor (the sandbox container's monitor, QEMU's parent)
+    dies (SIGKILL): QEMU goes with it (PR_SET_PDEATHSIG), the other
+    container's monitor sees the pod connection close and ends, vmctl
+    reports both stopped and delete leaves nothing."""
+    name = f'ckoci-{W.token}-d'
+    r = subprocess.run(['ip', 'netns', 'add', name], capture_output=True)
+    tap.must(r.returncode == 0, f'ip netns add {name}', r.stderr)
+    W.extra_netns.append(name)
+    add_veth(name, f'ckd-{W.token}')
+    cgroup = f'{W.cgroup}-d'
+    W.extra_cgroups.append(cgroup)
+    d = Ctr('vmd', ['/init.sh'], script=INIT_SCRIPT, netns=f'/var/run/netns/{name}', cgroup=cgroup)
+    d.must_create_start()
+    d2 = Ctr('vmd2', ['/init.sh'], script=INIT_SCRIPT, pod=d, netns=f'/var/run/netns/{name}')
+    d2.must_create_start()
+    pod_dir = os.path.join(W.root, 'pods', d.id)
+    qemu = qemu_of(d)
+    tap.must(len(qemu) == 1, 'vmd: one QEMU runs for its pod', f'QEMU: {qemu}')
+    taps = [n for n in links_in(name) if n not in ('lo', 'eth0')]
+    tap.ok(len(taps) == 1 and wait_until(lambda: still_ticking(d2), 20),
+           'vmd: the pod has its tap, and both containers run', f'links: {links_in(name)}')
+    tap.eq('vmd: the pid-file\'s pid is the pod monitor, QEMU\'s parent', d.pid, (proc_stat(qemu[0]) or {}).get('ppid'))
+    os.kill(d.pid, signal.SIGKILL)
+    tap.eq('vmd: the pod monitor died of SIGKILL', -9, REAPER.wait(d.pid, 10))
+    tap.ok(wait_until(lambda: gone(qemu[0]), 5), 'vmd: QEMU does not outlive it (gone within 5 s)',
+           f'{qemu[0]}: {proc_stat(qemu[0])}')
+    # orphaned, QEMU came to us (the child subreaper): its status is ours to see
+    tap.eq('vmd: QEMU was killed by SIGKILL, its parent-death signal', -9, REAPER.poll(qemu[0]))
+    status = REAPER.wait(d2.pid, 20)
+    tap.ok(status is not None, 'vmd2: its monitor sees the pod go and exits', f'{d2.pid}: {proc_stat(d2.pid)}',
+           f'status {status}')
+    tap.note(f'vmd2: its monitor exited with {status}')
+    for c in (d, d2):
+        check_state(c, f'{c.name}: state answers: stopped, pid 0', 'stopped')
+        r = vmctl('kill', c.id, 'KILL')
+        one_line_error(r, f'{c.name}: kill fails, one line ("not running")', ctr_error(c.id, 'container not running'))
+    for c in (d2, d):
+        r = vmctl('delete', c.id)
+        tap.ok(r.rc == 0, f'{c.name}: delete exits 0', *r.diag())
+        c.deleted = r.rc == 0
+    left = wait_until(lambda: not procs_mentioning(pod_dir) and not procs_mentioning(d.bundle)
+                      and not procs_mentioning(d2.bundle), 10)
+    tap.ok(left, 'vmd: no process of the pod is left',
+           *[f'{p} {comm}' for t in (pod_dir, d.bundle, d2.bundle) for p, comm, _ in procs_mentioning(t)])
+    tap.eq('vmd: no mount is left under its pod folder or bundles', [],
+           mounts_under(pod_dir) + mounts_under(d.bundle) + mounts_under(d2.bundle))
+    tap.ok(not os.path.exists(pod_dir) and not any(os.path.exists(os.path.join(W.root, 'containers', c.id))
+                                                   for c in (d, d2)),
+           'vmd: the runtime root holds nothing of the pod or its containers', f'pod dir: {os.path.exists(pod_dir)}')
+    tap.eq('vmd: no tap is left in the pod\'s network namespace', ['eth0', 'lo'], links_in(name))
+    cg = [os.path.join('/sys/fs/cgroup', c, cgroup.lstrip('/')) for c in os.listdir('/sys/fs/cgroup')]
+    tap.eq('vmd: no host cgroup is left', [], [p for p in cg if os.path.isdir(p)])
+
+
 # --- VM B: QEMU killed -------------------------------------------------------------------------------
 
 
@@ -1650,8 +1950,14 @@ def cleanup():
             os.rmdir(os.path.join('/sys/fs/cgroup', ctrl, W.cgroup.lstrip('/')))
         except OSError:
             pass
-    if W.netns:
-        subprocess.run(['ip', 'netns', 'del', W.netns], capture_output=True)
+    for cgroup in W.extra_cgroups:
+        for ctrl in os.listdir('/sys/fs/cgroup'):
+            try:
+                os.rmdir(os.path.join('/sys/fs/cgroup', ctrl, cgroup.lstrip('/')))
+            except OSError:
+                pass
+    for name in [W.netns] + W.extra_netns if W.netns else W.extra_netns:
+        subprocess.run(['ip', 'netns', 'del', name], capture_output=True)
     rm_rf(W.root)
     rm_rf(W.tmp)
 
@@ -1663,7 +1969,10 @@ def pod_a():
     if not main.created or status_of(main) != 'running':
         tap.ok(False, 'pod A is not running: the checks that need it were not made')
         return
-    for name, fn in (('runc\'s layout', lambda: runc_layout(main)),
+    for name, fn in (('QEMU confined', lambda: qemu_confined(main)),
+                     ('the 9p share with QEMU\'s few capabilities', lambda: share_with_fewer_caps(main)),
+                     ('control socket: peers of another uid', lambda: control_socket_peers(main)),
+                     ('runc\'s layout', lambda: runc_layout(main)),
                      ('runc\'s words for a create that cannot start', lambda: create_words(main)),
                      ('exec', lambda: exec_basics(main)),
                      ('exec --detach', lambda: exec_detached(main)),
@@ -1680,6 +1989,8 @@ def pod_a():
                      ('hooks through a life', lambda: hooks_lifecycle(netns)),
                      ('failing hooks', lambda: hooks_failing(netns, main))):
         tap.item(name, fn)
+    tap.item('a per-container monitor killed', lambda: container_monitor_killed(main))
+    tap.item('VM D: the pod monitor killed', pod_monitor_killed)
     tap.item('VM B: QEMU killed', qemu_killed)
     tap.item('VM C: a wedged VM', agent_wedged)
     tap.item('the end of pod A', lambda: the_end(main))

@@ -28,6 +28,7 @@
 #include "ck-log.h"
 #include "ck-parse.h"
 #include "hooks.h"
+#include "host-cgroup.h"
 #include "runtime-ops.h"
 #include "state.h"
 #include "vmctl.h"
@@ -559,6 +560,9 @@ int cmd_delete(VmctlContext *ctx, int argc, char **argv)
 	g_autoptr(OciSpec) spec = hooks_spec(ctx, id);
 	if (!runtime_delete(ctx->root, id, force, &error))
 		return fail(id, g_steal_pointer(&error));
+	/* its monitor removes it on the way out, unless it was killed */
+	if (spec != NULL)
+		host_cgroup_remove(spec->cgroups_path);
 	run_late_hooks(st, spec, OCI_HOOK_POSTSTOP);
 	return 0;
 }

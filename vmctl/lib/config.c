@@ -153,7 +153,11 @@ static const ConfigKey hypervisor_keys[] = {
     {.name = "valid_kernel_paths", .kind = KEY_PATHV, .offset = HV(valid_kernel_paths)},
     {.name = "valid_initrd_paths", .kind = KEY_PATHV, .offset = HV(valid_initrd_paths)},
     {.name = "guest_hook_path", .kind = KEY_PATH, .offset = HV(guest_hook_path)},
-    {.name = "seccompsandbox", .kind = KEY_STRING, .offset = HV(seccompsandbox)},
+    /* Kata's recommended value as our default: docs/security.md */
+    {.name = "seccompsandbox",
+     .kind = KEY_STRING,
+     .offset = HV(seccompsandbox),
+     .def_string = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"},
     {.name = "extra_monitor_socket",
      .kind = KEY_CHOICE,
      .offset = HV(extra_monitor_socket),

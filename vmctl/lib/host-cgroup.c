@@ -177,6 +177,33 @@ void host_cgroup_prepare(HostCgroup *cg, const char *cgroups_path)
 	}
 }
 
+static void remove_under(const char *base, const char *rel)
+{
+	g_autofree char *dir = g_strconcat(base, rel, NULL);
+
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		ck_log_debug("host cgroup %s: %s, leaving it", dir, g_strerror(errno));
+}
+
+void host_cgroup_remove(const char *cgroups_path)
+{
+	g_autofree char *rel = host_cgroup_fs_path(cgroups_path);
+
+	if (rel == NULL)
+		return;
+	if (is_unified()) {
+		remove_under(CGROUP_FS, rel);
+		return;
+	}
+	g_autoptr(GDir) d = g_dir_open(CGROUP_FS, 0, NULL);
+	const char *ctrl;
+	while (d != NULL && (ctrl = g_dir_read_name(d)) != NULL) {
+		g_autofree char *base = g_build_filename(CGROUP_FS, ctrl, NULL);
+		if (!g_file_test(base, G_FILE_TEST_IS_SYMLINK))
+			remove_under(base, rel);
+	}
+}
+
 /* The hierarchy mounted at base, as /proc/self/cgroup names it: its
  * controllers ("memory", "cpu,cpuacct"), "name=<name>" for a named one,
  * "" for cgroup v2. */

@@ -61,6 +61,11 @@ gboolean host_cgroup_join_error(const char *procs, int errsv, GError **error);
  * directories it created (once empty), deepest first. */
 void host_cgroup_cleanup(HostCgroup *cg);
 
+/* vmctl delete, as runc's: removes the leaf directory of cgroups_path in
+ * every hierarchy, when it is there and empty; what a monitor killed
+ * before its own cleanup left. Failures are logged (debug), not errors. */
+void host_cgroup_remove(const char *cgroups_path);
+
 /* OOM kills of a process that runs on the host (a trusted container),
  * for its exit (conmon-interface.md#oom-files). conmon watches memory.events
  * (cgroup v2) or an eventfd on memory.oom_control (v1); we read the same

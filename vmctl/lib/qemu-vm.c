@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -173,10 +174,84 @@ static void fill_spec(VmSpec *spec, const QemuVmOptions *opts, CkAccel accel)
 	}
 }
 
+/* What QEMU keeps of our capabilities: nothing, unless it serves the
+ * pod's 9p share. With security_model=none it then does, as root, what
+ * the guest's root asks of files that belong to anyone: open or create
+ * them (DAC_OVERRIDE), chown (CHOWN), chmod or utime a file of another
+ * owner (FOWNER), keep a set-gid bit (FSETID). Measured one by one:
+ * docs/security.md. */
+static const cap_value_t share_caps[] = {CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID};
+
+/* The capability sets QEMU gets, prepared before the fork (libcap
+ * allocates; the child only makes system calls). */
+typedef struct {
+	cap_t caps;		 /* permitted and effective: `keep` we hold; inheritable: none */
+	gboolean drop_bounding;	 /* we hold CAP_SETPCAP: trim the bounding set to `keep` */
+	const cap_value_t *keep; /* in the bounding set */
+	int n_keep;
+} ChildCaps;
+
+static void child_caps_clear(ChildCaps *c)
+{
+	if (c->caps != NULL)
+		cap_free(c->caps);
+	c->caps = NULL;
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ChildCaps, child_caps_clear)
+
+static gboolean child_caps_prepare(ChildCaps *c, gboolean share, GError **error)
+{
+	cap_t ours = cap_get_proc();
+	cap_flag_value_t v = CAP_CLEAR;
+
+	if (ours == NULL)
+		return ck_set_error_errno(error, errno, "QEMU's capabilities: cap_get_proc");
+	c->keep = share ? share_caps : NULL;
+	c->n_keep = share ? (int)G_N_ELEMENTS(share_caps) : 0;
+	c->drop_bounding = cap_get_flag(ours, CAP_SETPCAP, CAP_EFFECTIVE, &v) == 0 && v == CAP_SET;
+	c->caps = cap_init();
+	for (int i = 0; c->caps != NULL && i < c->n_keep; i++) {
+		/* only what we hold: cap_set_proc cannot add to the permitted set */
+		if (cap_get_flag(ours, c->keep[i], CAP_PERMITTED, &v) == 0 && v == CAP_SET &&
+		    (cap_set_flag(c->caps, CAP_PERMITTED, 1, &c->keep[i], CAP_SET) < 0 ||
+		     cap_set_flag(c->caps, CAP_EFFECTIVE, 1, &c->keep[i], CAP_SET) < 0))
+			break;
+	}
+	cap_free(ours);
+	if (c->caps == NULL)
+		return ck_set_error_errno(error, errno, "QEMU's capabilities: cap_init");
+	return TRUE;
+}
+
+static gboolean kept(const ChildCaps *c, cap_value_t cap)
+{
+	for (int i = 0; i < c->n_keep; i++)
+		if (c->keep[i] == cap)
+			return TRUE;
+	return FALSE;
+}
+
+/* In the child: no ambient capabilities, the bounding set trimmed (so
+ * that root's exec cannot give back more), our sets set, and no way to
+ * gain privileges again (no_new_privs: set-id bits and file capabilities
+ * stop working). System calls only. */
+static gboolean confine_caps(const ChildCaps *c)
+{
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return FALSE;
+	for (cap_value_t cap = 0; c->drop_bounding && cap < (cap_value_t)cap_max_bits(); cap++)
+		if (!kept(c, cap) && cap_drop_bound(cap) < 0)
+			return FALSE;
+	return cap_set_proc(c->caps) == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
+}
+
 typedef struct {
 	int agent, qmp, mon, log, netns, err;
 	const int *taps;
 	guint n_taps;
+	pid_t parent;
+	const ChildCaps *caps;
 } ChildFds;
 
 /* Moves every fd QEMU gets to its fixed number (agent 3, QMP 4, monitor 5,
@@ -222,8 +297,15 @@ G_NORETURN static void exec_child(char **argv, const ChildFds *fds)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
+	/* QEMU must not outlive the monitor. A monitor that died before the
+	 * prctl() took effect left us with another parent (init, or a
+	 * subreaper): compare with the pid it had before the fork. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		goto fail;
+	if (getppid() != fds->parent) {
+		errno = ESRCH;
+		goto fail;
+	}
 	if (setsid() < 0)
 		goto fail;
 	if (fds->netns >= 0 && setns(fds->netns, CLONE_NEWNET) < 0)
@@ -232,7 +314,7 @@ G_NORETURN static void exec_child(char **argv, const ChildFds *fds)
 	int devnull = open("/dev/null", O_RDONLY);
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(fds->log, 1) < 0 || dup2(fds->log, 2) < 0)
 		goto fail;
-	if (!place_fds(fds))
+	if (!place_fds(fds) || !confine_caps(fds->caps))
 		goto fail;
 	/* nothing else of ours, or inherited from our caller, reaches QEMU */
 	for (int fd = QEMU_NIC_FD_BASE + (int)fds->n_taps; fd < err_fd; fd++)
@@ -271,17 +353,21 @@ static gboolean spawn(QemuVm *vm, const VmSpec *spec, const QemuVmOptions *opts,
 	int taps[QEMU_MAX_NICS];
 	for (guint i = 0; i < spec->n_nics; i++)
 		taps[i] = opts->nics[i].fd;
+	g_auto(ChildCaps) caps = {0};
+	if (!child_caps_prepare(&caps, spec->share_dir != NULL, error))
+		return FALSE;
 	int errpipe[2];
 	if (pipe2(errpipe, O_CLOEXEC) < 0)
 		return ck_set_error_errno(error, errno, "pipe");
 	ck_autofd err_r = errpipe[0], err_w = errpipe[1];
 
 	vm->spawn_us = g_get_monotonic_time();
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0)
 		return ck_set_error_errno(error, errno, "fork");
 	if (pid == 0) {
-		ChildFds fds = {agent_end, qmp_end, mon_fd, log_fd, netns_fd, err_w, taps, spec->n_nics};
+		ChildFds fds = {agent_end, qmp_end, mon_fd, log_fd, netns_fd, err_w, taps, spec->n_nics, parent, &caps};
 		exec_child((char **)argv->pdata, &fds);
 	}
 	vm->pid = pid;

@@ -11,6 +11,7 @@
 
 #include "ck-cleanup.h"
 #include "ck-error.h"
+#include "ck-log.h"
 
 /* Fills addr for path; a path too long for sun_path goes through *dirfd
  * (opened here, closed by the caller). */
@@ -69,4 +70,34 @@ int ck_unix_connect(const char *path, int type, GError **error)
 	if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
 		return ck_set_error_errno(error, errno, "connect to %s", path), -1;
 	return ck_steal_fd(&fd);
+}
+
+gboolean ck_unix_peer_allowed(int fd, const char *what, GError **error)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return ck_set_error_errno(error, errno, "%s: SO_PEERCRED", what);
+	uid_t us = geteuid();
+	if (cred.uid == 0 || cred.uid == us)
+		return TRUE;
+	if (us == 0)
+		return ck_set_error(error, CK_ERROR_PERMISSION, "%s: uid %u refused: only root may connect", what,
+				    (unsigned)cred.uid);
+	return ck_set_error(error, CK_ERROR_PERMISSION, "%s: uid %u refused: only root and uid %u may connect", what,
+			    (unsigned)cred.uid, (unsigned)us);
+}
+
+gboolean ck_unix_accept_peer(int fd, const char *what)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (ck_unix_peer_allowed(fd, what, &error))
+		return TRUE;
+	ck_log_warning("%s", error->message);
+	g_autofree char *line = g_strdup_printf("%s\n", error->message);
+	/* a peer that does not read cannot hold us up */
+	(void)!send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+	return FALSE;
 }

@@ -22,4 +22,13 @@ int ck_unix_listen(const char *path, int type, int flags, mode_t mode, int backl
  * are in the GError's CK_ERRNO domain, message naming the path. */
 int ck_unix_connect(const char *path, int type, GError **error);
 
+/* Whether the peer of the connected socket `fd` may talk to us: its uid
+ * (SO_PEERCRED, as it was at connect()) is ours or root's. Otherwise FALSE
+ * with one line naming `what` and the peer's uid; docs/security.md. */
+gboolean ck_unix_peer_allowed(int fd, const char *what, GError **error);
+
+/* ck_unix_peer_allowed(); a refused peer is sent the error's message as
+ * one line ("<what>: ...\n"), and the warning goes to our log. */
+gboolean ck_unix_accept_peer(int fd, const char *what);
+
 G_END_DECLS
