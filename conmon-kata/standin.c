@@ -65,16 +65,15 @@ static void join_cgroups(char **procs, int ctl_fd)
 	}
 }
 
-G_NORETURN static void standin_main(const StandinOptions *opts, int ctl_fd)
+G_NORETURN static void standin_main(const StandinOptions *opts, int ctl_fd, pid_t parent)
 {
 	sigset_t all;
 
 	/* signals sent the moment the pid is published are forwarded */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	(void)prctl(PR_SET_NAME, "ck-standin");
-	if (getppid() == 1)
+	if (!ck_die_with_parent(parent))
 		_exit(137);
 	if (opts->netns_path != NULL) {
 		int ns = open(opts->netns_path, O_RDONLY | O_CLOEXEC);
@@ -171,12 +170,13 @@ Standin *standin_spawn(const StandinOptions *opts, GError **error)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return ck_set_error_errno(error, errno, "socketpair"), NULL;
 	ck_autofd ours = sv[0], theirs = sv[1];
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0)
 		return ck_set_error_errno(error, errno, "fork the stand-in"), NULL;
 	if (pid == 0) {
 		ck_clear_fd(&ours);
-		standin_main(opts, theirs);
+		standin_main(opts, theirs, parent);
 	}
 	ck_clear_fd(&theirs);
 	SetupReport ready = {.err = ETIMEDOUT, .cgroup = STEP_OTHER};

@@ -106,9 +106,10 @@ static gboolean listen_console(Trusted *t, GError **error)
 	return t->console_listen >= 0;
 }
 
-G_NORETURN static void exec_runtime(GPtrArray *argv, int in, int out, int err)
+G_NORETURN static void exec_runtime(GPtrArray *argv, int in, int out, int err, pid_t parent)
 {
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (!ck_die_with_parent(parent))
+		_exit(127);
 	signals_reset_for_exec();
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		_exit(127);
@@ -168,10 +169,11 @@ static int receive_fd(int conn)
  * The runtime's stderr becomes the error text on failure. */
 static gboolean run_runtime(Trusted *t, GPtrArray *argv, int child[3], GString *errtext, int *out_status)
 {
+	pid_t parent = getpid();
 	pid_t pid = fork();
 
 	if (pid == 0)
-		exec_runtime(argv, child[0], child[1], child[2]);
+		exec_runtime(argv, child[0], child[1], child[2], parent);
 	for (int i = 0; i < 3; i++)
 		ck_close_fdp(&child[i]);
 	if (pid < 0)

@@ -297,15 +297,9 @@ G_NORETURN static void exec_child(char **argv, const ChildFds *fds)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
-	/* QEMU must not outlive the monitor. A monitor that died before the
-	 * prctl() took effect left us with another parent (init, or a
-	 * subreaper): compare with the pid it had before the fork. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+	/* QEMU must not outlive the monitor, even one that died before this */
+	if (!ck_die_with_parent(fds->parent))
 		goto fail;
-	if (getppid() != fds->parent) {
-		errno = ESRCH;
-		goto fail;
-	}
 	if (setsid() < 0)
 		goto fail;
 	if (fds->netns >= 0 && setns(fds->netns, CLONE_NEWNET) < 0)

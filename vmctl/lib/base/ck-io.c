@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -182,4 +184,15 @@ int ck_deadline_remaining_ms(gint64 deadline_us)
 		return 0;
 	left = (left + 999) / 1000;
 	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+gboolean ck_die_with_parent(pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		return FALSE;
+	if (getppid() != parent) {
+		errno = ESRCH;
+		return FALSE;
+	}
+	return TRUE;
 }

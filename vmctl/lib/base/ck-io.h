@@ -43,6 +43,13 @@ gboolean ck_mkdir_p(const char *path, mode_t mode, GError **error);
  * mount points (fails with EBUSY instead of descending into them). */
 gboolean ck_rm_rf(const char *path, GError **error);
 
+/* In a child after fork(): SIGKILL when `parent` (the forker's getpid()
+ * before the fork) dies. TRUE while it lives; FALSE (errno ESRCH) when it
+ * died before the request took effect: the child then has another parent
+ * (init or a subreaper), which getppid() == 1 alone would miss.
+ * Async-signal-safe. */
+gboolean ck_die_with_parent(pid_t parent);
+
 /* Monotonic clock in microseconds (g_get_monotonic_time) and the
  * remaining milliseconds until a deadline, clamped at 0. */
 int ck_deadline_remaining_ms(gint64 deadline_us);
