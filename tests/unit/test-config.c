@@ -94,7 +94,8 @@ static void assert_defaults(const CkConfig *cfg)
 	assert_strv(cfg->hypervisor.valid_kernel_paths, none);
 	assert_strv(cfg->hypervisor.valid_initrd_paths, none);
 	g_assert_cmpstr(cfg->hypervisor.guest_hook_path, ==, "");
-	g_assert_cmpstr(cfg->hypervisor.seccompsandbox, ==, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+	g_assert_cmpstr(cfg->hypervisor.seccompsandbox, ==,
+			"on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
 	g_assert_cmpstr(cfg->hypervisor.extra_monitor_socket, ==, "qmp");
 	g_assert_false(cfg->hypervisor.enable_debug);
 	g_assert_cmpint(cfg->hypervisor.accel, ==, CK_ACCEL_AUTO);

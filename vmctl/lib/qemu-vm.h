@@ -8,7 +8,9 @@
  * error returns, and the error is one line naming the accelerator, the
  * timeout or QEMU's own complaint, and the console log.
  *
- * QEMU runs with PR_SET_PDEATHSIG=SIGKILL (it dies with its owner), in its
+ * QEMU runs confined (docs/security.md): its seccomp sandbox, only the
+ * capabilities the 9p share needs (none without it), no_new_privs.
+ * It runs with PR_SET_PDEATHSIG=SIGKILL (it dies with its owner), in its
  * own session (a terminal's Ctrl-C reaches the owner, which shuts it down
  * properly), with SIGPIPE ignored (CRI-O stops monitor scopes with SIGPIPE
  * at node shutdown), stdout/stderr in <run_dir>/qemu.log and the guest
