@@ -12,6 +12,8 @@ start byte, reads the sync pipe and the -P pidfile, attaches through
 (`--root R start|state|kill|delete --force|exec --process`), and watches the
 exit dir with inotify.
 
+Pod 3 (VM mode only) loses its pod monitor to kill -9 (docs/security.md).
+
 Pod 1 replays section 5 of conmon-cmdlines.txt in order (sandbox create,
 start, state, container create, state, start, state, streaming exec,
 ExecSync, kill KILL, state until stopped, delete --force, sandbox kill 15,
@@ -735,12 +737,66 @@ def oracle():
     tap.ok(not bad, 'pod 2: every line of every container log has the CRI format (12)', f'bad lines: {bad}')
 
 
+def mounts_under(path):
+    out = []
+    for line in (read_bytes('/proc/self/mountinfo') or b'').decode(errors='replace').splitlines():
+        fields = line.split(' ')
+        if len(fields) > 4 and (fields[4] == path or fields[4].startswith(path + '/')):
+            out.append(fields[4])
+    return out
+
+
+def pod_monitor_killed():
+    """kill -9 of the pod monitor (issue 14, docs/security.md): QEMU goes
+    with it (its parent-death signal), the other container's monitor sees
+    the pod's connection close and writes its exit files (137), `vmctl`
+    answers for both, and delete leaves nothing of the pod. The sandbox's
+    own exit files are never written: their writer is the monitor that
+    was killed (as with conmon)."""
+    pod = new_pod('lab-pod3', 'lab-pod-uid-0003', 'sandbox3')
+    sb = pod.sandbox.prepare()
+    create_started(sb)
+    c = Ctr(pod, 'victim').prepare(['tail', '-f', '/dev/null'])
+    create_started(c)
+    qemu = pod_qemu(sb)
+    tap.must(len(qemu) == 1, 'pod 3: one QEMU runs for it', f'QEMU: {qemu}')
+    qemu_pid = qemu[0][0]
+    tap.eq('pod 3: QEMU\'s parent is the sandbox\'s monitor (the pod monitor)', sb.p1,
+           (proc_stat(qemu_pid) or {}).get('ppid'))
+    os.kill(sb.p1, signal.SIGKILL)
+    tap.eq('sandbox3: its monitor died of SIGKILL', -9, REAPER.wait(sb.p1, 10))
+    tap.ok(wait_until(lambda: REAPER.gone(qemu_pid), 5), 'pod 3: QEMU does not outlive the pod monitor (5 s)',
+           f'{qemu_pid}: {proc_stat(qemu_pid)}')
+    # orphaned, QEMU came to us (the subreaper, as a shim's would be): its status is ours to see
+    tap.eq('pod 3: QEMU was killed by SIGKILL, its parent-death signal', -9, REAPER.poll(qemu_pid))
+    await_exit(c, 137)
+    check_state(c, 'victim: state says stopped', 'stopped')
+    check_state(sb, 'sandbox3: state says stopped', 'stopped')
+    tap.ok(not os.path.lexists(sb.exit_file) and not os.path.lexists(os.path.join(sb.persist, 'exit')),
+           'sandbox3: no exit file (its writer was the monitor killed)', f'exit dir: {file_type(sb.exit_file)}')
+    r = sb.vmctl('kill', sb.id, 'KILL')
+    expect_error(tap, r, 'sandbox3: `kill KILL` fails, one line ("not running")',
+                 f'vmctl: container {sb.id}: container not running')
+    delete(c)
+    delete(sb)
+    pod_dir = os.path.join(W.root, 'pods', sb.id)
+    left = wait_until(lambda: not procs_mentioning(pod_dir) and not procs_mentioning(sb.bundle)
+                      and not procs_mentioning(c.bundle), 10)
+    tap.ok(left and not os.path.exists(pod_dir), 'pod 3: nothing of it is left running, nor its folder',
+           *[f'{p} {comm}' for t in (pod_dir, sb.bundle, c.bundle) for p, comm, _ in procs_mentioning(t)])
+    tap.eq('pod 3: no mount is left under its folder', [], mounts_under(pod_dir))
+    tap.ok(not any(os.path.exists(os.path.join(W.root, 'containers', x.id)) for x in (sb, c)),
+           'pod 3: the runtime root holds neither container')
+
+
 def main():
     def body():
         tap.note('mode: ' + ('trusted: every pod runs with runc on the host kernel' if TRUSTED else
                              'VM: every pod runs in its own VM'))
         tap.item('pod 1: CRI-O lifecycle replay', replay)
         tap.item('pod 2: oracle items', oracle)
+        if not TRUSTED:
+            tap.item('pod 3: kill -9 of the pod monitor', pod_monitor_killed)
     return run_driver(body)
 
 
