@@ -12,15 +12,14 @@ start byte, reads the sync pipe and the -P pidfile, attaches through
 (`--root R start|state|kill|delete --force|exec --process`), and watches the
 exit dir with inotify.
 
-Pod 3 (VM mode only) loses its pod monitor to kill -9 (docs/security.md).
-
 Pod 1 replays section 5 of conmon-cmdlines.txt in order (sandbox create,
 start, state, container create, state, start, state, streaming exec,
 ExecSync, kill KILL, state until stopped, delete --force, sandbox kill 15,
 state, delete --force). Pod 2 runs items 13-27 of the conformance checks
 (conmon-interface.md#conformance-checks), one container per item, in one
 VM, plus CRI-O's other runtime calls (streaming exec on a pty, update
---resources -) and long lines.
+--resources -) and long lines. Pod 3 (VM mode only) loses its pod
+monitor to kill -9 (docs/security.md).
 
 Two modes, two meson tests: by default (crio-replay) every pod is
 untrusted and runs in its own VM; with --trusted (crio-replay-trusted) the

@@ -4,14 +4,17 @@
  * real SEQPACKET clients connected the way CRI-O (through the <socket_dir>/<cuuid> symlink) and Podman (through
  * /proc/self/fd of an O_PATH bundle fd) connect, and the main context driven by g_main_context_iteration. Checks the
  * socket's type and mode, output records byte for byte up to the 8192-byte maximum, broadcast to two clients, input
- * delivery, SHUT_WR ending input while output continues, the stdin-less mode, the 107-byte symlink quirk, and cleanup.
+ * delivery, SHUT_WR ending input while output continues, the stdin-less mode, the 107-byte symlink quirk, cleanup,
+ * and the refusal of a client of another uid (docs/security.md).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -243,6 +246,63 @@ static void test_two_clients(Fixture *fx, gconstpointer data)
 	g_assert_cmpint(send(b, "B", 1, 0), ==, 1);
 	drain_main_context();
 	g_assert_cmpmem(fx->input->data, fx->input->len, "AB", 2);
+}
+
+/* A client of uid 65534 (docs/security.md): its effective uid is what
+ * SO_PEERCRED reports; its file-system uid stays 0 so that it reaches the
+ * socket in our 0700 folders. It reads one record and writes it to `out`. */
+G_NORETURN static void connect_as_nobody(const char *path, int out)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	char buf[256];
+
+	if (setegid(65534) < 0 || seteuid(65534) < 0)
+		_exit(2);
+	(void)setfsuid(0);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	strcpy(addr.sun_path, path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+		_exit(3);
+	ssize_t n = recv(fd, buf, sizeof buf, 0);
+	if (n <= 0 || write(out, buf, (size_t)n) != n)
+		_exit(4);
+	_exit(0);
+}
+
+static void test_other_uid_refused(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *path = g_build_filename(fx->sockdir, CUUID, "attach", NULL);
+	int p[2], status = -1;
+
+	(void)data;
+	if (geteuid() != 0) {
+		g_test_skip("needs root to make a client of another uid");
+		return;
+	}
+	g_assert_no_errno(pipe2(p, O_CLOEXEC));
+	ck_autofd rd = p[0], wr = p[1];
+	pid_t pid = fork();
+	g_assert_no_errno(pid);
+	if (pid == 0)
+		connect_as_nobody(path, wr);
+	ck_clear_fd(&wr);
+	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	while (waitpid(pid, &status, WNOHANG) == 0 && g_get_monotonic_time() < deadline) {
+		drain_main_context(); /* accept, refuse */
+		g_usleep(1000);
+	}
+	g_assert_true(WIFEXITED(status));
+	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+	char got[256] = {0};
+	g_assert_cmpint(ck_read_retry(rd, got, sizeof got - 1), >, 0);
+	g_assert_cmpstr(got, ==, "attach socket: uid 65534 refused: only root may connect\n");
+	g_assert_cmpuint(attach_server_n_clients(fx->as), ==, 0);
+
+	/* and the server carries on */
+	ck_autofd fd = connect_crio(fx);
+	g_assert_cmpuint(attach_server_n_clients(fx->as), ==, 1);
+	write_out(fx, ATTACH_STREAM_STDOUT, "still\n");
+	assert_record(fd, "\x02still\n", 7);
 }
 
 static void test_input(Fixture *fx, gconstpointer data)
@@ -479,6 +539,7 @@ int main(int argc, char **argv)
 	ADD("/conmon-attach/client-closes", test_client_closes);
 	ADD("/conmon-attach/pause-input", test_pause_input);
 	ADD("/conmon-attach/close-clients", test_close_clients);
+	ADD("/conmon-attach/other-uid-refused", test_other_uid_refused);
 	g_test_add_func("/conmon-attach/no-stdin", test_no_stdin);
 	g_test_add_func("/conmon-attach/full-attach-long-bundle", test_full_attach_long_bundle);
 	g_test_add_func("/conmon-attach/free-removes", test_free_removes);
