@@ -792,13 +792,9 @@ def write_fifo(path, data, timeout=10):
         os.close(fd)
 
 
-def unmount_under(path):
-    """Detaches every mount at or below path, deepest first (what a monitor
-    that was killed left of its pod's share); `umount -R` alone needs path
-    itself to be a mount point. Only for a test's own scratch directories
-    (under /run or /tmp). Returns the mount points it found."""
-    if not re.match(r'^/(run|tmp)/[^/]+', path):
-        raise ValueError(f'unmount_under: {path} is not a scratch directory under /run or /tmp')
+def mounts_under(path):
+    """The mount points at or below path (/proc/self/mountinfo, octal
+    escapes decoded)."""
     found = []
     for line in (read_bytes('/proc/self/mountinfo') or b'').decode(errors='replace').splitlines():
         fields = line.split(' ')
@@ -806,6 +802,17 @@ def unmount_under(path):
             point = re.sub(r'\\([0-7]{3})', lambda m: chr(int(m.group(1), 8)), fields[4])
             if point == path or point.startswith(path.rstrip('/') + '/'):
                 found.append(point)
+    return found
+
+
+def unmount_under(path):
+    """Detaches every mount at or below path, deepest first (what a monitor
+    that was killed left of its pod's share); `umount -R` alone needs path
+    itself to be a mount point. Only for a test's own scratch directories
+    (under /run or /tmp). Returns the mount points it found."""
+    if not re.match(r'^/(run|tmp)/[^/]+', path):
+        raise ValueError(f'unmount_under: {path} is not a scratch directory under /run or /tmp')
+    found = mounts_under(path)
     for point in sorted(set(found), key=len, reverse=True):
         subprocess.run(['umount', '-l', point], capture_output=True)
     return found

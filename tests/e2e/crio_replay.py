@@ -63,7 +63,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ckdriver import (  # noqa: E402
     CONFIG, CONMON, REAPER, SYSLOG, TRUST_DECISION, TRUSTED_SANDBOX, VMCTL, AttachClient, Ctr, Inotify, Monitor, Pod,
     W, await_exit, bad_k8s_lines, check_files_after_create, check_kernel, check_state, crio_create, delete,
-    exec_sync, expect_error, expect_pid_sync, file_type, json_compact, k8s_parse, kill_and_wait_stopped,
+    exec_sync, expect_error, expect_pid_sync, file_type, json_compact, k8s_parse, kill_and_wait_stopped, mounts_under,
     not_found_error, now, pid_alive, pod_qemu, proc_stat, procs_mentioning, read_bytes, recv_record, run_driver,
     runtime_env, short, start, create_started, state_status, stream_exec, tap, trusted_leftovers, unknown_id,
     vmctl, wait_log, wait_until, write_fifo)
@@ -734,15 +734,6 @@ def oracle():
     bad = {c.short: bad_k8s_lines(read_bytes(c.log))[:3] for c in W.ctrs if c.pod is pod and os.path.exists(c.log)}
     bad = {k: v for k, v in bad.items() if v}
     tap.ok(not bad, 'pod 2: every line of every container log has the CRI format (12)', f'bad lines: {bad}')
-
-
-def mounts_under(path):
-    out = []
-    for line in (read_bytes('/proc/self/mountinfo') or b'').decode(errors='replace').splitlines():
-        fields = line.split(' ')
-        if len(fields) > 4 and (fields[4] == path or fields[4].startswith(path + '/')):
-            out.append(fields[4])
-    return out
 
 
 def pod_monitor_killed():

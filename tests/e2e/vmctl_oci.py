@@ -65,7 +65,7 @@ sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from ckdriver import (  # noqa: E402
-    REAPER, RFC3339, ConsoleSocket, PtyReader, Result, Tap, ctr_error, expect_error, json_compact,
+    REAPER, RFC3339, ConsoleSocket, PtyReader, Result, Tap, ctr_error, expect_error, json_compact, mounts_under,
     not_found_error, nothing_left, now, pid_alive, unknown_id, proc_stat, procs_mentioning, read_bytes, rm_rf,
     run_cmd, run_fg, run_standalone, set_winsize, short, signal_quietly,
     state_shape_problems, unmount_under, wait_until)
@@ -1714,15 +1714,6 @@ def container_monitor_killed(main):
 
 
 # --- VM D: kill -9 of the pod monitor ---------------------------------------------------------------------
-
-
-def mounts_under(path):
-    out = []
-    for line in (read_bytes('/proc/self/mountinfo') or b'').decode(errors='replace').splitlines():
-        fields = line.split(' ')
-        if len(fields) > 4 and (fields[4] == path or fields[4].startswith(path + '/')):
-            out.append(fields[4])
-    return out
 
 
 def add_veth(netns, host_name):
