@@ -948,8 +948,9 @@ class Syslog:
     """The monitors' log as CRI-O sees it: conmon-kata, run with --syslog
     as CRI-O runs it, writes to syslog(3), i.e. datagrams on /dev/log.
     Where no syslog daemon owns that path (this machine has none), the
-    driver binds it for the run and keeps every message; where one does,
-    the messages go to it and `available` is False. The socket is removed
+    driver binds it for the run and keeps every message (a socket file that
+    nobody reads, left by a killed run, is replaced); where one does, the
+    messages go to it and `available` is False. The socket is removed
     at cleanup, only when the driver made it."""
 
     PATH = '/dev/log'
@@ -963,9 +964,25 @@ class Syslog:
     def available(self):
         return self.sock is not None
 
+    def _stale(self):
+        """A socket file nobody reads (left by a driver that was killed
+        before its cleanup): connecting to it is refused."""
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            probe.connect(self.PATH)
+            return False
+        except ConnectionRefusedError:
+            return True
+        except OSError:
+            return False
+        finally:
+            probe.close()
+
     def open(self):
         if os.path.lexists(self.PATH):
-            return
+            if not self._stale():
+                return
+            os.unlink(self.PATH)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
             sock.bind(self.PATH)
