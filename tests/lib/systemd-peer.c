@@ -172,13 +172,13 @@ static int on_reset_failed(sd_bus_message *m, void *data, sd_bus_error *e)
 }
 
 static const sd_bus_vtable manager_vtable[] = {
-	SD_BUS_VTABLE_START(0),
-	SD_BUS_METHOD("Subscribe", "", "", on_subscribe, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD("StartTransientUnit", "ssa(sv)a(sa(sv))", "o", on_start, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD("StopUnit", "ss", "o", on_stop, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD("ResetFailedUnit", "s", "", on_reset_failed, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_SIGNAL("JobRemoved", "uoss", 0),
-	SD_BUS_VTABLE_END,
+    SD_BUS_VTABLE_START(0),
+    SD_BUS_METHOD("Subscribe", "", "", on_subscribe, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("StartTransientUnit", "ssa(sv)a(sa(sv))", "o", on_start, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("StopUnit", "ss", "o", on_stop, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("ResetFailedUnit", "s", "", on_reset_failed, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_SIGNAL("JobRemoved", "uoss", 0),
+    SD_BUS_VTABLE_END,
 };
 
 int main(int argc, char **argv)

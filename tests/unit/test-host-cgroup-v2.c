@@ -164,7 +164,7 @@ static void test_join_fails(void)
 	g_assert_true(write_file(on, plus));
 	g_assert_false(host_cgroup_join_self(&cg, &error));
 	g_autofree char *want =
-		g_strdup_printf("join the unified cgroup (%s/inner/cgroup.procs): Device or resource busy", top);
+	    g_strdup_printf("join the unified cgroup (%s/inner/cgroup.procs): Device or resource busy", top);
 	g_assert_nonnull(error);
 	if (error != NULL)
 		g_assert_cmpstr(error->message, ==, want);

@@ -18,10 +18,10 @@
 #include "host-cgroup.h"
 #include "host-systemd.h"
 
-static char *tmp;	 /* the folder of the bus socket, config and record */
-static char *address;	 /* unix:path=<tmp>/bus */
-static char *record;	 /* the peer's record */
-static GPid bus; /* dbus-daemon */
+static char *tmp;     /* the folder of the bus socket, config and record */
+static char *address; /* unix:path=<tmp>/bus */
+static char *record;  /* the peer's record */
+static GPid bus;      /* dbus-daemon */
 static GPid peer;
 
 #define MIB (1024 * 1024)
@@ -73,15 +73,15 @@ static void test_scope_v1(void)
 	g_assert_no_error(error);
 	g_assert_cmpstr(cg.unit, ==, "crio-abc123.scope");
 	g_autofree char *started = take_record();
-	g_autofree char *want = g_strdup_printf(
-		"Subscribe\n"
-		"StartTransientUnit crio-abc123.scope fail"
-		" Description=s:conmon-kata container crio-abc123.scope Slice=s:kubepods-burstable.slice"
-		" PIDs=au:[%d] Delegate=b:true MemoryAccounting=b:true CPUAccounting=b:true"
-		" BlockIOAccounting=b:true TasksAccounting=b:true DefaultDependencies=b:false"
-		" MemoryLimit=t:67108864 CPUShares=t:512 CPUQuotaPerSecUSec=t:500000"
-		" CPUQuotaPeriodUSec=t:100000 TasksMax=t:100 aux=0\n",
-		(int)pid);
+	g_autofree char *want =
+	    g_strdup_printf("Subscribe\n"
+			    "StartTransientUnit crio-abc123.scope fail"
+			    " Description=s:conmon-kata container crio-abc123.scope Slice=s:kubepods-burstable.slice"
+			    " PIDs=au:[%d] Delegate=b:true MemoryAccounting=b:true CPUAccounting=b:true"
+			    " BlockIOAccounting=b:true TasksAccounting=b:true DefaultDependencies=b:false"
+			    " MemoryLimit=t:67108864 CPUShares=t:512 CPUQuotaPerSecUSec=t:500000"
+			    " CPUQuotaPeriodUSec=t:100000 TasksMax=t:100 aux=0\n",
+			    (int)pid);
 	g_assert_cmpstr(started, ==, want);
 
 	host_cgroup_cleanup(&cg);
@@ -123,7 +123,8 @@ static void test_scope_v2(void)
 	g_assert_true(host_systemd_stop_scope(unit, &error));
 	g_assert_no_error(error);
 	g_autofree char *stopped = take_record();
-	g_assert_cmpstr(stopped, ==, "Subscribe\nStopUnit libpod-xyz.scope replace\nResetFailedUnit libpod-xyz.scope\n");
+	g_assert_cmpstr(stopped, ==,
+			"Subscribe\nStopUnit libpod-xyz.scope replace\nResetFailedUnit libpod-xyz.scope\n");
 	oci_resources_clear(&res);
 }
 
@@ -151,8 +152,9 @@ static void test_refusals(void)
 	g_assert_true(host_systemd_stop_scope(unit, &error));
 	g_assert_no_error(error);
 	g_autofree char *calls = take_record();
-	g_assert_true(g_str_has_suffix(calls, "Subscribe\nStopUnit crio-dup.scope replace\nResetFailedUnit crio-dup.scope\n"
-						 "Subscribe\nStopUnit crio-dup.scope replace\nResetFailedUnit crio-dup.scope\n"));
+	g_assert_true(g_str_has_suffix(calls,
+				       "Subscribe\nStopUnit crio-dup.scope replace\nResetFailedUnit crio-dup.scope\n"
+				       "Subscribe\nStopUnit crio-dup.scope replace\nResetFailedUnit crio-dup.scope\n"));
 
 	g_assert_false(host_systemd_start_scope("system.slice:fail:x", 1, NULL, FALSE, &failed, &error));
 	g_assert_nonnull(error);
@@ -194,7 +196,7 @@ static void test_no_bus(void)
 	g_assert_false(host_systemd_start_scope("system.slice:crio:abc", 1, NULL, FALSE, &unit, &error));
 	g_setenv("DBUS_SYSTEM_BUS_ADDRESS", address, TRUE);
 	g_autofree char *want =
-		g_strdup_printf("systemd cgroup: connect to the system bus (%s): No such file or directory", nobus);
+	    g_strdup_printf("systemd cgroup: connect to the system bus (%s): No such file or directory", nobus);
 	g_assert_nonnull(error);
 	if (error != NULL)
 		g_assert_cmpstr(error->message, ==, want);
@@ -238,12 +240,12 @@ static gboolean setup(void)
 	record = g_build_filename(tmp, "record", NULL);
 	g_autofree char *conf = g_build_filename(tmp, "bus.conf", NULL);
 	g_autofree char *conf_text = g_strdup_printf(
-		"<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-		" \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-		"<busconfig>\n  <listen>%s</listen>\n  <auth>EXTERNAL</auth>\n"
-		"  <policy context=\"default\">\n    <allow user=\"*\"/>\n    <allow own=\"*\"/>\n"
-		"    <allow send_destination=\"*\"/>\n    <allow receive_sender=\"*\"/>\n  </policy>\n</busconfig>\n",
-		address);
+	    "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+	    " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+	    "<busconfig>\n  <listen>%s</listen>\n  <auth>EXTERNAL</auth>\n"
+	    "  <policy context=\"default\">\n    <allow user=\"*\"/>\n    <allow own=\"*\"/>\n"
+	    "    <allow send_destination=\"*\"/>\n    <allow receive_sender=\"*\"/>\n  </policy>\n</busconfig>\n",
+	    address);
 	g_autofree char *conf_arg = g_strconcat("--config-file=", conf, NULL);
 	if (!g_file_set_contents(conf, conf_text, -1, NULL) || !g_file_set_contents(record, "", 0, NULL))
 		return FALSE;

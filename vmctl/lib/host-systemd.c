@@ -36,7 +36,8 @@ gboolean host_systemd_unit_of(const char *cgroups_path, char **slice, char **uni
 	if (parts == NULL || g_strv_length(parts) != 3 || parts[2][0] == '\0' || !valid_unit_part(parts[0]) ||
 	    !valid_unit_part(parts[1]) || !valid_unit_part(parts[2]) ||
 	    (parts[0][0] != '\0' && !g_str_has_suffix(parts[0], ".slice")))
-		return ck_set_error(error, CK_ERROR_INVALID, "cgroupsPath %s: not slice:prefix:name, as --systemd-cgroup requires",
+		return ck_set_error(error, CK_ERROR_INVALID,
+				    "cgroupsPath %s: not slice:prefix:name, as --systemd-cgroup requires",
 				    cgroups_path != NULL ? cgroups_path : "(none)");
 	*slice = g_strdup(parts[0][0] != '\0' ? parts[0] : "system.slice");
 	*unit = parts[1][0] != '\0' ? g_strdup_printf("%s-%s.scope", parts[1], parts[2])
@@ -47,8 +48,8 @@ gboolean host_systemd_unit_of(const char *cgroups_path, char **slice, char **uni
 static gboolean bus_error(GError **error, int r, const sd_bus_error *e, const char *what, const char *unit)
 {
 	if (e != NULL && sd_bus_error_is_set(e))
-		return ck_set_error(error, CK_ERROR_FAILED, "systemd cgroup: %s %s on the system bus (%s): %s", what, unit,
-				    bus_address(), e->message != NULL ? e->message : e->name);
+		return ck_set_error(error, CK_ERROR_FAILED, "systemd cgroup: %s %s on the system bus (%s): %s", what,
+				    unit, bus_address(), e->message != NULL ? e->message : e->name);
 	return ck_set_error_errno(error, -r, "systemd cgroup: %s %s on the system bus (%s)", what, unit, bus_address());
 }
 
@@ -58,7 +59,8 @@ static sd_bus *bus_open(GError **error)
 	int r = sd_bus_open_system(&bus);
 
 	if (r < 0)
-		return ck_set_error_errno(error, -r, "systemd cgroup: connect to the system bus (%s)", bus_address()), NULL;
+		return ck_set_error_errno(error, -r, "systemd cgroup: connect to the system bus (%s)", bus_address()),
+		       NULL;
 	return bus;
 }
 
@@ -100,7 +102,8 @@ static gboolean run_job(sd_bus *bus, const char *unit, const char *what, sd_bus_
 	if (r >= 0)
 		r = sd_bus_message_read(reply, "o", &job);
 	if (r < 0) {
-		gboolean gone = sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit") && g_str_equal(what, "stop");
+		gboolean gone =
+		    sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit") && g_str_equal(what, "stop");
 		gboolean ok = gone || bus_error(error, r, &e, what, unit);
 		sd_bus_error_free(&e);
 		return ok;
@@ -166,8 +169,8 @@ static int add_resources(sd_bus_message *m, const OciResources *res, gboolean un
 	return r;
 }
 
-static int add_properties(sd_bus_message *m, const char *slice, const char *unit, pid_t pid,
-			  const OciResources *res, gboolean unified)
+static int add_properties(sd_bus_message *m, const char *slice, const char *unit, pid_t pid, const OciResources *res,
+			  gboolean unified)
 {
 	g_autofree char *desc = g_strdup_printf("conmon-kata container %s", unit);
 	int r = sd_bus_message_open_container(m, 'a', "(sv)");
