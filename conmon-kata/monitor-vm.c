@@ -108,8 +108,10 @@ static gboolean spawn_standin(Monitor *m, GError **error)
 {
 	if (m->fds->shim)
 		return monitor_shim_join(m, error);
+	/* with the systemd driver, systemd places the stand-in once it runs */
 	gboolean systemd = monitor_systemd_cgroup(m);
-	if (!systemd && !host_cgroup_prepare(&m->cgroup, m->spec != NULL ? m->spec->cgroups_path : NULL, error)) {
+	const char *path = m->spec != NULL && !systemd ? m->spec->cgroups_path : NULL;
+	if (!host_cgroup_prepare(&m->cgroup, path, error)) {
 		g_prefix_error(error, "stand-in: ");
 		return FALSE;
 	}

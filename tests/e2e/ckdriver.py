@@ -1002,8 +1002,13 @@ SYSLOG = Syslog()
 W = World()
 
 
+# Variables a driver adds to the environment of every runtime call and
+# monitor (systemd_cgroup.py: the private bus's DBUS_SYSTEM_BUS_ADDRESS).
+EXTRA_ENV = {}
+
+
 def runtime_env():
-    return {'PATH': CRIO_PATH}
+    return {'PATH': CRIO_PATH, **EXTRA_ENV}
 
 
 def vmctl(*args, input=None, timeout=60, config=None):
@@ -1031,7 +1036,7 @@ class Monitor:
         self.sync, sync_c = socket.socketpair(socket.AF_UNIX, kind)
         self.start, start_c = socket.socketpair(socket.AF_UNIX, kind)
         ends = [sync_c, start_c]
-        env = {'PATH': CRIO_PATH, '_OCI_SYNCPIPE': '3', '_OCI_STARTPIPE': '4'}
+        env = {'PATH': CRIO_PATH, '_OCI_SYNCPIPE': '3', '_OCI_STARTPIPE': '4', **EXTRA_ENV}
         self.attach = None
         if attach_pipe:
             self.attach, att_c = socket.socketpair(socket.AF_UNIX, kind)
