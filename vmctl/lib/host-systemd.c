@@ -45,11 +45,21 @@ gboolean host_systemd_unit_of(const char *cgroups_path, char **slice, char **uni
 	return TRUE;
 }
 
+/* What the bus said, as one bounded line (it comes from another process). */
+static char *bus_text(const sd_bus_error *e)
+{
+	char *text = g_strndup(e->message != NULL ? e->message : e->name, 256);
+
+	return g_strdelimit(text, "\n\r\t", ' ');
+}
+
 static gboolean bus_error(GError **error, int r, const sd_bus_error *e, const char *what, const char *unit)
 {
-	if (e != NULL && sd_bus_error_is_set(e))
+	if (e != NULL && sd_bus_error_is_set(e)) {
+		g_autofree char *text = bus_text(e);
 		return ck_set_error(error, CK_ERROR_FAILED, "systemd cgroup: %s %s on the system bus (%s): %s", what,
-				    unit, bus_address(), e->message != NULL ? e->message : e->name);
+				    unit, bus_address(), text);
+	}
 	return ck_set_error_errno(error, -r, "systemd cgroup: %s %s on the system bus (%s)", what, unit, bus_address());
 }
 
@@ -81,7 +91,7 @@ static int on_job_removed(sd_bus_message *m, void *data, sd_bus_error *ret_error
 	if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0 || w->job == NULL)
 		return 0;
 	if (g_str_equal(path, w->job) && w->result == NULL)
-		w->result = g_strndup(result, 64);
+		w->result = g_strdelimit(g_strndup(result, 64), "\n\r\t", ' ');
 	return 0;
 }
 
