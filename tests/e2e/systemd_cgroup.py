@@ -7,7 +7,8 @@ CRI-O with cgroup_manager = "systemd" gives conmon `-s` and a
 told) must then be placed in a transient scope asked of systemd over
 D-Bus (StartTransientUnit with the slice, Delegate, PIDs, the accounting
 switches and the spec's resources in runc's property names), and the
-scope stopped when the container ends. Checked both ways the runtime is
+scope stopped when the container ends. On cgroup v1 the pid also joins
+the scope's folder in the hierarchies systemd leaves alone, as runc does. Checked both ways the runtime is
 driven: conmon-kata as CRI-O runs it (the stand-in is the pid), and
 stock conmon's `vmctl --systemd-cgroup create` (conmon-kata --shim is
 the pid).
@@ -137,8 +138,25 @@ def check_started(what, unit, pid):
     tap.eq(f'{what}: one StartTransientUnit of crio-<id>.scope in the slice, with the reported pid, Delegate, '
            f'the accounting switches and the spec\'s resources (runc\'s cgroup v1 names)',
            ['Subscribe', start_line(unit, pid)], BUS.take())
-    folder = f'/sys/fs/cgroup/memory/system.slice/{unit}'
-    tap.ok(not os.path.exists(folder), f'{what}: no cgroupfs folder of our own for the scope', f'{folder} exists')
+    # cgroup v1: systemd makes the scope where it manages (here: nowhere,
+    # the peer makes nothing); as runc, the pid joins the scope's folder
+    # in every other hierarchy itself, all but name=systemd
+    cg = cgroup_lines(pid)
+    want = f'/system.slice/{unit}'
+    wrong = {k: v for k, v in cg.items() if k in ('memory', 'cpuset', 'pids') and v != want}
+    tap.ok(len(cg) > 3 and not wrong and cg.get('name=systemd') != want,
+           f'{what}: the pid is in {want} in the memory, cpuset and pids hierarchies, and not moved in '
+           f'name=systemd (systemd\'s own)', f'/proc/{pid}/cgroup: {cg}')
+
+
+def cgroup_lines(pid):
+    """{hierarchy: path} from /proc/<pid>/cgroup."""
+    out = {}
+    for line in (read_bytes(f'/proc/{pid}/cgroup') or b'').decode().splitlines():
+        parts = line.split(':', 2)
+        if len(parts) == 3:
+            out[parts[1]] = parts[2]
+    return out
 
 
 def stop_checked(what, c, unit):
@@ -153,6 +171,8 @@ def stop_checked(what, c, unit):
     tap.eq(f'{what}: at the container\'s end its scope is stopped (StopUnit, then ResetFailedUnit as runc does)',
            ['Subscribe', f'StopUnit {unit} replace', f'ResetFailedUnit {unit}'], BUS.take() if stopped else [],
            f'pid {pid} gone: {gone}', *(c.mon.diag() if c.mon else []))
+    folder = f'/sys/fs/cgroup/memory/system.slice/{unit}'
+    tap.ok(not os.path.exists(folder), f'{what}: the scope\'s folder made beside systemd is gone', f'{folder} exists')
     r = c.vmctl('delete', '--force', c.id)
     tap.ok(r.rc == 0, f'{what}: `delete --force` exits 0', *r.diag())
     c.deleted = r.rc == 0

@@ -53,13 +53,37 @@ static void reap(pid_t pid)
 	(void)waitpid(pid, NULL, 0);
 }
 
-/* --systemd-cgroup on this (v1) host: runc's v1 property names. */
+/* pid's path in a hierarchy of /proc/<pid>/cgroup ("memory",
+ * "name=systemd"). */
+static char *cgroup_of(pid_t pid, const char *hierarchy)
+{
+	g_autofree char *file = g_strdup_printf("/proc/%d/cgroup", (int)pid);
+	g_autofree char *text = NULL;
+
+	if (!g_file_get_contents(file, &text, NULL, NULL))
+		return g_strdup("(unreadable)");
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l != NULL; l++) {
+		g_auto(GStrv) f = g_strsplit(*l, ":", 3);
+		if (g_strv_length(f) == 3 && g_str_equal(f[1], hierarchy))
+			return g_strdup(f[2]);
+	}
+	return g_strdup("(none)");
+}
+
+/* --systemd-cgroup on this host (cgroup v1, no systemd): runc's v1
+ * property names, and, as runc does on v1, the pid also joins the scope's
+ * folder in the hierarchies systemd leaves alone (here all but
+ * name=systemd, since the peer makes none); they go again at the end. */
 static void test_scope_v1(void)
 {
 	g_auto(HostCgroup) cg = {0};
 	g_autoptr(GError) error = NULL;
 	OciResources res;
 	pid_t pid = spawn_sleeper();
+	const char *scope = "/kubepods.slice/kubepods-burstable.slice/crio-abc123.scope";
+	gboolean had_slice = g_file_test("/sys/fs/cgroup/memory/kubepods.slice", G_FILE_TEST_EXISTS);
+	g_autofree char *systemd_before = cgroup_of(pid, "name=systemd");
 
 	oci_resources_init(&res);
 	res.memory_limit = 64 * MIB;
@@ -83,14 +107,25 @@ static void test_scope_v1(void)
 			    " CPUQuotaPeriodUSec=t:100000 TasksMax=t:100 aux=0\n",
 			    (int)pid);
 	g_assert_cmpstr(started, ==, want);
+	static const char *const joined[] = {"memory", "cpuset", "pids", "cpu", "freezer"};
+	for (gsize i = 0; i < G_N_ELEMENTS(joined); i++) {
+		g_autofree char *at = cgroup_of(pid, joined[i]);
+		g_assert_cmpstr(at, ==, scope);
+	}
+	g_autofree char *systemd_after = cgroup_of(pid, "name=systemd");
+	g_assert_cmpstr(systemd_after, ==, systemd_before);
 
+	reap(pid); /* the stand-in's end comes first */
 	host_cgroup_cleanup(&cg);
 	g_assert_null(cg.unit);
 	g_autofree char *stopped = take_record();
 	g_assert_cmpstr(stopped, ==,
 			"Subscribe\nStopUnit crio-abc123.scope replace\nResetFailedUnit crio-abc123.scope\n");
+	g_autofree char *folder = g_strconcat("/sys/fs/cgroup/memory", scope, NULL);
+	g_assert_false(g_file_test(folder, G_FILE_TEST_EXISTS));
+	if (!had_slice)
+		g_assert_false(g_file_test("/sys/fs/cgroup/memory/kubepods.slice", G_FILE_TEST_EXISTS));
 	oci_resources_clear(&res);
-	reap(pid);
 }
 
 /* cgroup v2 names, "no limit" as systemd's infinity, the default slice,

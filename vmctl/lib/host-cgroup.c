@@ -289,9 +289,9 @@ gboolean host_cgroup_join_error(const char *procs, int errsv, GError **error)
 	return ck_set_error_errno(error, errsv, "join the %s cgroup (%s)", ctrl, procs);
 }
 
-/* Remembers the caller's cgroup in each hierarchy of cg->bases, for
+/* Remembers the caller's cgroup in each hierarchy of bases, for
  * host_cgroup_cleanup() to go back to. */
-static gboolean record_origins(HostCgroup *cg, GError **error)
+static gboolean record_origins(HostCgroup *cg, GPtrArray *bases, GError **error)
 {
 	g_autofree char *data = NULL;
 	g_autoptr(GHashTable) self = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -305,8 +305,8 @@ static gboolean record_origins(HostCgroup *cg, GError **error)
 			g_hash_table_insert(self, g_strdup(f[1]), g_strdup(f[2]));
 	}
 	cg->origins = g_ptr_array_new_with_free_func(g_free);
-	for (guint i = 0; i < cg->bases->len; i++) {
-		const char *base = g_ptr_array_index(cg->bases, i);
+	for (guint i = 0; i < bases->len; i++) {
+		const char *base = g_ptr_array_index(bases, i);
 		const char *was = hierarchy_path(self, base);
 		if (was != NULL)
 			g_ptr_array_add(cg->origins,
@@ -321,7 +321,7 @@ gboolean host_cgroup_join_self(HostCgroup *cg, GError **error)
 
 	if (cg->procs == NULL || cg->procs->len == 0)
 		return TRUE;
-	if (!record_origins(cg, error))
+	if (!record_origins(cg, cg->bases, error))
 		return FALSE;
 	for (guint i = 0; i < cg->procs->len; i++) {
 		const char *procs = g_ptr_array_index(cg->procs, i);
@@ -331,18 +331,43 @@ gboolean host_cgroup_join_self(HostCgroup *cg, GError **error)
 	return TRUE;
 }
 
+/* On cgroup v1 systemd makes the scope only in the hierarchies it
+ * manages. Like runc's legacy systemd manager, the pid then joins the
+ * scope's folder (as systemd lays it out) in every other hierarchy itself,
+ * cpuset filled as usual: all but systemd's own (name=systemd) and, in
+ * the hybrid layout, the unified one. */
+static gboolean join_beside_systemd(HostCgroup *cg, const char *cgroups_path, pid_t pid, GError **error)
+{
+	g_autofree char *rel = host_cgroup_fs_path(cgroups_path);
+	g_autofree char *text = g_strdup_printf("%d", (int)pid);
+	g_autoptr(GPtrArray) bases = hierarchies();
+
+	for (guint i = 0; i < bases->len; i++) {
+		g_autofree char *name = g_path_get_basename(g_ptr_array_index(bases, i));
+		if (!g_str_equal(name, "systemd") && !g_str_equal(name, "unified") &&
+		    !prepare_under(cg, g_ptr_array_index(bases, i), rel, FALSE, error))
+			return FALSE;
+	}
+	for (guint i = 0; i < cg->procs->len; i++)
+		if (!write_text(g_ptr_array_index(cg->procs, i), text))
+			return host_cgroup_join_error(g_ptr_array_index(cg->procs, i), errno, error);
+	return TRUE;
+}
+
 gboolean host_cgroup_systemd_join(HostCgroup *cg, const char *cgroups_path, const OciResources *res, pid_t pid,
 				  GError **error)
 {
+	gboolean unified = host_cgroup_is_unified();
+
 	init_arrays(cg);
 	if (pid == getpid()) {
 		g_autoptr(GPtrArray) bases = hierarchies();
-		for (guint i = 0; i < bases->len; i++)
-			g_ptr_array_add(cg->bases, g_strdup(g_ptr_array_index(bases, i)));
-		if (!record_origins(cg, error))
+		if (!record_origins(cg, bases, error))
 			return FALSE;
 	}
-	return host_systemd_start_scope(cgroups_path, pid, res, host_cgroup_is_unified(), &cg->unit, error);
+	if (!host_systemd_start_scope(cgroups_path, pid, res, unified, &cg->unit, error))
+		return FALSE;
+	return unified || join_beside_systemd(cg, cgroups_path, pid, error);
 }
 
 void host_cgroup_cleanup(HostCgroup *cg)

@@ -63,7 +63,9 @@ gboolean host_cgroup_prepare(HostCgroup *cg, const char *cgroups_path, GError **
 /* The systemd driver: pid (the stand-in, or the caller itself, which
  * then goes back where it was at host_cgroup_cleanup) is placed in the
  * transient scope for cgroups_path ("slice:prefix:name") with the
- * resources res (may be NULL). host_cgroup_cleanup() stops the scope. */
+ * resources res (may be NULL). On cgroup v1 it then joins the scope's
+ * folder in the hierarchies systemd leaves alone, as runc does (a folder
+ * made there is removed again). host_cgroup_cleanup() stops the scope. */
 gboolean host_cgroup_systemd_join(HostCgroup *cg, const char *cgroups_path, const OciResources *res, pid_t pid,
 				  GError **error);
 
