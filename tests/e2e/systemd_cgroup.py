@@ -30,7 +30,6 @@ CK_TEST_ROOTFS, CK_SYSTEMD_PEER.
 
 import os
 import re
-import signal
 import subprocess
 import sys
 
@@ -38,78 +37,14 @@ sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import ckdriver  # noqa: E402
+from sdbus import PrivateSystemd  # noqa: E402
 from ckdriver import (  # noqa: E402
     CRIO_PATH, REAPER, VMCTL, Pod, Result, W, crio_create, ctr_error, expect_error, expect_pid_sync, now,
-    read_bytes, run_driver, signal_quietly, start, tap, wait_until)
+    read_bytes, run_driver, start, tap, wait_until)
 
-PEER = os.environ.get('CK_SYSTEMD_PEER', '')
 MIB = 1024 * 1024
 RESOURCES = {'memory': {'limit': 256 * MIB}, 'cpu': {'shares': 512, 'quota': 50000, 'period': 100000},
              'pids': {'limit': 200}}
-
-BUS_CONF = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <listen>{address}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-'''
-
-
-class Bus:
-    """The private dbus-daemon and the systemd peer."""
-
-    def __init__(self):
-        self.dir = W.mk('dbus')
-        self.address = f"unix:path={os.path.join(self.dir, 'bus')}"
-        self.record = os.path.join(self.dir, 'record')
-        self.errors = os.path.join(self.dir, 'daemons.err')
-        self.daemons = []
-
-    def start_daemon(self, argv):
-        """Starts argv; returns its first line of output."""
-        with open(self.errors, 'ab') as err:
-            p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err)
-        self.daemons.append(p)
-        return p.stdout.readline().decode(errors='replace').strip()
-
-    def start(self):
-        conf = os.path.join(self.dir, 'bus.conf')
-        with open(conf, 'w') as f:
-            f.write(BUS_CONF.format(address=self.address))
-        open(self.record, 'w').close()
-        line = self.start_daemon(['dbus-daemon', f'--config-file={conf}', '--nofork', '--nopidfile',
-                                  '--print-address'])
-        tap.must(line.startswith(self.address), 'a private dbus-daemon listens on its own socket',
-                 f'first line: {line!r}', f'stderr: {read_bytes(self.errors)!r}')
-        ready = self.start_daemon([PEER, self.address, self.record])
-        tap.must(ready == 'ready', 'systemd-peer owns org.freedesktop.systemd1 on it', f'first line: {ready!r}',
-                 f'stderr: {read_bytes(self.errors)!r}')
-        ckdriver.EXTRA_ENV['DBUS_SYSTEM_BUS_ADDRESS'] = self.address
-
-    def stop(self):
-        for p in reversed(self.daemons):
-            signal_quietly(p.pid, signal.SIGTERM)
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                signal_quietly(p.pid, signal.SIGKILL)
-                p.wait()
-            p.stdout.close()
-        self.daemons = []
-
-    def take(self):
-        """The calls recorded since the last take."""
-        text = (read_bytes(self.record) or b'').decode(errors='replace')
-        os.truncate(self.record, 0)  # in place: the peer appends to it
-        return text.splitlines()
-
 
 BUS = None
 
@@ -238,10 +173,10 @@ def no_bus():
 
 def body():
     global BUS
-    tap.must(PEER and os.access(PEER, os.X_OK), 'tests/lib/systemd-peer is built', f'CK_SYSTEMD_PEER={PEER!r}')
-    BUS = Bus()
+    BUS = PrivateSystemd(W.mk('dbus'))
     try:
-        BUS.start()
+        BUS.start(tap)
+        ckdriver.EXTRA_ENV.update(BUS.env())
         tap.item('conmon-kata -s', crio_monitor)
         tap.item('vmctl --systemd-cgroup', vmctl_shim)
         tap.item('no bus', no_bus)
