@@ -1278,6 +1278,16 @@ def crio_create(c, tail=(), api=False, log_size_max=None, extra=(), full=False, 
     return sync
 
 
+def cgroup_lines(pid):
+    """{controller list: path} from /proc/<pid>/cgroup."""
+    out = {}
+    for line in (read_bytes(f'/proc/{pid}/cgroup') or b'').decode().splitlines():
+        parts = line.split(':', 2)
+        if len(parts) == 3:
+            out[parts[1]] = parts[2]
+    return out
+
+
 def ns_cgroup(c):
     """(net namespace, whether a cgroup line names crio-<id>, the cgroup
     file) of c's pid: the stand-in, or a trusted container's process."""

@@ -39,7 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ckdriver  # noqa: E402
 from sdbus import PrivateSystemd  # noqa: E402
 from ckdriver import (  # noqa: E402
-    CRIO_PATH, REAPER, VMCTL, Pod, Result, W, crio_create, ctr_error, expect_error, expect_pid_sync, now,
+    REAPER, VMCTL, Pod, Result, W, cgroup_lines, crio_create, ctr_error, expect_error, expect_pid_sync, now,
     read_bytes, run_driver, start, tap, wait_until)
 
 MIB = 1024 * 1024
@@ -82,16 +82,6 @@ def check_started(what, unit, pid):
     tap.ok(len(cg) > 3 and not wrong and cg.get('name=systemd') != want,
            f'{what}: the pid is in {want} in the memory, cpuset and pids hierarchies, and not moved in '
            f'name=systemd (systemd\'s own)', f'/proc/{pid}/cgroup: {cg}')
-
-
-def cgroup_lines(pid):
-    """{hierarchy: path} from /proc/<pid>/cgroup."""
-    out = {}
-    for line in (read_bytes(f'/proc/{pid}/cgroup') or b'').decode().splitlines():
-        parts = line.split(':', 2)
-        if len(parts) == 3:
-            out[parts[1]] = parts[2]
-    return out
 
 
 def stop_checked(what, c, unit):
