@@ -216,6 +216,13 @@ static void test_bad_path(void)
 	if (error != NULL)
 		g_assert_cmpstr(error->message, ==,
 				"cgroupsPath pods:crio:abc: not slice:prefix:name, as --systemd-cgroup requires");
+	g_clear_error(&error);
+	g_assert_false(host_systemd_start_scope("pods.slice:crio:inner.slice", 1, NULL, FALSE, &unit, &error));
+	g_assert_nonnull(error);
+	if (error != NULL)
+		g_assert_cmpstr(error->message, ==,
+				"cgroupsPath pods.slice:crio:inner.slice: a slice as the container's own unit is not "
+				"supported");
 	g_autofree char *calls = take_record();
 	g_assert_cmpstr(calls, ==, "");
 }

@@ -39,6 +39,10 @@ gboolean host_systemd_unit_of(const char *cgroups_path, char **slice, char **uni
 		return ck_set_error(error, CK_ERROR_INVALID,
 				    "cgroupsPath %s: not slice:prefix:name, as --systemd-cgroup requires",
 				    cgroups_path != NULL ? cgroups_path : "(none)");
+	if (g_str_has_suffix(parts[2], ".slice"))
+		return ck_set_error(error, CK_ERROR_UNSUPPORTED,
+				    "cgroupsPath %s: a slice as the container's own unit is not supported",
+				    cgroups_path);
 	*slice = g_strdup(parts[0][0] != '\0' ? parts[0] : "system.slice");
 	*unit = parts[1][0] != '\0' ? g_strdup_printf("%s-%s.scope", parts[1], parts[2])
 				    : g_strdup_printf("%s.scope", parts[2]);
