@@ -100,6 +100,12 @@ gboolean monitor_shim_setup(Monitor *m, GError **error);
 /* Shim mode's stand-in duty: the pod's network namespace and the
  * container's host cgroup, for ourselves (host_cgroup_cleanup() leaves). */
 gboolean monitor_shim_join(Monitor *m, GError **error);
+/* The systemd driver applies: --systemd-cgroup on a create (conmon never
+ * passes it to an exec, which joins the scope's folder on cgroupfs) with
+ * a cgroupsPath. */
+gboolean monitor_systemd_cgroup(Monitor *m);
+/* The spec's linux.resources, NULL when it has none. */
+const OciResources *monitor_spec_resources(Monitor *m);
 /* The pid is out: from now on the caller's stderr is the container's;
  * with a terminal sent to a console socket the container has none of the
  * caller's stdio, and it goes to /dev/null. */

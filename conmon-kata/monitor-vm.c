@@ -93,11 +93,28 @@ static pid_t reported_pid(Monitor *m)
 	return m->standin != NULL ? standin_get_pid(m->standin) : getpid();
 }
 
+gboolean monitor_systemd_cgroup(Monitor *m)
+{
+	return m->cfg->systemd_cgroup && !m->cfg->exec && m->spec != NULL && m->spec->cgroups_path != NULL &&
+	       *m->spec->cgroups_path != '\0';
+}
+
+const OciResources *monitor_spec_resources(Monitor *m)
+{
+	return m->spec != NULL && m->spec->has_resources ? &m->spec->resources : NULL;
+}
+
 static gboolean spawn_standin(Monitor *m, GError **error)
 {
 	if (m->fds->shim)
 		return monitor_shim_join(m, error);
-	host_cgroup_prepare(&m->cgroup, m->spec != NULL ? m->spec->cgroups_path : NULL);
+	/* with the systemd driver, systemd places the stand-in once it runs */
+	gboolean systemd = monitor_systemd_cgroup(m);
+	const char *path = m->spec != NULL && !systemd ? m->spec->cgroups_path : NULL;
+	if (!host_cgroup_prepare(&m->cgroup, path, error)) {
+		g_prefix_error(error, "stand-in: ");
+		return FALSE;
+	}
 	g_autoptr(GPtrArray) procs = g_ptr_array_new();
 	for (guint i = 0; i < m->cgroup.procs->len; i++)
 		g_ptr_array_add(procs, g_ptr_array_index(m->cgroup.procs, i));
@@ -110,7 +127,9 @@ static gboolean spawn_standin(Monitor *m, GError **error)
 		.user_data = m,
 	};
 	m->standin = standin_spawn(&opts, error);
-	return m->standin != NULL;
+	return m->standin != NULL &&
+	       (!systemd || host_cgroup_systemd_join(&m->cgroup, m->spec->cgroups_path, monitor_spec_resources(m),
+						      standin_get_pid(m->standin), error));
 }
 
 static gint64 result_int(yajl_val result, const char *key)

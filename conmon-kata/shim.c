@@ -118,8 +118,12 @@ gboolean monitor_shim_setup(Monitor *m, GError **error)
 
 gboolean monitor_shim_join(Monitor *m, GError **error)
 {
-	host_cgroup_prepare(&m->cgroup, m->spec != NULL ? m->spec->cgroups_path : NULL);
-	if (!host_cgroup_join_self(&m->cgroup, error))
+	if (monitor_systemd_cgroup(m)) {
+		if (!host_cgroup_systemd_join(&m->cgroup, m->spec->cgroups_path, monitor_spec_resources(m), getpid(),
+					      error))
+			return FALSE;
+	} else if (!host_cgroup_prepare(&m->cgroup, m->spec != NULL ? m->spec->cgroups_path : NULL, error) ||
+		   !host_cgroup_join_self(&m->cgroup, error))
 		return FALSE;
 	if (m->netns_path == NULL)
 		return TRUE;

@@ -19,6 +19,8 @@ packages=(
 	podman conmon runc busybox-static containernetworking-plugins iproute2 containerd
 	iptables uidmap fuse-overlayfs slirp4netns tmux util-linux procps
 	python3
+	# the systemd cgroup driver's tests: a private bus (tests/unit/test-host-systemd.c)
+	dbus
 )
 
 missing=()

@@ -1026,8 +1026,13 @@ SYSLOG = Syslog()
 W = World()
 
 
+# Variables a driver adds to the environment of every runtime call and
+# monitor (systemd_cgroup.py: the private bus's DBUS_SYSTEM_BUS_ADDRESS).
+EXTRA_ENV = {}
+
+
 def runtime_env():
-    return {'PATH': CRIO_PATH}
+    return {'PATH': CRIO_PATH, **EXTRA_ENV}
 
 
 def vmctl(*args, input=None, timeout=60, config=None):
@@ -1055,7 +1060,7 @@ class Monitor:
         self.sync, sync_c = socket.socketpair(socket.AF_UNIX, kind)
         self.start, start_c = socket.socketpair(socket.AF_UNIX, kind)
         ends = [sync_c, start_c]
-        env = {'PATH': CRIO_PATH, '_OCI_SYNCPIPE': '3', '_OCI_STARTPIPE': '4'}
+        env = {'PATH': CRIO_PATH, '_OCI_SYNCPIPE': '3', '_OCI_STARTPIPE': '4', **EXTRA_ENV}
         self.attach = None
         if attach_pipe:
             self.attach, att_c = socket.socketpair(socket.AF_UNIX, kind)
@@ -1295,6 +1300,16 @@ def crio_create(c, tail=(), api=False, log_size_max=None, extra=(), full=False, 
     c.p1 = p1
     sync = recv_line(mon.sync, 150)
     return sync
+
+
+def cgroup_lines(pid):
+    """{controller list: path} from /proc/<pid>/cgroup."""
+    out = {}
+    for line in (read_bytes(f'/proc/{pid}/cgroup') or b'').decode().splitlines():
+        parts = line.split(':', 2)
+        if len(parts) == 3:
+            out[parts[1]] = parts[2]
+    return out
 
 
 def ns_cgroup(c):

@@ -7,7 +7,11 @@ state, sockets and configuration under the test's temporary directories,
 in a network namespace of its own so that the CRI plugin's stream server
 listens nowhere else), and ctr talks to it. vmctl finds the test's
 configuration.toml through $CONMON_KATA_CONFIG in containerd's
-environment, which the shim passes on: no wrapper.
+environment, which the shim passes on: no wrapper. SystemdCgroup (the
+shim's --systemd-cgroup) has vmctl ask systemd for each container's
+scope over D-Bus; this host has no systemd as PID 1, so containerd's
+environment points $DBUS_SYSTEM_BUS_ADDRESS at a private bus where
+tests/lib/systemd-peer answers as systemd (sdbus.py, docs/cgroups.md).
 
 What is checked, in groups (each a TAP item that goes on after a failure):
   * the drop-in (crio-conf/containerd/50-conmon-kata.toml, BinaryName
@@ -45,7 +49,7 @@ Boots five VMs under TCG; a few minutes on two cores. Every process
 started is stopped at the end, even on failure.
 
 Environment (set by meson): CK_BUILD_ROOT, CK_SOURCE_ROOT, CK_TEST_CONFIG,
-CK_TEST_ROOTFS.
+CK_TEST_ROOTFS, CK_SYSTEMD_PEER.
 """
 
 import fcntl
@@ -70,6 +74,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ckdriver import (  # noqa: E402
     CONFIG, REAPER, ROOTFS, SOURCE, VMCTL, Tap, nothing_left, now, pid_alive, procs_mentioning, read_bytes, rm_rf,
     run_cmd, run_standalone, signal_quietly, unmount_under, wait_until)
+from sdbus import PrivateSystemd  # noqa: E402
 
 DROPIN = os.path.join(SOURCE, 'crio-conf', 'containerd', '50-conmon-kata.toml')
 PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -121,6 +126,7 @@ class World:
         # whatever its state directory: taken away again if ours alone
         self.shim_sockets_ours = not os.path.exists(SHIM_SOCKETS)
         self.containerd = None
+        self.systemd = None  # the private bus answering as systemd
         self.config = None
         self.ck_config = None
 
@@ -265,7 +271,7 @@ def containerd_log():
 
 def start_containerd():
     netns = W.add_netns('daemon')
-    env = {'PATH': PATH, 'CONMON_KATA_CONFIG': W.ck_config}
+    env = {'PATH': PATH, 'CONMON_KATA_CONFIG': W.ck_config, **W.systemd.env()}
     log = open(W.path('containerd.log'), 'ab')
     # nsenter --net only: containerd keeps the host's mount namespace, so
     # whatever it or vmctl mounts is seen (and checked) here
@@ -640,7 +646,8 @@ def annotated_pod():
 
 def the_end():
     stop_containerd()
-    tap.ok(True, 'containerd stopped')
+    W.systemd.stop()
+    tap.ok(True, 'containerd and the private bus stopped')
     nothing_left(tap, 'nothing mentioning the test\'s directories is left running', [W.run, W.tmp, W.token], 30)
     mounts = unmount_under(W.run) + unmount_under(W.tmp)
     tap.eq('nothing left mounted under the test\'s directories', [], mounts)
@@ -669,6 +676,8 @@ def cleanup():
         for cid in r.out.decode().split():
             remove(cid)
     stop_containerd()
+    if W.systemd is not None:
+        W.systemd.stop()
     for p, _, _ in [p for t in (W.run, W.tmp, W.token) for p in procs_mentioning(t)]:
         signal_quietly(p, signal.SIGKILL)
     wait_until(lambda: not any(procs_mentioning(t) for t in (W.run, W.tmp, W.token)), 10, 0.1)
@@ -703,6 +712,8 @@ def main():
         W = World()
         tap.note(f'state {W.run}, scratch {W.tmp}')
         write_configs()
+        W.systemd = PrivateSystemd(os.path.join(W.tmp, 'dbus'))
+        W.systemd.start(tap)
         start_containerd()
         tap.item('the drop-in', dropin_checks)
         tap.item('ctr run: exit code', run_exit_code)

@@ -65,7 +65,8 @@ sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from ckdriver import (  # noqa: E402
-    REAPER, RFC3339, ConsoleSocket, PtyReader, Result, Tap, ctr_error, expect_error, json_compact, mounts_under,
+    REAPER, RFC3339, cgroup_lines, ConsoleSocket, PtyReader, Result, Tap, ctr_error, expect_error, json_compact,
+    mounts_under,
     not_found_error, nothing_left, now, pid_alive, unknown_id, proc_stat, procs_mentioning, read_bytes, rm_rf,
     run_cmd, run_fg, run_standalone, set_winsize, short, signal_quietly,
     state_shape_problems, unmount_under, wait_until)
@@ -349,16 +350,6 @@ def netns_of(pid):
         return os.readlink(f'/proc/{pid}/ns/net')
     except OSError as e:
         return f'readlink: {e.strerror}'
-
-
-def cgroup_lines(pid):
-    """{controller list: path} from /proc/<pid>/cgroup."""
-    out = {}
-    for line in (read_bytes(f'/proc/{pid}/cgroup') or b'').decode().splitlines():
-        parts = line.split(':', 2)
-        if len(parts) == 3:
-            out[parts[1]] = parts[2]
-    return out
 
 
 # --- the command line without a container ---------------------------------------------------

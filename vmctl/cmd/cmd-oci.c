@@ -321,6 +321,8 @@ int cmd_create(VmctlContext *ctx, int argc, char **argv)
 
 	g_autoptr(GPtrArray) args = g_ptr_array_new();
 	add_common_shim_args(ctx, args, id);
+	if (ctx->systemd_cgroup)
+		g_ptr_array_add(args, "--systemd-cgroup");
 	g_ptr_array_add(args, "-u");
 	g_ptr_array_add(args, (char *)id);
 	g_ptr_array_add(args, "-b");

@@ -13,11 +13,27 @@
 #include "ck-io.h"
 #include "ck-log.h"
 #include "ck-parse.h"
+#include "host-systemd.h"
 
 #define CGROUP_FS "/sys/fs/cgroup"
 
+/* The cgroup file system's root: CGROUP_FS, or a test's own mount. */
+static char *cgroup_root;
+
+static const char *root_dir(void)
+{
+	return cgroup_root != NULL ? cgroup_root : CGROUP_FS;
+}
+
+void host_cgroup_set_root(const char *root)
+{
+	g_free(cgroup_root);
+	cgroup_root = g_strdup(root);
+}
+
 void host_cgroup_clear(HostCgroup *cg)
 {
+	g_clear_pointer(&cg->unit, g_free);
 	g_clear_pointer(&cg->procs, g_ptr_array_unref);
 	g_clear_pointer(&cg->bases, g_ptr_array_unref);
 	g_clear_pointer(&cg->created, g_ptr_array_unref);
@@ -55,10 +71,10 @@ char *host_cgroup_fs_path(const char *cgroups_path)
 	return g_strdup_printf("%s%s", cgroups_path[0] == '/' ? "" : "/", cgroups_path);
 }
 
-static gboolean is_unified(void)
+gboolean host_cgroup_is_unified(void)
 {
 	struct statfs sfs;
-	return statfs(CGROUP_FS, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
+	return statfs(root_dir(), &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
 }
 
 /* A v1 hierarchy that holds the cpuset controller ("cpuset", or mounted
@@ -122,16 +138,47 @@ static void cpuset_inherit(const char *dir)
 	}
 }
 
-/* mkdir -p under base, recording what did not exist before. */
-static gboolean make_dirs(HostCgroup *cg, const char *base, const char *rel)
+/* cgroup v2: a controller is usable in a cgroup only once its parent
+ * lists it in cgroup.subtree_control. Like runc, enable in dir every
+ * controller dir has (cgroup.controllers), one write each so that a
+ * failure names its controller. */
+static gboolean enable_controllers(const char *dir, GError **error)
+{
+	g_autofree char *avail_file = g_build_filename(dir, "cgroup.controllers", NULL);
+	g_autofree char *on_file = g_build_filename(dir, "cgroup.subtree_control", NULL);
+	g_autofree char *avail = NULL;
+	g_autofree char *on = NULL;
+
+	if (!ck_file_read_bounded(avail_file, 64 * 1024, &avail, NULL, error) ||
+	    !ck_file_read_bounded(on_file, 64 * 1024, &on, NULL, error))
+		return FALSE;
+	g_auto(GStrv) have = g_strsplit_set(g_strstrip(avail), " \n", -1);
+	g_auto(GStrv) enabled = g_strsplit_set(g_strstrip(on), " \n", -1);
+	for (char **c = have; *c != NULL; c++) {
+		if (**c == '\0' || g_strv_contains((const char *const *)enabled, *c))
+			continue;
+		g_autofree char *plus = g_strconcat("+", *c, NULL);
+		if (!write_text(on_file, plus))
+			return ck_set_error_errno(error, errno, "enable the %s controller in %s", *c, on_file);
+	}
+	return TRUE;
+}
+
+/* mkdir -p under base, recording what did not exist before. On cgroup
+ * v2 (unified) each parent on the way enables its controllers first; a
+ * controller it cannot enable sets error, a folder it cannot make only
+ * errno. */
+static gboolean make_dirs(HostCgroup *cg, const char *base, const char *rel, gboolean unified, GError **error)
 {
 	g_auto(GStrv) parts = g_strsplit(rel, "/", -1);
 	g_autoptr(GString) dir = g_string_new(base);
-	gboolean cpuset = !g_str_equal(base, CGROUP_FS) && is_cpuset_hierarchy(base);
+	gboolean cpuset = !unified && is_cpuset_hierarchy(base);
 
 	for (char **p = parts; *p != NULL; p++) {
 		if (**p == '\0' || g_str_equal(*p, "..") || g_str_equal(*p, "."))
 			continue;
+		if (unified && !enable_controllers(dir->str, error))
+			return FALSE;
 		g_string_append_printf(dir, "/%s", *p);
 		if (mkdir(dir->str, 0755) == 0)
 			g_ptr_array_add(cg->created, g_strdup(dir->str));
@@ -143,38 +190,71 @@ static gboolean make_dirs(HostCgroup *cg, const char *base, const char *rel)
 	return TRUE;
 }
 
-static void prepare_under(HostCgroup *cg, const char *base, const char *rel)
+/* A folder that cannot be made drops the hierarchy (logged); a v2
+ * controller that cannot be enabled is an error for the join. */
+static gboolean prepare_under(HostCgroup *cg, const char *base, const char *rel, gboolean unified, GError **error)
 {
-	if (!make_dirs(cg, base, rel)) {
-		ck_log_debug("host cgroup %s%s: %s, skipping", base, rel, g_strerror(errno));
-		return;
+	g_autoptr(GError) local = NULL;
+	g_autofree char *procs = g_strdup_printf("%s%s/cgroup.procs", base, rel);
+
+	if (!make_dirs(cg, base, rel, unified, &local)) {
+		if (local == NULL) {
+			ck_log_debug("host cgroup %s%s: %s, skipping", base, rel, g_strerror(errno));
+			return TRUE;
+		}
+		g_autofree char *ctrl = host_cgroup_controller_of(procs);
+		return ck_set_error(error, CK_ERROR_FAILED, "join the %s cgroup (%s): %s", ctrl, procs,
+				    local->message);
 	}
-	g_ptr_array_add(cg->procs, g_strdup_printf("%s%s/cgroup.procs", base, rel));
+	g_ptr_array_add(cg->procs, g_steal_pointer(&procs));
 	g_ptr_array_add(cg->bases, g_strdup(base));
+	return TRUE;
 }
 
-void host_cgroup_prepare(HostCgroup *cg, const char *cgroups_path)
+/* The mounted hierarchies: the root itself on cgroup v2, else each
+ * folder of it that is a hierarchy (not a symlink such as cpu ->
+ * cpu,cpuacct). */
+static GPtrArray *hierarchies(void)
 {
-	g_autofree char *rel = host_cgroup_fs_path(cgroups_path);
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
 
+	if (host_cgroup_is_unified()) {
+		g_ptr_array_add(out, g_strdup(root_dir()));
+		return out;
+	}
+	g_autoptr(GDir) d = g_dir_open(root_dir(), 0, NULL);
+	const char *ctrl;
+	while (d != NULL && (ctrl = g_dir_read_name(d)) != NULL) {
+		g_autofree char *base = g_build_filename(root_dir(), ctrl, NULL);
+		g_autofree char *procs = g_build_filename(base, "cgroup.procs", NULL);
+		if (!g_file_test(base, G_FILE_TEST_IS_SYMLINK) && g_file_test(procs, G_FILE_TEST_EXISTS))
+			g_ptr_array_add(out, g_steal_pointer(&base));
+	}
+	return out;
+}
+
+static void init_arrays(HostCgroup *cg)
+{
+	if (cg->procs != NULL)
+		return;
 	cg->procs = g_ptr_array_new_with_free_func(g_free);
 	cg->bases = g_ptr_array_new_with_free_func(g_free);
 	cg->created = g_ptr_array_new_with_free_func(g_free);
+}
+
+gboolean host_cgroup_prepare(HostCgroup *cg, const char *cgroups_path, GError **error)
+{
+	g_autofree char *rel = host_cgroup_fs_path(cgroups_path);
+
+	init_arrays(cg);
 	if (rel == NULL)
-		return;
-	if (is_unified()) {
-		prepare_under(cg, CGROUP_FS, rel);
-		return;
-	}
-	g_autoptr(GDir) d = g_dir_open(CGROUP_FS, 0, NULL);
-	const char *ctrl;
-	while (d != NULL && (ctrl = g_dir_read_name(d)) != NULL) {
-		g_autofree char *base = g_build_filename(CGROUP_FS, ctrl, NULL);
-		g_autofree char *procs = g_build_filename(base, "cgroup.procs", NULL);
-		/* a mounted hierarchy (not a symlink such as cpu -> cpu,cpuacct) */
-		if (!g_file_test(base, G_FILE_TEST_IS_SYMLINK) && g_file_test(procs, G_FILE_TEST_EXISTS))
-			prepare_under(cg, base, rel);
-	}
+		return TRUE;
+	gboolean unified = host_cgroup_is_unified();
+	g_autoptr(GPtrArray) bases = hierarchies();
+	for (guint i = 0; i < bases->len; i++)
+		if (!prepare_under(cg, g_ptr_array_index(bases, i), rel, unified, error))
+			return FALSE;
+	return TRUE;
 }
 
 static void remove_under(const char *base, const char *rel)
@@ -212,7 +292,7 @@ static const char *hierarchy_path(GHashTable *self, const char *base)
 	g_autofree char *name = g_path_get_basename(base);
 	g_autofree char *named = g_strconcat("name=", name, NULL);
 
-	if (g_str_equal(base, CGROUP_FS) || g_str_equal(name, "unified"))
+	if (g_str_equal(base, root_dir()) || g_str_equal(name, "unified"))
 		return g_hash_table_lookup(self, "");
 	if (g_hash_table_contains(self, name))
 		return g_hash_table_lookup(self, name);
@@ -221,9 +301,11 @@ static const char *hierarchy_path(GHashTable *self, const char *base)
 
 char *host_cgroup_controller_of(const char *procs)
 {
-	if (is_unified() || !g_str_has_prefix(procs, CGROUP_FS "/"))
+	g_autofree char *prefix = g_strconcat(root_dir(), "/", NULL);
+
+	if (host_cgroup_is_unified() || !g_str_has_prefix(procs, prefix))
 		return g_strdup("unified");
-	const char *name = procs + strlen(CGROUP_FS "/");
+	const char *name = procs + strlen(prefix);
 	return g_strndup(name, strcspn(name, "/"));
 }
 
@@ -234,14 +316,13 @@ gboolean host_cgroup_join_error(const char *procs, int errsv, GError **error)
 	return ck_set_error_errno(error, errsv, "join the %s cgroup (%s)", ctrl, procs);
 }
 
-gboolean host_cgroup_join_self(HostCgroup *cg, GError **error)
+/* Remembers the caller's cgroup in each hierarchy of bases, for
+ * host_cgroup_cleanup() to go back to. */
+static gboolean record_origins(HostCgroup *cg, GPtrArray *bases, GError **error)
 {
 	g_autofree char *data = NULL;
 	g_autoptr(GHashTable) self = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	g_autofree char *pid = g_strdup_printf("%d", (int)getpid());
 
-	if (cg->procs == NULL || cg->procs->len == 0)
-		return TRUE;
 	if (!ck_file_read_bounded("/proc/self/cgroup", 64 * 1024, &data, NULL, error))
 		return FALSE;
 	g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
@@ -251,12 +332,25 @@ gboolean host_cgroup_join_self(HostCgroup *cg, GError **error)
 			g_hash_table_insert(self, g_strdup(f[1]), g_strdup(f[2]));
 	}
 	cg->origins = g_ptr_array_new_with_free_func(g_free);
-	for (guint i = 0; i < cg->procs->len; i++) {
-		const char *base = g_ptr_array_index(cg->bases, i);
+	for (guint i = 0; i < bases->len; i++) {
+		const char *base = g_ptr_array_index(bases, i);
 		const char *was = hierarchy_path(self, base);
 		if (was != NULL)
 			g_ptr_array_add(cg->origins,
 					g_strdup_printf("%s%s/cgroup.procs", base, g_str_equal(was, "/") ? "" : was));
+	}
+	return TRUE;
+}
+
+gboolean host_cgroup_join_self(HostCgroup *cg, GError **error)
+{
+	g_autofree char *pid = g_strdup_printf("%d", (int)getpid());
+
+	if (cg->procs == NULL || cg->procs->len == 0)
+		return TRUE;
+	if (!record_origins(cg, cg->bases, error))
+		return FALSE;
+	for (guint i = 0; i < cg->procs->len; i++) {
 		const char *procs = g_ptr_array_index(cg->procs, i);
 		if (!write_text(procs, pid))
 			return host_cgroup_join_error(procs, errno, error);
@@ -264,20 +358,65 @@ gboolean host_cgroup_join_self(HostCgroup *cg, GError **error)
 	return TRUE;
 }
 
+/* On cgroup v1 systemd makes the scope only in the hierarchies it
+ * manages. Like runc's legacy systemd manager, the pid then joins the
+ * scope's folder (as systemd lays it out) in every other hierarchy itself,
+ * cpuset filled as usual: all but systemd's own (name=systemd) and, in
+ * the hybrid layout, the unified one. */
+static gboolean join_beside_systemd(HostCgroup *cg, const char *cgroups_path, pid_t pid, GError **error)
+{
+	g_autofree char *rel = host_cgroup_fs_path(cgroups_path);
+	g_autofree char *text = g_strdup_printf("%d", (int)pid);
+	g_autoptr(GPtrArray) bases = hierarchies();
+
+	for (guint i = 0; i < bases->len; i++) {
+		g_autofree char *name = g_path_get_basename(g_ptr_array_index(bases, i));
+		if (!g_str_equal(name, "systemd") && !g_str_equal(name, "unified") &&
+		    !prepare_under(cg, g_ptr_array_index(bases, i), rel, FALSE, error))
+			return FALSE;
+	}
+	for (guint i = 0; i < cg->procs->len; i++)
+		if (!write_text(g_ptr_array_index(cg->procs, i), text))
+			return host_cgroup_join_error(g_ptr_array_index(cg->procs, i), errno, error);
+	return TRUE;
+}
+
+gboolean host_cgroup_systemd_join(HostCgroup *cg, const char *cgroups_path, const OciResources *res, pid_t pid,
+				  GError **error)
+{
+	gboolean unified = host_cgroup_is_unified();
+
+	init_arrays(cg);
+	if (pid == getpid()) {
+		g_autoptr(GPtrArray) bases = hierarchies();
+		if (!record_origins(cg, bases, error))
+			return FALSE;
+	}
+	if (!host_systemd_start_scope(cgroups_path, pid, res, unified, &cg->unit, error))
+		return FALSE;
+	return unified || join_beside_systemd(cg, cgroups_path, pid, error);
+}
+
 void host_cgroup_cleanup(HostCgroup *cg)
 {
 	g_autofree char *pid = g_strdup_printf("%d", (int)getpid());
+	g_autoptr(GError) error = NULL;
 
 	for (guint i = 0; cg->origins != NULL && i < cg->origins->len; i++)
 		if (!write_text(g_ptr_array_index(cg->origins, i), pid))
 			ck_log_debug("host cgroup %s: %s", (char *)g_ptr_array_index(cg->origins, i),
 				     g_strerror(errno));
 	g_clear_pointer(&cg->origins, g_ptr_array_unref);
+	if (cg->unit != NULL && !host_systemd_stop_scope(cg->unit, &error))
+		ck_log_warning("%s", error->message);
+	g_clear_pointer(&cg->unit, g_free);
 	for (guint i = cg->created ? cg->created->len : 0; i > 0; i--) {
 		const char *dir = g_ptr_array_index(cg->created, i - 1);
 		if (rmdir(dir) < 0 && errno != ENOENT)
 			ck_log_debug("host cgroup %s: %s, leaving it", dir, g_strerror(errno));
 	}
+	if (cg->created != NULL)
+		g_ptr_array_set_size(cg->created, 0);
 }
 
 /* The memory line of /proc/<pid>/cgroup: "N:memory:/path" (v1, the
@@ -286,7 +425,7 @@ char *host_cgroup_oom_file(pid_t pid)
 {
 	g_autofree char *proc = g_strdup_printf("/proc/%d/cgroup", (int)pid);
 	g_autofree char *text = NULL;
-	gboolean unified = is_unified();
+	gboolean unified = host_cgroup_is_unified();
 
 	if (!ck_file_read_bounded(proc, 64 * 1024, &text, NULL, NULL))
 		return NULL;
@@ -296,11 +435,11 @@ char *host_cgroup_oom_file(pid_t pid)
 		if (g_strv_length(f) != 3 || f[2][0] != '/')
 			continue;
 		if (unified && g_str_equal(f[0], "0") && f[1][0] == '\0')
-			return g_strdup_printf("%s%s%smemory.events", CGROUP_FS, f[2],
+			return g_strdup_printf("%s%s%smemory.events", root_dir(), f[2],
 					       g_str_has_suffix(f[2], "/") ? "" : "/");
 		g_auto(GStrv) ctrls = g_strsplit(f[1], ",", -1);
 		if (!unified && g_strv_contains((const char *const *)ctrls, "memory"))
-			return g_strdup_printf("%s/memory%s%smemory.oom_control", CGROUP_FS, f[2],
+			return g_strdup_printf("%s/memory%s%smemory.oom_control", root_dir(), f[2],
 					       g_str_has_suffix(f[2], "/") ? "" : "/");
 	}
 	return NULL;

@@ -20,6 +20,8 @@
 
 #include <glib.h>
 
+#include "oci-spec.h"
+
 G_BEGIN_DECLS
 
 typedef struct {
@@ -28,6 +30,7 @@ typedef struct {
 	GPtrArray *created; /* directories created here, deepest last */
 	GPtrArray *origins; /* host_cgroup_join_self: the cgroup.procs files
 			     * of the caller's cgroups before, to go back to */
+	char *unit;	    /* the systemd scope started, NULL: none */
 } HostCgroup;
 
 void host_cgroup_clear(HostCgroup *cg);
@@ -36,13 +39,35 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(HostCgroup, host_cgroup_clear)
 /* The cgroupfs path for a cgroupsPath (systemd form converted). */
 char *host_cgroup_fs_path(const char *cgroups_path);
 
+/* Tests only: the cgroup file system's root instead of /sys/fs/cgroup
+ * (a hierarchy the test mounted in its own mount namespace); NULL goes
+ * back to the default. */
+void host_cgroup_set_root(const char *root);
+
+/* Whether the cgroup root is cgroup v2 (the unified hierarchy). */
+gboolean host_cgroup_is_unified(void);
+
 /* Creates the cgroup directories. A NULL or empty path prepares nothing.
  * Failure to create one (read-only /sys, no such controller) only drops
  * that controller: the stand-in then stays where the monitor is. On
  * cgroup v1 every empty cpuset.cpus and cpuset.mems on the way is filled
  * from its parent (as runc does), or nothing could join the cpuset; a
- * copy that fails is logged, and the join then fails naming cpuset. */
-void host_cgroup_prepare(HostCgroup *cg, const char *cgroups_path);
+ * copy that fails is logged, and the join then fails naming cpuset. On
+ * cgroup v2 every parent on the way enables the controllers it has
+ * (cgroup.controllers) in its cgroup.subtree_control, as runc does; one
+ * that cannot be enabled fails: "join the unified cgroup (<procs>):
+ * enable the <controller> controller in <parent>/cgroup.subtree_control:
+ * <errno text>" (what was made is still removed by host_cgroup_cleanup). */
+gboolean host_cgroup_prepare(HostCgroup *cg, const char *cgroups_path, GError **error);
+
+/* The systemd driver: pid (the stand-in, or the caller itself, which
+ * then goes back where it was at host_cgroup_cleanup) is placed in the
+ * transient scope for cgroups_path ("slice:prefix:name") with the
+ * resources res (may be NULL). On cgroup v1 it then joins the scope's
+ * folder in the hierarchies systemd leaves alone, as runc does (a folder
+ * made there is removed again). host_cgroup_cleanup() stops the scope. */
+gboolean host_cgroup_systemd_join(HostCgroup *cg, const char *cgroups_path, const OciResources *res, pid_t pid,
+				  GError **error);
 
 /* Moves the calling process into the prepared cgroups, remembering where
  * it was. A cgroup it cannot join is an error naming the controller
@@ -57,8 +82,9 @@ char *host_cgroup_controller_of(const char *procs);
  * (<procs>): <errno text>". Returns FALSE. */
 gboolean host_cgroup_join_error(const char *procs, int errsv, GError **error);
 
-/* Moves the calling process back when it joined, then removes the
- * directories it created (once empty), deepest first. */
+/* Moves the calling process back when it joined, stops the systemd scope
+ * (a failure is a warning), then removes the directories it created
+ * (once empty), deepest first. */
 void host_cgroup_cleanup(HostCgroup *cg);
 
 /* vmctl delete, as runc's: removes the leaf directory of cgroups_path in
