@@ -271,17 +271,9 @@ void host_cgroup_remove(const char *cgroups_path)
 
 	if (rel == NULL)
 		return;
-	if (is_unified()) {
-		remove_under(CGROUP_FS, rel);
-		return;
-	}
-	g_autoptr(GDir) d = g_dir_open(CGROUP_FS, 0, NULL);
-	const char *ctrl;
-	while (d != NULL && (ctrl = g_dir_read_name(d)) != NULL) {
-		g_autofree char *base = g_build_filename(CGROUP_FS, ctrl, NULL);
-		if (!g_file_test(base, G_FILE_TEST_IS_SYMLINK))
-			remove_under(base, rel);
-	}
+	g_autoptr(GPtrArray) bases = hierarchies();
+	for (guint i = 0; i < bases->len; i++)
+		remove_under(bases->pdata[i], rel);
 }
 
 /* The hierarchy mounted at base, as /proc/self/cgroup names it: its
