@@ -52,8 +52,8 @@ static void test_exact_argv(void)
 	g_autofree char *want = g_strdup_printf(
 		"/usr/bin/qemu-system-x86_64|-name|pod1,debug-threads=on"
 		"|-object|memory-backend-memfd,id=ram0,size=512M"
-		"|-machine|q35,memory-backend=ram0,sata=off,smbus=off,vmport=off,i8042=off,hpet=off,pit=off"
-		"|-accel|tcg,tb-size=16|-cpu|max"
+		"|-machine|q35,memory-backend=ram0,sata=off,smbus=off,vmport=off,i8042=off"
+		"|-accel|tcg,thread=single,tb-size=16|-cpu|max"
 		"|-m|512M,slots=10,maxmem=8192M|-smp|1,maxcpus=4,sockets=4,cores=1,threads=1"
 		"|-nodefaults|-no-user-config|-nographic|-no-reboot"
 		"|-kernel|/k/vmlinux|-initrd|/k/initrd.img|-append|%s"
@@ -100,8 +100,8 @@ static void test_kvm_and_no_hotplug(void)
 	g_clear_pointer(&s.pidfile, g_free);
 	g_autofree char *got = joined(&s, &error);
 	g_assert_no_error(error);
-	g_assert_nonnull(strstr(got, "|-machine|q35,memory-backend=ram0,sata=off,smbus=off,vmport=off,i8042=off,hpet=off,"
-				     "pit=off|-accel|kvm|-cpu|host|-m|512M|"));
+	g_assert_nonnull(strstr(got, "|-machine|q35,memory-backend=ram0,sata=off,smbus=off,vmport=off,i8042=off"
+				     "|-accel|kvm|-cpu|host|-m|512M|"));
 	g_assert_null(strstr(got, "tb-size"));
 	g_assert_null(strstr(got, "-fsdev"));
 	g_assert_null(strstr(got, "-pidfile"));
@@ -120,7 +120,7 @@ static void test_other_machine(void)
 	g_autofree char *got = joined(&s, &error);
 	g_assert_no_error(error);
 	g_assert_nonnull(strstr(got, "|-object|memory-backend-memfd,id=ram0,size=256M|-machine|pc,memory-backend=ram0|"
-				     "-accel|tcg,tb-size=16|"));
+				     "-accel|tcg,thread=single,tb-size=16|"));
 	g_assert_null(strstr(got, "sata=off"));
 }
 
