@@ -28,6 +28,7 @@ failed or was left behind. Stops the pod and removes everything itself.
 import datetime
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -208,6 +209,9 @@ def main():
     if samples is None or os.geteuid() != 0:
         print('podready.py: needs root and CK_CRIO_SAMPLES', file=sys.stderr)
         return 1
+    # the benchmark's cleanup (or Ctrl-C) ends us with a signal: clean up first
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda n, _f: sys.exit(128 + n))
     ck.set_child_subreaper()
     ck.W.open(samples)
     status = 1
