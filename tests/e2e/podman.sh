@@ -134,9 +134,7 @@ pane_has() { pane "$1" | grep -Eq -- "$2"; }
 # 1. the guest kernel
 run_capture u pm run --rm "${UL[@]}" "$IMAGE" uname -r
 assert_eq "run --rm uname -r: exit 0" 0 "$u_rc"
-# the image's kernel: kernel.release beside its vmlinux (ours or Debian's)
-image_kernel=$(sed -n 's/^kernel *= *"\(.*\)".*/\1/p' "$CK_TEST_CONFIG" | head -1)
-assert_eq "run --rm uname -r: the image's kernel release" "$(cat "$(dirname "$image_kernel")/kernel.release")" "$u_out"
+assert_match "run --rm uname -r: a Debian kernel release" '^[0-9.]+-[0-9]+-amd64$' "$u_out"
 assert_ne "run --rm uname -r: the guest's kernel, not the host's" "$(uname -r)" "$u_out"
 
 # ---------------------------------------------------------------------------

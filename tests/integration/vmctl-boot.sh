@@ -101,9 +101,7 @@ run_capture b vmctl --config "$base_config" debug boot
 assert_eq "debug boot exits 0" 0 "$b_rc"
 guest=$(echo "$b_out" | sed -n 's/^guest kernel: *\([^ ]*\).*/\1/p')
 assert_ne "the guest kernel is not the host's" "$(uname -r)" "$guest"
-# the image's kernel: kernel.release beside its vmlinux (ours or Debian's)
-image_kernel=$(sed -n 's/^kernel *= *"\(.*\)".*/\1/p' "$base_config" | head -1)
-assert_eq "the guest kernel is the image's" "$(cat "$(dirname "$image_kernel")/kernel.release")" "$guest"
+assert_match "the guest kernel is Debian's" '^[0-9.]+-[0-9]+-amd64$' "$guest"
 assert_match "boot time reported" '^boot time: +[0-9]+\.[0-9]+ s' "$b_out"
 assert_no_qemu "debug boot: no QEMU left" "$T_ROOT"
 assert_eq "debug boot: its run directory removed (failed boots keep theirs)" "$kept_before" \
