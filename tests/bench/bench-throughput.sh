@@ -27,6 +27,8 @@ bench_setup throughput "stdout throughput of $BENCH_THROUGHPUT_MIB MiB into the 
 bench_metric log_mibps MiB/s higher "stdout to k8s-file log (monitor timestamps)"
 bench_metric log_span_s s lower "time from start marker to end marker"
 bench_metric produce_mibps MiB/s higher "producing the payload into /dev/null alone"
+bench_metric cpu_s_per_mib s lower "monitor's own CPU time (user + system) per MiB of payload"
+bench_metric log_vs_produce ratio higher "ours: log rate / produce rate (the relay's share of the in-VM ceiling)"
 bench_metric run_s s lower "podman run -d + wait, whole container"
 bench_metric records records lower "log records for the payload (P and F)"
 bench_podman_setup
@@ -37,13 +39,32 @@ SCRIPT="read u0 x </proc/uptime
 yes $LINE | head -c $PAYLOAD >/dev/null
 read u1 x </proc/uptime
 echo BENCH-PRODUCE \$u0 \$u1
+sleep 1
 echo BENCH-START
 yes $LINE | head -c $PAYLOAD
 echo
-echo BENCH-END"
+echo BENCH-END
+sleep 2"
+
+# wait_log_tail LOG WORD: until a line of LOG's last 4 KiB ends with WORD
+# (its first 4 KiB while shorter), polling; fails after BENCH_CALL_TIMEOUT
+wait_log_tail() {
+	local i
+	for i in $(seq 1 $((BENCH_CALL_TIMEOUT * 10))); do
+		tail -c 4096 "$1" 2>/dev/null | grep -q -- " $2\( \|\$\)" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# cpu_seconds PID: user + system time of PID so far (its own, not its
+# children's), from /proc/PID/stat
+cpu_seconds() {
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat"
+}
 
 tp_one() { # variant run
-	local v=$1 pm t t0 t1 id log span bytes records u0 u1
+	local v=$1 pm t t0 t1 id log span bytes records u0 u1 mon c0 c1
 	pm=$(pm_for "$v")
 	# the previous run's 70 MB log is still being written back: let that
 	# finish now rather than during this run
@@ -51,9 +72,16 @@ tp_one() { # variant run
 	t0=$EPOCHREALTIME
 	timed t "$pm" run -d "${BENCH_ULIMITS[@]}" "$BENCH_IMAGE" sh -c "$SCRIPT" || run_failed "$v: podman run -d"
 	id=$(cat "$B_TMP/out")
+	log=$(inspect "$v" "$id" '{{.HostConfig.LogConfig.Path}}')
+	mon=$(inspect "$v" "$id" '{{.State.ConmonPid}}')
+	# the monitor's own CPU time over the payload: from the produce line
+	# (the container then sleeps 1 s) to the end marker (then 2 s)
+	wait_log_tail "$log" BENCH-PRODUCE || bench_die "$v: no BENCH-PRODUCE line in $log"
+	c0=$(cpu_seconds "$mon")
+	wait_log_tail "$log" BENCH-END || bench_die "$v: no BENCH-END line in $log"
+	c1=$(cpu_seconds "$mon")
 	timed t "$pm" wait "$id" || run_failed "$v: podman wait"
 	t1=$EPOCHREALTIME
-	log=$(inspect "$v" "$id" '{{.HostConfig.LogConfig.Path}}')
 	read -r span bytes records < <(python3 "$CK_SOURCE_ROOT/tests/bench/logspan.py" "$log" BENCH-START BENCH-END) ||
 		bench_die "$v: cannot read the markers in $log"
 	# `head -c` ends mid-line; the `echo` after it adds one newline
@@ -62,8 +90,12 @@ tp_one() { # variant run
 	read -r u0 u1 < <(sed -n 's/.* stdout F BENCH-PRODUCE \([0-9.]*\) \([0-9.]*\)$/\1 \2/p' "$log")
 	record log_mibps "$v" "$2" "$(awk -v b="$PAYLOAD" -v s="$span" 'BEGIN { printf "%.3f", b / 1048576 / s }')" MiB/s
 	record log_span_s "$v" "$2" "$span" s
-	record produce_mibps "$v" "$2" "$(awk -v b="$PAYLOAD" -v a="$u0" -v z="$u1" 'BEGIN { d = z - a; if (d < 0.01) d = 0.01; printf "%.3f", b / 1048576 / d }')" MiB/s
+	local produce
+	produce=$(awk -v b="$PAYLOAD" -v a="$u0" -v z="$u1" 'BEGIN { d = z - a; if (d < 0.01) d = 0.01; printf "%.3f", b / 1048576 / d }')
+	record produce_mibps "$v" "$2" "$produce" MiB/s
+	[ "$v" = ours ] && record log_vs_produce ours "$2" "$(awk -v b="$PAYLOAD" -v s="$span" -v p="$produce" 'BEGIN { printf "%.3f", b / 1048576 / s / p }')"
 	record run_s "$v" "$2" "$(seconds_between "$t0" "$t1")" s
+	record cpu_s_per_mib "$v" "$2" "$(awk -v a="$c0" -v b="$c1" -v m="$BENCH_THROUGHPUT_MIB" 'BEGIN { printf "%.4f", (b - a) / m }')" s
 	record records "$v" "$2" "$records"
 	timed t "$pm" rm -f -t 0 "$id" || run_failed "$v: podman rm"
 }

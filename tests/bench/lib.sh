@@ -310,3 +310,64 @@ pss_kib() {
 }
 
 kib_to_mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+# ---------------------------------------------------------------------------
+# the floor: bare QEMU with our command line and kernel, into an initrd
+# whose /init (bare-init.c) only powers off. Needs CK_BENCH_BARE_INITRD.
+
+# Boots once, unmeasured, and copies our QEMU's argv into QEMU_ARGV.
+capture_qemu_argv() {
+	local pid qpid i
+	VMCTL_BOOT=("$VMCTL" --config "$CK_TEST_CONFIG" --root "$B_ROOT/v" debug boot)
+	"${VMCTL_BOOT[@]}" >"$B_TMP/capture.out" 2>&1 &
+	pid=$!
+	for i in $(seq 1 1500); do
+		qpid=$(pgrep -f -- "^[^ ]*qemu-system[^ ]* .*$B_ROOT/v/debug/" | head -1)
+		[ -n "$qpid" ] && mapfile -d '' QEMU_ARGV <"/proc/$qpid/cmdline" 2>/dev/null && [ ${#QEMU_ARGV[@]} -gt 0 ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.02
+	done
+	wait "$pid" || { cat "$B_TMP/capture.out" >&2; bench_die "vmctl debug boot failed"; }
+	[ "${#QEMU_ARGV[@]}" -gt 0 ] || bench_die "could not read our QEMU's command line"
+}
+
+# bare_argv VAR [KERNEL]: QEMU_ARGV without our devices, monitors, share,
+# pidfile and console; the bare initrd; KERNEL instead of ours when given;
+# a console file of its own ($B_TMP/VAR.console), into the array VAR.
+bare_argv() {
+	local -n out=$1
+	local i=0 opt
+	out=()
+	while [ "$i" -lt "${#QEMU_ARGV[@]}" ]; do
+		opt=${QEMU_ARGV[i]}
+		case $opt in
+		-name | -device | -chardev | -mon | -fsdev | -netdev | -pidfile | -serial)
+			i=$((i + 2))
+			continue
+			;;
+		-initrd) out+=(-initrd "$CK_BENCH_BARE_INITRD") && i=$((i + 2)) && continue ;;
+		-kernel) out+=(-kernel "${2:-${QEMU_ARGV[i + 1]}}") && i=$((i + 2)) && continue ;;
+		esac
+		out+=("$opt")
+		i=$((i + 1))
+	done
+	out+=(-chardev "file,id=console0,path=$B_TMP/$1.console" -serial chardev:console0)
+}
+
+# run_floor VAR ARGV_NAME: boots the bare VM ARGV_NAME names, checks that
+# its /init powered it off, and sets VAR to QEMU start -> exit in seconds.
+run_floor() {
+	local -n argv=$2
+	local console="$B_TMP/$2.console"
+	rm -f "$console"
+	timed "$1" "${argv[@]}" || run_failed "bare QEMU ($2)"
+	if ! grep -q -e 'Power down' -e 'Restarting system' "$console" || grep -q 'Kernel panic' "$console"; then
+		sed 's/^/#   /' "$console" >&2
+		bench_die "the bare VM ($2) did not power off through its /init"
+	fi
+}
+
+# the kernel release of a vmlinux (its "Linux version X" string)
+vmlinux_release() {
+	LC_ALL=C grep -aom1 'Linux version [^ ]*' "$1" 2>/dev/null | cut -d' ' -f3
+}

@@ -3,7 +3,7 @@
 #
 #   tests/bench/run.sh [-C BUILD_DIR] [BENCHMARK...]
 #
-# BENCHMARK is any of boot, start, memory, throughput, exec, network (default: all,
+# BENCHMARK is any of boot, podready, start, memory, throughput, exec, network (default: all,
 # in that order). Builds what they need first (the binaries, the guest
 # image, the test rootfs, the boot baseline's initrd), runs each with the
 # same environment `meson test --benchmark` gives it, then prints the
@@ -17,12 +17,12 @@
 # tests. The numbers mean something only on an otherwise idle machine.
 set -uo pipefail
 
-ALL=(boot start memory throughput exec network)
+ALL=(boot podready start memory throughput exec network)
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build="$src/build"
 
 usage() {
-	echo "usage: tests/bench/run.sh [-C BUILD_DIR] [boot|start|memory|throughput|exec|network ...]" >&2
+	echo "usage: tests/bench/run.sh [-C BUILD_DIR] [boot|podready|start|memory|throughput|exec|network ...]" >&2
 	exit 2
 }
 
@@ -52,6 +52,7 @@ export CK_TEST_CONFIG="$build/contrib/configuration-build.toml"
 export CK_TEST_ROOTFS="$build/tests/lib/rootfs"
 export CK_BENCH_BARE_INITRD="$build/tests/bench/bare-initrd.img"
 export CK_BENCH_RESULTS="$build/tests/bench/results"
+export CK_CRIO_SAMPLES="$src/tests/data/crio-1.26"
 mkdir -p "$CK_BENCH_RESULTS"
 
 start=$EPOCHSECONDS

@@ -50,7 +50,10 @@ static void test_exact_argv(void)
 	g_autofree char *got = joined(&s, &error);
 	g_assert_no_error(error);
 	g_autofree char *want = g_strdup_printf(
-		"/usr/bin/qemu-system-x86_64|-name|pod1,debug-threads=on|-machine|q35,accel=tcg|-cpu|max"
+		"/usr/bin/qemu-system-x86_64|-name|pod1,debug-threads=on"
+		"|-object|memory-backend-memfd,id=ram0,size=512M"
+		"|-machine|q35,memory-backend=ram0,sata=off,smbus=off,vmport=off,i8042=off"
+		"|-accel|tcg,thread=single,tb-size=16|-cpu|max"
 		"|-m|512M,slots=10,maxmem=8192M|-smp|1,maxcpus=4,sockets=4,cores=1,threads=1"
 		"|-nodefaults|-no-user-config|-nographic|-no-reboot"
 		"|-kernel|/k/vmlinux|-initrd|/k/initrd.img|-append|%s"
@@ -97,9 +100,28 @@ static void test_kvm_and_no_hotplug(void)
 	g_clear_pointer(&s.pidfile, g_free);
 	g_autofree char *got = joined(&s, &error);
 	g_assert_no_error(error);
-	g_assert_nonnull(strstr(got, "|-machine|q35,accel=kvm|-cpu|host|-m|512M|"));
+	g_assert_nonnull(strstr(got, "|-machine|q35,memory-backend=ram0,sata=off,smbus=off,vmport=off,i8042=off"
+				     "|-accel|kvm|-cpu|host|-m|512M|"));
+	g_assert_null(strstr(got, "tb-size"));
 	g_assert_null(strstr(got, "-fsdev"));
 	g_assert_null(strstr(got, "-pidfile"));
+}
+
+/* the device options are q35's: another machine gets none of them */
+static void test_other_machine(void)
+{
+	g_auto(VmSpec) s;
+	g_autoptr(GError) error = NULL;
+
+	base_spec(&s);
+	g_free(s.machine_type);
+	s.machine_type = g_strdup("pc");
+	s.memory_mib = 256;
+	g_autofree char *got = joined(&s, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(strstr(got, "|-object|memory-backend-memfd,id=ram0,size=256M|-machine|pc,memory-backend=ram0|"
+				     "-accel|tcg,thread=single,tb-size=16|"));
+	g_assert_null(strstr(got, "sata=off"));
 }
 
 static void test_escaping(void)
@@ -245,6 +267,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/qemu-cmdline/exact-argv", test_exact_argv);
+	g_test_add_func("/qemu-cmdline/other-machine", test_other_machine);
 	g_test_add_func("/qemu-cmdline/kernel-cmdline", test_kernel_cmdline);
 	g_test_add_func("/qemu-cmdline/kvm-no-hotplug", test_kvm_and_no_hotplug);
 	g_test_add_func("/qemu-cmdline/escaping", test_escaping);

@@ -55,7 +55,7 @@ gboolean hotplug_cpus(QmpClient *qmp, int want, int *out_present, GError **error
 
 gboolean hotplug_memory(QmpClient *qmp, guint index, guint64 size_mib, GError **error)
 {
-	g_autofree char *backend = g_strdup_printf("{\"qom-type\":\"memory-backend-ram\",\"id\":\"hotmem%u\","
+	g_autofree char *backend = g_strdup_printf("{\"qom-type\":\"memory-backend-memfd\",\"id\":\"hotmem%u\","
 						   "\"size\":%" G_GUINT64_FORMAT "}",
 						   index, size_mib * 1024 * 1024);
 	g_autofree char *dimm = g_strdup_printf("{\"driver\":\"pc-dimm\",\"id\":\"dimm%u\",\"memdev\":\"hotmem%u\"}",

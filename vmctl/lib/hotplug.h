@@ -2,8 +2,8 @@
  *
  * vCPUs: query-hotpluggable-cpus lists the CPU slots -smp's maxcpus made
  * (with the device type and socket/core/thread ids to use); device_add
- * fills free ones. Memory: a memory-backend-ram object and a pc-dimm
- * device per step, each consuming one of -m's slots. The guest then has to
+ * fills free ones. Memory: a memory-backend-memfd object (no huge-page
+ * rounding, like the boot RAM) and a pc-dimm device per step, each consuming one of -m's slots. The guest then has to
  * bring the new CPUs online (the agent's online_cpu_mem); new memory comes
  * online by itself (memhp_default_state=online on the kernel command line).
  */

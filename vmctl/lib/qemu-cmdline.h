@@ -28,6 +28,10 @@ typedef struct {
 } VmNic;
 
 #define QEMU_MAX_NICS 16
+/* the memory backend object of the guest's boot RAM */
+#define QEMU_RAM_BACKEND_ID "ram0"
+/* TCG's translation buffer, MiB (-accel tcg,tb-size=) */
+#define QEMU_TCG_TB_MIB 16
 
 typedef struct {
 	char *name;	    /* -name, e.g. the pod id */

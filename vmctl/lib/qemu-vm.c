@@ -85,6 +85,29 @@ gint64 qemu_vm_get_boot_us(QemuVm *vm)
 	return vm->ready_us - vm->spawn_us;
 }
 
+static gint64 guest_clock(QemuVm *vm, const char *key, gint64 lo, gint64 hi)
+{
+	gint64 v = 0;
+	(void)ck_json_as_int64(ck_json_get(vm->info, key), &v);
+	return CLAMP(v, lo, hi);
+}
+
+void qemu_vm_get_boot_phases(QemuVm *vm, QemuVmBootPhases *out)
+{
+	gint64 boot = MAX(qemu_vm_get_boot_us(vm), 0);
+	/* guest uptime when it answered: at most the host's whole boot */
+	gint64 uptime = guest_clock(vm, "uptime_us", 0, boot);
+	gint64 init = guest_clock(vm, "init_start_us", 0, uptime);
+	gint64 ready = guest_clock(vm, "ready_us", init, uptime);
+
+	*out = (QemuVmBootPhases){
+		.exec_to_kernel_us = boot - uptime,
+		.kernel_to_init_us = init,
+		.init_to_ready_us = ready - init,
+		.ready_to_answer_us = uptime - ready,
+	};
+}
+
 void qemu_vm_get_size(QemuVm *vm, QemuVmSize *out)
 {
 	*out = (QemuVmSize){

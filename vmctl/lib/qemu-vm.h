@@ -77,6 +77,19 @@ yajl_val qemu_vm_get_guest_info(QemuVm *vm);
 /* Microseconds from spawning QEMU to the agent's ready event. */
 gint64 qemu_vm_get_boot_us(QemuVm *vm);
 
+/* The boot split into phases, in microseconds: the guest's clock
+ * (CLOCK_BOOTTIME, zero at kernel start) read from the agent's version
+ * reply, placed on the host's clock by the moment that reply arrived. The
+ * guest's numbers are clamped so that the phases are in order and add up to
+ * the host's boot time: a lying guest can skew the split, never the total. */
+typedef struct {
+	gint64 exec_to_kernel_us; /* QEMU spawned -> guest kernel starts */
+	gint64 kernel_to_init_us; /* kernel start -> /init (the agent) runs */
+	gint64 init_to_ready_us;  /* /init -> agent channel open */
+	gint64 ready_to_answer_us; /* channel open -> version reply on the host */
+} QemuVmBootPhases;
+void qemu_vm_get_boot_phases(QemuVm *vm, QemuVmBootPhases *out);
+
 /* The size the VM booted with and its hot-plug limits. */
 typedef struct {
 	int vcpus;

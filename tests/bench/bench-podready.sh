@@ -1,0 +1,60 @@
+#!/bin/bash
+# bench-podready.sh: a pod started the way CRI-O starts it, and its timeline.
+#
+# ours:     conmon-kata with CRI-O's sandbox command line (start pipe, sync
+#           pipe; tests/e2e/ckdriver.py), vmctl the runtime: pod ready is
+#           spawning the monitor -> {"pid": N} on the sync pipe (the VM is
+#           booted and the sandbox created in it);
+# baseline: Debian's conmon with the same command line and runc.
+# Each run then starts the sandbox, creates and starts a container in the
+# pod (CRI-O's container command line) and waits for its first log line:
+# every phase is a row, on the host's clock from spawning the sandbox's
+# monitor, and for ours the guest's own phases (QEMU exec -> kernel ->
+# /init -> agent ready) as the pod monitor reports them (podready.py).
+# The floor (bare QEMU with our command line and kernel, a trivial /init
+# that powers off: bench-boot.sh's baseline) is measured in the same runs,
+# so "pod ready / floor" is a ratio of this run too.
+. "$CK_SOURCE_ROOT/tests/bench/lib.sh"
+
+: "${CK_BENCH_BARE_INITRD:?}" "${CK_CRIO_SAMPLES:?}"
+command -v conmon >/dev/null && command -v runc >/dev/null || { echo "the baseline needs conmon and runc" >&2; exit 1; }
+
+bench_setup podready "pod ready as CRI-O drives it: monitor spawned -> {\"pid\": N} on the sync pipe" \
+	"conmon-kata + vmctl (a VM per pod)" "conmon + runc"
+bench_metric ready_s s lower "pod ready: monitor spawned -> {\"pid\": N}"
+bench_metric ready_floor_s s lower "pod ready (ours) against the floor (base: bare QEMU, our kernel, trivial /init)"
+bench_metric qemu_exec_at_s s lower "timeline, host clock: QEMU exec"
+bench_metric guest_exec_to_kernel_s s lower "  guest clock: QEMU exec -> kernel start"
+bench_metric guest_kernel_to_init_s s lower "  guest clock: kernel start -> /init"
+bench_metric guest_init_to_ready_s s lower "  guest clock: /init -> agent ready"
+bench_metric guest_ready_to_answer_s s lower "  agent ready -> its answer on the host"
+bench_metric sandbox_started_at_s s lower "timeline, host clock: sandbox started"
+bench_metric ctr_created_at_s s lower "timeline, host clock: container created ({\"pid\": N})"
+bench_metric ctr_started_at_s s lower "timeline, host clock: container started"
+bench_metric first_log_at_s s lower "timeline, host clock: container's first log byte"
+
+pod_one() { # variant run
+	local t k v
+	rm -f "$B_TMP/pod.out"
+	timed t unshare --mount --propagation private python3 "$CK_SOURCE_ROOT/tests/bench/podready.py" "$1" \
+		"$B_TMP/pod.out" || run_failed "$1: podready.py"
+	while read -r k v; do
+		case $k in
+		guest_boot_s) continue ;;
+		esac
+		record "$k" "$1" "$2" "$v" s
+	done <"$B_TMP/pod.out"
+	if [ "$1" = ours ]; then
+		record ready_floor_s ours "$2" "$(awk '$1 == "ready_s" { print $2 }' "$B_TMP/pod.out")" s
+	else
+		run_floor t FLOOR
+		record ready_floor_s baseline "$2" "$t" s
+	fi
+}
+
+capture_qemu_argv
+bare_argv FLOOR
+bench_interleave pod_one
+bench_note "timeline rows: seconds from spawning the sandbox's monitor (host CLOCK_BOOTTIME); the first log byte is the log record's own timestamp; QEMU exec is its /proc start time (10 ms)"
+bench_note "guest rows: the pod monitor's \"VM up\" line: the agent's CLOCK_BOOTTIME, placed on the host's clock by when its answer arrived"
+bench_finish

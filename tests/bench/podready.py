@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""podready.py: one pod started the way CRI-O starts it, with its timeline.
+
+    podready.py ours|baseline OUT
+
+ours:     conmon-kata with CRI-O's sandbox command line (tests/e2e/ckdriver.py:
+          start pipe, sync pipe, --syslog) and vmctl as the runtime: the pod
+          monitor boots the VM;
+baseline: Debian's conmon with the same command line and runc as the
+          runtime (no --config runtime argument, which runc does not know).
+
+Then, like CRI-O: `start` of the sandbox, a container created in the pod
+(its own monitor, CRI-O's container command line), `start`, and the
+container's first line in its k8s log. Every moment is taken on the host's
+CLOCK_BOOTTIME relative to spawning the sandbox's monitor ("pod ready" is
+the `{"pid": N}` line on the sync pipe); the first log byte is the log
+record's own timestamp, which the monitor takes as it reads the data. For
+ours, QEMU's exec is its /proc start time (10 ms resolution), and the
+guest's phases (QEMU exec -> kernel -> /init -> agent ready) come from the
+pod monitor's "VM up" line (conmon-kata/pod.c), which it sends to syslog
+as CRI-O runs it: this script is run in a mount namespace of its own
+(unshare --mount) and binds its own socket over /dev/log there, so that
+it neither needs nor disturbs the host's syslog.
+
+Writes "KEY VALUE" lines (seconds) to OUT; exits non-zero when anything
+failed or was left behind. Stops the pod and removes everything itself.
+"""
+import datetime
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.environ.get('CK_SOURCE_ROOT', ''), 'tests', 'e2e'))
+import ckdriver as ck  # noqa: E402
+
+FIRST_LINE = b'BENCH-FIRST-LINE'
+VM_UP = re.compile(r'VM up in ([0-9.]+) s \(\w+\): QEMU exec to kernel ([0-9.]+) s, kernel to /init ([0-9.]+) s, '
+                   r'/init to agent ready ([0-9.]+) s, to its answer ([0-9.]+) s')
+
+
+def boottime():
+    return time.clock_gettime(time.CLOCK_BOOTTIME)
+
+
+def realtime_to_boottime(rt):
+    return rt - time.clock_gettime(time.CLOCK_REALTIME) + boottime()
+
+
+class Failed(Exception):
+    pass
+
+
+class Syslog:
+    """Our own /dev/log: a socket bound over the host's in this mount
+    namespace, or at /dev/log itself (removed at the end) when there is none."""
+
+    def __init__(self, path):
+        self.messages = []
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        # no /dev/log on the host: ours, for the run (as ckdriver's Syslog)
+        self.own_path = not os.path.lexists('/dev/log')
+        self.sock.bind('/dev/log' if self.own_path else path)
+        if not self.own_path:
+            r = subprocess.run(['mount', '--bind', path, '/dev/log'], capture_output=True)
+            if r.returncode != 0:
+                raise Failed(f'mount --bind {path} /dev/log: {r.stderr!r}')
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        while True:
+            try:
+                self.messages.append(self.sock.recv(65536).decode(errors='replace'))
+            except OSError:
+                return
+
+    def find(self, pattern, timeout):
+        def match():
+            for m in list(self.messages):
+                found = pattern.search(m)
+                if found:
+                    return found
+            return None
+        return ck.wait_until(match, timeout, 0.05)
+
+    def close(self):
+        if self.own_path:
+            os.unlink('/dev/log')
+        else:
+            subprocess.run(['umount', '/dev/log'], capture_output=True)
+        self.sock.close()
+
+
+class Variant:
+    def __init__(self, ours):
+        self.ours = ours
+        self.runc_root = os.path.join(ck.W.root, 'runc-baseline')
+
+    def create_argv(self, c):
+        if self.ours:
+            return ck.create_argv(c)
+        argv = ck.create_argv(c, runtime=RUNC)
+        argv[0] = CONMON
+        i = argv.index(f'--config={c.pod.config}')
+        del argv[i - 1:i + 1]
+        argv[argv.index(f'--root={ck.W.root}')] = f'--root={self.runc_root}'
+        return argv
+
+    def runtime(self, *args):
+        if self.ours:
+            return ck.vmctl(*args)
+        return ck.run_cmd([RUNC, '--root', self.runc_root, *args], cwd=ck.W.crio_cwd, env=ck.runtime_env())
+
+    def call(self, what, *args):
+        r = self.runtime(*args)
+        if r.rc != 0:
+            raise Failed(f'{what}: ' + '; '.join(r.diag()))
+        return boottime()
+
+
+def create(v, c, t_origin):
+    """Spawns c's monitor as CRI-O does; the moment {"pid": N} arrives."""
+    mon = ck.Monitor(v.create_argv(c), cwd=c.bundle)
+    c.mon = mon
+    mon.write_start()
+    sync = ck.recv_line(mon.sync, 150)
+    t = boottime()
+    if not re.fullmatch(rb'\{"pid": [1-9][0-9]*\}\n', sync):
+        raise Failed(f'{c.label()}: sync pipe gave {sync!r}; ' + '; '.join(mon.diag()))
+    c.pid = int(sync[8:-2])
+    rc = mon.wait_p0(30)
+    if rc != 0:
+        raise Failed(f'{c.label()}: P0 exit status {rc}; ' + '; '.join(mon.diag()))
+    text = ck.read_bytes(c.conmon_pidfile)
+    c.p1 = int(text) if text and text.isdigit() else None
+    return t - t_origin
+
+
+def first_log_line(c, timeout=60):
+    """The log record's timestamp (host CLOCK_BOOTTIME) of the first line."""
+    def find():
+        for line in (ck.read_bytes(c.log) or b'').splitlines():
+            if line.endswith(b' ' + FIRST_LINE):
+                return line.split(b' ', 1)[0].decode()
+        return None
+    stamp = ck.wait_until(find, timeout, 0.01)
+    if stamp is None:
+        raise Failed(f'{c.label()}: no {FIRST_LINE!r} in {c.log} after {timeout} s')
+    # RFC 3339 with nanoseconds and an offset: keep microseconds for Python
+    m = re.fullmatch(r'(.*T[0-9:]+)\.([0-9]+)([+-][0-9:]+|Z)', stamp)
+    rt = datetime.datetime.fromisoformat(f'{m.group(1)}.{m.group(2)[:6]}{m.group(3).replace("Z", "+00:00")}')
+    return realtime_to_boottime(rt.timestamp())
+
+
+def qemu_exec(pod):
+    """Host CLOCK_BOOTTIME when the pod's QEMU started (10 ms resolution)."""
+    found = ck.pod_qemu(pod.sandbox)
+    if not found:
+        raise Failed('no QEMU process for the pod')
+    stat = ck.read_bytes(f'/proc/{found[0][0]}/stat')
+    start_ticks = int(stat[stat.rindex(b')') + 2:].split()[19])
+    return start_ticks / os.sysconf('SC_CLK_TCK')
+
+
+def stop(v, c):
+    v.runtime('kill', c.id, 'KILL')
+    ck.wait_until(lambda: ck.REAPER.gone(c.p1) if c.p1 else True, 30)
+    v.runtime('delete', '--force', c.id)
+    c.deleted = True
+
+
+def one_pod(v, out):
+    pod = ck.Pod('bench', ck.secrets.token_hex(8), trusted=not v.ours, netns_prefix='ckbench')
+    sb = pod.sandbox
+    sb.prepare()
+    ctr = ck.Ctr(pod, 'first')
+    ctr.prepare(args=['sh', '-c', f'echo {FIRST_LINE.decode()}; exec sleep 100000'])
+    rec = {}
+    t0 = boottime()
+    rec['ready_s'] = create(v, sb, t0)
+    if v.ours:
+        rec['qemu_exec_at_s'] = qemu_exec(pod) - t0
+    rec['sandbox_started_at_s'] = v.call('start sandbox', 'start', sb.id) - t0
+    rec['ctr_created_at_s'] = create(v, ctr, t0)
+    rec['ctr_started_at_s'] = v.call('start container', 'start', ctr.id) - t0
+    rec['first_log_at_s'] = first_log_line(ctr) - t0
+    if v.ours:
+        m = SYSLOG.find(VM_UP, 10)
+        if m is None:
+            raise Failed('no "VM up" line from the pod monitor in syslog')
+        for key, value in zip(('boot_s', 'exec_to_kernel_s', 'kernel_to_init_s', 'init_to_ready_s',
+                               'ready_to_answer_s'), m.groups()):
+            rec[f'guest_{key}'] = float(value)
+    stop(v, ctr)
+    stop(v, sb)
+    with open(out, 'w') as f:
+        for k, val in rec.items():
+            f.write(f'{k} {val:.6f}\n')
+
+
+def main():
+    global SYSLOG
+    variant, out = sys.argv[1], sys.argv[2]
+    samples = ck.samples_dir()
+    if samples is None or os.geteuid() != 0:
+        print('podready.py: needs root and CK_CRIO_SAMPLES', file=sys.stderr)
+        return 1
+    # the benchmark's cleanup (or Ctrl-C) ends us with a signal: clean up first
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda n, _f: sys.exit(128 + n))
+    ck.set_child_subreaper()
+    ck.W.open(samples)
+    status = 1
+    try:
+        SYSLOG = Syslog(os.path.join(ck.W.tmp, 'log.sock'))
+        try:
+            one_pod(Variant(variant == 'ours'), out)
+            status = 0
+        finally:
+            SYSLOG.close()
+    except (Failed, RuntimeError) as e:
+        print(f'podready.py: {variant}: {e}', file=sys.stderr)
+    finally:
+        ck.cleanup()
+    if ck.tap.failed:
+        print('podready.py: left behind: ' + '; '.join(ck.tap.failed), file=sys.stderr)
+        status = 1
+    return status
+
+
+RUNC = subprocess.run(['sh', '-c', 'command -v runc'], capture_output=True, text=True).stdout.strip()
+CONMON = subprocess.run(['sh', '-c', 'command -v conmon'], capture_output=True, text=True).stdout.strip()
+SYSLOG = None
+
+if __name__ == '__main__':
+    sys.exit(main())
