@@ -16,6 +16,7 @@
 #include "ck-cleanup.h"
 #include "ck-error.h"
 #include "ck-log.h"
+#include "ck-netns.h"
 
 #define LISTEN_BACKLOG 128
 #define VERIFIER_LOG_SIZE (64u * 1024u)
@@ -312,16 +313,12 @@ static gboolean open_listeners(PortSteer *s, GError **error)
  * namespace they are created in. The thread returns to its own after. */
 static gboolean listeners_in(PortSteer *s, int netns_fd, const char *netns_path, GError **error)
 {
-	ck_autofd own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	int own = ck_netns_enter(netns_fd, netns_path, error);
 
 	if (own < 0)
-		return ck_set_error_errno(error, errno, "open /proc/thread-self/ns/net");
-	if (setns(netns_fd, CLONE_NEWNET) < 0)
-		return ck_set_error_errno(error, errno, "enter the network namespace %s", netns_path);
+		return FALSE;
 	gboolean ok = open_listeners(s, error);
-	if (setns(own, CLONE_NEWNET) < 0)
-		ck_log_error("port forwarding: cannot return to the monitor's network namespace: %s",
-			     g_strerror(errno));
+	ck_netns_leave(own);
 	return ok;
 }
 

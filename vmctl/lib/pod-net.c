@@ -28,6 +28,7 @@
 #include "ck-error.h"
 #include "ck-io.h"
 #include "ck-log.h"
+#include "ck-netns.h"
 
 #define INGRESS_HANDLE TC_HANDLE(0xffff, 0)
 #define RECORD_MAX_BYTES (64 * 1024)
@@ -42,28 +43,6 @@ int pod_net_open_netns(const char *path, GError **error)
 	if (fstatfs(fd, &fs) < 0 || fs.f_type != NSFS_MAGIC || ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
 		return ck_set_error(error, CK_ERROR_INVALID, "network namespace %s: not a network namespace", path), -1;
 	return ck_steal_fd(&fd);
-}
-
-/* --- the calling thread in the pod's namespace and back -------------------------- */
-
-static int netns_enter(int netns_fd, GError **error)
-{
-	ck_autofd ours = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-
-	if (ours < 0)
-		return ck_set_error_errno(error, errno, "/proc/thread-self/ns/net"), -1;
-	if (setns(netns_fd, CLONE_NEWNET) < 0)
-		return ck_set_error_errno(error, errno, "enter the pod's network namespace"), -1;
-	return ck_steal_fd(&ours);
-}
-
-static void netns_leave(int ours)
-{
-	/* a thread left in the pod's namespace would make everything after
-	 * it wrong in ways nobody could follow: better to stop here */
-	if (setns(ours, CLONE_NEWNET) < 0)
-		g_error("cannot return to the monitor's network namespace: %s", g_strerror(errno));
-	close(ours);
 }
 
 static struct nl_sock *route_socket(GError **error)
@@ -271,7 +250,7 @@ static int undo_iface(struct nl_sock *sock, const UndoItem *item)
 static gboolean undo_in_netns(int netns_fd, const char *netns_path, const UndoItem *items, guint n, GError **error)
 {
 	g_autoptr(GError) local = NULL;
-	int ours = netns_enter(netns_fd, error);
+	int ours = ck_netns_enter(netns_fd, netns_path, error);
 	gboolean ok = TRUE;
 
 	if (ours < 0)
@@ -287,7 +266,7 @@ static gboolean undo_in_netns(int netns_fd, const char *netns_path, const UndoIt
 	}
 	if (sock != NULL)
 		nl_socket_free(sock);
-	netns_leave(ours);
+	ck_netns_leave(ours);
 	if (local != NULL) {
 		g_propagate_error(error, g_steal_pointer(&local));
 		return FALSE;
@@ -335,14 +314,14 @@ PodNet *pod_net_setup(const char *netns_path, const char *record_path, GError **
 	net->netns_fd = pod_net_open_netns(netns_path, error);
 	if (net->netns_fd < 0)
 		return NULL;
-	int ours = netns_enter(net->netns_fd, error);
+	int ours = ck_netns_enter(net->netns_fd, netns_path, error);
 	if (ours < 0)
 		return NULL;
 	struct nl_sock *sock = route_socket(&local);
 	gboolean ok = sock != NULL && create_all(sock, net, &local);
 	if (sock != NULL)
 		nl_socket_free(sock);
-	netns_leave(ours);
+	ck_netns_leave(ours);
 	if (!ok) {
 		g_autoptr(GError) undo = NULL;
 		if (!pod_net_teardown(net, &undo))
