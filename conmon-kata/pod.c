@@ -225,13 +225,10 @@ static gboolean carry_network(PodMonitor *pod, const PodOptions *opts, VmNic *ni
 	g_autofree char *record = g_build_filename(pod->dir, POD_NET_RECORD, NULL);
 
 	*n_nics = 0;
-	if (netns == NULL)
+	/* "none": no NIC. The path itself was checked with the sandbox's other
+	 * namespace paths before the pod started (pod_check_sandbox_namespaces) */
+	if (netns == NULL || !g_str_equal(opts->config->runtime.internetworking_model, "tcfilter"))
 		return TRUE;
-	if (!g_str_equal(opts->config->runtime.internetworking_model, "tcfilter")) {
-		/* "none": no NIC, but a bad path still fails here, in one line */
-		ck_autofd fd = pod_net_open_netns(netns, error);
-		return fd >= 0;
-	}
 	pod->net = pod_net_setup(netns, record, error);
 	if (pod->net == NULL)
 		return FALSE;
