@@ -134,9 +134,10 @@ int monitor_finish(Monitor *m)
 		log_set_finish(m->logs);
 	if (m->standin != NULL)
 		standin_finish(m->standin, code & 0xff, STANDIN_TIMEOUT_MS);
-	host_cgroup_cleanup(&m->cgroup);
 	if (!m->cfg->exec)
 		release_container(m);
+	/* after the pod's QEMU, which a sandbox's cgroup holds, has gone */
+	host_cgroup_cleanup(&m->cgroup);
 	if (m->attach != NULL)
 		attach_server_close_clients(m->attach);
 	record_stopped(m);

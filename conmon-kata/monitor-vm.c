@@ -27,17 +27,38 @@
 #include "host-cgroup.h"
 #include "monitor-internal.h"
 #include "pod-client.h"
+#include "sizing.h"
 #include "sync-pipe.h"
 
 #define REQUEST_TIMEOUT_MS 60000
 
 /* --- pieces shared by create and exec ---------------------------------------------- */
 
+/* The pod's VM stays within the memory its host cgroups allow
+ * (docs/cgroups.md, "Pod accounting"). */
+static gboolean fit_host_memory(Monitor *m, GError **error)
+{
+	HostMemoryLimit limit;
+	guint32 cap;
+
+	host_cgroup_memory_limit(m->spec->cgroups_path, &limit);
+	g_autofree char *where = limit.dir;
+	if (!sizing_fit_host_limit(m->config, limit.bytes, where, &cap, error))
+		return FALSE;
+	if (cap > 0)
+		ck_log_info("pod %s: the host memory cgroup %s allows %" G_GUINT64_FORMAT
+			    " MiB: the VM gets at most %u MiB",
+			    m->role.pod_id, where, limit.bytes / (1024 * 1024), cap);
+	return TRUE;
+}
+
 static gboolean connect_pod(Monitor *m, GError **error)
 {
 	int fd;
 
 	if (m->role.sandbox && !m->cfg->exec) {
+		if (!fit_host_memory(m, error))
+			return FALSE;
 		PodOptions opts = {
 			.config = m->config,
 			.root = m->root,
@@ -91,6 +112,13 @@ static char *standin_netns(Monitor *m)
 static pid_t reported_pid(Monitor *m)
 {
 	return m->standin != NULL ? standin_get_pid(m->standin) : getpid();
+}
+
+/* The sandbox's QEMU joins the cgroups of the sandbox's own pid (its
+ * stand-in, or conmon-kata --shim), wherever the driver placed it. */
+static gboolean charge_pod(Monitor *m, GError **error)
+{
+	return m->pod == NULL || pod_monitor_charge(m->pod, reported_pid(m), error);
 }
 
 gboolean monitor_systemd_cgroup(Monitor *m)
@@ -221,7 +249,6 @@ static void undo_create(Monitor *m)
 	}
 	if (m->standin != NULL)
 		standin_finish(m->standin, 1, 1000);
-	host_cgroup_cleanup(&m->cgroup);
 	if (m->shared) {
 		g_autofree char *share = pod_share_dir(m->root, m->role.pod_id);
 		if (!guest_spec_release(share, m->cfg->cid, &error))
@@ -234,6 +261,8 @@ static void undo_create(Monitor *m)
 		if (!ck_rm_rf(dir, &error))
 			ck_log_warning("%s", error->message);
 	}
+	/* once QEMU, which may be in the sandbox's cgroup, has gone */
+	host_cgroup_cleanup(&m->cgroup);
 	(void)container_state_remove(m->root, m->cfg->cid, NULL);
 }
 
@@ -316,7 +345,7 @@ int monitor_vm_create(Monitor *m)
 	if ((m->role.sandbox && !pod_check_sandbox_namespaces(m->spec, &error)) || !apply_annotations(m, &error) ||
 	    !monitor_setup_io(m, m->cfg->bundle_path, &error) || !monitor_shim_setup(m, &error) ||
 	    !connect_pod(m, &error) || !guest_create(m, &error) || !monitor_connect_guest_io(m, &error) ||
-	    !spawn_standin(m, &error) || !monitor_write_pidfile(m, reported_pid(m), &error) ||
+	    !spawn_standin(m, &error) || !charge_pod(m, &error) || !monitor_write_pidfile(m, reported_pid(m), &error) ||
 	    !write_state(m, &error) || !run_create_hooks(m, &error))
 		return create_failed(m, error);
 	if (!monitor_sync_write(m, reported_pid(m), NULL))

@@ -178,6 +178,10 @@ static void on_guest_exit(GuestProcess *p, const GuestExit *exit, const GError *
 		pod_lost(m, error);
 		return;
 	}
+	/* the guest's OOM killer, within the container's limit in the VM;
+	 * the host's, which kills the whole VM, is pod_lost's reason */
+	if (exit->oom_killed)
+		ck_log_warning("container %s: OOM-killed in the pod's VM (its memory limit in the guest)", m->cfg->cid);
 	monitor_process_exited(m, exit->exit_code, exit->oom_killed, NULL);
 }
 

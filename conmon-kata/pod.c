@@ -2,6 +2,8 @@
 #include "pod.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +14,7 @@
 #include "ck-log.h"
 #include "ck-message.h"
 #include "guest-spec.h"
+#include "host-cgroup.h"
 #include "pod-mux.h"
 #include "pod-net.h"
 #include "pod-size.h"
@@ -50,6 +53,11 @@ struct PodMonitor {
 	guint32 keepalive_s;
 	gint64 last_answer_us;
 	gboolean ping_pending;
+	/* the OOM counters of QEMU's memory cgroup, once it joined the
+	 * sandbox's (NULL: none to watch), and their sum then */
+	char *oom_file;
+	guint64 ooms;
+	int oom_score_adj; /* the sandbox's, for QEMU */
 };
 
 char *pod_stop_reason_path(const char *root, const char *pod_id)
@@ -103,16 +111,32 @@ static void pod_dead(PodMonitor *pod, const char *reason)
 		pod->on_dead(reason, pod->user_data);
 }
 
+/* QEMU died of SIGKILL and its memory cgroup counts an OOM kill more
+ * than when it joined: the host's OOM killer (the cgroup's limit, or the
+ * host out of memory) took the whole VM. Read before anything of the pod
+ * is torn down: the cgroup outlives QEMU until the sandbox's end. */
+static char *host_oom_reason(PodMonitor *pod, int status)
+{
+	guint64 now;
+
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL || pod->kill_reason != NULL ||
+	    pod->oom_file == NULL || !host_cgroup_oom_count(pod->oom_file, &now) || now <= pod->ooms)
+		return NULL;
+	return g_strdup_printf("QEMU was killed by the host's OOM killer (%s: OOM kills %" G_GUINT64_FORMAT
+			       " -> %" G_GUINT64_FORMAT ")",
+			       pod->oom_file, pod->ooms, now);
+}
+
 static void on_qemu_exit(pid_t pid, int status, gpointer data)
 {
 	PodMonitor *pod = data;
-	g_autofree char *reason = NULL;
+	g_autofree char *reason = host_oom_reason(pod, status);
 
 	(void)pid;
 	qemu_vm_notify_exited(pod->vm, status);
-	if (WIFSIGNALED(status))
+	if (reason == NULL && WIFSIGNALED(status))
 		reason = g_strdup_printf("QEMU exited with signal %d", WTERMSIG(status));
-	else
+	else if (reason == NULL)
 		reason = g_strdup_printf("QEMU exited with status %d", WEXITSTATUS(status));
 	if (pod->kill_reason != NULL) {
 		char *why = g_strdup_printf("%s: %s", pod->kill_reason, reason);
@@ -384,6 +408,7 @@ PodMonitor *pod_monitor_start(const PodOptions *opts, GError **error)
 	pod->share_dir = pod_share_dir(opts->root, opts->pod_id);
 	pod->on_dead = opts->on_dead;
 	pod->user_data = opts->user_data;
+	pod->oom_score_adj = opts->spec->process.has_oom_score_adj ? opts->spec->process.oom_score_adj : 0;
 
 	/* a directory left by a pod whose monitor died: its mounts go first */
 	if (!guest_share_destroy(pod->share_dir, &local) || !private_dir(pod->dir, &local) ||
@@ -403,6 +428,41 @@ PodMonitor *pod_monitor_start(const PodOptions *opts, GError **error)
 	start_port_forward(pod, opts->spec);
 	log_boot(pod);
 	return pod;
+}
+
+/* What the kernel's OOM killer would weigh for the pod's process (the
+ * sandbox's oomScoreAdj): QEMU must not keep the monitor's -1000, or a
+ * memory cgroup at its limit would find nothing to kill and stall.
+ * Without CAP_SYS_RESOURCE a value below the caller's is refused; QEMU
+ * then keeps the caller's (the monitor's -1000 was refused too). */
+static void set_oom_score_adj(pid_t pid, int adj)
+{
+	g_autofree char *file = g_strdup_printf("/proc/%d/oom_score_adj", (int)pid);
+	g_autofree char *text = g_strdup_printf("%d", adj);
+	int fd = open(file, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, text, strlen(text)) < 0)
+		ck_log_debug("QEMU: write %s to %s: %s", text, file, g_strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+gboolean pod_monitor_charge(PodMonitor *pod, pid_t beside, GError **error)
+{
+	pid_t qemu = qemu_vm_get_pid(pod->vm);
+
+	if (!host_cgroup_move_beside(qemu, beside, error)) {
+		g_prefix_error(error, "QEMU: ");
+		return FALSE;
+	}
+	set_oom_score_adj(qemu, pod->oom_score_adj);
+	g_clear_pointer(&pod->oom_file, g_free);
+	pod->oom_file = host_cgroup_oom_file(qemu);
+	if (pod->oom_file != NULL && !host_cgroup_oom_count(pod->oom_file, &pod->ooms))
+		g_clear_pointer(&pod->oom_file, g_free);
+	if (pod->oom_file == NULL)
+		ck_log_warning("pod %s: QEMU has no memory cgroup to watch for OOM kills", pod->id);
+	return TRUE;
 }
 
 int pod_monitor_connect(PodMonitor *pod, GError **error)
@@ -447,6 +507,7 @@ void pod_monitor_free(PodMonitor *pod)
 	g_clear_handle_id(&pod->closed_grace, g_source_remove);
 	g_free(pod->closed_reason);
 	g_free(pod->kill_reason);
+	g_free(pod->oom_file);
 	g_free(pod->root);
 	pod_mux_free(pod->mux);
 	pod_sizer_free(pod->sizer);

@@ -44,6 +44,13 @@ PodMonitor *pod_monitor_start(const PodOptions *opts, GError **error);
  * container). */
 int pod_monitor_connect(PodMonitor *pod, GError **error);
 
+/* The pod's QEMU joins the host cgroups of beside (the sandbox's own pid,
+ * once placed) and gets the sandbox's oomScoreAdj (0 without one); from then on a SIGKILL of QEMU
+ * while its memory cgroup's OOM counters grew is reported as the host's
+ * OOM kill (docs/cgroups.md). A cgroup it cannot join is an error naming
+ * the controller. */
+gboolean pod_monitor_charge(PodMonitor *pod, pid_t beside, GError **error);
+
 /* Shuts the VM down (then kills it), closes the control socket, removes
  * the taps and filters from the pod's network namespace, and releases the
  * shared folder. The pod directory (logs) stays until the

@@ -908,6 +908,7 @@ class World:
         self.monitors = []
         self.samples = {}
         self.cgroup_parents = {}
+        self.after_cleanup = []  # a driver's own, run last (its cgroups)
         for kind in ('sandbox', 'container'):
             with open(os.path.join(samples, f'{kind}-config.json')) as f:
                 self.samples[kind] = f.read()
@@ -1273,12 +1274,15 @@ def pod_qemu(c):
     return [p for p in procs_mentioning(os.path.join(W.root, 'pods', c.pod.sandbox.id)) if 'qemu' in p[1]]
 
 
-def crio_create(c, tail=(), api=False, log_size_max=None, extra=(), full=False, runtime=None):
+def crio_create(c, tail=(), api=False, log_size_max=None, extra=(), full=False, runtime=None, before_start=None):
     """RunPodSandbox/CreateContainer: conmon-kata, start byte, P0, sync pipe.
-    full: check items 13 and 14 on the way. Returns the sync bytes."""
+    full: check items 13 and 14 on the way. before_start(mon): what CRI-O
+    does before the start byte (MoveConmonToCgroup). Returns the sync bytes."""
     L = c.label()
     mon = Monitor(create_argv(c, tail, api, log_size_max, extra, runtime), cwd=c.bundle)
     c.mon = mon
+    if before_start is not None:
+        before_start(mon)
     if full:
         time.sleep(0.4)
         alive = mon.p0_alive()
@@ -1693,6 +1697,8 @@ def cleanup():
                 pass
     tap.ok(not procs, 'no process is left in a container\'s host cgroup', *procs)
     tap.ok(not cg, 'no host cgroup of the containers is left behind', *cg)
+    for fn in W.after_cleanup:
+        fn()
     subprocess.run(['umount', '-R', '-l', W.root], capture_output=True)
     for pod in W.pods:
         pod.release()

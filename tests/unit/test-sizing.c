@@ -228,6 +228,45 @@ static void test_target(void)
 	g_assert_cmpuint(mem, ==, 2048 + 15 * 128);
 }
 
+/* The VM within its host memory cgroup's limit (docs/cgroups.md). */
+static void test_fit_host_limit(void)
+{
+	g_autoptr(GError) error = NULL;
+	guint32 cap = 1;
+	g_autoptr(CkConfig) cfg = config(1, 0, 512, 0);
+	g_autoptr(CkConfig) bounded = config(1, 0, 256, 1024);
+
+	/* no limit: nothing changes */
+	g_assert_true(sizing_fit_host_limit(cfg, G_MAXUINT64, NULL, &cap, &error));
+	g_assert_cmpuint(cap, ==, 0);
+	g_assert_cmpuint(cfg->hypervisor.default_memory, ==, 512);
+	g_assert_cmpuint(cfg->hypervisor.default_maxmemory, ==, 0);
+
+	/* a 128 MiB container and a 192 MiB overhead: 320 MiB for the pod */
+	g_assert_true(sizing_fit_host_limit(cfg, 320 * MIB, "/p", &cap, &error));
+	g_assert_cmpuint(cap, ==, 320 - SIZING_HOST_RESERVE_MIB);
+	g_assert_cmpuint(cfg->hypervisor.default_memory, ==, cap);
+	g_assert_cmpuint(cfg->hypervisor.default_maxmemory, ==, cap);
+
+	/* a ceiling below the limit stays; the boot size then fits too */
+	WorkloadSize w = {.mem_bytes = 128 * MIB};
+	int vcpus;
+	guint32 mem;
+	g_assert_true(sizing_fit_host_limit(bounded, 2048 * MIB, "/p", &cap, &error));
+	g_assert_cmpuint(bounded->hypervisor.default_maxmemory, ==, 1024);
+	g_assert_cmpuint(bounded->hypervisor.default_memory, ==, 256);
+	g_assert_true(sizing_fit_host_limit(bounded, 500 * MIB, "/p", &cap, &error));
+	sizing_boot(bounded, &w, 4, &vcpus, &mem);
+	g_assert_cmpuint(mem + SIZING_HOST_RESERVE_MIB, <=, 500);
+
+	/* too small for the smallest VM: the folder and both sizes named */
+	g_assert_false(sizing_fit_host_limit(bounded, 100 * MIB, "/sys/fs/cgroup/memory/pod", &cap, &error));
+	g_assert_error(error, CK_ERROR, CK_ERROR_INVALID);
+	g_assert_cmpstr(error->message, ==,
+			"the host memory cgroup /sys/fs/cgroup/memory/pod allows 100 MiB, less than the smallest VM "
+			"takes (64 MiB of guest RAM and 64 MiB for QEMU and its monitor)");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -238,5 +277,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/sizing/containerd-annotations-bad", test_containerd_annotations_bad);
 	g_test_add_func("/sizing/boot", test_boot);
 	g_test_add_func("/sizing/target", test_target);
+	g_test_add_func("/sizing/fit-host-limit", test_fit_host_limit);
 	return g_test_run();
 }

@@ -308,30 +308,119 @@ gboolean host_cgroup_join_error(const char *procs, int errsv, GError **error)
 	return ck_set_error_errno(error, errsv, "join the %s cgroup (%s)", ctrl, procs);
 }
 
+/* pid's cgroup in each hierarchy, from /proc/<pid>/cgroup: its
+ * controllers ("memory", "cpu,cpuacct", "name=systemd"; "" for v2) ->
+ * the path ("/kubepods/pod1"). */
+static GHashTable *proc_cgroups(pid_t pid, GError **error)
+{
+	g_autofree char *file = g_strdup_printf("/proc/%d/cgroup", (int)pid);
+	g_autofree char *data = NULL;
+	GHashTable *out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
+	if (!ck_file_read_bounded(file, 64 * 1024, &data, NULL, error)) {
+		g_hash_table_destroy(out);
+		return NULL;
+	}
+	g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
+	for (char **l = lines; *l != NULL; l++) {
+		g_auto(GStrv) f = g_strsplit(*l, ":", 3);
+		if (g_strv_length(f) == 3 && f[2][0] == '/')
+			g_hash_table_insert(out, g_strdup(f[1]), g_strdup(f[2]));
+	}
+	return out;
+}
+
+/* base's cgroup.procs of the cgroup pid is in there, NULL: none. */
+static char *procs_of(GHashTable *cgroups, const char *base)
+{
+	const char *path = hierarchy_path(cgroups, base);
+
+	return path == NULL ? NULL : g_strdup_printf("%s%s/cgroup.procs", base, g_str_equal(path, "/") ? "" : path);
+}
+
 /* Remembers the caller's cgroup in each hierarchy of bases, for
  * host_cgroup_cleanup() to go back to. */
 static gboolean record_origins(HostCgroup *cg, GPtrArray *bases, GError **error)
 {
-	g_autofree char *data = NULL;
-	g_autoptr(GHashTable) self = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_autoptr(GHashTable) self = proc_cgroups(getpid(), error);
 
-	if (!ck_file_read_bounded("/proc/self/cgroup", 64 * 1024, &data, NULL, error))
+	if (self == NULL)
 		return FALSE;
-	g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
-	for (char **l = lines; *l != NULL; l++) {
-		g_auto(GStrv) f = g_strsplit(*l, ":", 3);
-		if (g_strv_length(f) == 3)
-			g_hash_table_insert(self, g_strdup(f[1]), g_strdup(f[2]));
-	}
 	cg->origins = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; i < bases->len; i++) {
-		const char *base = g_ptr_array_index(bases, i);
-		const char *was = hierarchy_path(self, base);
-		if (was != NULL)
-			g_ptr_array_add(cg->origins,
-					g_strdup_printf("%s%s/cgroup.procs", base, g_str_equal(was, "/") ? "" : was));
+		char *procs = procs_of(self, g_ptr_array_index(bases, i));
+		if (procs != NULL)
+			g_ptr_array_add(cg->origins, procs);
 	}
 	return TRUE;
+}
+
+gboolean host_cgroup_move_beside(pid_t pid, pid_t beside, GError **error)
+{
+	g_autoptr(GHashTable) there = proc_cgroups(beside, error);
+	g_autofree char *text = g_strdup_printf("%d", (int)pid);
+
+	if (there == NULL)
+		return FALSE;
+	g_autoptr(GPtrArray) bases = hierarchies();
+	for (guint i = 0; i < bases->len; i++) {
+		g_autofree char *procs = procs_of(there, g_ptr_array_index(bases, i));
+		if (procs != NULL && !write_text(procs, text))
+			return host_cgroup_join_error(procs, errno, error);
+	}
+	return TRUE;
+}
+
+/* v1 reports "no limit" as the largest page-aligned count; any value
+ * from 2^62 on is taken as none. */
+#define UNLIMITED_FROM (G_GUINT64_CONSTANT(1) << 62)
+
+/* The limit in dir's memory.limit_in_bytes (v1) or memory.max (v2),
+ * G_MAXUINT64 for none or an unreadable file (a folder that is not
+ * there, the root, which has none). */
+static guint64 limit_in(const char *dir, gboolean unified)
+{
+	g_autofree char *file = g_build_filename(dir, unified ? "memory.max" : "memory.limit_in_bytes", NULL);
+	g_autofree char *text = NULL;
+	guint64 v;
+
+	if (!ck_file_read_bounded(file, 4096, &text, NULL, NULL) ||
+	    !ck_parse_uint64(g_strstrip(text), file, G_MAXUINT64, &v, NULL) || v >= UNLIMITED_FROM)
+		return G_MAXUINT64;
+	return v;
+}
+
+/* The smallest limit on rel (a cgroupfs path) and its ancestors. */
+static void chain_limit(const char *base, const char *rel, gboolean unified, HostMemoryLimit *out)
+{
+	g_autofree char *dir = g_strconcat(base, rel, NULL);
+
+	while (strlen(dir) > strlen(base)) {
+		guint64 v = limit_in(dir, unified);
+		if (v < out->bytes) {
+			out->bytes = v;
+			g_free(out->dir);
+			out->dir = g_strdup(dir);
+		}
+		char *slash = strrchr(dir, '/');
+		*slash = '\0';
+	}
+}
+
+void host_cgroup_memory_limit(const char *cgroups_path, HostMemoryLimit *out)
+{
+	gboolean unified = host_cgroup_is_unified();
+	g_autofree char *base = unified ? g_strdup(root_dir()) : g_build_filename(root_dir(), "memory", NULL);
+	g_autofree char *rel = host_cgroup_fs_path(cgroups_path);
+	g_autoptr(GHashTable) self = proc_cgroups(getpid(), NULL);
+	const char *own = self != NULL ? g_hash_table_lookup(self, unified ? "" : "memory") : NULL;
+
+	out->bytes = G_MAXUINT64;
+	out->dir = NULL;
+	if (rel != NULL)
+		chain_limit(base, rel, unified, out);
+	if (own != NULL)
+		chain_limit(base, own, unified, out);
 }
 
 gboolean host_cgroup_join_self(HostCgroup *cg, GError **error)

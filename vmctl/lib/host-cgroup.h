@@ -106,4 +106,23 @@ void host_cgroup_remove(const char *cgroups_path);
 char *host_cgroup_oom_file(pid_t pid);
 gboolean host_cgroup_oom_count(const char *path, guint64 *out);
 
+/* Moves pid (all its threads) into the cgroups beside is in, in every
+ * hierarchy: how QEMU joins its sandbox's cgroup once the sandbox's
+ * stand-in (or conmon-kata --shim) is placed, whichever driver placed it
+ * (docs/cgroups.md). A hierarchy it cannot join is an error naming the
+ * controller (host_cgroup_join_error); the ones before it are joined. */
+gboolean host_cgroup_move_beside(pid_t pid, pid_t beside, GError **error);
+
+/* The memory a cgroup may use on the host: the smallest memory limit
+ * (v1 memory.limit_in_bytes, v2 memory.max) on the cgroup of cgroups_path
+ * and every ancestor, and on the caller's own memory cgroup and its
+ * ancestors (a VM's QEMU starts there and moves to cgroups_path, NULL or
+ * empty: stays). G_MAXUINT64 and dir NULL: no limit anywhere. */
+typedef struct {
+	guint64 bytes;
+	char *dir; /* the folder whose limit it is */
+} HostMemoryLimit;
+
+void host_cgroup_memory_limit(const char *cgroups_path, HostMemoryLimit *out);
+
 G_END_DECLS

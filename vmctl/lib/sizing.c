@@ -157,3 +157,25 @@ void sizing_target(const CkConfig *cfg, const WorkloadSize *total, int max_cpus,
 						   SIZING_MEMORY_BLOCK_MIB;
 	*out_mem_mib = target;
 }
+
+gboolean sizing_fit_host_limit(CkConfig *cfg, guint64 limit_bytes, const char *where, guint32 *out_cap_mib,
+			       GError **error)
+{
+	guint64 limit_mib = limit_bytes / (1024 * 1024);
+
+	*out_cap_mib = 0;
+	if (limit_bytes == G_MAXUINT64)
+		return TRUE;
+	if (limit_mib < SIZING_HOST_RESERVE_MIB + SIZING_MIN_GUEST_MIB)
+		return ck_set_error(error, CK_ERROR_INVALID,
+				    "the host memory cgroup %s allows %" G_GUINT64_FORMAT
+				    " MiB, less than the smallest VM takes (%d MiB of guest RAM and %d MiB for QEMU "
+				    "and its monitor)",
+				    where, limit_mib, SIZING_MIN_GUEST_MIB, SIZING_HOST_RESERVE_MIB);
+	guint64 cap = MIN(limit_mib - SIZING_HOST_RESERVE_MIB, G_MAXUINT32);
+	cfg->hypervisor.default_memory = (guint32)MIN(cfg->hypervisor.default_memory, cap);
+	if (cfg->hypervisor.default_maxmemory == 0 || cfg->hypervisor.default_maxmemory > cap)
+		cfg->hypervisor.default_maxmemory = (guint32)cap;
+	*out_cap_mib = (guint32)cap;
+	return TRUE;
+}

@@ -34,6 +34,13 @@
 G_BEGIN_DECLS
 
 #define SIZING_MEMORY_BLOCK_MIB 128
+/* What a pod costs its host memory cgroup beside the guest's RAM: QEMU's
+ * own memory (TCG's 16 MiB translation buffer, its heap, the kernel image
+ * it loads, page tables: ~40 MiB measured, docs/performance.md), the
+ * monitor and the stand-ins (~1 MiB each), and room to spare. */
+#define SIZING_HOST_RESERVE_MIB 64
+/* The smallest guest (the configuration's own floor for default_memory). */
+#define SIZING_MIN_GUEST_MIB 64
 #define ANNOTATION_POD_RESOURCES "pod-linux-resources.crio.io"
 #define ANNOTATION_POD_OVERHEAD "pod-linux-overhead.crio.io"
 #define ANNOTATION_CRI_SANDBOX_CPU_QUOTA "io.kubernetes.cri.sandbox-cpu-quota"
@@ -66,5 +73,15 @@ void sizing_boot(const CkConfig *cfg, const WorkloadSize *workload, int host_cpu
  * above the boot size. */
 void sizing_target(const CkConfig *cfg, const WorkloadSize *total, int max_vcpus, guint64 max_mem_mib,
 		   int current_vcpus, guint64 current_mem_mib, int *out_vcpus, guint64 *out_mem_mib);
+
+/* Keeps the VM inside a host memory limit (the smallest memory limit on
+ * the cgroups QEMU is charged to, G_MAXUINT64: none), so that the host
+ * never OOM-kills QEMU for a guest that touches all of its RAM:
+ * default_memory and default_maxmemory are lowered to the limit less
+ * SIZING_HOST_RESERVE_MIB; *out_cap_mib is that ceiling (0: no limit, cfg
+ * unchanged). A limit that leaves less than SIZING_MIN_GUEST_MIB fails,
+ * naming `where` (the cgroup folder) and both sizes. */
+gboolean sizing_fit_host_limit(CkConfig *cfg, guint64 limit_bytes, const char *where, guint32 *out_cap_mib,
+			       GError **error);
 
 G_END_DECLS
