@@ -212,6 +212,90 @@ static gboolean setup(gboolean *enabled_at_root)
 	return g_mkdir(top, 0755) == 0;
 }
 
+static pid_t fork_pause(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	return pid;
+}
+
+static char *v2_path_of(pid_t pid)
+{
+	g_autofree char *file = g_strdup_printf("/proc/%d/cgroup", (int)pid);
+	g_autofree char *text = NULL;
+
+	if (!g_file_get_contents(file, &text, NULL, NULL))
+		return g_strdup("(unreadable)");
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l != NULL; l++)
+		if (g_str_has_prefix(*l, "0::"))
+			return g_strdup(*l + 3);
+	return g_strdup("(none)");
+}
+
+/* QEMU's way into its sandbox's cgroup: beside another process. */
+static void test_move_beside(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_build_filename(top, "sandbox", NULL);
+	g_autofree char *procs = g_build_filename(dir, "cgroup.procs", NULL);
+	g_autofree char *want = g_strconcat(top_rel, "/sandbox", NULL);
+	pid_t standin = fork_pause(), qemu = fork_pause();
+	g_autofree char *pid_text = g_strdup_printf("%d", (int)standin);
+
+	g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
+	g_assert_true(write_file(procs, pid_text));
+	g_assert_true(host_cgroup_move_beside(qemu, standin, &error));
+	g_assert_no_error(error);
+	g_autofree char *now = v2_path_of(qemu);
+	g_assert_cmpstr(now, ==, want);
+
+	/* a pid that is gone: /proc/<pid>/cgroup cannot be read */
+	kill(standin, SIGKILL);
+	waitpid(standin, NULL, 0);
+	g_assert_false(host_cgroup_move_beside(qemu, standin, &error));
+	g_assert_nonnull(error);
+	kill(qemu, SIGKILL);
+	waitpid(qemu, NULL, 0);
+}
+
+/* The smallest memory.max on the path and its ancestors; with no memory
+ * controller in this hierarchy (a v1 host) there is none. */
+static void test_memory_limit(void)
+{
+	g_autofree char *has = read_trim(mnt, "cgroup.controllers");
+	g_auto(GStrv) ctrls = g_strsplit(has, " ", -1);
+	g_autofree char *outer = g_build_filename(top, "limited", NULL);
+	g_autofree char *inner = g_build_filename(outer, "pod", NULL);
+	g_autofree char *path = g_strconcat(top_rel, "/limited/pod/crio-x", NULL);
+	HostMemoryLimit lim;
+
+	g_assert_cmpint(g_mkdir(outer, 0755), ==, 0);
+	g_assert_cmpint(g_mkdir(inner, 0755), ==, 0);
+	if (!g_strv_contains((const char *const *)ctrls, "memory")) {
+		host_cgroup_memory_limit(path, &lim);
+		g_assert_cmpuint(lim.bytes, ==, G_MAXUINT64);
+		g_assert_null(lim.dir);
+		return;
+	}
+	g_autofree char *root_on = g_build_filename(mnt, "cgroup.subtree_control", NULL);
+	g_autofree char *top_on = g_build_filename(top, "cgroup.subtree_control", NULL);
+	g_autofree char *outer_on = g_build_filename(outer, "cgroup.subtree_control", NULL);
+	g_assert_true(write_file(root_on, "+memory") && write_file(top_on, "+memory") &&
+		      write_file(outer_on, "+memory"));
+	g_autofree char *outer_max = g_build_filename(outer, "memory.max", NULL);
+	g_autofree char *inner_max = g_build_filename(inner, "memory.max", NULL);
+	g_assert_true(write_file(outer_max, "335544320") && write_file(inner_max, "671088640"));
+	host_cgroup_memory_limit(path, &lim);
+	g_assert_cmpuint(lim.bytes, ==, 335544320);
+	g_assert_cmpstr(lim.dir, ==, outer);
+	g_free(lim.dir);
+}
+
 int main(int argc, char **argv)
 {
 	gboolean enabled_at_root = FALSE;
@@ -225,6 +309,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/host-cgroup/v2/join", test_join);
 	g_test_add_func("/host-cgroup/v2/enable-fails", test_enable_fails);
 	g_test_add_func("/host-cgroup/v2/join-fails", test_join_fails);
+	g_test_add_func("/host-cgroup/v2/move-beside", test_move_beside);
+	g_test_add_func("/host-cgroup/v2/memory-limit", test_memory_limit);
 	int rc = g_test_run();
 
 	remove_tree(top);
