@@ -119,8 +119,8 @@ static char *host_oom_reason(PodMonitor *pod, int status)
 {
 	guint64 now;
 
-	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL || pod->kill_reason != NULL ||
-	    pod->oom_file == NULL || !host_cgroup_oom_count(pod->oom_file, &now) || now <= pod->ooms)
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL || pod->kill_reason != NULL || pod->oom_file == NULL ||
+	    !host_cgroup_oom_count(pod->oom_file, &now) || now <= pod->ooms)
 		return NULL;
 	return g_strdup_printf("QEMU was killed by the host's OOM killer (%s: OOM kills %" G_GUINT64_FORMAT
 			       " -> %" G_GUINT64_FORMAT ")",
