@@ -100,6 +100,9 @@ gboolean monitor_shim_setup(Monitor *m, GError **error);
 /* Shim mode's stand-in duty: the pod's network namespace and the
  * container's host cgroup, for ourselves (host_cgroup_cleanup() leaves). */
 gboolean monitor_shim_join(Monitor *m, GError **error);
+/* Its cgroup part alone (once): a sandbox's shim joins before its VM
+ * boots, so that QEMU starts in the container's cgroup. */
+gboolean monitor_shim_join_cgroup(Monitor *m, GError **error);
 /* The systemd driver applies: --systemd-cgroup on a create (conmon never
  * passes it to an exec, which joins the scope's folder on cgroupfs) with
  * a cgroupsPath. */

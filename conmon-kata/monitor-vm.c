@@ -52,20 +52,49 @@ static gboolean fit_host_memory(Monitor *m, GError **error)
 	return TRUE;
 }
 
+/* QEMU is best started in the sandbox's cgroup, so that what it touches
+ * while booting is charged there too: the shim (containerd) joins it for
+ * good, as it would later; the pod monitor with a stand-in joins the
+ * cgroupfs folders only while it starts the pod (and goes back after).
+ * The systemd driver's scope exists only with its first pid, the
+ * stand-in: QEMU then moves in after it (charge_pod). */
+static gboolean enter_sandbox_cgroup(Monitor *m, GError **error)
+{
+	if (m->fds->shim)
+		return monitor_shim_join_cgroup(m, error);
+	if (monitor_systemd_cgroup(m))
+		return TRUE;
+	if (!host_cgroup_prepare(&m->cgroup, m->spec->cgroups_path, error) ||
+	    !host_cgroup_join_self(&m->cgroup, error)) {
+		g_prefix_error(error, "QEMU: ");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static PodMonitor *start_pod(Monitor *m, GError **error)
+{
+	PodOptions opts = {
+		.config = m->config,
+		.root = m->root,
+		.pod_id = m->role.pod_id,
+		.spec = m->spec,
+	};
+
+	if (!fit_host_memory(m, error) || !enter_sandbox_cgroup(m, error))
+		return NULL;
+	PodMonitor *pod = pod_monitor_start(&opts, error);
+	if (!m->fds->shim)
+		host_cgroup_go_back(&m->cgroup);
+	return pod;
+}
+
 static gboolean connect_pod(Monitor *m, GError **error)
 {
 	int fd;
 
 	if (m->role.sandbox && !m->cfg->exec) {
-		if (!fit_host_memory(m, error))
-			return FALSE;
-		PodOptions opts = {
-			.config = m->config,
-			.root = m->root,
-			.pod_id = m->role.pod_id,
-			.spec = m->spec,
-		};
-		m->pod = pod_monitor_start(&opts, error);
+		m->pod = start_pod(m, error);
 		if (m->pod == NULL)
 			return FALSE;
 		fd = pod_monitor_connect(m->pod, error);
@@ -139,7 +168,8 @@ static gboolean spawn_standin(Monitor *m, GError **error)
 	/* with the systemd driver, systemd places the stand-in once it runs */
 	gboolean systemd = monitor_systemd_cgroup(m);
 	const char *path = m->spec != NULL && !systemd ? m->spec->cgroups_path : NULL;
-	if (!host_cgroup_prepare(&m->cgroup, path, error)) {
+	/* a sandbox's folders exist already (enter_sandbox_cgroup) */
+	if (m->cgroup.procs == NULL && !host_cgroup_prepare(&m->cgroup, path, error)) {
 		g_prefix_error(error, "stand-in: ");
 		return FALSE;
 	}

@@ -116,14 +116,20 @@ gboolean monitor_shim_setup(Monitor *m, GError **error)
 	return TRUE;
 }
 
+gboolean monitor_shim_join_cgroup(Monitor *m, GError **error)
+{
+	if (m->cgroup.procs != NULL)
+		return TRUE; /* joined already: a sandbox, before its VM boots */
+	if (monitor_systemd_cgroup(m))
+		return host_cgroup_systemd_join(&m->cgroup, m->spec->cgroups_path, monitor_spec_resources(m), getpid(),
+						error);
+	return host_cgroup_prepare(&m->cgroup, m->spec != NULL ? m->spec->cgroups_path : NULL, error) &&
+	       host_cgroup_join_self(&m->cgroup, error);
+}
+
 gboolean monitor_shim_join(Monitor *m, GError **error)
 {
-	if (monitor_systemd_cgroup(m)) {
-		if (!host_cgroup_systemd_join(&m->cgroup, m->spec->cgroups_path, monitor_spec_resources(m), getpid(),
-					      error))
-			return FALSE;
-	} else if (!host_cgroup_prepare(&m->cgroup, m->spec != NULL ? m->spec->cgroups_path : NULL, error) ||
-		   !host_cgroup_join_self(&m->cgroup, error))
+	if (!monitor_shim_join_cgroup(m, error))
 		return FALSE;
 	if (m->netns_path == NULL)
 		return TRUE;

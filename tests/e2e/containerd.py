@@ -186,6 +186,12 @@ def run_args(cid, fs, annotations=(), netns=None, mode='-d', systemd=True):
     return args + ['--rootfs', fs, cid]
 
 
+def cgroups_of(pid):
+    """/proc/<pid>/cgroup as {hierarchy: path}."""
+    lines = (read_bytes(f'/proc/{pid}/cgroup') or b'').decode(errors='replace').splitlines()
+    return dict(ln.split(':', 2)[1:] for ln in lines if ln.count(':') >= 2)
+
+
 def task_pid(cid):
     r = ctr('task', 'ls')
     for line in r.out.decode(errors='replace').splitlines()[1:]:
@@ -548,6 +554,11 @@ def pod_replay():
     tap.eq('one network namespace in the guest for all three', 1, len({w[1] for w in wheres}), wheres)
     tap.ok(all(w[4] != host_kernel() for w in wheres), 'all three on the guest\'s kernel', wheres)
     tap.eq('one QEMU for the pod, none for its containers', [1, 0, 0], [len(qemus(m.cid)) for m in members])
+    # docs/cgroups.md, "Pod accounting": the pod pays for its VM
+    qemu = (qemus(sid) or [None])[0]
+    tap.ok(qemu is not None and cgroups_of(qemu) == cgroups_of(sb_pid) and cgroups_of(qemu),
+           'the pod\'s QEMU is in the sandbox\'s cgroup (its task\'s, in every hierarchy)',
+           f'QEMU {qemu}: {cgroups_of(qemu) if qemu else None}', f'sandbox task {sb_pid}: {cgroups_of(sb_pid)}')
     tap.eq('on the host, the containers\' pids are in the pod\'s network namespace',
            [pod_ns] * 2, [host_netns(m.pid()) for m in members[1:]])
     # the size containerd announced: one more vCPU, 256 MiB more

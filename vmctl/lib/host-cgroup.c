@@ -478,16 +478,22 @@ gboolean host_cgroup_systemd_join(HostCgroup *cg, const char *cgroups_path, cons
 	return unified || join_beside_systemd(cg, cgroups_path, pid, error);
 }
 
-void host_cgroup_cleanup(HostCgroup *cg)
+void host_cgroup_go_back(HostCgroup *cg)
 {
 	g_autofree char *pid = g_strdup_printf("%d", (int)getpid());
-	g_autoptr(GError) error = NULL;
 
 	for (guint i = 0; cg->origins != NULL && i < cg->origins->len; i++)
 		if (!write_text(g_ptr_array_index(cg->origins, i), pid))
 			ck_log_debug("host cgroup %s: %s", (char *)g_ptr_array_index(cg->origins, i),
 				     g_strerror(errno));
 	g_clear_pointer(&cg->origins, g_ptr_array_unref);
+}
+
+void host_cgroup_cleanup(HostCgroup *cg)
+{
+	g_autoptr(GError) error = NULL;
+
+	host_cgroup_go_back(cg);
 	if (cg->unit != NULL && !host_systemd_stop_scope(cg->unit, &error))
 		ck_log_warning("%s", error->message);
 	g_clear_pointer(&cg->unit, g_free);

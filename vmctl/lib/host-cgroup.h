@@ -82,6 +82,11 @@ char *host_cgroup_controller_of(const char *procs);
  * (<procs>): <errno text>". Returns FALSE. */
 gboolean host_cgroup_join_error(const char *procs, int errsv, GError **error);
 
+/* Moves the calling process back to where it was before
+ * host_cgroup_join_self(), if it joined; the cgroups stay. The pod
+ * monitor joins its sandbox's cgroup only while it starts QEMU. */
+void host_cgroup_go_back(HostCgroup *cg);
+
 /* Moves the calling process back when it joined, stops the systemd scope
  * (a failure is a warning), then removes the directories it created
  * (once empty), deepest first. */
