@@ -48,17 +48,24 @@ static gboolean write_file(const char *path, const char *text)
 	return ok;
 }
 
-/* The v2 line of /proc/self/cgroup ("0::/path"), its path. */
-static char *self_v2(void)
+/* The v2 line of /proc/<pid>/cgroup ("0::/path"), its path. */
+static char *v2_path_of(pid_t pid)
 {
+	g_autofree char *file = g_strdup_printf("/proc/%d/cgroup", (int)pid);
 	g_autofree char *text = NULL;
 
-	g_assert_true(g_file_get_contents("/proc/self/cgroup", &text, NULL, NULL));
+	if (!g_file_get_contents(file, &text, NULL, NULL))
+		return g_strdup("(unreadable)");
 	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
 	for (char **l = lines; *l != NULL; l++)
 		if (g_str_has_prefix(*l, "0::"))
 			return g_strdup(*l + 3);
 	return g_strdup("(none)");
+}
+
+static char *self_v2(void)
+{
+	return v2_path_of(getpid());
 }
 
 static void test_join(void)
@@ -221,20 +228,6 @@ static pid_t fork_pause(void)
 		_exit(0);
 	}
 	return pid;
-}
-
-static char *v2_path_of(pid_t pid)
-{
-	g_autofree char *file = g_strdup_printf("/proc/%d/cgroup", (int)pid);
-	g_autofree char *text = NULL;
-
-	if (!g_file_get_contents(file, &text, NULL, NULL))
-		return g_strdup("(unreadable)");
-	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-	for (char **l = lines; *l != NULL; l++)
-		if (g_str_has_prefix(*l, "0::"))
-			return g_strdup(*l + 3);
-	return g_strdup("(none)");
 }
 
 /* QEMU's way into its sandbox's cgroup: beside another process. */
