@@ -167,6 +167,9 @@ static gboolean print_stats(const char *root, const char *id, guint64 limit, GEr
 
 	if (reply == NULL)
 		return FALSE;
+	/* the guest's words: an object of groups of numbers, or nothing */
+	if (result == NULL || !YAJL_IS_OBJECT(result))
+		return ck_set_error(error, CK_ERROR_INVALID, "stats: the guest's answer is not an object");
 	g_autofree char *line = stats_event(id, result, limit, error);
 	if (line == NULL)
 		return FALSE;
