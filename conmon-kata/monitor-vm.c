@@ -43,8 +43,10 @@ static gboolean fit_host_memory(Monitor *m, GError **error)
 
 	host_cgroup_memory_limit(m->spec->cgroups_path, &limit);
 	g_autofree char *where = limit.dir;
-	if (!sizing_fit_host_limit(m->config, limit.bytes, where, &cap, error))
+	if (!sizing_fit_host_limit(m->config, limit.bytes, where, &cap, error)) {
+		g_prefix_error(error, "pod %s: ", m->role.pod_id);
 		return FALSE;
+	}
 	if (cap > 0)
 		ck_log_info("pod %s: the host memory cgroup %s allows %" G_GUINT64_FORMAT
 			    " MiB: the VM gets at most %u MiB",

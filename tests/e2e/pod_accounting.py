@@ -27,6 +27,9 @@ under /sys/fs/cgroup/<hierarchy>/ck-accounting-<random>/ (docs/cgroups.md,
           means the guest's OOM killer), and the last line of each
           container's log and its state say the host's OOM killer took
           QEMU, naming the cgroup's counter file.
+  tiny    a pod whose cgroup allows 100 MiB, less than the smallest VM:
+          the sandbox's create is refused with one line naming the cgroup
+          and the sizes, and nothing is left.
 
 cgroup v1 (this project's test host) and v2 (the same files under their v2
 names) are both handled. Everything started is stopped at the end, even on
@@ -47,6 +50,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ckdriver import (  # noqa: E402
     SYSLOG, Ctr, Pod, W, await_exit, check_state, create_started, delete, exec_sync, k8s_parse, kill_and_wait_stopped,
     oom_score_adj_floor, pod_qemu, read_bytes, run_driver, stop_pod, tap, vmctl, wait_log, wait_until)
+from pod_policy import expect_refused  # noqa: E402
 
 MiB = 1024 * 1024
 CGROUP_FS = '/sys/fs/cgroup'
@@ -213,6 +217,18 @@ def close_pod():
            MEMORY + want)
 
 
+def tiny_pod():
+    """A pod cgroup too small for the smallest VM: the sandbox's create is
+    refused with one line naming the cgroup and the sizes, nothing left."""
+    rel = pod_cgroup('tiny')
+    write(os.path.join(MEMORY + rel, LIMIT), str(100 * MiB))
+    pod = Pod('acct-tiny', 'acct-pod-uid-0003', 'sandbox-tiny')
+    sb = pod.sandbox.prepare(edit=in_cgroup(rel))
+    expect_refused(sb, f'pod {sb.id}: the host memory cgroup {MEMORY}{rel} allows 100 MiB, less than the smallest '
+                   f'VM takes (64 MiB of guest RAM and {RESERVE_MIB} MiB for QEMU and its monitor)',
+                   'tiny: a 100 MiB pod')
+
+
 # --- stats: vmctl events --stats ------------------------------------------------------------
 
 
@@ -317,6 +333,7 @@ def main():
             tap.note(f'{SYSLOG.PATH} belongs to a syslog daemon (or another driver) here: the monitors\' log '
                      'lines are not checked')
         tap.item('close: a container limit close to the overhead', close_pod)
+        tap.item('tiny: a pod too small for a VM', tiny_pod)
         tap.item('hostoom: QEMU OOM-killed on the host', host_oom)
     return run_driver(body)
 
