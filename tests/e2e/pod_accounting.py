@@ -210,6 +210,9 @@ def close_pod():
     tap.ok(all(v == 0 for v in kills.values()) and pod_qemu(sb) and pod_qemu(sb)[0][0] == pid,
            'close: the host\'s OOM killer never ran in the pod\'s cgroups, and the same QEMU runs on', f'{OOM}: {kills}',
            f'QEMU now: {pod_qemu(sb)}')
+    peak = number(MEMORY + f'{rel}/' + ('memory.peak' if UNIFIED else 'memory.max_usage_in_bytes'))
+    tap.note(f'close: the pod\'s cgroup peaked at {peak // MiB if peak else "?"} MiB of its {pod_limit // MiB} MiB '
+             f'(a guest of {ceiling} MiB)')
     delete(hog)
     tap.item('stats: a busy container', lambda: stats(pod, rel))
     stop_pod(pod, 'close')
