@@ -21,10 +21,10 @@
 #include "base/ck-json.h"
 #include "base/ck-log.h"
 #include "proto/ck-message.h"
-#include "hooks/hooks.h"
 #include "lib/annotations.h"
 #include "lib/guest-spec.h"
 #include "lib/host-cgroup.h"
+#include "lib/host-hooks.h"
 #include "lib/pod-client.h"
 #include "lib/sizing.h"
 #include "monitor-internal.h"
@@ -298,31 +298,16 @@ static void undo_create(Monitor *m)
 	(void)container_state_remove(m->root, m->cfg->cid, NULL);
 }
 
-/* prestart then createRuntime (runc's order), on the host in the pod's
- * network namespace, once the VM, the guest container (held before its
- * execve) and the stand-in exist, before the pid is reported. The spec is
- * the copy kept with the state, the one start and delete will read: the
- * spec in memory has been rewritten for the guest, without host hooks. */
+/* prestart then createRuntime (lib/host-hooks.h), in the pod's network
+ * namespace: the stand-in joined it, even one the spec did not name. */
 static gboolean run_create_hooks(Monitor *m, GError **error)
 {
-	g_autoptr(OciSpec) spec = container_state_load_spec(m->root, m->cfg->cid, error);
 	g_autofree char *netns = NULL;
 
-	if (spec == NULL)
-		return FALSE;
-	/* the stand-in joined the pod's namespace, even one the spec did not name */
 	if (m->standin != NULL)
 		netns = g_strdup_printf("/proc/%d/ns/net", (int)reported_pid(m));
-	HooksContext hc = {
-		.id = m->cfg->cid,
-		.status = "creating",
-		.pid = reported_pid(m),
-		.bundle = m->cfg->bundle_path,
-		.annotations = spec->annotations,
-		.netns_path = netns != NULL ? netns : m->netns_path,
-	};
-	return hooks_run_stage(spec, OCI_HOOK_PRESTART, &hc, error) &&
-	       hooks_run_stage(spec, OCI_HOOK_CREATE_RUNTIME, &hc, error);
+	return host_hooks_run_create(m->root, m->cfg->cid, m->cfg->bundle_path, reported_pid(m),
+				     netns != NULL ? netns : m->netns_path, error);
 }
 
 /* Reports a failed create; by itself, for a create that made nothing (so

@@ -11,6 +11,7 @@
 
 #include "lib/config.h"
 #include "lib/state.h"
+#include "lib/trusted-runtime.h"
 
 G_BEGIN_DECLS
 
@@ -25,6 +26,15 @@ typedef struct {
 	CkConfig *config; /* loaded on first use */
 } VmctlContext;
 
+/* common.c ------------------------------------------------------------------------- */
+
+/* Reports error (naming the container when id is not NULL) through ck_log,
+ * frees it, and returns 1. */
+int vmctl_fail(const char *id, GError *error);
+
+/* Exactly one operand, the container id; otherwise a usage error. */
+gboolean vmctl_one_id(const char *verb, int argc, char **argv, const char **out_id);
+
 /* A container's state; under the default root, one created under another
  * root is found through state_lookup_root() (and ctx->root switches to
  * that root). */
@@ -33,11 +43,39 @@ ContainerState *vmctl_read_state(VmctlContext *ctx, const char *id, GError **err
 /* A copy of a verb's argv, taken before option parsing rearranges it. */
 char **vmctl_copy_argv(int argc, char **argv);
 
+/* Where trusted containers' runc keeps its state: <root>/trusted. */
+char *vmctl_trusted_root(VmctlContext *ctx);
+
+/* runc's global options of this invocation, for the trusted runtime. */
+TrustedGlobals vmctl_trusted_globals(const VmctlContext *ctx);
+
 /* Execs the trusted runtime of a trusted container (st->kind ==
  * CONTAINER_KIND_TRUSTED) for the verb with its original arguments
  * (vmctl_copy_argv) under the container's trusted root. Returns only on
  * failure, 1, after reporting it. */
 int vmctl_delegate(VmctlContext *ctx, const ContainerState *st, char **verb_argv);
+
+/* The same as a child: its exit status (1 and *error when it cannot run). */
+int vmctl_run_trusted(VmctlContext *ctx, const ContainerState *st, char **verb_argv, GError **error);
+
+/* For verbs on an existing container: its state when it is a VM
+ * container; a trusted one is delegated here (NULL, *out_status). */
+ContainerState *vmctl_vm_or_delegate(VmctlContext *ctx, const char *id, char **verb_argv, int *out_status,
+				     GError **error);
+
+/* launch.c ------------------------------------------------------------------------- */
+
+/* conmon-kata next to vmctl (or its build tree, or libexec), else in $PATH. */
+char *vmctl_find_monitor(void);
+
+/* conmon-kata --shim's arguments every create and exec passes. */
+void vmctl_shim_args(VmctlContext *ctx, GPtrArray *args, const char *id);
+
+/* Runs conmon-kata --shim with args and, when wait_answer, waits for its
+ * answer on the sync pipe: {"data": pid} or {"data": -1, "message": ...}. */
+gboolean vmctl_run_shim(VmctlContext *ctx, GPtrArray *args, gboolean wait_answer, GError **error);
+
+/* main.c --------------------------------------------------------------------------- */
 
 /* The configuration, loaded once per invocation. */
 const CkConfig *vmctl_config(VmctlContext *ctx, GError **error);
@@ -68,7 +106,6 @@ int cmd_update(VmctlContext *ctx, int argc, char **argv);
 int cmd_list(VmctlContext *ctx, int argc, char **argv);
 int cmd_features(VmctlContext *ctx, int argc, char **argv);
 int cmd_events(VmctlContext *ctx, int argc, char **argv);
-char *vmctl_trusted_root(VmctlContext *ctx);
 int cmd_check(VmctlContext *ctx, int argc, char **argv);
 int cmd_env(VmctlContext *ctx, int argc, char **argv);
 int cmd_debug(VmctlContext *ctx, int argc, char **argv);

@@ -23,8 +23,7 @@ static gboolean device_add_cpu(QmpClient *qmp, yajl_val slot, int index, GError 
 		ck_json_value(g, props->u.object.values[i]);
 	}
 	ck_json_map_close(g);
-	g_autofree char *args = ck_json_gen_finish(g, NULL, error);
-	return args != NULL && qmp_client_execute(qmp, "device_add", args, QMP_TIMEOUT_MS, NULL, error);
+	return qmp_client_execute(qmp, "device_add", g, QMP_TIMEOUT_MS, NULL, error);
 }
 
 gboolean hotplug_cpus(QmpClient *qmp, int want, int *out_present, GError **error)
@@ -53,18 +52,35 @@ gboolean hotplug_cpus(QmpClient *qmp, int want, int *out_present, GError **error
 	return TRUE;
 }
 
+/* {"id": "<prefix><index>"} and, when given, one more string member. */
+static CkJsonGen *object_args(const char *prefix, guint index, const char *key, const char *value)
+{
+	CkJsonGen *g = ck_json_gen_new();
+	g_autofree char *id = g_strdup_printf("%s%u", prefix, index);
+
+	ck_json_map_open(g);
+	ck_json_kv_string(g, "id", id);
+	if (key != NULL)
+		ck_json_kv_string(g, key, value);
+	return g;
+}
+
 gboolean hotplug_memory(QmpClient *qmp, guint index, guint64 size_mib, GError **error)
 {
-	g_autofree char *backend = g_strdup_printf("{\"qom-type\":\"memory-backend-memfd\",\"id\":\"hotmem%u\","
-						   "\"size\":%" G_GUINT64_FORMAT "}",
-						   index, size_mib * 1024 * 1024);
-	g_autofree char *dimm = g_strdup_printf("{\"driver\":\"pc-dimm\",\"id\":\"dimm%u\",\"memdev\":\"hotmem%u\"}",
-						index, index);
+	g_autoptr(CkJsonGen) backend = object_args("hotmem", index, "qom-type", "memory-backend-memfd");
+	g_autoptr(CkJsonGen) dimm = object_args("dimm", index, "driver", "pc-dimm");
+	g_autofree char *memdev = g_strdup_printf("hotmem%u", index);
 
+	ck_json_key(backend, "size");
+	ck_json_uint64(backend, size_mib * 1024 * 1024);
+	ck_json_map_close(backend);
+	ck_json_kv_string(dimm, "memdev", memdev);
+	ck_json_map_close(dimm);
 	if (!qmp_client_execute(qmp, "object-add", backend, QMP_TIMEOUT_MS, NULL, error))
 		return FALSE;
 	if (!qmp_client_execute(qmp, "device_add", dimm, QMP_TIMEOUT_MS, NULL, error)) {
-		g_autofree char *del = g_strdup_printf("{\"id\":\"hotmem%u\"}", index);
+		g_autoptr(CkJsonGen) del = object_args("hotmem", index, NULL, NULL);
+		ck_json_map_close(del);
 		(void)qmp_client_execute(qmp, "object-del", del, QMP_TIMEOUT_MS, NULL, NULL);
 		return FALSE;
 	}

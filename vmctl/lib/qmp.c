@@ -118,17 +118,20 @@ static yajl_val read_message(QmpClient *c, guint64 want_id, gint64 deadline, GEr
 	}
 }
 
-static gboolean send_command(QmpClient *c, const char *command, const char *arguments_json, guint64 id,
-			     GError **error)
+static gboolean send_command(QmpClient *c, const char *command, CkJsonGen *arguments, guint64 id, GError **error)
 {
 	g_autoptr(CkJsonGen) g = ck_json_gen_new();
+	g_auto(yajl_val) args = NULL;
 
+	if (arguments != NULL) {
+		gsize len = 0;
+		g_autofree char *text = ck_json_gen_finish(arguments, &len, error);
+		if (text == NULL || (args = ck_json_parse(text, len, "QMP arguments", error)) == NULL)
+			return FALSE;
+	}
 	ck_json_map_open(g);
 	ck_json_kv_string(g, "execute", command);
-	if (arguments_json != NULL) {
-		g_auto(yajl_val) args = ck_json_parse(arguments_json, strlen(arguments_json), "QMP arguments", error);
-		if (args == NULL)
-			return FALSE;
+	if (args != NULL) {
 		ck_json_key(g, "arguments");
 		ck_json_value(g, args);
 	}
@@ -145,13 +148,13 @@ static gboolean send_command(QmpClient *c, const char *command, const char *argu
 	return TRUE;
 }
 
-gboolean qmp_client_execute(QmpClient *c, const char *command, const char *arguments_json, int timeout_ms,
+gboolean qmp_client_execute(QmpClient *c, const char *command, CkJsonGen *arguments, int timeout_ms,
 			    yajl_val *out_return, GError **error)
 {
 	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
 	guint64 id = c->next_id++;
 
-	if (!send_command(c, command, arguments_json, id, error))
+	if (!send_command(c, command, arguments, id, error))
 		return FALSE;
 	g_auto(yajl_val) reply = read_message(c, id, deadline, error);
 	if (reply == NULL)

@@ -15,6 +15,8 @@
 #include <glib.h>
 #include <yajl/yajl_tree.h>
 
+#include "base/ck-json.h"
+
 G_BEGIN_DECLS
 
 typedef struct QmpClient QmpClient;
@@ -27,10 +29,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(QmpClient, qmp_client_free)
 /* Reads the greeting and sends qmp_capabilities. */
 gboolean qmp_client_handshake(QmpClient *c, int timeout_ms, GError **error);
 
-/* Runs `command` with `arguments_json` (a JSON object text, or NULL).
- * On success, *out_return (if non-NULL) receives the parsed reply tree;
- * its "return" member holds the result. */
-gboolean qmp_client_execute(QmpClient *c, const char *command, const char *arguments_json, int timeout_ms,
+/* Runs `command` with `arguments` (a generator holding one complete JSON
+ * object, built with ck_json_*: never text pasted together; or NULL for
+ * none). On success, *out_return (if non-NULL) receives the parsed reply
+ * tree; its "return" member holds the result. */
+gboolean qmp_client_execute(QmpClient *c, const char *command, CkJsonGen *arguments, int timeout_ms,
 			    yajl_val *out_return, GError **error);
 
 /* Events received so far, as parsed trees (caller frees the array, whose
