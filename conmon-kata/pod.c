@@ -2,6 +2,7 @@
 #include "pod.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,6 +27,11 @@
 #define QEMU_EXIT_GRACE_MS 1000
 #define STOP_REASON_FILE "stopped"
 #define STOP_REASON_MAX 1024
+/* how much of the console log's end is searched for a panic, and how much
+ * of the panic's line is quoted (the guest wrote it: bounded, printable) */
+#define CONSOLE_TAIL_MAX (16 * 1024)
+#define PANIC_QUOTE_MAX 160
+#define PANIC_MARK "Kernel panic - not syncing: "
 
 struct PodMonitor {
 	char *id;
@@ -103,15 +109,60 @@ static void pod_dead(PodMonitor *pod, const char *reason)
 		pod->on_dead(reason, pod->user_data);
 }
 
+/* The end of the console log, where the guest's last words are; NULL
+ * when there is none. */
+static char *console_tail(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    lseek(fd, st.st_size > CONSOLE_TAIL_MAX ? st.st_size - CONSOLE_TAIL_MAX : 0, SEEK_SET) < 0) {
+		close(fd);
+		return NULL;
+	}
+	char *buf = g_malloc(CONSOLE_TAIL_MAX + 1);
+	ssize_t n = ck_read_retry(fd, buf, CONSOLE_TAIL_MAX);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/* A guest kernel panic ends the VM: the kernel reboots (panic=1 on its
+ * command line) and QEMU, under -no-reboot, exits with status 0. What the
+ * panic said is the console's last "Kernel panic - not syncing: " line,
+ * quoted in printable ASCII only; NULL without one. */
+static char *guest_panic(PodMonitor *pod)
+{
+	const char *console = qemu_vm_get_console_log(pod->vm);
+	g_autofree char *tail = console != NULL ? console_tail(console) : NULL;
+	const char *mark = NULL;
+
+	for (const char *p = tail; p != NULL && (p = strstr(p, PANIC_MARK)) != NULL; p++)
+		mark = p;
+	if (mark == NULL)
+		return NULL;
+	GString *quote = g_string_new(NULL);
+	for (const char *p = mark; *p != '\0' && *p != '\r' && *p != '\n' && quote->len < PANIC_QUOTE_MAX; p++)
+		g_string_append_c(quote, g_ascii_isprint(*p) ? *p : '?');
+	return g_string_free(quote, FALSE);
+}
+
 static void on_qemu_exit(pid_t pid, int status, gpointer data)
 {
 	PodMonitor *pod = data;
 	g_autofree char *reason = NULL;
+	g_autofree char *panic = NULL;
 
 	(void)pid;
 	qemu_vm_notify_exited(pod->vm, status);
 	if (WIFSIGNALED(status))
 		reason = g_strdup_printf("QEMU exited with signal %d", WTERMSIG(status));
+	else if (pod->kill_reason == NULL && (panic = guest_panic(pod)) != NULL)
+		reason = g_strdup_printf("the guest kernel panicked (%s): QEMU exited with status %d", panic,
+					 WEXITSTATUS(status));
 	else
 		reason = g_strdup_printf("QEMU exited with status %d", WEXITSTATUS(status));
 	if (pod->kill_reason != NULL) {
