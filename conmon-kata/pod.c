@@ -173,6 +173,20 @@ static void on_qemu_exit(pid_t pid, int status, gpointer data)
 	pod_dead(pod, reason);
 }
 
+/* Stops QEMU ourselves (pod->kill_reason says why). qemu_vm_kill() reaps
+ * it, so the reaper's watch never hears of its death: the pod goes the
+ * way it goes when QEMU dies by itself, from here. */
+static void kill_qemu(PodMonitor *pod)
+{
+	pid_t pid = qemu_vm_get_pid(pod->vm);
+	int status = 0;
+
+	qemu_vm_kill(pod->vm);
+	signals_unwatch_child(pid);
+	(void)qemu_vm_has_exited(pod->vm, &status);
+	on_qemu_exit(pid, status, pod);
+}
+
 /* --- the agent watchdog ------------------------------------------------------------- */
 
 static void on_ping_reply(AgentClient *c, yajl_val result, const GError *error, gpointer data)
@@ -205,7 +219,7 @@ static gboolean on_keepalive(gpointer data)
 						   silent_s);
 		ck_log_error("pod %s: %s", pod->id, pod->kill_reason);
 		pod->keepalive = 0;
-		qemu_vm_kill(pod->vm);
+		kill_qemu(pod);
 		return G_SOURCE_REMOVE;
 	}
 	if (!pod->ping_pending) {
@@ -238,9 +252,16 @@ static void on_agent_closed(AgentClient *c, const GError *error, gpointer data)
 {
 	PodMonitor *pod = data;
 
-	(void)c;
 	if (pod->dead || pod->closed_grace != 0)
 		return;
+	/* a hostile or broken guest: nothing it says can be trusted any more */
+	if (agent_client_violation(c) != NULL && pod->kill_reason == NULL) {
+		pod->kill_reason = g_strdup_printf("the agent broke the protocol (%s), so QEMU was stopped",
+						   agent_client_violation(c));
+		ck_log_error("pod %s: %s", pod->id, pod->kill_reason);
+		kill_qemu(pod);
+		return;
+	}
 	g_free(pod->closed_reason);
 	pod->closed_reason =
 	    g_strdup_printf("the agent's connection closed: %s", error ? error->message : "end of file");
