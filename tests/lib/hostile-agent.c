@@ -20,12 +20,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "ck-error.h"
-#include "ck-frame.h"
-#include "ck-json.h"
-#include "ck-log.h"
-#include "process.h"
+#include "base/ck-error.h"
+#include "base/ck-json.h"
+#include "base/ck-log.h"
+#include "proto/ck-frame.h"
+#include "agent/agent.h"
+#include "agent/process.h"
 
 #define FLOOD_TOTAL (64u * 1024u * 1024u)
 #define FLOOD_STEP (1024u * 1024u)
