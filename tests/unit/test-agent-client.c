@@ -205,8 +205,6 @@ static void test_output_joined(void)
 	g_string_free(o.chunks, TRUE);
 }
 
-/* Which agent errors are a process that could not start, and runc's words
- * for them. */
 typedef struct {
 	int closed;
 	char *why;
@@ -315,6 +313,8 @@ static void test_late_reply_dropped(void)
 	close(sv[1]);
 }
 
+/* Which agent errors are a process that could not start, and runc's words
+ * for them. */
 static void test_start_failure_words(void)
 {
 	static const struct {
