@@ -80,9 +80,9 @@ static gboolean note_output(PodMux *mux, const CkFrame *frame)
 	gsize sent = GPOINTER_TO_SIZE(g_hash_table_lookup(mux->inflight, key)) + frame->len;
 
 	if (sent > CK_STREAM_WINDOW) {
-		agent_client_abort(mux->agent, "process %u sent %" G_GSIZE_FORMAT " bytes of %s, beyond its window of %u",
-				   frame->id, sent, frame->stream == CK_STREAM_STDERR ? "stderr" : "stdout",
-				   CK_STREAM_WINDOW);
+		agent_client_abort(
+		    mux->agent, "process %u sent %" G_GSIZE_FORMAT " bytes of %s, beyond its window of %u", frame->id,
+		    sent, frame->stream == CK_STREAM_STDERR ? "stderr" : "stdout", CK_STREAM_WINDOW);
 		return FALSE;
 	}
 	g_hash_table_insert(mux->inflight, key, GSIZE_TO_POINTER(sent));

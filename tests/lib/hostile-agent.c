@@ -128,8 +128,8 @@ static gboolean misbehave(gpointer data)
 
 static gboolean op_misbehave(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
 {
-	static const char *const modes[] = {"oversize",	  "unknown-type", "bad-json-event", "bad-json-reply",
-					    "unknown-id", "flood",	  NULL};
+	static const char *const modes[] = {
+	    "oversize", "unknown-type", "bad-json-event", "bad-json-reply", "unknown-id", "flood", NULL};
 	yajl_val v = ck_json_get(args, "mode");
 	const char *mode = YAJL_IS_STRING(v) ? v->u.string : NULL;
 

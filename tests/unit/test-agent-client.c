@@ -9,7 +9,12 @@
  * one stream that arrive together are one chunk for the consumer, so a
  * terminal line the agent read in two pieces ("text", "\r\n") is one log
  * record, as with conmon; a frame of the other stream, an EOF or the exit
- * ends the chunk, and the credit returned is the bytes handed over. */
+ * ends the chunk, and the credit returned is the bytes handed over.
+ *
+ * And a hostile peer: a malformed frame, a response or event that is not
+ * the protocol's JSON, a response to a request never sent or a request
+ * closes the connection as a protocol violation; a late answer to a
+ * request given up on does not. */
 #include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
