@@ -34,6 +34,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -233,8 +234,13 @@ def enospc():
     tap.ok(full, 'fulldisk: the log file system is full', f'free: {statvfs_free(pod.logdir)}')
 
     def count():
-        r = stream_exec(c, ['cat', '/tmp/count'])
-        return int(r.out) if r.rc == 0 and r.out.strip().isdigit() else None
+        # the loop rewrites the file: a read may find it empty
+        for _ in range(20):
+            r = stream_exec(c, ['cat', '/tmp/count'])
+            if r.rc == 0 and r.out.strip().isdigit():
+                return int(r.out)
+            time.sleep(0.05)
+        return None
     # the last page of the log file may still take a few lines
     sizes = []
     tap.ok(wait_until(lambda: sizes.append(os.path.getsize(c.log)) or (len(sizes) > 8 and len(set(sizes[-8:])) == 1),
