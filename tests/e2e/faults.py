@@ -150,6 +150,8 @@ def panic_and_bystander():
            'panicky: the console log holds the guest\'s panic', short(read_bytes(console) or b'', 1500))
     want = 'the guest kernel panicked (Kernel panic - not syncing: sysrq triggered crash)'
     for c in (crasher, sb):
+        # written as the monitor ends the container, maybe a moment after the panic
+        wait_until(lambda c=c: want.encode() in (read_bytes(c.log) or b''), 30, 0.1)
         lines = k8s_parse(read_bytes(c.log) or b'')
         last = lines[-1] if lines else (None, None, b'')
         tap.ok(last[0] == 'stderr' and want.encode() in last[2],
