@@ -1693,7 +1693,7 @@ def cleanup():
                 pass
     tap.ok(not procs, 'no process is left in a container\'s host cgroup', *procs)
     tap.ok(not cg, 'no host cgroup of the containers is left behind', *cg)
-    subprocess.run(['umount', '-R', '-l', W.root], capture_output=True)
+    unmount_under(W.root)  # what killed monitors left of their pods' shares
     for pod in W.pods:
         pod.release()
     rm_rf(W.root)
