@@ -57,6 +57,11 @@ struct Agent {
 	struct PortFwd *portfwd;  /* forwarded connections (portfwd.c), from the first one on */
 };
 
+/* Operations a test build of the agent adds to the table (the hostile
+ * agent of tests/lib/hostile-agent.c); the agent itself has none. */
+extern const AgentOp *agent_test_ops;
+extern gsize agent_n_test_ops;
+
 /* Sets up the agent's tables (the channel comes with agent_server_start). */
 void agent_init(Agent *agent);
 

@@ -103,11 +103,17 @@ static const AgentOp base_ops[] = {
 	{"connect_port", op_connect_port},
 };
 
+const AgentOp *agent_test_ops;
+gsize agent_n_test_ops;
+
 static const AgentOp *find_op(const char *name)
 {
 	for (gsize i = 0; i < G_N_ELEMENTS(base_ops); i++)
 		if (g_str_equal(base_ops[i].name, name))
 			return &base_ops[i];
+	for (gsize i = 0; i < agent_n_test_ops; i++)
+		if (g_str_equal(agent_test_ops[i].name, name))
+			return &agent_test_ops[i];
 	return NULL;
 }
 

@@ -40,6 +40,7 @@ struct LogK8s {
 	char **allowlist;  /* --log-allowlist-dir */
 	gboolean sync_at_exit;
 	gboolean warned; /* the first failure is a warning, later ones debug */
+	guint failed;	 /* chunks lost since the last one written */
 	GString *buf;	 /* the lines of the chunk being written */
 };
 
@@ -275,15 +276,57 @@ static void warn_once(LogK8s *k, const GError *error)
 	k->warned = TRUE;
 }
 
+/* A write the file system cut short (ENOSPC, EDQUOT, EFBIG) leaves the
+ * file ending inside a record, which the next record would turn into a
+ * malformed line: the file is cut back to the end of the last whole line
+ * that went out. The log keeps whole CRI lines only, the lines that fit. */
+static void cut_partial_line(LogK8s *k, gsize written)
+{
+	gsize keep = written;
+
+	while (keep > 0 && k->buf->str[keep - 1] != '\n')
+		keep--;
+	if (keep == written)
+		return;
+	off_t end = lseek(k->fd, 0, SEEK_END);
+	if (end >= (off_t)(written - keep) && ftruncate(k->fd, end - (off_t)(written - keep)) < 0)
+		ck_log_debug("k8s log '%s': ftruncate: %s", k->path, g_strerror(errno));
+}
+
+static gboolean write_chunk(LogK8s *k)
+{
+	gsize done = 0;
+
+	while (done < k->buf->len) {
+		ssize_t n = write(k->fd, k->buf->str + done, k->buf->len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int errsv = n < 0 ? errno : ENOSPC;
+			cut_partial_line(k, done);
+			errno = errsv;
+			return FALSE;
+		}
+		done += (gsize)n;
+	}
+	return TRUE;
+}
+
 static void flush(LogK8s *k)
 {
 	if (k->buf->len == 0)
 		return;
-	if (!ck_write_all(k->fd, k->buf->str, k->buf->len)) {
+	if (!write_chunk(k)) {
 		g_autoptr(GError) error = NULL;
 
 		ck_set_error_errno(&error, errno, "write");
 		warn_once(k, error);
+		k->failed++;
+	} else if (k->failed > 0) {
+		/* space came back: say so, and warn again next time */
+		ck_log_info("k8s log '%s': writing again after %u lost chunks", k->path, k->failed);
+		k->failed = 0;
+		k->warned = FALSE;
 	}
 	g_string_truncate(k->buf, 0);
 }

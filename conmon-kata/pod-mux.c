@@ -34,6 +34,10 @@ struct PodMux {
 	guint next_client;
 	GHashTable *clients; /* id -> MuxClient* */
 	GHashTable *owners;  /* handle -> client id */
+	/* output passed on to an owner and not yet credited back, per
+	 * stream_key(): a well-behaved agent never has more than the window
+	 * in flight, so the owner's queue stays bounded */
+	GHashTable *inflight;
 	PodMuxEventFunc on_event;
 	gpointer event_data;
 	PodMuxRequestFunc on_request;
@@ -47,6 +51,49 @@ typedef struct {
 	guint32 client_req_id;
 	gboolean creates_process; /* create_container / exec_process */
 } Forward;
+
+/* --- flow control ------------------------------------------------------------- */
+
+static gpointer stream_key(guint32 handle, guint8 stream)
+{
+	return GSIZE_TO_POINTER(((gsize)handle << 2) | (stream & 3u));
+}
+
+/* The client gives credit back for output it consumed. */
+static void note_credit(PodMux *mux, const CkFrame *frame)
+{
+	gpointer key = stream_key(frame->id, frame->stream);
+	gsize left = GPOINTER_TO_SIZE(g_hash_table_lookup(mux->inflight, key));
+	guint32 credit = ck_frame_credit_value(frame);
+
+	if (left > credit)
+		g_hash_table_insert(mux->inflight, key, GSIZE_TO_POINTER(left - credit));
+	else
+		g_hash_table_remove(mux->inflight, key);
+}
+
+/* Output for an owner: FALSE (and the agent's connection is dropped) when
+ * it goes beyond the window the owner gave, i.e. the guest floods. */
+static gboolean note_output(PodMux *mux, const CkFrame *frame)
+{
+	gpointer key = stream_key(frame->id, frame->stream);
+	gsize sent = GPOINTER_TO_SIZE(g_hash_table_lookup(mux->inflight, key)) + frame->len;
+
+	if (sent > CK_STREAM_WINDOW) {
+		agent_client_abort(
+		    mux->agent, "process %u sent %" G_GSIZE_FORMAT " bytes of %s, beyond its window of %u", frame->id,
+		    sent, frame->stream == CK_STREAM_STDERR ? "stderr" : "stdout", CK_STREAM_WINDOW);
+		return FALSE;
+	}
+	g_hash_table_insert(mux->inflight, key, GSIZE_TO_POINTER(sent));
+	return TRUE;
+}
+
+static void forget_streams(PodMux *mux, guint32 handle)
+{
+	for (guint8 stream = CK_STREAM_STDOUT; stream <= CK_STREAM_STDERR; stream++)
+		g_hash_table_remove(mux->inflight, stream_key(handle, stream));
+}
 
 static void client_free(MuxClient *cl)
 {
@@ -76,6 +123,7 @@ static void client_gone(PodMux *mux, MuxClient *cl)
 	g_hash_table_iter_init(&it, cl->owned);
 	while (g_hash_table_iter_next(&it, &handle, NULL)) {
 		g_hash_table_remove(mux->owners, handle);
+		forget_streams(mux, GPOINTER_TO_UINT(handle));
 		kill_orphan(mux, GPOINTER_TO_UINT(handle));
 	}
 	g_hash_table_remove(mux->clients, GUINT_TO_POINTER(cl->id));
@@ -162,8 +210,12 @@ static void on_client_frame(CkChannel *ch, const CkFrame *frame, gpointer data)
 	case CK_FRAME_REQUEST:
 		forward_request(cl, frame);
 		break;
-	case CK_FRAME_DATA:
 	case CK_FRAME_CREDIT:
+		if (frame->stream != CK_STREAM_STDIN)
+			note_credit(cl->mux, frame);
+		ck_channel_send(agent_client_get_channel(cl->mux->agent), frame);
+		break;
+	case CK_FRAME_DATA:
 	case CK_FRAME_EOF:
 		ck_channel_send(agent_client_get_channel(cl->mux->agent), frame);
 		break;
@@ -190,6 +242,8 @@ static void on_agent_stream(AgentClient *c, const CkFrame *frame, gpointer data)
 	MuxClient *cl = owner ? g_hash_table_lookup(mux->clients, owner) : NULL;
 
 	if (cl != NULL && !ck_channel_is_closed(cl->ch)) {
+		if (frame->type == CK_FRAME_DATA && frame->stream != CK_STREAM_STDIN && !note_output(mux, frame))
+			return;
 		ck_channel_send(cl->ch, frame);
 		return;
 	}
@@ -220,6 +274,7 @@ static void on_agent_event(AgentClient *c, const char *event, yajl_val body, gpo
 		/* exited: no longer a process to kill when its owner leaves */
 		if (cl != NULL)
 			g_hash_table_remove(cl->owned, GUINT_TO_POINTER((guint32)handle));
+		forget_streams(mux, (guint32)handle);
 	}
 	if (mux->on_event != NULL)
 		mux->on_event(event, body, mux->event_data);
@@ -267,6 +322,7 @@ PodMux *pod_mux_new(AgentClient *agent, const char *socket_path, GError **error)
 	mux->listen_fd = fd;
 	mux->clients = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)client_free);
 	mux->owners = g_hash_table_new(g_direct_hash, g_direct_equal);
+	mux->inflight = g_hash_table_new(g_direct_hash, g_direct_equal);
 	mux->listen_source = g_unix_fd_add(fd, G_IO_IN, on_accept, mux);
 	agent_client_set_default_stream_func(agent, on_agent_stream, mux);
 	agent_client_set_event_func(agent, on_agent_event, mux);
@@ -304,6 +360,7 @@ void pod_mux_disconnect_all(PodMux *mux)
 	while (g_hash_table_iter_next(&it, NULL, &value))
 		ck_channel_close(((MuxClient *)value)->ch);
 	g_hash_table_remove_all(mux->owners);
+	g_hash_table_remove_all(mux->inflight);
 	g_hash_table_remove_all(mux->clients);
 }
 
@@ -326,6 +383,7 @@ void pod_mux_free(PodMux *mux)
 	agent_client_set_event_func(mux->agent, NULL, NULL);
 	g_hash_table_unref(mux->clients);
 	g_hash_table_unref(mux->owners);
+	g_hash_table_unref(mux->inflight);
 	g_free(mux->socket_path);
 	g_free(mux);
 }

@@ -29,6 +29,11 @@
 #define QEMU_EXIT_GRACE_MS 1000
 #define STOP_REASON_FILE "stopped"
 #define STOP_REASON_MAX 1024
+/* how much of the console log's end is searched for a panic, and how much
+ * of the panic's line is quoted (the guest wrote it: bounded, printable) */
+#define CONSOLE_TAIL_MAX (16 * 1024)
+#define PANIC_QUOTE_MAX 160
+#define PANIC_MARK "Kernel panic - not syncing: "
 
 struct PodMonitor {
 	char *id;
@@ -127,15 +132,60 @@ static char *host_oom_reason(PodMonitor *pod, int status)
 			       pod->oom_file, pod->ooms, now);
 }
 
+/* The end of the console log, where the guest's last words are; NULL
+ * when there is none. */
+static char *console_tail(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    lseek(fd, st.st_size > CONSOLE_TAIL_MAX ? st.st_size - CONSOLE_TAIL_MAX : 0, SEEK_SET) < 0) {
+		close(fd);
+		return NULL;
+	}
+	char *buf = g_malloc(CONSOLE_TAIL_MAX + 1);
+	ssize_t n = ck_read_retry(fd, buf, CONSOLE_TAIL_MAX);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/* A guest kernel panic ends the VM: the kernel reboots (panic=1 on its
+ * command line) and QEMU, under -no-reboot, exits with status 0. What the
+ * panic said is the console's last "Kernel panic - not syncing: " line,
+ * quoted in printable ASCII only; NULL without one. */
+static char *guest_panic(PodMonitor *pod)
+{
+	const char *console = qemu_vm_get_console_log(pod->vm);
+	g_autofree char *tail = console != NULL ? console_tail(console) : NULL;
+	const char *mark = NULL;
+
+	for (const char *p = tail; p != NULL && (p = strstr(p, PANIC_MARK)) != NULL; p++)
+		mark = p;
+	if (mark == NULL)
+		return NULL;
+	GString *quote = g_string_new(NULL);
+	for (const char *p = mark; *p != '\0' && *p != '\r' && *p != '\n' && quote->len < PANIC_QUOTE_MAX; p++)
+		g_string_append_c(quote, g_ascii_isprint(*p) ? *p : '?');
+	return g_string_free(quote, FALSE);
+}
+
 static void on_qemu_exit(pid_t pid, int status, gpointer data)
 {
 	PodMonitor *pod = data;
 	g_autofree char *reason = host_oom_reason(pod, status);
+	g_autofree char *panic = NULL;
 
 	(void)pid;
 	qemu_vm_notify_exited(pod->vm, status);
 	if (reason == NULL && WIFSIGNALED(status))
 		reason = g_strdup_printf("QEMU exited with signal %d", WTERMSIG(status));
+	else if (reason == NULL && pod->kill_reason == NULL && (panic = guest_panic(pod)) != NULL)
+		reason = g_strdup_printf("the guest kernel panicked (%s): QEMU exited with status %d", panic,
+					 WEXITSTATUS(status));
 	else if (reason == NULL)
 		reason = g_strdup_printf("QEMU exited with status %d", WEXITSTATUS(status));
 	if (pod->kill_reason != NULL) {
@@ -144,6 +194,20 @@ static void on_qemu_exit(pid_t pid, int status, gpointer data)
 		reason = why;
 	}
 	pod_dead(pod, reason);
+}
+
+/* Stops QEMU ourselves (pod->kill_reason says why). qemu_vm_kill() reaps
+ * it, so the reaper's watch never hears of its death: the pod goes the
+ * way it goes when QEMU dies by itself, from here. */
+static void kill_qemu(PodMonitor *pod)
+{
+	pid_t pid = qemu_vm_get_pid(pod->vm);
+	int status = 0;
+
+	qemu_vm_kill(pod->vm);
+	signals_unwatch_child(pid);
+	(void)qemu_vm_has_exited(pod->vm, &status);
+	on_qemu_exit(pid, status, pod);
 }
 
 /* --- the agent watchdog ------------------------------------------------------------- */
@@ -178,7 +242,7 @@ static gboolean on_keepalive(gpointer data)
 						   silent_s);
 		ck_log_error("pod %s: %s", pod->id, pod->kill_reason);
 		pod->keepalive = 0;
-		qemu_vm_kill(pod->vm);
+		kill_qemu(pod);
 		return G_SOURCE_REMOVE;
 	}
 	if (!pod->ping_pending) {
@@ -211,9 +275,16 @@ static void on_agent_closed(AgentClient *c, const GError *error, gpointer data)
 {
 	PodMonitor *pod = data;
 
-	(void)c;
 	if (pod->dead || pod->closed_grace != 0)
 		return;
+	/* a hostile or broken guest: nothing it says can be trusted any more */
+	if (agent_client_violation(c) != NULL && pod->kill_reason == NULL) {
+		pod->kill_reason = g_strdup_printf("the agent broke the protocol (%s), so QEMU was stopped",
+						   agent_client_violation(c));
+		ck_log_error("pod %s: %s", pod->id, pod->kill_reason);
+		kill_qemu(pod);
+		return;
+	}
 	g_free(pod->closed_reason);
 	pod->closed_reason =
 	    g_strdup_printf("the agent's connection closed: %s", error ? error->message : "end of file");

@@ -1699,7 +1699,7 @@ def cleanup():
     tap.ok(not cg, 'no host cgroup of the containers is left behind', *cg)
     for fn in W.after_cleanup:
         fn()
-    subprocess.run(['umount', '-R', '-l', W.root], capture_output=True)
+    unmount_under(W.root)  # what killed monitors left of their pods' shares
     for pod in W.pods:
         pod.release()
     rm_rf(W.root)

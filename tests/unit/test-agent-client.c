@@ -9,7 +9,12 @@
  * one stream that arrive together are one chunk for the consumer, so a
  * terminal line the agent read in two pieces ("text", "\r\n") is one log
  * record, as with conmon; a frame of the other stream, an EOF or the exit
- * ends the chunk, and the credit returned is the bytes handed over. */
+ * ends the chunk, and the credit returned is the bytes handed over.
+ *
+ * And a hostile peer: a malformed frame, a response or event that is not
+ * the protocol's JSON, a response to a request never sent or a request
+ * closes the connection as a protocol violation; a late answer to a
+ * request given up on does not. */
 #include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,6 +22,7 @@
 
 #include <glib.h>
 
+#include "base/ck-error.h"
 #include "proto/ck-frame.h"
 #include "proto/ck-message.h"
 #include "lib/agent-client.h"
@@ -204,6 +210,114 @@ static void test_output_joined(void)
 	g_string_free(o.chunks, TRUE);
 }
 
+typedef struct {
+	int closed;
+	char *why;
+} Closed;
+
+static void on_closed_cb(AgentClient *c, const GError *error, gpointer user_data)
+{
+	Closed *cl = user_data;
+
+	(void)c;
+	cl->closed++;
+	g_free(cl->why);
+	cl->why = g_strdup(error ? error->message : "");
+}
+
+static void ping_reply(AgentClient *c, yajl_val result, const GError *error, gpointer user_data)
+{
+	(void)c;
+	(void)result;
+	*(char **)user_data = g_strdup(error ? error->message : "ok");
+}
+
+/* A hostile peer (docs/security.md#a-hostile-guest): each of these drops
+ * the connection at once, pending requests fail, the closed callback
+ * runs once and agent_client_violation() says what happened. A late
+ * answer to a request given up on does not. */
+static void expect_violation(const char *name, const GByteArray *script, const char *want)
+{
+	int sv[2];
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+	AgentClient *c = agent_client_new(sv[0], NULL);
+	Closed cl = {0};
+	char *pending = NULL;
+
+	agent_client_set_closed_func(c, on_closed_cb, &cl);
+	/* request 1 answered, request 2 waits */
+	g_autoptr(CkJsonGen) first = ck_msg_request_begin("ping");
+	agent_client_call_async(c, first, ping_reply, &(char *){NULL});
+	g_autoptr(CkJsonGen) second = ck_msg_request_begin("ping");
+	agent_client_call_async(c, second, ping_reply, &pending);
+	write_all(sv[1], script);
+	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	while (cl.closed == 0 && g_get_monotonic_time() < deadline)
+		g_main_context_iteration(NULL, FALSE);
+	g_test_message("%s: %s", name, cl.why ? cl.why : "(open)");
+	g_assert_cmpint(cl.closed, ==, 1);
+	g_assert_cmpstr(agent_client_violation(c), ==, want);
+	g_assert_true(agent_client_is_closed(c));
+	g_assert_nonnull(pending);
+	g_assert_true(g_str_has_suffix(pending, want));
+	agent_client_free(c);
+	close(sv[1]);
+	g_free(cl.why);
+	g_free(pending);
+}
+
+static void test_violations(void)
+{
+	g_autoptr(GByteArray) s = g_byte_array_new();
+	static const guint8 oversize[] = {CK_FRAME_MAGIC, CK_FRAME_RESPONSE, 0, 0, 0, 0, 0, 1, 0, 0x10, 0, 1};
+
+	append_frame(s, CK_FRAME_RESPONSE, 1, 0, "{\"result\": {}}");
+	append_frame(s, CK_FRAME_RESPONSE, 0x7ffffff0u, 0, "{\"result\": {}}");
+	expect_violation("unknown id", s, "a response to request 2147483632, which was never sent");
+
+	g_byte_array_set_size(s, 0);
+	append_frame(s, CK_FRAME_EVENT, 0, 0, "{\"event\": ");
+	expect_violation("bad event", s, "event: invalid JSON: parse error: premature EOF");
+
+	g_byte_array_set_size(s, 0);
+	append_frame(s, CK_FRAME_RESPONSE, 1, 0, "{\"neither\": 1}");
+	expect_violation("bad response", s, "request 1: response: neither an error nor a result object");
+
+	g_byte_array_set_size(s, 0);
+	append_frame(s, CK_FRAME_REQUEST, 9, 0, "{\"op\": \"ping\"}");
+	expect_violation("a request", s, "a request frame (id 9)");
+
+	g_byte_array_set_size(s, 0);
+	g_byte_array_append(s, oversize, sizeof oversize);
+	expect_violation("oversize", s, "frame: response: length 1048577 over 1048576");
+}
+
+/* The answer to a request the caller gave up on (it timed out) is no
+ * violation: it is dropped and the connection serves on. */
+static void test_late_reply_dropped(void)
+{
+	int sv[2];
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+	AgentClient *c = agent_client_new(sv[0], NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin("ping");
+
+	g_assert_null(agent_client_call(c, req, 10, NULL, &error));
+	g_assert_error(error, CK_ERROR, CK_ERROR_TIMEOUT);
+	g_autoptr(GByteArray) s = g_byte_array_new();
+	append_frame(s, CK_FRAME_RESPONSE, 1, 0, "{\"result\": {}}");
+	append_frame(s, CK_FRAME_RESPONSE, 2, 0, "{\"result\": {}}");
+	write_all(sv[1], s);
+	g_autoptr(CkJsonGen) again = ck_msg_request_begin("ping");
+	g_autoptr(GError) error2 = NULL;
+	yajl_val reply = agent_client_call(c, again, 5000, NULL, &error2);
+	g_assert_no_error(error2);
+	yajl_tree_free(reply);
+	g_assert_null(agent_client_violation(c));
+	agent_client_free(c);
+	close(sv[1]);
+}
+
 /* Which agent errors are a process that could not start, and runc's words
  * for them. */
 static void test_start_failure_words(void)
@@ -237,5 +351,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/agent-client/early-frames-handed-over", test_early_frames_handed_over);
 	g_test_add_func("/guest-process/output-joined", test_output_joined);
 	g_test_add_func("/agent-client/start-failure-words", test_start_failure_words);
+	g_test_add_func("/agent-client/violations", test_violations);
+	g_test_add_func("/agent-client/late-reply-dropped", test_late_reply_dropped);
 	return g_test_run();
 }

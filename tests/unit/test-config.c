@@ -277,6 +277,10 @@ static const RejectCase reject_cases[] = {
      "t.toml:2: runtime.default_workload_trust: 'maybe' is not one of 'untrusted', 'trusted'"},
     /* strings and paths */
     {HV "kernel = \"vmlinux\"\n", "t.toml:2: hypervisor.qemu.kernel: 'vmlinux' is not an absolute path"},
+    {HV "initrd = \"/k/../etc/initrd.img\"\n",
+     "t.toml:2: hypervisor.qemu.initrd: '/k/../etc/initrd.img' has a '..' component"},
+    {HV "valid_kernel_paths = [\"/k/..\"]\n",
+     "t.toml:2: hypervisor.qemu.valid_kernel_paths: '/k/..' has a '..' component"},
     {HV "kernel = \"\"\n", "t.toml:2: hypervisor.qemu.kernel: must not be empty"},
     {HV "path = ''\n", "t.toml:2: hypervisor.qemu.path: must not be empty"},
     {HV "machine_type = \"\"\n", "t.toml:2: hypervisor.qemu.machine_type: must not be empty"},

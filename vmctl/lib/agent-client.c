@@ -1,6 +1,7 @@
 /* agent-client: requests, replies, events and streams over a CkChannel. */
 #include "agent-client.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include "base/ck-error.h"
@@ -49,6 +50,7 @@ struct AgentClient {
 	gpointer default_stream_data;
 	GQueue unclaimed; /* Unclaimed, oldest first */
 	gsize unclaimed_bytes;
+	char *violation; /* how the peer broke the protocol, once it did */
 };
 
 static void keep_unclaimed(AgentClient *c, const CkFrame *frame)
@@ -81,9 +83,36 @@ static void hand_over_unclaimed(AgentClient *c, guint32 handle, const StreamHand
 	}
 }
 
+/* A response is a JSON object holding an "error" or a "result" object,
+ * whoever asked (a forwarded request's answer is passed on unparsed). */
+static gboolean response_is_well_formed(const CkFrame *frame, GError **error)
+{
+	g_auto(yajl_val) tree = ck_json_parse((const char *)frame->payload, frame->len, "response", error);
+
+	if (tree == NULL)
+		return FALSE;
+	if (!YAJL_IS_OBJECT(tree))
+		return ck_set_error(error, CK_ERROR_INVALID, "response: not a JSON object");
+	if (!YAJL_IS_OBJECT(ck_json_get(tree, "error")) && !YAJL_IS_OBJECT(ck_json_get(tree, "result")))
+		return ck_set_error(error, CK_ERROR_INVALID, "response: neither an error nor a result object");
+	return TRUE;
+}
+
 static void handle_response(AgentClient *c, const CkFrame *frame)
 {
+	g_autoptr(GError) shape = NULL;
 	Pending *p = g_hash_table_lookup(c->pending, GUINT_TO_POINTER(frame->id));
+
+	/* ids count up from 1: one never sent is not the late reply to a
+	 * request given up on, but made up */
+	if (p == NULL && (frame->id == 0 || frame->id >= c->next_id)) {
+		agent_client_abort(c, "a response to request %u, which was never sent", frame->id);
+		return;
+	}
+	if (!response_is_well_formed(frame, &shape)) {
+		agent_client_abort(c, "request %u: %s", frame->id, shape->message);
+		return;
+	}
 	if (p == NULL) {
 		ck_log_debug("agent: reply to unknown request %u, ignoring", frame->id);
 		return;
@@ -111,7 +140,7 @@ static void handle_event(AgentClient *c, const CkFrame *frame)
 	const char *event = NULL;
 
 	if (!ck_msg_parse_event(frame, &tree, &event, &error)) {
-		ck_log_warning("agent: %s, ignoring", error->message);
+		agent_client_abort(c, "%s", error->message);
 		return;
 	}
 	if (g_str_equal(event, "ready"))
@@ -145,7 +174,8 @@ static void on_frame(CkChannel *ch, const CkFrame *frame, gpointer data)
 		return;
 	}
 	default:
-		ck_log_warning("agent: unexpected %s frame, ignoring", ck_frame_type_to_string(frame->type));
+		/* a REQUEST: the host asks, the agent answers */
+		agent_client_abort(c, "a %s frame (id %u)", ck_frame_type_to_string(frame->type), frame->id);
 	}
 }
 
@@ -172,6 +202,9 @@ static void on_closed(CkChannel *ch, const GError *error, gpointer data)
 
 	(void)ch;
 	c->closed = TRUE;
+	/* a frame the reader could not take */
+	if (error != NULL && c->violation == NULL && ck_error_is(error, CK_ERROR_INVALID))
+		c->violation = g_strdup(error->message);
 	if (error != NULL)
 		c->close_error = g_error_new(CK_ERROR, CK_ERROR_DISCONNECTED, "agent connection lost: %s",
 					     error->message);
@@ -204,7 +237,28 @@ void agent_client_free(AgentClient *c)
 	g_queue_clear_full(&c->unclaimed, g_free);
 	g_clear_error(&c->close_error);
 	g_main_context_unref(c->ctx);
+	g_free(c->violation);
 	g_free(c);
+}
+
+void agent_client_abort(AgentClient *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->closed)
+		return;
+	va_start(ap, fmt);
+	c->violation = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	/* safe inside the channel's own callback, which holds a reference */
+	ck_channel_close(c->channel);
+	g_autoptr(GError) error = g_error_new(CK_ERROR, CK_ERROR_INVALID, "protocol violation: %s", c->violation);
+	on_closed(c->channel, error, c);
+}
+
+const char *agent_client_violation(AgentClient *c)
+{
+	return c->violation;
 }
 
 void agent_client_set_event_func(AgentClient *c, AgentEventFunc func, gpointer user_data)

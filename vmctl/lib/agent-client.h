@@ -86,4 +86,13 @@ void agent_client_set_cancel_func(AgentClient *c, AgentCancelFunc func, gpointer
 
 gboolean agent_client_is_closed(AgentClient *c);
 
+/* The peer broke the protocol (docs/security.md#a-hostile-guest): a
+ * malformed frame, a response or event that is not the JSON object the
+ * protocol says, a response to a request never sent, a request, or (from
+ * the pod's multiplexer) output beyond the stream window. The connection
+ * is closed at once, pending requests fail, and the closed callback runs;
+ * from then on agent_client_violation() says what happened (NULL before). */
+void agent_client_abort(AgentClient *c, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+const char *agent_client_violation(AgentClient *c);
+
 G_END_DECLS

@@ -386,12 +386,28 @@ static gboolean lookup_choice(const ConfigKey *key, const char *name, const char
 	return ck_set_error(error, CK_ERROR_INVALID, "%s: '%s' is not one of %s", name, v, allowed->str);
 }
 
+static gboolean has_dotdot(const char *path)
+{
+	g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+
+	for (char **p = parts; *p != NULL; p++)
+		if (g_str_equal(*p, ".."))
+			return TRUE;
+	return FALSE;
+}
+
+/* Absolute, and without "..": a path that climbs out of where it seems to
+ * point would also slip past the valid_*_paths globs an annotation's path
+ * is checked against. */
 static gboolean check_path(const char *name, const char *value, GError **error)
 {
-	if (value[0] == '\0' || g_path_is_absolute(value))
-		return TRUE;
 	g_autofree char *v = shown(value);
-	return ck_set_error(error, CK_ERROR_INVALID, "%s: '%s' is not an absolute path", name, v);
+
+	if (value[0] != '\0' && !g_path_is_absolute(value))
+		return ck_set_error(error, CK_ERROR_INVALID, "%s: '%s' is not an absolute path", name, v);
+	if (has_dotdot(value))
+		return ck_set_error(error, CK_ERROR_INVALID, "%s: '%s' has a '..' component", name, v);
+	return TRUE;
 }
 
 static gboolean check_string(const ConfigKey *key, const char *name, const char *value, GError **error)

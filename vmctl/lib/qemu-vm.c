@@ -123,8 +123,13 @@ static gboolean readable(const char *key, const char *path, GError **error)
 {
 	if (path == NULL || *path == '\0')
 		return ck_set_error(error, CK_ERROR_INVALID, "%s: not set in the configuration", key);
-	if (access(path, R_OK) < 0)
+	struct stat st;
+	if (access(path, R_OK) < 0 || stat(path, &st) < 0)
 		return ck_set_error_errno(error, errno, "%s: %s", key, path);
+	/* a FIFO would hold QEMU's read until the boot timeout, a folder
+	 * fail in QEMU's words */
+	if (!S_ISREG(st.st_mode))
+		return ck_set_error(error, CK_ERROR_INVALID, "%s: %s: not a regular file", key, path);
 	return TRUE;
 }
 
