@@ -68,6 +68,8 @@ void agent_init(Agent *agent);
 /* A child of the agent exited (the reaper's report). */
 void agent_child_exited(Agent *agent, pid_t pid, int status);
 
+/* reply.c: answering the host ---------------------------------------------- */
+
 /* Answers a deferred request. `result` is an open result document from
  * ck_msg_result_begin(), or NULL for an empty result. Frees req. */
 void agent_request_reply(AgentRequest *req, CkJsonGen *result);

@@ -2,7 +2,8 @@
  *
  * Owns the table from operation names to handlers and the handlers that
  * concern the guest as a whole (version, ping, shutdown). Container and
- * process operations live in their own files and are listed here.
+ * process operations live in their own files and are listed here; they
+ * answer through reply.c, never back through this file.
  */
 #include "agent.h"
 #include "container.h"
@@ -115,42 +116,6 @@ static const AgentOp *find_op(const char *name)
 		if (g_str_equal(agent_test_ops[i].name, name))
 			return &agent_test_ops[i];
 	return NULL;
-}
-
-static void request_free(AgentRequest *req)
-{
-	g_free(req->op);
-	g_free(req);
-}
-
-void agent_request_reply(AgentRequest *req, CkJsonGen *result)
-{
-	g_autoptr(CkJsonGen) empty = NULL;
-	gsize len = 0;
-
-	if (result == NULL)
-		result = empty = ck_msg_result_begin();
-	g_autofree char *doc = ck_msg_finish(result, &len);
-	ck_channel_send_json(req->agent->channel, CK_FRAME_RESPONSE, req->id, doc, len);
-	request_free(req);
-}
-
-void agent_request_fail(AgentRequest *req, const GError *error)
-{
-	gsize len = 0;
-	g_autofree char *doc = ck_msg_error_response(error, &len);
-
-	ck_log_debug("%s (request %u) failed: %s", req->op, req->id, error->message);
-	ck_channel_send_json(req->agent->channel, CK_FRAME_RESPONSE, req->id, doc, len);
-	request_free(req);
-}
-
-void agent_send_event(Agent *agent, CkJsonGen *event)
-{
-	gsize len = 0;
-	g_autofree char *doc = ck_msg_finish(event, &len);
-
-	ck_channel_send_json(agent->channel, CK_FRAME_EVENT, 0, doc, len);
 }
 
 static void handle_request(Agent *agent, const CkFrame *frame)
