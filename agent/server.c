@@ -5,6 +5,7 @@
  * process operations live in their own files and are listed here.
  */
 #include "agent.h"
+#include "clone.h"
 #include "container.h"
 #include "network.h"
 #include "portfwd.h"
@@ -101,6 +102,7 @@ static const AgentOp base_ops[] = {
 	{"state_container", op_state_container},
 	{"list_processes", op_list_processes},
 	{"connect_port", op_connect_port},
+	{CK_OP_CLONE_IDENTITY, op_clone_identity},
 };
 
 static const AgentOp *find_op(const char *name)

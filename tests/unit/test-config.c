@@ -205,7 +205,7 @@ typedef struct {
 
 static const RejectCase reject_cases[] = {
     /* sections and keys */
-    {"[factory]\nenable_template = true\n", "t.toml:1: unknown section [factory]"},
+    {"[proxy.kata]\nenable_debug = true\n", "t.toml:1: unknown section [proxy.kata]"},
     {"\n[hypervisor.clh]\n", "t.toml:2: unknown section [hypervisor.clh]"},
     {"[hypervisor.qemu.x]\n", "t.toml:1: unknown section [hypervisor.qemu.x]"},
     {HV "bogus_key = 1\n", "t.toml:2: unknown key 'bogus_key' in [hypervisor.qemu]"},

@@ -72,5 +72,6 @@ char *vmctl_trusted_root(VmctlContext *ctx);
 int cmd_check(VmctlContext *ctx, int argc, char **argv);
 int cmd_env(VmctlContext *ctx, int argc, char **argv);
 int cmd_debug(VmctlContext *ctx, int argc, char **argv);
+int cmd_factory(VmctlContext *ctx, int argc, char **argv);
 
 G_END_DECLS
