@@ -376,7 +376,8 @@ static void test_to_toml_origins(void)
 	g_assert_nonnull(strstr(toml, "\n\n[runtime]\n"));
 	g_assert_nonnull(strstr(toml, "\ndefault_workload_trust = \"trusted\"  # from t.toml:4\n"));
 	g_assert_nonnull(strstr(toml, "\nenable_annotations = []  # default\n"));
-	g_assert_true(g_str_has_suffix(toml, "\nprivileged_in_vm = false  # default\n"));
+	g_assert_nonnull(strstr(toml, "\nprivileged_in_vm = false  # default\n"));
+	g_assert_true(g_str_has_suffix(toml, "\n\n[factory]\nenable_template = false  # default\ntemplate_path = \"\"  # default\n"));
 }
 
 static void test_to_toml_round_trip(gconstpointer data)

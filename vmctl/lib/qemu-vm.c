@@ -615,8 +615,8 @@ static char *migration_uri(const VmSpec *spec)
 
 /* The saved state reaches a clone as an inherited fd (a number in the
  * URI); QEMU's outgoing side takes only a named one (getfd). */
-/* Polls `query` until its "status" leaves `busy`; returns that status. */
-static char *wait_status(QemuVm *vm, const char *query, const char *busy, int timeout_ms, GError **error)
+/* Polls `query` until its "status" is none of `busy`; returns it. */
+static char *wait_status(QemuVm *vm, const char *query, const char *const *busy, int timeout_ms, GError **error)
 {
 	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
 
@@ -630,7 +630,7 @@ static char *wait_status(QemuVm *vm, const char *query, const char *busy, int ti
 		tree = ret;
 		yajl_val v = ck_json_get(ck_json_get(ret, "return"), "status");
 		const char *status = YAJL_IS_STRING(v) ? v->u.string : NULL;
-		if (status != NULL && !g_str_equal(status, busy))
+		if (status != NULL && !g_strv_contains(busy, status))
 			return g_strdup(status);
 		if (ck_deadline_remaining_ms(deadline) == 0)
 			return ck_set_error(error, CK_ERROR_TIMEOUT, "%s: still '%s' after %d ms", query,
@@ -654,7 +654,8 @@ static gboolean save_template(QemuVm *vm, int state_fd, GError **error)
 	    !qmp_run(vm, "migrate-set-capabilities", ignore_shared, NULL, error) ||
 	    !qmp_run(vm, "migrate", "{\"uri\": \"fd:state\"}", NULL, error))
 		return FALSE;
-	status = wait_status(vm, "query-migrate", "active", TEMPLATE_RESTORE_TIMEOUT_MS, error);
+	static const char *const saving[] = {"none", "setup", "active", "device", NULL};
+	status = wait_status(vm, "query-migrate", saving, TEMPLATE_RESTORE_TIMEOUT_MS, error);
 	if (status == NULL)
 		return FALSE;
 	if (!g_str_equal(status, "completed"))
@@ -743,7 +744,8 @@ static gboolean load_clone_state(QemuVm *vm, const VmSpec *spec, int timeout_ms,
 	    !qmp_run(vm, "migrate-set-capabilities", ignore_shared, NULL, error) ||
 	    !qmp_run(vm, "migrate-incoming", uri, NULL, error))
 		return FALSE;
-	status = wait_status(vm, "query-status", "inmigrate", timeout_ms, error);
+	static const char *const loading[] = {"inmigrate", NULL};
+	status = wait_status(vm, "query-status", loading, timeout_ms, error);
 	if (status == NULL)
 		return FALSE;
 	if (g_str_equal(status, "paused"))
