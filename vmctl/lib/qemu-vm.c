@@ -602,6 +602,8 @@ static QemuVm *boot_once(const QemuVmOptions *opts, const AccelPlan *plan, const
 
 #define TEMPLATE_RESTORE_TIMEOUT_MS 15000
 #define CLONE_ENTROPY_BYTES 64
+#define TEMPLATE_CLOCK_CHECK_MS 1000
+#define TEMPLATE_CLOCK_TOLERANCE 0.10
 
 static gboolean qmp_run(QemuVm *vm, const char *command, const char *args, yajl_val *out, GError **error)
 {
@@ -665,6 +667,45 @@ static gboolean save_template(QemuVm *vm, int state_fd, GError **error)
 	return TRUE;
 }
 
+/* The guest's CLOCK_BOOTTIME, and the host's monotonic clock halfway
+ * through the call that read it. */
+static gboolean guest_uptime(QemuVm *vm, gint64 *out_guest_us, gint64 *out_host_us, GError **error)
+{
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin(CK_OP_VERSION);
+	yajl_val result = NULL;
+	gint64 before = g_get_monotonic_time();
+	g_auto(yajl_val) reply = agent_client_call(vm->agent, req, QMP_TIMEOUT_MS, &result, error);
+
+	*out_host_us = (before + g_get_monotonic_time()) / 2;
+	if (reply == NULL)
+		return FALSE;
+	if (!ck_json_as_int64(ck_json_get(result, "uptime_us"), out_guest_us))
+		return ck_set_error(error, CK_ERROR_INVALID, "the agent's version reply has no uptime_us");
+	return TRUE;
+}
+
+/* The guest calibrated its TSC once, at boot, under whatever load the
+ * host had then; every clone keeps that calibration. Under TCG a guest
+ * booted on a loaded host can count its time 2-3 times too fast, so a
+ * template whose clock does not keep the host's pace is not kept. */
+static gboolean check_guest_clock(QemuVm *vm, GError **error)
+{
+	gint64 g0, h0, g1, h1;
+
+	if (!guest_uptime(vm, &g0, &h0, error))
+		return FALSE;
+	g_usleep(TEMPLATE_CLOCK_CHECK_MS * 1000);
+	if (!guest_uptime(vm, &g1, &h1, error))
+		return FALSE;
+	double rate = (double)(g1 - g0) / (double)MAX(h1 - h0, 1);
+	if (rate < 1 - TEMPLATE_CLOCK_TOLERANCE || rate > 1 + TEMPLATE_CLOCK_TOLERANCE)
+		return ck_set_error(error, CK_ERROR_FAILED,
+				    "the template's guest clock ran at %.2f times the host's (its TSC was "
+				    "calibrated under load); not kept",
+				    rate);
+	return TRUE;
+}
+
 static gboolean make_template(const QemuVmOptions *opts, const AccelPlan *plan, const QemuTemplate *t,
 			      const VmSpec *clone_spec, GError **error)
 {
@@ -690,7 +731,7 @@ static gboolean make_template(const QemuVmOptions *opts, const AccelPlan *plan, 
 	};
 	VmLaunch launch = {.ram_file = memory, .ram_shared = TRUE, .state_fd = -1};
 	g_autoptr(QemuVm) vm = boot_once(&topts, plan, &launch, error);
-	if (vm == NULL || !save_template(vm, state_fd, error) ||
+	if (vm == NULL || !check_guest_clock(vm, error) || !save_template(vm, state_fd, error) ||
 	    !qemu_template_commit(t, dir, g_get_monotonic_time() - start, error)) {
 		g_clear_pointer(&vm, qemu_vm_free);
 		(void)ck_rm_rf(dir, NULL);
