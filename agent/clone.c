@@ -9,10 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-json.h"
-#include "ck-log.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-json.h"
+#include "base/ck-log.h"
 
 #define PCI_RESCAN "/sys/bus/pci/rescan"
 #define BOOT_ID "/proc/sys/kernel/random/boot_id"

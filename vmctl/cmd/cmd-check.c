@@ -8,11 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "accel.h"
-#include "ck-error.h"
-#include "ck-log.h"
-#include "qemu-template.h"
-#include "qemu-vm.h"
+#include "base/ck-error.h"
+#include "base/ck-log.h"
+#include "lib/accel.h"
+#include "lib/qemu-template.h"
+#include "lib/qemu-vm.h"
 #include "vmctl.h"
 
 typedef struct {

@@ -9,11 +9,11 @@
  */
 #include <stdio.h>
 
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-log.h"
-#include "qemu-template.h"
-#include "qemu-vm.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
+#include "lib/qemu-template.h"
+#include "lib/qemu-vm.h"
 #include "vmctl.h"
 
 /* The options of a default pod's VM, as far as its template is concerned. */

@@ -16,13 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
+#include "base/ck-socket.h"
+#include "proto/ck-message.h"
 #include "accel.h"
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-log.h"
-#include "ck-socket.h"
-#include "ck-message.h"
 #include "pod-net.h"
 #include "qemu-cmdline.h"
 #include "qemu-template.h"
