@@ -604,6 +604,7 @@ static QemuVm *boot_once(const QemuVmOptions *opts, const AccelPlan *plan, const
 #define CLONE_ENTROPY_BYTES 64
 #define TEMPLATE_CLOCK_CHECK_MS 1000
 #define TEMPLATE_CLOCK_TOLERANCE 0.10
+#define TEMPLATE_MAKE_ATTEMPTS 3
 
 static gboolean qmp_run(QemuVm *vm, const char *command, const char *args, yajl_val *out, GError **error)
 {
@@ -708,11 +709,11 @@ static gboolean check_guest_clock(QemuVm *vm, GError **error)
 	return TRUE;
 }
 
-static gboolean make_template(const QemuVmOptions *opts, const AccelPlan *plan, const QemuTemplate *t,
-			      const VmSpec *clone_spec, GError **error)
+/* One boot of the template VM; *clock_off when only its clock failed. */
+static gboolean make_template_once(const QemuVmOptions *opts, const AccelPlan *plan, const QemuTemplate *t,
+				   const VmSpec *clone_spec, gint64 start, gboolean *clock_off, GError **error)
 {
 	ck_autofd state_fd = -1;
-	gint64 start = g_get_monotonic_time();
 	g_autofree char *dir = qemu_template_begin(t, clone_spec->memory_mib, &state_fd, error);
 	if (dir == NULL)
 		return FALSE;
@@ -733,7 +734,9 @@ static gboolean make_template(const QemuVmOptions *opts, const AccelPlan *plan, 
 	};
 	VmLaunch launch = {.ram_file = memory, .ram_shared = TRUE, .state_fd = -1};
 	g_autoptr(QemuVm) vm = boot_once(&topts, plan, &launch, error);
-	if (vm == NULL || !check_guest_clock(vm, error) || !save_template(vm, state_fd, error) ||
+	if (vm != NULL && !check_guest_clock(vm, error))
+		*clock_off = TRUE;
+	if (vm == NULL || *clock_off || !save_template(vm, state_fd, error) ||
 	    !qemu_template_commit(t, dir, g_get_monotonic_time() - start, error)) {
 		g_clear_pointer(&vm, qemu_vm_free);
 		(void)ck_rm_rf(dir, NULL);
@@ -742,6 +745,26 @@ static gboolean make_template(const QemuVmOptions *opts, const AccelPlan *plan, 
 	}
 	ck_log_info("VM template %.12s made in %.2f s", t->key, (g_get_monotonic_time() - start) / 1e6);
 	return TRUE;
+}
+
+/* A guest whose clock is off is a boot that went wrong (docs/templating.md):
+ * another boot is tried, a few times at most. */
+static gboolean make_template(const QemuVmOptions *opts, const AccelPlan *plan, const QemuTemplate *t,
+			      const VmSpec *clone_spec, GError **error)
+{
+	gint64 start = g_get_monotonic_time();
+
+	for (int attempt = 1;; attempt++) {
+		g_autoptr(GError) local = NULL;
+		gboolean clock_off = FALSE;
+		if (make_template_once(opts, plan, t, clone_spec, start, &clock_off, &local))
+			return TRUE;
+		if (!clock_off || attempt == TEMPLATE_MAKE_ATTEMPTS || cancelled(opts)) {
+			g_propagate_error(error, g_steal_pointer(&local));
+			return FALSE;
+		}
+		ck_log_info("%s; booting the template VM again", local->message);
+	}
 }
 
 /* The template exists afterwards, made by us or by whoever held the lock. */
