@@ -10,7 +10,9 @@
 #    drive us) run twice back to back, with the build's configuration (the
 #    boot path) and with configuration-template.toml (every VM restored
 #    from a template; each benchmark's first, discarded warm-up pod makes
-#    it), their results in results/boot/ and results/template/;
+#    it), their results in results/boot/ and results/template/
+#    (BENCH_TEMPLATE_MODES="template" runs only the second, reusing the
+#    boot path's results of an earlier run);
 # 3. the headline figures side by side: pod ready template/boot, podman run
 #    template/conmon+runc, PSS per idle pod.
 set -uo pipefail
@@ -35,7 +37,8 @@ done
 create_s=$(printf '%s\n' "${made[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
 
 status=0
-for mode in boot template; do
+export CK_BENCH_FLOOR_CONFIG=$boot_cfg
+for mode in ${BENCH_TEMPLATE_MODES:-boot template}; do
 	cfg=$boot_cfg
 	[ $mode = template ] && cfg=$template_cfg
 	mkdir -p "$results/$mode"
