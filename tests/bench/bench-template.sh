@@ -10,7 +10,8 @@
 #    drive us) run twice back to back, with the build's configuration (the
 #    boot path) and with configuration-template.toml (every VM restored
 #    from a template; each benchmark's first, discarded warm-up pod makes
-#    it), their results in results/boot/ and results/template/
+#    it: they share one template folder for the run), their results in
+#    results/boot/ and results/template/
 #    (BENCH_TEMPLATE_MODES="template" runs only the second, reusing the
 #    boot path's results of an earlier run);
 # 3. the headline figures side by side: pod ready template/boot, podman run
@@ -35,6 +36,12 @@ for i in $(seq 1 "$runs"); do
 done
 "$vmctl" --root "$root" --config "$template_cfg" factory destroy >/dev/null
 create_s=$(printf '%s\n' "${made[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+
+# every benchmark of the template path restores from templates kept in one
+# folder for the whole run (each benchmark's own runtime roots come and go)
+sed "s|^template_path = .*|template_path = \"$root/factory\"|" "$template_cfg" >"$root/template.toml" || exit 1
+template_cfg=$root/template.toml
+"$vmctl" --root "$root" --config "$template_cfg" factory init || exit 1
 
 status=0
 export CK_BENCH_FLOOR_CONFIG=$boot_cfg
