@@ -158,7 +158,9 @@ def two_clones(state):
     tap.ok(len(made) == 1 and where == [list(made.values())[0]] * 2,
            'a: both pods are restored from it (QEMU -incoming, its memory mapped share=off)',
            f'restored from: {where}', f'templates: {made}', *warnings())
-    if SYSLOG.available:
+    if not SYSLOG.available:
+        tap.skip('a: one monitor logs that it made the template', f'{SYSLOG.PATH} belongs to a syslog daemon here')
+    else:
         lines = SYSLOG.lines('VM template', 'made in')
         tap.eq('a: one monitor logs that it made the template', 1, len(lines), *lines)
     d = list(made.values())[0] if made else None
@@ -273,7 +275,10 @@ def corrupt(state):
     qemu = pod_qemu(se)
     tap.ok(len(qemu) == 1 and '-incoming' not in qemu[0][2], 'f: the pod boots instead (QEMU without -incoming)',
            f'qemu: {qemu}')
-    if SYSLOG.available:
+    if not SYSLOG.available:
+        tap.skip('f: its monitor logs exactly one warning line naming the template',
+                 f'{SYSLOG.PATH} belongs to a syslog daemon here')
+    else:
         lines = SYSLOG.lines(se.id[:20], 'booting instead')
         tap.ok(len(lines) == 1 and f'VM template {key[:12]}' in lines[0],
                'f: its monitor logs exactly one warning line naming the template', *lines)
