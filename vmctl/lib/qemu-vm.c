@@ -709,9 +709,12 @@ static gboolean check_guest_clock(QemuVm *vm, GError **error)
 	return TRUE;
 }
 
-/* One boot of the template VM; *clock_off when only its clock failed. */
+/* One boot of the template VM. *clock_off when only its clock failed;
+ * *boot_failed when it did not boot at all: then the error is the boot's
+ * own, as a boot without a template would most likely have it. */
 static gboolean make_template_once(const QemuVmOptions *opts, const AccelPlan *plan, const QemuTemplate *t,
-				   const VmSpec *clone_spec, gint64 start, gboolean *clock_off, GError **error)
+				   const VmSpec *clone_spec, gint64 start, gboolean *clock_off, gboolean *boot_failed,
+				   GError **error)
 {
 	ck_autofd state_fd = -1;
 	g_autofree char *dir = qemu_template_begin(t, clone_spec->memory_mib, &state_fd, error);
@@ -734,9 +737,14 @@ static gboolean make_template_once(const QemuVmOptions *opts, const AccelPlan *p
 	};
 	VmLaunch launch = {.ram_file = memory, .ram_shared = TRUE, .state_fd = -1};
 	g_autoptr(QemuVm) vm = boot_once(&topts, plan, &launch, error);
-	if (vm != NULL && !check_guest_clock(vm, error))
+	if (vm == NULL) {
+		*boot_failed = TRUE;
+		(void)ck_rm_rf(dir, NULL);
+		return FALSE;
+	}
+	if (!check_guest_clock(vm, error))
 		*clock_off = TRUE;
-	if (vm == NULL || *clock_off || !save_template(vm, state_fd, error) ||
+	if (*clock_off || !save_template(vm, state_fd, error) ||
 	    !qemu_template_commit(t, dir, g_get_monotonic_time() - start, error)) {
 		g_clear_pointer(&vm, qemu_vm_free);
 		(void)ck_rm_rf(dir, NULL);
@@ -750,14 +758,14 @@ static gboolean make_template_once(const QemuVmOptions *opts, const AccelPlan *p
 /* A guest whose clock is off is a boot that went wrong (docs/templating.md):
  * another boot is tried, a few times at most. */
 static gboolean make_template(const QemuVmOptions *opts, const AccelPlan *plan, const QemuTemplate *t,
-			      const VmSpec *clone_spec, GError **error)
+			      const VmSpec *clone_spec, gboolean *boot_failed, GError **error)
 {
 	gint64 start = g_get_monotonic_time();
 
 	for (int attempt = 1;; attempt++) {
 		g_autoptr(GError) local = NULL;
 		gboolean clock_off = FALSE;
-		if (make_template_once(opts, plan, t, clone_spec, start, &clock_off, &local))
+		if (make_template_once(opts, plan, t, clone_spec, start, &clock_off, boot_failed, &local))
 			return TRUE;
 		if (!clock_off || attempt == TEMPLATE_MAKE_ATTEMPTS || cancelled(opts)) {
 			g_propagate_error(error, g_steal_pointer(&local));
@@ -769,7 +777,7 @@ static gboolean make_template(const QemuVmOptions *opts, const AccelPlan *plan, 
 
 /* The template exists afterwards, made by us or by whoever held the lock. */
 static gboolean ensure_template(const QemuVmOptions *opts, const AccelPlan *plan, const QemuTemplate *t,
-				const VmSpec *spec, GError **error)
+				const VmSpec *spec, gboolean *boot_failed, GError **error)
 {
 	if (qemu_template_is_ready(t))
 		return TRUE;
@@ -777,7 +785,7 @@ static gboolean ensure_template(const QemuVmOptions *opts, const AccelPlan *plan
 	ck_autofd lock = qemu_template_lock(t, plan->timeout_ms * 2, error);
 	if (lock < 0)
 		return FALSE;
-	return qemu_template_is_ready(t) || make_template(opts, plan, t, spec, error);
+	return qemu_template_is_ready(t) || make_template(opts, plan, t, spec, boot_failed, error);
 }
 
 /* The clone's guest becomes its own: host entropy into its kernel RNG,
@@ -871,7 +879,8 @@ gboolean qemu_vm_template_ensure(const QemuVmOptions *opts, char **out_key, gboo
 	    !template_for(opts, &plan, &t, &spec, error))
 		return FALSE;
 	*out_made = !qemu_template_is_ready(&t);
-	if (!ensure_template(opts, &plan, &t, &spec, error))
+	gboolean boot_failed = FALSE;
+	if (!ensure_template(opts, &plan, &t, &spec, &boot_failed, error))
 		return FALSE;
 	*out_key = g_strdup(t.key);
 	return TRUE;
@@ -890,7 +899,8 @@ char *qemu_vm_template_key(const QemuVmOptions *opts, GError **error)
 
 /* A VM from the template, making the template first if there is none.
  * NULL with an error when this VM cannot or could not come from one. */
-static QemuVm *from_template(const QemuVmOptions *opts, const AccelPlan *plan, GError **error)
+static QemuVm *from_template(const QemuVmOptions *opts, const AccelPlan *plan, gboolean *boot_failed,
+			      GError **error)
 {
 	g_auto(VmSpec) spec = {0};
 	g_auto(QemuTemplate) t = {0};
@@ -898,7 +908,7 @@ static QemuVm *from_template(const QemuVmOptions *opts, const AccelPlan *plan, G
 	if (plan->fallback_to_tcg)
 		return ck_set_error(error, CK_ERROR_UNSUPPORTED, "VM template: accel = \"auto\" has not settled yet"),
 		       NULL;
-	if (!template_for(opts, plan, &t, &spec, error) || !ensure_template(opts, plan, &t, &spec, error))
+	if (!template_for(opts, plan, &t, &spec, error) || !ensure_template(opts, plan, &t, &spec, boot_failed, error))
 		return NULL;
 	QemuVm *vm = restore_clone(opts, plan, &t, error);
 	if (vm == NULL && !cancelled(opts)) {
@@ -921,8 +931,10 @@ QemuVm *qemu_vm_boot(const QemuVmOptions *opts, GError **error)
 
 	if (opts->config->factory.enable_template) {
 		g_autoptr(GError) template_error = NULL;
-		QemuVm *vm = from_template(opts, &plan, &template_error);
-		if (vm != NULL || cancelled(opts)) {
+		gboolean boot_failed = FALSE;
+		QemuVm *vm = from_template(opts, &plan, &boot_failed, &template_error);
+		/* a template VM that did not boot: this one would not either */
+		if (vm != NULL || boot_failed || cancelled(opts)) {
 			if (vm == NULL)
 				g_propagate_error(error, g_steal_pointer(&template_error));
 			return vm;
