@@ -6,6 +6,7 @@
  * answer through reply.c, never back through this file.
  */
 #include "agent.h"
+#include "clone.h"
 #include "container.h"
 #include "network.h"
 #include "portfwd.h"
@@ -102,6 +103,7 @@ static const AgentOp base_ops[] = {
 	{"state_container", op_state_container},
 	{"list_processes", op_list_processes},
 	{"connect_port", op_connect_port},
+	{CK_OP_CLONE_IDENTITY, op_clone_identity},
 };
 
 const AgentOp *agent_test_ops;

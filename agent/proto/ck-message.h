@@ -24,6 +24,7 @@ G_BEGIN_DECLS
 #define CK_OP_VERSION "version"
 #define CK_OP_PING "ping"
 #define CK_OP_SHUTDOWN "shutdown"
+#define CK_OP_CLONE_IDENTITY "clone_identity"
 
 /* Events. */
 #define CK_EVENT_READY "ready"

@@ -42,8 +42,9 @@ bench_note "guest memory: $(sed -n 's/^default_memory = //p' "$CK_TEST_CONFIG") 
 bench_podman_setup
 
 # qemu_breakdown PID: "guest_ram kernel_file tcg_code" PSS in KiB, from
-# smaps: big anonymous (or memfd: a memory backend) non-executable
-# mappings are guest RAM, mappings of
+# smaps: big anonymous (or memfd: a memory backend; or a VM template's
+# memory file, docs/templating.md) non-executable mappings are guest RAM,
+# mappings of
 # the kernel file are the image QEMU loaded it from, anonymous executable
 # ones are TCG's translation buffer.
 qemu_breakdown() {
@@ -52,7 +53,7 @@ qemu_breakdown() {
 		/^Size:/ {
 			if (path == kernel) cls = "kernel"
 			else if (path == "" && perms ~ /x/) cls = "code"
-			else if ((path == "" || path ~ /^\/memfd:/) && $2 >= 65536) cls = "ram"
+			else if ((path == "" || path ~ /^\/memfd:/ || path ~ /\/factory\/[0-9a-f]+\/memory$/) && $2 >= 65536) cls = "ram"
 		}
 		/^Pss:/ && cls != "" { pss[cls] += $2 }
 		END { printf "%d %d %d\n", pss["ram"], pss["kernel"], pss["code"] }

@@ -318,7 +318,9 @@ kib_to_mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 # Boots once, unmeasured, and copies our QEMU's argv into QEMU_ARGV.
 capture_qemu_argv() {
 	local pid qpid i
-	VMCTL_BOOT=("$VMCTL" --config "$CK_TEST_CONFIG" --root "$B_ROOT/v" debug boot)
+	# a booted VM's (bench-template.sh runs podready with VMs restored
+	# from a template, but the floor stays the boot path's)
+	VMCTL_BOOT=("$VMCTL" --config "${CK_BENCH_FLOOR_CONFIG:-$CK_TEST_CONFIG}" --root "$B_ROOT/v" debug boot)
 	"${VMCTL_BOOT[@]}" >"$B_TMP/capture.out" 2>&1 &
 	pid=$!
 	for i in $(seq 1 1500); do

@@ -3,7 +3,7 @@
 #
 #   tests/bench/run.sh [-C BUILD_DIR] [BENCHMARK...]
 #
-# BENCHMARK is any of boot, podready, start, memory, throughput, exec, network (default: all,
+# BENCHMARK is any of boot, podready, start, memory, throughput, exec, network, template (default: all,
 # in that order). Builds what they need first (the binaries, the guest
 # image, the test rootfs, the boot baseline's initrd), runs each with the
 # same environment `meson test --benchmark` gives it, then prints the
@@ -17,12 +17,12 @@
 # tests. The numbers mean something only on an otherwise idle machine.
 set -uo pipefail
 
-ALL=(boot podready start memory throughput exec network)
+ALL=(boot podready start memory throughput exec network template)
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build="$src/build"
 
 usage() {
-	echo "usage: tests/bench/run.sh [-C BUILD_DIR] [boot|podready|start|memory|throughput|exec|network ...]" >&2
+	echo "usage: tests/bench/run.sh [-C BUILD_DIR] [boot|podready|start|memory|throughput|exec|network|template ...]" >&2
 	exit 2
 }
 
@@ -65,7 +65,7 @@ for b in "${selected[@]}"; do
 	[ $status -eq 130 ] && { echo "run.sh: interrupted" >&2; exit 130; }
 	if [ $status -ne 0 ] || [ ! -s "$CK_BENCH_RESULTS/$b.json" ]; then
 		failed+=("$b")
-	else
+	elif [ "$b" != template ]; then # its own summary, printed above
 		results+=("$CK_BENCH_RESULTS/$b.json")
 	fi
 	echo

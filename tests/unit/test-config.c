@@ -205,7 +205,7 @@ typedef struct {
 
 static const RejectCase reject_cases[] = {
     /* sections and keys */
-    {"[factory]\nenable_template = true\n", "t.toml:1: unknown section [factory]"},
+    {"[proxy.kata]\nenable_debug = true\n", "t.toml:1: unknown section [proxy.kata]"},
     {"\n[hypervisor.clh]\n", "t.toml:2: unknown section [hypervisor.clh]"},
     {"[hypervisor.qemu.x]\n", "t.toml:1: unknown section [hypervisor.qemu.x]"},
     {HV "bogus_key = 1\n", "t.toml:2: unknown key 'bogus_key' in [hypervisor.qemu]"},
@@ -380,7 +380,8 @@ static void test_to_toml_origins(void)
 	g_assert_nonnull(strstr(toml, "\n\n[runtime]\n"));
 	g_assert_nonnull(strstr(toml, "\ndefault_workload_trust = \"trusted\"  # from t.toml:4\n"));
 	g_assert_nonnull(strstr(toml, "\nenable_annotations = []  # default\n"));
-	g_assert_true(g_str_has_suffix(toml, "\nprivileged_in_vm = false  # default\n"));
+	g_assert_nonnull(strstr(toml, "\nprivileged_in_vm = false  # default\n"));
+	g_assert_true(g_str_has_suffix(toml, "\n\n[factory]\nenable_template = false  # default\ntemplate_path = \"\"  # default\n"));
 }
 
 static void test_to_toml_round_trip(gconstpointer data)

@@ -231,6 +231,44 @@ static void test_nics(void)
 					    "|-pidfile|/run/vmctl/pods/p1/qemu.pid"));
 }
 
+/* VM templating: the template's RAM is a shared file, a clone's the same
+ * file mapped privately, and a clone waits for its state (-incoming
+ * defer); the rest of the command line is a booted VM's, device for
+ * device, so that the PCI addresses and migration sections match. */
+static void test_template_and_clone(void)
+{
+	g_auto(VmSpec) s;
+	g_autoptr(GError) error = NULL;
+
+	base_spec(&s);
+	g_autofree char *boot = joined(&s, &error);
+	g_assert_no_error(error);
+	s.ram_file = g_strdup("/run/vmctl/factory/k,1/memory");
+	s.ram_shared = TRUE;
+	g_autofree char *tmpl = joined(&s, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(strstr(tmpl, "|-object|memory-backend-file,id=ram0,size=512M,"
+				      "mem-path=/run/vmctl/factory/k,,1/memory,share=on|-machine|q35,memory-backend=ram0,"));
+	g_assert_null(strstr(tmpl, "-incoming"));
+
+	s.ram_shared = FALSE;
+	s.incoming = TRUE;
+	g_autofree char *clone = joined(&s, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(strstr(clone, "mem-path=/run/vmctl/factory/k,,1/memory,share=off|"));
+	g_assert_true(g_str_has_suffix(clone, "|-pidfile|/run/vmctl/pods/p1/qemu.pid|-incoming|defer"));
+	/* everything after the memory object is the booted VM's */
+	const char *b = strstr(boot, "|-machine|"), *c = strstr(clone, "|-machine|");
+	g_assert_true(g_str_has_prefix(c, b));
+	g_assert_cmpstr(c + strlen(b), ==, "|-incoming|defer");
+
+	g_free(s.ram_file);
+	s.ram_file = g_strdup("/run/f\nx");
+	g_assert_null(joined(&s, &error));
+	g_assert_error(error, CK_ERROR, CK_ERROR_INVALID);
+	g_assert_cmpstr(error->message, ==, "template memory file: control character in '/run/f\nx'");
+}
+
 static void test_refusals(void)
 {
 	static const Refusal cases[] = {
@@ -273,5 +311,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/qemu-cmdline/escaping", test_escaping);
 	g_test_add_func("/qemu-cmdline/refusals", test_refusals);
 	g_test_add_func("/qemu-cmdline/nics", test_nics);
+	g_test_add_func("/qemu-cmdline/template-and-clone", test_template_and_clone);
 	return g_test_run();
 }

@@ -11,6 +11,8 @@
 #include "base/ck-error.h"
 #include "base/ck-log.h"
 #include "lib/accel.h"
+#include "lib/qemu-template.h"
+#include "lib/qemu-vm.h"
 #include "vmctl.h"
 
 typedef struct {
@@ -120,6 +122,28 @@ static void check_accel(CheckReport *r, const CkConfig *cfg, const char *root)
 	accel_plan_clear(&plan);
 }
 
+static void check_template(CheckReport *r, VmctlContext *ctx, const CkConfig *cfg)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *root = qemu_template_root(cfg, ctx->root);
+	QemuVmOptions opts = {.config = cfg, .run_dir = root, .state_root = ctx->root, .share_dir = root};
+	g_autofree char *key = qemu_vm_template_key(&opts, &error);
+	g_autoptr(GPtrArray) list = key != NULL ? qemu_template_list(root, key, &error) : NULL;
+	gboolean ready = FALSE;
+
+	for (guint i = 0; list != NULL && i < list->len; i++)
+		ready |= ((QemuTemplateEntry *)g_ptr_array_index(list, i))->current;
+	if (!cfg->factory.enable_template)
+		report(r, "vm template", ready, FALSE, "enable_template = false: pods boot%s",
+		       ready ? " (a current template exists)" : "");
+	else if (key == NULL)
+		report(r, "vm template", FALSE, FALSE, "pods boot: %s", error->message);
+	else
+		report(r, "vm template", ready, FALSE, "%s %.12s in %s%s",
+		       ready ? "current:" : "not made yet (the first pod makes it):", key, root,
+		       qemu_template_on_tmpfs(root) ? "" : " (not on tmpfs: its memory is written back to disk)");
+}
+
 static void check_optional_devices(CheckReport *r, const CkConfig *cfg)
 {
 	gboolean vsock = access("/dev/vhost-vsock", R_OK | W_OK) == 0;
@@ -156,6 +180,7 @@ int cmd_check(VmctlContext *ctx, int argc, char **argv)
 	check_file(&r, "guest initrd", "initrd", cfg->hypervisor.initrd);
 	check_accel(&r, cfg, ctx->root);
 	check_optional_devices(&r, cfg);
+	check_template(&r, ctx, cfg);
 	gboolean runc = access(cfg->runtime.trusted_runtime, X_OK) == 0;
 	report(&r, "trusted runtime", runc, FALSE, "%s%s", cfg->runtime.trusted_runtime,
 	       runc ? "" : " not found: trusted pods cannot run");

@@ -57,10 +57,14 @@ static void print_boot_report(QemuVm *vm)
 	printf("host kernel:   %s\n", uts.release);
 	printf("guest kernel:  %s (%s)\n", info_string(info, "kernel_release"), info_string(info, "kernel_version"));
 	printf("accelerator:   %s\n", ck_accel_to_string(qemu_vm_get_accel(vm)));
-	printf("boot time:     %.2f s from starting QEMU to the agent's answer "
-	       "(guest: kernel to /init %.2f s, /init to ready %.2f s)\n",
-	       qemu_vm_get_boot_us(vm) / 1e6, info_int(info, "init_start_us") / 1e6,
-	       (info_int(info, "ready_us") - info_int(info, "init_start_us")) / 1e6);
+	if (qemu_vm_is_restored(vm))
+		printf("boot time:     %.2f s from starting QEMU to the agent's answer (restored from a VM template)\n",
+		       qemu_vm_get_boot_us(vm) / 1e6);
+	else
+		printf("boot time:     %.2f s from starting QEMU to the agent's answer "
+		       "(guest: kernel to /init %.2f s, /init to ready %.2f s)\n",
+		       qemu_vm_get_boot_us(vm) / 1e6, info_int(info, "init_start_us") / 1e6,
+		       (info_int(info, "ready_us") - info_int(info, "init_start_us")) / 1e6);
 	printf("guest:         %" G_GINT64_FORMAT " MiB, %" G_GINT64_FORMAT " vCPU(s), agent %s\n",
 	       info_int(info, "mem_total_kib") / 1024, info_int(info, "cpus_online"), info_string(info, "agent_version"));
 	fflush(stdout);

@@ -31,6 +31,7 @@ static const VmctlVerb verbs[] = {
 	{"check", cmd_check, "report what this host has and lacks to run VMs"},
 	{"env", cmd_env, "print the effective configuration"},
 	{"debug", cmd_debug, "operator tools: 'debug boot' boots a VM and reports its kernel"},
+	{"factory", cmd_factory, "VM templates: 'factory init|status|destroy' (docs/templating.md)"},
 };
 
 const CkConfig *vmctl_config(VmctlContext *ctx, GError **error)

@@ -109,5 +109,6 @@ int cmd_events(VmctlContext *ctx, int argc, char **argv);
 int cmd_check(VmctlContext *ctx, int argc, char **argv);
 int cmd_env(VmctlContext *ctx, int argc, char **argv);
 int cmd_debug(VmctlContext *ctx, int argc, char **argv);
+int cmd_factory(VmctlContext *ctx, int argc, char **argv);
 
 G_END_DECLS

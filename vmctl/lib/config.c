@@ -107,6 +107,7 @@ static const char *const default_hypervisor_paths[] = {DEFAULT_QEMU_PATH, NULL};
 #define HV(field) offsetof(CkConfig, hypervisor.field)
 #define AG(field) offsetof(CkConfig, agent.field)
 #define RT(field) offsetof(CkConfig, runtime.field)
+#define FA(field) offsetof(CkConfig, factory.field)
 
 /* Kata's key names first, ours after; docs/configuration.md says which is which. */
 static const ConfigKey hypervisor_keys[] = {
@@ -216,10 +217,16 @@ static const ConfigKey runtime_keys[] = {
     {.name = "privileged_in_vm", .kind = KEY_BOOL, .offset = RT(privileged_in_vm)},
 };
 
+static const ConfigKey factory_keys[] = {
+    {.name = "enable_template", .kind = KEY_BOOL, .offset = FA(enable_template)},
+    {.name = "template_path", .kind = KEY_PATH, .offset = FA(template_path)},
+};
+
 static const ConfigSection sections[] = {
     {"hypervisor.qemu", hypervisor_keys, G_N_ELEMENTS(hypervisor_keys)},
     {"agent.kata", agent_keys, G_N_ELEMENTS(agent_keys)},
     {"runtime", runtime_keys, G_N_ELEMENTS(runtime_keys)},
+    {"factory", factory_keys, G_N_ELEMENTS(factory_keys)},
 };
 
 /* ---- enum names ----------------------------------------------------------------- */

@@ -95,6 +95,11 @@ typedef struct {
 		gboolean privileged_in_vm;
 	} runtime;
 
+	struct {
+		gboolean enable_template; /* pods start from a booted template VM (docs/templating.md) */
+		char *template_path;	  /* "": <runtime root>/factory */
+	} factory;
+
 	/* Where each value came from: "section.key" -> line in `path`, for
 	 * the keys the file set. Read it with ck_config_key_line(). */
 	GHashTable *origins;

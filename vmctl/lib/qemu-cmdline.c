@@ -49,6 +49,7 @@ void vm_spec_clear(VmSpec *spec)
 	g_free(spec->pidfile);
 	g_free(spec->extra_monitor);
 	g_free(spec->seccompsandbox);
+	g_free(spec->ram_file);
 	memset(spec, 0, sizeof *spec);
 }
 
@@ -139,6 +140,28 @@ static gboolean is_q35(const char *machine)
 	return g_str_equal(machine, "q35") || g_str_has_prefix(machine, "pc-q35-");
 }
 
+/* Guest RAM in a memfd: shared memory, which this host never backs with
+ * transparent huge pages (shmem_enabled), so a page the guest touches
+ * costs the host 4 KiB, not 2 MiB. A template's RAM is a file on tmpfs
+ * (shared memory too), mapped shared by the template and privately
+ * (copy-on-write) by its clones. Hot-plugged DIMMs have backends of
+ * their own (hotplug.c). */
+static gboolean add_ram(GPtrArray *argv, const VmSpec *spec, GError **error)
+{
+	if (spec->ram_file == NULL) {
+		add2(argv, "-object", g_strdup_printf("memory-backend-memfd,id=%s,size=%uM", QEMU_RAM_BACKEND_ID,
+						      spec->memory_mib));
+		return TRUE;
+	}
+	g_autofree char *path = qemu_escape_value(spec->ram_file, "template memory file", error);
+	if (path == NULL)
+		return FALSE;
+	add2(argv, "-object",
+	     g_strdup_printf("memory-backend-file,id=%s,size=%uM,mem-path=%s,share=%s", QEMU_RAM_BACKEND_ID,
+			     spec->memory_mib, path, spec->ram_shared ? "on" : "off"));
+	return TRUE;
+}
+
 static gboolean add_machine(GPtrArray *argv, const VmSpec *spec, GError **error)
 {
 	g_autofree char *machine = qemu_escape_value(spec->machine_type, "machine_type", error);
@@ -149,12 +172,8 @@ static gboolean add_machine(GPtrArray *argv, const VmSpec *spec, GError **error)
 				    spec->machine_type);
 
 	gboolean kvm = spec->accel == CK_ACCEL_KVM;
-	/* Guest RAM in a memfd: shared memory, which this host never backs
-	 * with transparent huge pages (shmem_enabled), so a page the guest
-	 * touches costs the host 4 KiB, not 2 MiB. Hot-plugged DIMMs have
-	 * backends of their own (hotplug.c). */
-	add2(argv, "-object", g_strdup_printf("memory-backend-memfd,id=%s,size=%uM", QEMU_RAM_BACKEND_ID,
-					      spec->memory_mib));
+	if (!add_ram(argv, spec, error))
+		return FALSE;
 	add2(argv, "-machine", g_strdup_printf("%s,memory-backend=%s%s", machine, QEMU_RAM_BACKEND_ID,
 					       is_q35(spec->machine_type) ? Q35_LEAN_OPTIONS : ""));
 	/* TCG: a bounded translation buffer instead of QEMU's default (up to
@@ -308,6 +327,8 @@ GPtrArray *qemu_cmdline_build(const VmSpec *spec, GError **error)
 			return NULL;
 		add2(argv, "-sandbox", g_strdup(spec->seccompsandbox));
 	}
+	if (spec->incoming)
+		add2(argv, "-incoming", g_strdup("defer"));
 	g_ptr_array_add(argv, NULL);
 	return g_steal_pointer(&argv);
 }

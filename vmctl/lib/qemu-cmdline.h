@@ -61,6 +61,12 @@ typedef struct {
 	char *seccompsandbox;  /* -sandbox value, NULL or "" for none */
 	VmNic nics[QEMU_MAX_NICS]; /* virtio-net-pci on tap fds */
 	guint n_nics;
+	/* VM templating (docs/templating.md): the boot RAM in this file
+	 * instead of a memfd, mapped shared (the template writes it) or
+	 * private (a clone: copy-on-write); NULL: a memfd */
+	char *ram_file;
+	gboolean ram_shared;
+	gboolean incoming; /* -incoming defer: the state comes by migrate-incoming */
 } VmSpec;
 
 void vm_spec_clear(VmSpec *spec);

@@ -9,9 +9,11 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/ck-cleanup.h"
@@ -23,6 +25,7 @@
 #include "accel.h"
 #include "pod-net.h"
 #include "qemu-cmdline.h"
+#include "qemu-template.h"
 
 /* fd numbers QEMU sees for its two sockets */
 #define QEMU_AGENT_FD 3
@@ -48,6 +51,7 @@ struct QemuVm {
 	guint32 memory_mib, maxmemory_mib, memory_slots;
 	yajl_val info_tree;
 	yajl_val info;
+	gboolean restored; /* from a template, not booted */
 };
 
 pid_t qemu_vm_get_pid(QemuVm *vm)
@@ -92,9 +96,20 @@ static gint64 guest_clock(QemuVm *vm, const char *key, gint64 lo, gint64 hi)
 	return CLAMP(v, lo, hi);
 }
 
+gboolean qemu_vm_is_restored(QemuVm *vm)
+{
+	return vm->restored;
+}
+
 void qemu_vm_get_boot_phases(QemuVm *vm, QemuVmBootPhases *out)
 {
 	gint64 boot = MAX(qemu_vm_get_boot_us(vm), 0);
+
+	if (vm->restored) {
+		/* no boot: the guest's clocks are the template's */
+		*out = (QemuVmBootPhases){.exec_to_kernel_us = boot};
+		return;
+	}
 	/* guest uptime when it answered: at most the host's whole boot */
 	gint64 uptime = guest_clock(vm, "uptime_us", 0, boot);
 	gint64 init = guest_clock(vm, "init_start_us", 0, uptime);
@@ -276,6 +291,7 @@ static gboolean confine_caps(const ChildCaps *c)
 
 typedef struct {
 	int agent, qmp, mon, log, netns, err;
+	int state; /* the template's device state, -1: none */
 	const int *taps;
 	guint n_taps;
 	pid_t parent;
@@ -289,9 +305,10 @@ static gboolean place_fds(const ChildFds *f)
 {
 	int a = fcntl(f->agent, F_DUPFD, PARKED_FD_MIN), q = fcntl(f->qmp, F_DUPFD, PARKED_FD_MIN);
 	int mon = f->mon >= 0 ? fcntl(f->mon, F_DUPFD, PARKED_FD_MIN) : -1;
+	int state = f->state >= 0 ? fcntl(f->state, F_DUPFD, PARKED_FD_MIN) : -1;
 	int taps[QEMU_MAX_NICS];
 
-	if (a < 0 || q < 0 || (f->mon >= 0 && mon < 0) || f->n_taps > QEMU_MAX_NICS)
+	if (a < 0 || q < 0 || (f->mon >= 0 && mon < 0) || (f->state >= 0 && state < 0) || f->n_taps > QEMU_MAX_NICS)
 		return FALSE;
 	for (guint i = 0; i < f->n_taps; i++)
 		if ((taps[i] = fcntl(f->taps[i], F_DUPFD, PARKED_FD_MIN)) < 0)
@@ -305,6 +322,9 @@ static gboolean place_fds(const ChildFds *f)
 	for (guint i = 0; i < f->n_taps; i++)
 		if (dup2(taps[i], QEMU_NIC_FD_BASE + (int)i) < 0)
 			return FALSE;
+	/* after the taps; its number is in the migrate(-incoming) URI */
+	if (state >= 0 && dup2(state, QEMU_NIC_FD_BASE + (int)f->n_taps) < 0)
+		return FALSE;
 	return TRUE;
 }
 
@@ -339,7 +359,7 @@ G_NORETURN static void exec_child(char **argv, const ChildFds *fds)
 	if (!place_fds(fds) || !confine_caps(fds->caps))
 		goto fail;
 	/* nothing else of ours, or inherited from our caller, reaches QEMU */
-	for (int fd = QEMU_NIC_FD_BASE + (int)fds->n_taps; fd < err_fd; fd++)
+	for (int fd = QEMU_NIC_FD_BASE + (int)fds->n_taps + (fds->state >= 0); fd < err_fd; fd++)
 		close(fd);
 	close_range((unsigned)err_fd + 1, ~0U, 0);
 	execv(argv[0], argv);
@@ -350,7 +370,7 @@ fail:
 }
 
 static gboolean spawn(QemuVm *vm, const VmSpec *spec, const QemuVmOptions *opts, int agent_end, int qmp_end,
-		      GError **error)
+		      int state_fd, GError **error)
 {
 	g_autoptr(GPtrArray) argv = qemu_cmdline_build(spec, error);
 	if (argv == NULL)
@@ -389,7 +409,8 @@ static gboolean spawn(QemuVm *vm, const VmSpec *spec, const QemuVmOptions *opts,
 	if (pid < 0)
 		return ck_set_error_errno(error, errno, "fork");
 	if (pid == 0) {
-		ChildFds fds = {agent_end, qmp_end, mon_fd, log_fd, netns_fd, err_w, taps, spec->n_nics, parent, &caps};
+		ChildFds fds = {agent_end, qmp_end,	   mon_fd, log_fd, netns_fd, err_w,
+				state_fd,  taps,	spec->n_nics, parent,	&caps};
 		exec_child((char **)argv->pdata, &fds);
 	}
 	vm->pid = pid;
@@ -497,21 +518,49 @@ static int connect_vsock(guint32 cid, gint64 deadline, GError **error)
 	}
 }
 
-static QemuVm *boot_once(const QemuVmOptions *opts, const AccelPlan *plan, GError **error)
+static gboolean cancelled(const QemuVmOptions *opts)
+{
+	return opts->cancel != NULL && opts->cancel(opts->cancel_data);
+}
+
+/* How a VM starts: booted (the default), booted as a template (its RAM a
+ * shared file, no operator monitor, its state to be saved in state_fd), or
+ * restored as a clone (its RAM the template's file mapped privately, its
+ * devices from state_fd, docs/templating.md). */
+typedef struct {
+	const char *ram_file;
+	gboolean ram_shared;
+	gboolean clone;
+	int state_fd; /* -1: none */
+} VmLaunch;
+
+static const VmLaunch plain_boot = {.state_fd = -1};
+
+static void apply_launch(VmSpec *spec, const VmLaunch *launch)
+{
+	spec->ram_file = g_strdup(launch->ram_file);
+	spec->ram_shared = launch->ram_shared;
+	spec->incoming = launch->clone;
+	if (launch->ram_file != NULL && launch->ram_shared)
+		g_clear_pointer(&spec->extra_monitor, g_free); /* the template's QEMU is ours alone */
+}
+
+static QemuVm *start_vm(const QemuVmOptions *opts, const AccelPlan *plan, const VmLaunch *launch, VmSpec *spec,
+			int *out_agent_fd, GError **error)
 {
 	g_autoptr(QemuVm) vm = g_new0(QemuVm, 1);
-	g_auto(VmSpec) spec = {0};
 	int agent_pair[2], qmp_pair[2];
 
 	vm->accel = plan->accel;
 	vm->console_log = g_build_filename(opts->run_dir, "console.log", NULL);
 	vm->qemu_log = g_build_filename(opts->run_dir, "qemu.log", NULL);
-	fill_spec(&spec, opts, plan->accel);
-	vm->vcpus = spec.vcpus;
-	vm->maxvcpus = spec.maxvcpus;
-	vm->memory_mib = spec.memory_mib;
-	vm->maxmemory_mib = spec.memory_slots > 0 ? spec.maxmemory_mib : spec.memory_mib;
-	vm->memory_slots = spec.memory_slots;
+	fill_spec(spec, opts, plan->accel);
+	apply_launch(spec, launch);
+	vm->vcpus = spec->vcpus;
+	vm->maxvcpus = spec->maxvcpus;
+	vm->memory_mib = spec->memory_mib;
+	vm->maxmemory_mib = spec->memory_slots > 0 ? spec->maxmemory_mib : spec->memory_mib;
+	vm->memory_slots = spec->memory_slots;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, agent_pair) < 0)
 		return ck_set_error_errno(error, errno, "socketpair"), NULL;
@@ -520,21 +569,30 @@ static QemuVm *boot_once(const QemuVmOptions *opts, const AccelPlan *plan, GErro
 		return ck_set_error_errno(error, errno, "socketpair"), NULL;
 	ck_autofd qmp_ours = qmp_pair[0], qmp_theirs = qmp_pair[1];
 
-	if (!spawn(vm, &spec, opts, agent_theirs, qmp_theirs, error))
+	if (!spawn(vm, spec, opts, agent_theirs, qmp_theirs, launch->state_fd, error))
 		return NULL;
-	ck_clear_fd(&agent_theirs);
-	ck_clear_fd(&qmp_theirs);
-
 	vm->qmp = qmp_client_new(ck_steal_fd(&qmp_ours));
+	*out_agent_fd = ck_steal_fd(&agent_ours);
+	return g_steal_pointer(&vm);
+}
+
+static QemuVm *boot_once(const QemuVmOptions *opts, const AccelPlan *plan, const VmLaunch *launch, GError **error)
+{
+	g_auto(VmSpec) spec = {0};
+	ck_autofd agent_fd = -1;
+	g_autoptr(QemuVm) vm = start_vm(opts, plan, launch, &spec, &agent_fd, error);
+
+	if (vm == NULL)
+		return NULL;
 	if (spec.agent_channel == CK_AGENT_CHANNEL_VSOCK) {
 		gint64 deadline = vm->spawn_us + (gint64)plan->timeout_ms * 1000;
 		int fd = connect_vsock(spec.vsock_cid, deadline, error);
 		if (fd < 0)
 			return NULL;
-		ck_clear_fd(&agent_ours);
-		agent_ours = fd;
+		ck_clear_fd(&agent_fd);
+		agent_fd = fd;
 	}
-	vm->agent = agent_client_new(ck_steal_fd(&agent_ours), opts->context);
+	vm->agent = agent_client_new(ck_steal_fd(&agent_fd), opts->context);
 	if (opts->cancel != NULL)
 		agent_client_set_cancel_func(vm->agent, opts->cancel, opts->cancel_data);
 	if (!wait_agent(vm, plan, error))
@@ -545,9 +603,353 @@ static QemuVm *boot_once(const QemuVmOptions *opts, const AccelPlan *plan, GErro
 	return g_steal_pointer(&vm);
 }
 
-static gboolean cancelled(const QemuVmOptions *opts)
+/* ---- VM templating (docs/templating.md) ---------------------------------------- */
+
+#define TEMPLATE_RESTORE_TIMEOUT_MS 15000
+#define CLONE_ENTROPY_BYTES 64
+#define TEMPLATE_CLOCK_CHECK_MS 1000
+#define TEMPLATE_CLOCK_TOLERANCE 0.10
+#define TEMPLATE_MAKE_ATTEMPTS 3
+
+static gboolean qmp_run(QemuVm *vm, const char *command, CkJsonGen *args, yajl_val *out, GError **error)
 {
-	return opts->cancel != NULL && opts->cancel(opts->cancel_data);
+	return qmp_client_execute(vm->qmp, command, args, QMP_TIMEOUT_MS, out, error);
+}
+
+/* {"uri": uri} */
+static CkJsonGen *uri_args(const char *uri)
+{
+	CkJsonGen *g = ck_json_gen_new();
+
+	ck_json_map_open(g);
+	ck_json_kv_string(g, "uri", uri);
+	ck_json_map_close(g);
+	return g;
+}
+
+static CkJsonGen *migration_uri(const VmSpec *spec)
+{
+	g_autofree char *uri = g_strdup_printf("fd:%d", QEMU_NIC_FD_BASE + (int)spec->n_nics);
+
+	return uri_args(uri);
+}
+
+/* The saved state reaches a clone as an inherited fd (a number in the
+ * URI); QEMU's outgoing side takes only a named one (getfd). */
+/* Polls `query` until its "status" is none of `busy`; returns it. */
+static char *wait_status(QemuVm *vm, const char *query, const char *const *busy, int timeout_ms, GError **error)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+	for (;;) {
+		g_auto(yajl_val) tree = NULL;
+		yajl_val ret = NULL;
+		if (qemu_vm_has_exited(vm, NULL))
+			return ck_set_error(error, CK_ERROR_DISCONNECTED, "QEMU exited during %s", query), NULL;
+		if (!qmp_client_execute(vm->qmp, query, NULL, QMP_TIMEOUT_MS, &ret, error))
+			return NULL;
+		tree = ret;
+		yajl_val v = ck_json_get(ck_json_get(ret, "return"), "status");
+		const char *status = YAJL_IS_STRING(v) ? v->u.string : NULL;
+		if (status != NULL && !g_strv_contains(busy, status))
+			return g_strdup(status);
+		if (ck_deadline_remaining_ms(deadline) == 0)
+			return ck_set_error(error, CK_ERROR_TIMEOUT, "%s: still '%s' after %d ms", query,
+					    status ? status : "?", timeout_ms),
+			       NULL;
+		g_usleep(5000);
+	}
+}
+
+/* {"capabilities": [{"capability": "x-ignore-shared", "state": true}]} */
+static CkJsonGen *ignore_shared(void)
+{
+	CkJsonGen *g = ck_json_gen_new();
+
+	ck_json_map_open(g);
+	ck_json_key(g, "capabilities");
+	ck_json_array_open(g);
+	ck_json_map_open(g);
+	ck_json_kv_string(g, "capability", "x-ignore-shared");
+	ck_json_kv_bool(g, "state", TRUE);
+	ck_json_close_all(g);
+	return g;
+}
+
+/* The template VM, its agent up: paused, its device state saved (its RAM
+ * stays in the shared file: x-ignore-shared), QEMU told to quit. */
+static gboolean save_template(QemuVm *vm, int state_fd, GError **error)
+{
+	g_autofree char *status = NULL;
+	g_autoptr(CkJsonGen) caps = ignore_shared();
+	g_autoptr(CkJsonGen) to = uri_args("fd:state");
+
+	if (!qmp_client_pass_fd(vm->qmp, state_fd, "state", QMP_TIMEOUT_MS, error) ||
+	    !qmp_run(vm, "stop", NULL, NULL, error) || !qmp_run(vm, "migrate-set-capabilities", caps, NULL, error) ||
+	    !qmp_run(vm, "migrate", to, NULL, error))
+		return FALSE;
+	static const char *const saving[] = {"none", "setup", "active", "device", NULL};
+	status = wait_status(vm, "query-migrate", saving, TEMPLATE_RESTORE_TIMEOUT_MS, error);
+	if (status == NULL)
+		return FALSE;
+	if (!g_str_equal(status, "completed"))
+		return ck_set_error(error, CK_ERROR_FAILED, "saving the template's state ended '%s'", status);
+	(void)qmp_run(vm, "quit", NULL, NULL, NULL);
+	reap_blocking(vm);
+	return TRUE;
+}
+
+/* The guest's CLOCK_BOOTTIME, read at some moment between *out_before_us
+ * and *out_after_us of the host's monotonic clock. */
+static gboolean guest_uptime(QemuVm *vm, gint64 *out_guest_us, gint64 *out_before_us, gint64 *out_after_us,
+			     GError **error)
+{
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin(CK_OP_VERSION);
+	yajl_val result = NULL;
+
+	*out_before_us = g_get_monotonic_time();
+	g_auto(yajl_val) reply = agent_client_call(vm->agent, req, QMP_TIMEOUT_MS, &result, error);
+	*out_after_us = g_get_monotonic_time();
+	if (reply == NULL)
+		return FALSE;
+	if (!ck_json_as_int64(ck_json_get(result, "uptime_us"), out_guest_us))
+		return ck_set_error(error, CK_ERROR_INVALID, "the agent's version reply has no uptime_us");
+	return TRUE;
+}
+
+/* The guest calibrated its TSC once, at boot, under whatever load the
+ * host had then; every clone keeps that calibration and so its clock's
+ * pace. A template whose guest clock certainly does not keep the host's
+ * (even counting the calls' own delays in its favour) is not kept. */
+static gboolean check_guest_clock(QemuVm *vm, GError **error)
+{
+	gint64 g0, b0, a0, g1, b1, a1;
+
+	if (!guest_uptime(vm, &g0, &b0, &a0, error))
+		return FALSE;
+	g_usleep(TEMPLATE_CLOCK_CHECK_MS * 1000);
+	if (!guest_uptime(vm, &g1, &b1, &a1, error))
+		return FALSE;
+	/* the guest's interval against the shortest and longest host one */
+	double slowest = (double)(g1 - g0) / (double)MAX(a1 - b0, 1);
+	double fastest = (double)(g1 - g0) / (double)MAX(b1 - a0, 1);
+	if (slowest > 1 + TEMPLATE_CLOCK_TOLERANCE || fastest < 1 - TEMPLATE_CLOCK_TOLERANCE)
+		return ck_set_error(error, CK_ERROR_FAILED,
+				    "the template's guest clock ran at %.2f-%.2f times the host's pace; not kept",
+				    slowest, fastest);
+	return TRUE;
+}
+
+/* One boot of the template VM. *clock_off when only its clock failed;
+ * *boot_failed when it did not boot at all: then the error is the boot's
+ * own, as a boot without a template would most likely have it. */
+static gboolean make_template_once(const QemuVmOptions *opts, const AccelPlan *plan, const QemuTemplate *t,
+				   const VmSpec *clone_spec, gint64 start, gboolean *clock_off, gboolean *boot_failed,
+				   GError **error)
+{
+	ck_autofd state_fd = -1;
+	g_autofree char *dir = qemu_template_begin(t, clone_spec->memory_mib, &state_fd, error);
+	if (dir == NULL)
+		return FALSE;
+	g_autofree char *memory = g_build_filename(dir, "memory", NULL);
+	g_autofree char *share = g_build_filename(dir, "share", NULL);
+	/* the pod-independent VM: no NIC, an empty share never mounted */
+	QemuVmOptions topts = {
+		.config = opts->config,
+		.run_dir = dir,
+		.state_root = opts->state_root,
+		.name = "vm-template",
+		.share_dir = clone_spec->share_dir != NULL ? share : NULL,
+		.vcpus = clone_spec->vcpus,
+		.memory_mib = clone_spec->memory_mib,
+		.context = opts->context,
+		.cancel = opts->cancel,
+		.cancel_data = opts->cancel_data,
+	};
+	VmLaunch launch = {.ram_file = memory, .ram_shared = TRUE, .state_fd = -1};
+	g_autoptr(QemuVm) vm = boot_once(&topts, plan, &launch, error);
+	if (vm == NULL) {
+		*boot_failed = TRUE;
+		(void)ck_rm_rf(dir, NULL);
+		return FALSE;
+	}
+	if (!check_guest_clock(vm, error))
+		*clock_off = TRUE;
+	if (*clock_off || !save_template(vm, state_fd, error) ||
+	    !qemu_template_commit(t, dir, g_get_monotonic_time() - start, error)) {
+		g_clear_pointer(&vm, qemu_vm_free);
+		(void)ck_rm_rf(dir, NULL);
+		g_prefix_error(error, "making the VM template: ");
+		return FALSE;
+	}
+	ck_log_info("VM template %.12s made in %.2f s", t->key, (g_get_monotonic_time() - start) / 1e6);
+	return TRUE;
+}
+
+/* A guest whose clock is off is a boot that went wrong (docs/templating.md):
+ * another boot is tried, a few times at most. */
+static gboolean make_template(const QemuVmOptions *opts, const AccelPlan *plan, const QemuTemplate *t,
+			      const VmSpec *clone_spec, gboolean *boot_failed, GError **error)
+{
+	gint64 start = g_get_monotonic_time();
+
+	for (int attempt = 1;; attempt++) {
+		g_autoptr(GError) local = NULL;
+		gboolean clock_off = FALSE;
+		if (make_template_once(opts, plan, t, clone_spec, start, &clock_off, boot_failed, &local))
+			return TRUE;
+		if (!clock_off || attempt == TEMPLATE_MAKE_ATTEMPTS || cancelled(opts)) {
+			g_propagate_error(error, g_steal_pointer(&local));
+			return FALSE;
+		}
+		ck_log_info("%s; booting the template VM again", local->message);
+	}
+}
+
+/* The template exists afterwards, made by us or by whoever held the lock. */
+static gboolean ensure_template(const QemuVmOptions *opts, const AccelPlan *plan, const QemuTemplate *t,
+				const VmSpec *spec, gboolean *boot_failed, GError **error)
+{
+	if (qemu_template_is_ready(t))
+		return TRUE;
+	/* a racing maker holds the lock for about one boot */
+	ck_autofd lock = qemu_template_lock(t, plan->timeout_ms * 2, error);
+	if (lock < 0)
+		return FALSE;
+	return qemu_template_is_ready(t) || make_template(opts, plan, t, spec, boot_failed, error);
+}
+
+/* The clone's guest becomes its own: host entropy into its kernel RNG,
+ * the host's wall clock, its NICs found (docs/templating.md). */
+static gboolean clone_identity(QemuVm *vm, guint n_nics, int timeout_ms, GError **error)
+{
+	guint8 entropy[CLONE_ENTROPY_BYTES];
+	struct timespec now;
+
+	if (getrandom(entropy, sizeof entropy, 0) != sizeof entropy)
+		return ck_set_error_errno(error, errno, "getrandom");
+	g_autofree char *b64 = g_base64_encode(entropy, sizeof entropy);
+	explicit_bzero(entropy, sizeof entropy);
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin(CK_OP_CLONE_IDENTITY);
+	ck_json_kv_string(req, "entropy", b64);
+	clock_gettime(CLOCK_REALTIME, &now);
+	ck_json_kv_int(req, "realtime_ns", (gint64)now.tv_sec * 1000000000 + now.tv_nsec);
+	ck_json_kv_bool(req, "rescan_pci", n_nics > 0);
+	g_auto(yajl_val) reply = agent_client_call(vm->agent, req, timeout_ms, NULL, error);
+	explicit_bzero(b64, strlen(b64));
+	return reply != NULL;
+}
+
+static gboolean load_clone_state(QemuVm *vm, const VmSpec *spec, int timeout_ms, GError **error)
+{
+	g_autoptr(CkJsonGen) from = migration_uri(spec);
+	g_autoptr(CkJsonGen) caps = ignore_shared();
+	g_autofree char *status = NULL;
+
+	if (!qmp_client_handshake(vm->qmp, timeout_ms, error) ||
+	    !qmp_run(vm, "migrate-set-capabilities", caps, NULL, error) ||
+	    !qmp_run(vm, "migrate-incoming", from, NULL, error))
+		return FALSE;
+	static const char *const loading[] = {"inmigrate", NULL};
+	status = wait_status(vm, "query-status", loading, timeout_ms, error);
+	if (status == NULL)
+		return FALSE;
+	if (g_str_equal(status, "paused"))
+		return qmp_run(vm, "cont", NULL, NULL, error);
+	if (!g_str_equal(status, "running"))
+		return ck_set_error(error, CK_ERROR_FAILED, "the restored VM is '%s'", status);
+	return TRUE;
+}
+
+static QemuVm *restore_clone(const QemuVmOptions *opts, const AccelPlan *plan, const QemuTemplate *t,
+			     GError **error)
+{
+	g_auto(VmSpec) spec = {0};
+	ck_autofd agent_fd = -1;
+	int timeout_ms = MIN(plan->timeout_ms, TEMPLATE_RESTORE_TIMEOUT_MS);
+	ck_autofd state_fd = open(t->state, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (state_fd < 0)
+		return ck_set_error_errno(error, errno, "%s", t->state), NULL;
+
+	VmLaunch launch = {.ram_file = t->memory, .clone = TRUE, .state_fd = state_fd};
+	g_autoptr(QemuVm) vm = start_vm(opts, plan, &launch, &spec, &agent_fd, error);
+	if (vm == NULL)
+		return NULL;
+	ck_clear_fd(&state_fd);
+	vm->restored = TRUE;
+	vm->agent = agent_client_new(ck_steal_fd(&agent_fd), opts->context);
+	if (opts->cancel != NULL)
+		agent_client_set_cancel_func(vm->agent, opts->cancel, opts->cancel_data);
+	/* the agent said "ready" once, in the template: a version call proves it alive */
+	if (!load_clone_state(vm, &spec, timeout_ms, error) || !query_version(vm, timeout_ms, error) ||
+	    !clone_identity(vm, spec.n_nics, timeout_ms, error)) {
+		if (qemu_vm_has_exited(vm, NULL) || ck_error_is(*error, CK_ERROR_DISCONNECTED)) {
+			g_autofree char *qemu_says = (reap_blocking(vm), last_line_of(vm->qemu_log));
+			if (qemu_says != NULL)
+				g_prefix_error(error, "%s: ", qemu_says);
+		}
+		return NULL;
+	}
+	vm->ready_us = g_get_monotonic_time();
+	return g_steal_pointer(&vm);
+}
+
+static gboolean template_for(const QemuVmOptions *opts, const AccelPlan *plan, QemuTemplate *t, VmSpec *spec,
+			     GError **error)
+{
+	fill_spec(spec, opts, plan->accel);
+	return qemu_template_init(t, opts->config, opts->state_root, spec, error);
+}
+
+gboolean qemu_vm_template_ensure(const QemuVmOptions *opts, char **out_key, gboolean *out_made, GError **error)
+{
+	g_auto(AccelPlan) plan = {0};
+	g_auto(VmSpec) spec = {0};
+	g_auto(QemuTemplate) t = {0};
+
+	if (!preflight(opts->config, error) || !accel_plan(opts->config, opts->state_root, &plan, error) ||
+	    !template_for(opts, &plan, &t, &spec, error))
+		return FALSE;
+	*out_made = !qemu_template_is_ready(&t);
+	gboolean boot_failed = FALSE;
+	if (!ensure_template(opts, &plan, &t, &spec, &boot_failed, error))
+		return FALSE;
+	*out_key = g_strdup(t.key);
+	return TRUE;
+}
+
+char *qemu_vm_template_key(const QemuVmOptions *opts, GError **error)
+{
+	g_auto(AccelPlan) plan = {0};
+	g_auto(VmSpec) spec = {0};
+	g_auto(QemuTemplate) t = {0};
+
+	if (!accel_plan(opts->config, opts->state_root, &plan, error) || !template_for(opts, &plan, &t, &spec, error))
+		return NULL;
+	return g_strdup(t.key);
+}
+
+/* A VM from the template, making the template first if there is none.
+ * NULL with an error when this VM cannot or could not come from one. */
+static QemuVm *from_template(const QemuVmOptions *opts, const AccelPlan *plan, gboolean *boot_failed,
+			      GError **error)
+{
+	g_auto(VmSpec) spec = {0};
+	g_auto(QemuTemplate) t = {0};
+
+	if (plan->fallback_to_tcg)
+		return ck_set_error(error, CK_ERROR_UNSUPPORTED, "VM template: accel = \"auto\" has not settled yet"),
+		       NULL;
+	if (!template_for(opts, plan, &t, &spec, error) || !ensure_template(opts, plan, &t, &spec, boot_failed, error))
+		return NULL;
+	QemuVm *vm = restore_clone(opts, plan, &t, error);
+	if (vm == NULL && !cancelled(opts)) {
+		/* the next VM makes a fresh one */
+		ck_autofd lock = qemu_template_lock(&t, plan->timeout_ms, NULL);
+		(void)qemu_template_discard(&t, NULL);
+		g_prefix_error(error, "VM template %.12s: ", t.key);
+	}
+	return vm;
 }
 
 QemuVm *qemu_vm_boot(const QemuVmOptions *opts, GError **error)
@@ -559,7 +961,19 @@ QemuVm *qemu_vm_boot(const QemuVmOptions *opts, GError **error)
 		return NULL;
 	ck_log_debug("booting with %s: %s", ck_accel_to_string(plan.accel), plan.reason);
 
-	QemuVm *vm = boot_once(opts, &plan, &kvm_error);
+	if (opts->config->factory.enable_template) {
+		g_autoptr(GError) template_error = NULL;
+		gboolean boot_failed = FALSE;
+		QemuVm *vm = from_template(opts, &plan, &boot_failed, &template_error);
+		/* a template VM that did not boot: this one would not either */
+		if (vm != NULL || boot_failed || cancelled(opts)) {
+			if (vm == NULL)
+				g_propagate_error(error, g_steal_pointer(&template_error));
+			return vm;
+		}
+		ck_log_warning("%s; booting instead", template_error->message);
+	}
+	QemuVm *vm = boot_once(opts, &plan, &plain_boot, &kvm_error);
 	if (vm != NULL) {
 		if (plan.fallback_to_tcg)
 			accel_verdict_store(opts->state_root, ACCEL_VERDICT_KVM_WORKS, "a KVM guest reached its agent");
@@ -576,7 +990,7 @@ QemuVm *qemu_vm_boot(const QemuVmOptions *opts, GError **error)
 		.accel = CK_ACCEL_TCG,
 		.timeout_ms = opts->config->hypervisor.boot_timeout * 1000,
 	};
-	vm = boot_once(opts, &tcg, error);
+	vm = boot_once(opts, &tcg, &plain_boot, error);
 	/* only a TCG success proves that KVM, not the guest image, was at fault */
 	if (vm != NULL) {
 		ck_log_warning("KVM guests do not boot on this host; later VMs use TCG until the host reboots "

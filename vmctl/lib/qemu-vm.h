@@ -8,6 +8,10 @@
  * error returns, and the error is one line naming the accelerator, the
  * timeout or QEMU's own complaint, and the console log.
  *
+ * With [factory] enable_template, the VM is restored from a template
+ * instead (docs/templating.md), made by the first VM that needs it; when
+ * that fails for any reason, one warning line is logged and the VM boots.
+ *
  * QEMU runs confined (docs/security.md): its seccomp sandbox, only the
  * capabilities the 9p share needs (none without it), no_new_privs.
  * It runs with PR_SET_PDEATHSIG=SIGKILL (it dies with its owner), in its
@@ -50,6 +54,13 @@ typedef struct {
 
 QemuVm *qemu_vm_boot(const QemuVmOptions *opts, GError **error);
 
+/* The template VMs booted with `opts` are restored from (made now if
+ * missing; *out_made says so), for `vmctl factory init`. Needs no
+ * enable_template. */
+gboolean qemu_vm_template_ensure(const QemuVmOptions *opts, char **out_key, gboolean *out_made, GError **error);
+/* That template's key, without making it. */
+char *qemu_vm_template_key(const QemuVmOptions *opts, GError **error);
+
 /* Shuts the guest down: agent "shutdown", then QMP "quit", then SIGKILL,
  * within timeout_ms in total. QEMU is always reaped on return. */
 gboolean qemu_vm_shutdown(QemuVm *vm, int timeout_ms, GError **error);
@@ -74,7 +85,10 @@ QmpClient *qemu_vm_get_qmp(QemuVm *vm);
 const char *qemu_vm_get_console_log(QemuVm *vm);
 /* The agent's version reply ("result" object), borrowed. */
 yajl_val qemu_vm_get_guest_info(QemuVm *vm);
-/* Microseconds from spawning QEMU to the agent's ready event. */
+/* TRUE when the VM was restored from a template (docs/templating.md). */
+gboolean qemu_vm_is_restored(QemuVm *vm);
+/* Microseconds from spawning QEMU to the agent's ready event (for a
+ * restored VM: to its answer after the restore). */
 gint64 qemu_vm_get_boot_us(QemuVm *vm);
 
 /* The boot split into phases, in microseconds: the guest's clock

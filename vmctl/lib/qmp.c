@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/ck-cleanup.h"
@@ -118,7 +119,35 @@ static yajl_val read_message(QmpClient *c, guint64 want_id, gint64 deadline, GEr
 	}
 }
 
-static gboolean send_command(QmpClient *c, const char *command, CkJsonGen *arguments, guint64 id, GError **error)
+/* The whole line in one message, with `fd` (>= 0) attached: QEMU takes a
+ * descriptor only with the command that names it (getfd). */
+static gboolean send_line(QmpClient *c, const char *line, gsize len, int fd)
+{
+	if (fd < 0)
+		return ck_write_all(c->fd, line, len);
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = (void *)line, .iov_len = len};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+	ssize_t n;
+
+	memset(&u, 0, sizeof u);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	do
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	/* a QMP line is far below the socket buffer: all of it or the rest after */
+	return n == (ssize_t)len || (n >= 0 && ck_write_all(c->fd, line + n, len - (gsize)n));
+}
+
+static gboolean send_command(QmpClient *c, const char *command, CkJsonGen *arguments, guint64 id, int fd,
+			     GError **error)
 {
 	g_autoptr(CkJsonGen) g = ck_json_gen_new();
 	g_auto(yajl_val) args = NULL;
@@ -143,18 +172,18 @@ static gboolean send_command(QmpClient *c, const char *command, CkJsonGen *argum
 	if (doc == NULL)
 		return FALSE;
 	g_autofree char *line = g_strconcat(doc, "\n", NULL);
-	if (!ck_write_all(c->fd, line, len + 1))
+	if (!send_line(c, line, len + 1, fd))
 		return ck_set_error_errno(error, errno, "QMP: send %s", command);
 	return TRUE;
 }
 
-gboolean qmp_client_execute(QmpClient *c, const char *command, CkJsonGen *arguments, int timeout_ms,
-			    yajl_val *out_return, GError **error)
+static gboolean execute(QmpClient *c, const char *command, CkJsonGen *arguments, int fd, int timeout_ms,
+			yajl_val *out_return, GError **error)
 {
 	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
 	guint64 id = c->next_id++;
 
-	if (!send_command(c, command, arguments, id, error))
+	if (!send_command(c, command, arguments, id, fd, error))
 		return FALSE;
 	g_auto(yajl_val) reply = read_message(c, id, deadline, error);
 	if (reply == NULL)
@@ -169,6 +198,21 @@ gboolean qmp_client_execute(QmpClient *c, const char *command, CkJsonGen *argume
 	if (out_return != NULL)
 		*out_return = g_steal_pointer(&reply);
 	return TRUE;
+}
+
+gboolean qmp_client_execute(QmpClient *c, const char *command, CkJsonGen *arguments, int timeout_ms,
+			    yajl_val *out_return, GError **error)
+{
+	return execute(c, command, arguments, -1, timeout_ms, out_return, error);
+}
+
+gboolean qmp_client_pass_fd(QmpClient *c, int fd, const char *name, int timeout_ms, GError **error)
+{
+	g_autoptr(CkJsonGen) g = ck_json_gen_new();
+	ck_json_map_open(g);
+	ck_json_kv_string(g, "fdname", name);
+	ck_json_map_close(g);
+	return execute(c, "getfd", g, fd, timeout_ms, NULL, error);
 }
 
 gboolean qmp_client_handshake(QmpClient *c, int timeout_ms, GError **error)

@@ -38,6 +38,10 @@ gboolean qmp_client_execute(QmpClient *c, const char *command, CkJsonGen *argume
 
 /* Events received so far, as parsed trees (caller frees the array, whose
  * free function frees the trees). */
+/* Hands QEMU a copy of `fd` under `name` (QMP getfd), for a later
+ * command that names it (e.g. migrate to "fd:<name>"). */
+gboolean qmp_client_pass_fd(QmpClient *c, int fd, const char *name, int timeout_ms, GError **error);
+
 GPtrArray *qmp_client_take_events(QmpClient *c);
 
 int qmp_client_get_fd(QmpClient *c);
