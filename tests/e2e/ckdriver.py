@@ -1252,10 +1252,11 @@ class Ctr:
         return self.pod.vmctl(*args, **kw)
 
 
-def create_argv(c, tail=(), api=False, log_size_max=None, extra=(), runtime=None):
+def create_argv(c, tail=(), api=False, log_size_max=None, extra=(), runtime=None, wrapper=()):
     """CRI-O's create command line (conmon-cmdlines.txt sections 1 and 4);
-    runtime: the runtime_path, vmctl's by default."""
-    argv = [CONMON]
+    runtime: the runtime_path, vmctl's by default; wrapper: a command
+    conmon-kata runs under (valgrind, monitor_valgrind.py)."""
+    argv = [*wrapper, CONMON]
     if api:
         argv += ['--api-version', '1']
     argv += ['-b', c.bundle, '-c', c.id, '--exit-dir', W.exits, '-l', c.log, '--log-level', 'debug', '-n', c.name,
@@ -1273,11 +1274,11 @@ def pod_qemu(c):
     return [p for p in procs_mentioning(os.path.join(W.root, 'pods', c.pod.sandbox.id)) if 'qemu' in p[1]]
 
 
-def crio_create(c, tail=(), api=False, log_size_max=None, extra=(), full=False, runtime=None):
+def crio_create(c, tail=(), api=False, log_size_max=None, extra=(), full=False, runtime=None, wrapper=()):
     """RunPodSandbox/CreateContainer: conmon-kata, start byte, P0, sync pipe.
     full: check items 13 and 14 on the way. Returns the sync bytes."""
     L = c.label()
-    mon = Monitor(create_argv(c, tail, api, log_size_max, extra, runtime), cwd=c.bundle)
+    mon = Monitor(create_argv(c, tail, api, log_size_max, extra, runtime, wrapper), cwd=c.bundle)
     c.mon = mon
     if full:
         time.sleep(0.4)
