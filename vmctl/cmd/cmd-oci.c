@@ -212,7 +212,15 @@ static gboolean run_shim(VmctlContext *ctx, GPtrArray *args, gboolean wait_answe
 	return TRUE;
 }
 
-static void add_common_shim_args(VmctlContext *ctx, GPtrArray *args, const char *id)
+/* The shim's argv borrows its strings; those made for it are kept in
+ * owned, which the caller frees with it. */
+static char *owned_str(GPtrArray *owned, char *s)
+{
+	g_ptr_array_add(owned, s);
+	return s;
+}
+
+static void add_common_shim_args(VmctlContext *ctx, GPtrArray *args, GPtrArray *owned, const char *id)
 {
 	g_ptr_array_add(args, "--shim");
 	g_ptr_array_add(args, "--api-version");
@@ -224,11 +232,11 @@ static void add_common_shim_args(VmctlContext *ctx, GPtrArray *args, const char 
 	g_ptr_array_add(args, "passthrough");
 	g_ptr_array_add(args, "--log-level");
 	g_ptr_array_add(args, ctx->debug ? "debug" : "warning");
-	g_ptr_array_add(args, g_strdup_printf("--runtime-arg=--root=%s", ctx->root));
+	g_ptr_array_add(args, owned_str(owned, g_strdup_printf("--runtime-arg=--root=%s", ctx->root)));
 	if (ctx->config_path != NULL)
-		g_ptr_array_add(args, g_strdup_printf("--runtime-arg=--config=%s", ctx->config_path));
+		g_ptr_array_add(args, owned_str(owned, g_strdup_printf("--runtime-arg=--config=%s", ctx->config_path)));
 	if (ctx->log_path != NULL) {
-		g_ptr_array_add(args, g_strdup_printf("--runtime-arg=--log=%s", ctx->log_path));
+		g_ptr_array_add(args, owned_str(owned, g_strdup_printf("--runtime-arg=--log=%s", ctx->log_path)));
 		g_ptr_array_add(args, ctx->log_json ? "--runtime-arg=--log-format=json" : "--runtime-arg=--log-format=text");
 	}
 }
@@ -320,7 +328,8 @@ int cmd_create(VmctlContext *ctx, int argc, char **argv)
 		return fail(id, g_error_new(CK_ERROR, CK_ERROR_UNSUPPORTED, "--preserve-fds: fds cannot cross into a VM"));
 
 	g_autoptr(GPtrArray) args = g_ptr_array_new();
-	add_common_shim_args(ctx, args, id);
+	g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func(g_free);
+	add_common_shim_args(ctx, args, owned, id);
 	if (ctx->systemd_cgroup)
 		g_ptr_array_add(args, "--systemd-cgroup");
 	g_ptr_array_add(args, "-u");
@@ -786,11 +795,12 @@ int cmd_exec(VmctlContext *ctx, int argc, char **argv)
 		return fail(id, g_steal_pointer(&error));
 
 	g_autoptr(GPtrArray) args = g_ptr_array_new();
-	add_common_shim_args(ctx, args, id);
+	g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func(g_free);
+	add_common_shim_args(ctx, args, owned, id);
 	/* an exec session has no attach socket of its own; conmon's
 	 * command line still wants a unique id for it */
 	g_ptr_array_add(args, "-u");
-	g_ptr_array_add(args, g_uuid_string_random());
+	g_ptr_array_add(args, owned_str(owned, g_uuid_string_random()));
 	g_ptr_array_add(args, "-e");
 	g_ptr_array_add(args, "--exec-process-spec");
 	g_ptr_array_add(args, process);
