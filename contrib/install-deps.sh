@@ -21,6 +21,8 @@ packages=(
 	python3
 	# the systemd cgroup driver's tests: a private bus (tests/unit/test-host-systemd.c)
 	dbus
+	# the pod monitor under memcheck, test only (tests/e2e/monitor_valgrind.py)
+	valgrind
 )
 
 missing=()

@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Sums the results of a `meson test` run into the CI summary line.
 
-Reads meson-logs/testlog.json. Each meson test is a TAP producer; its TAP
+Reads one or more meson-logs/testlog.json files (CI reads two: the
+build's and the sanitized build's, docs/sanitizers.md) and sums them all
+into one line; with more than one file, each test is named after its build
+directory too ("build-asan/frame"), and a file that does not exist (a
+build that failed before its tests ran) counts as one failure. Each meson test is a TAP producer; its TAP
 lines are counted one by one ("ok", "ok ... # SKIP", "not ok"). A test
 that produced no TAP result lines at all (it crashed before its first
 assertion, or timed out early) counts as one failure, so a broken suite
@@ -22,6 +26,7 @@ The last line printed is
 where "skipped" counts allowed skips only.
 """
 import json
+import os
 import re
 import sys
 
@@ -113,23 +118,50 @@ def judge(entry):
     return c, result
 
 
-def main(path):
-    totals = [0, 0, 0]
-    with open(path) as f:
+def build_label(path):
+    """The build directory of a testlog.json path: build-asan for
+    build-asan/meson-logs/testlog.json."""
+    parts = os.path.normpath(path).split(os.sep)
+    if len(parts) >= 3 and parts[-2] == "meson-logs":
+        return parts[-3]
+    return path
+
+
+def summarize_log(path, label, totals):
+    """Adds one testlog.json's counts to totals, printing its FAILED and
+    SKIPPED lines; test names are prefixed with label when it is set."""
+    try:
+        f = open(path)
+    except OSError as e:
+        print(f"FAILED: {path}: no test log ({e.strerror})")
+        totals[1] += 1
+        return
+    with f:
         for raw in f:
             entry = json.loads(raw)
             c, result = judge(entry)
             name = entry.get("name")
+            if label:
+                name = f"{label}/{name}"
             for desc, reason, allowed in c.good_skips:
                 print(f"SKIPPED ({allowed}): {name}: {desc}: {reason}")
             for desc, reason in c.bad_skips:
                 print(f"FAILED: {name}: {desc}: skipped ({reason}), not an allowed skip")
             if c.failed > len(c.bad_skips):
                 print(f"FAILED: {name} ({result})")
-            totals = [totals[0] + c.passed, totals[1] + c.failed, totals[2] + c.skipped]
+            totals[0] += c.passed
+            totals[1] += c.failed
+            totals[2] += c.skipped
+
+
+def main(*paths):
+    paths = paths or ("build/meson-logs/testlog.json",)
+    totals = [0, 0, 0]
+    for path in paths:
+        summarize_log(path, build_label(path) if len(paths) > 1 else None, totals)
     print(f"{totals[0]} passed, {totals[1]} failed, {totals[2]} skipped")
     return 0 if totals[1] == 0 else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "build/meson-logs/testlog.json"))
+    sys.exit(main(*sys.argv[1:]))

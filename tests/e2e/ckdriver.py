@@ -1029,7 +1029,10 @@ W = World()
 
 # Variables a driver adds to the environment of every runtime call and
 # monitor (systemd_cgroup.py: the private bus's DBUS_SYSTEM_BUS_ADDRESS).
-EXTRA_ENV = {}
+# In a sanitized build the sanitizers' settings are passed on, so that the
+# monitors' and vmctl's reports land where tests/meson.build says
+# (docs/sanitizers.md).
+EXTRA_ENV = {k: v for k, v in os.environ.items() if k in ('ASAN_OPTIONS', 'UBSAN_OPTIONS')}
 
 
 def runtime_env():
@@ -1253,10 +1256,11 @@ class Ctr:
         return self.pod.vmctl(*args, **kw)
 
 
-def create_argv(c, tail=(), api=False, log_size_max=None, extra=(), runtime=None):
+def create_argv(c, tail=(), api=False, log_size_max=None, extra=(), runtime=None, wrapper=()):
     """CRI-O's create command line (conmon-cmdlines.txt sections 1 and 4);
-    runtime: the runtime_path, vmctl's by default."""
-    argv = [CONMON]
+    runtime: the runtime_path, vmctl's by default; wrapper: a command
+    conmon-kata runs under (valgrind, monitor_valgrind.py)."""
+    argv = [*wrapper, CONMON]
     if api:
         argv += ['--api-version', '1']
     argv += ['-b', c.bundle, '-c', c.id, '--exit-dir', W.exits, '-l', c.log, '--log-level', 'debug', '-n', c.name,
@@ -1274,12 +1278,13 @@ def pod_qemu(c):
     return [p for p in procs_mentioning(os.path.join(W.root, 'pods', c.pod.sandbox.id)) if 'qemu' in p[1]]
 
 
-def crio_create(c, tail=(), api=False, log_size_max=None, extra=(), full=False, runtime=None, before_start=None):
+def crio_create(c, tail=(), api=False, log_size_max=None, extra=(), full=False, runtime=None, before_start=None,
+                wrapper=()):
     """RunPodSandbox/CreateContainer: conmon-kata, start byte, P0, sync pipe.
     full: check items 13 and 14 on the way. before_start(mon): what CRI-O
     does before the start byte (MoveConmonToCgroup). Returns the sync bytes."""
     L = c.label()
-    mon = Monitor(create_argv(c, tail, api, log_size_max, extra, runtime), cwd=c.bundle)
+    mon = Monitor(create_argv(c, tail, api, log_size_max, extra, runtime, wrapper), cwd=c.bundle)
     c.mon = mon
     if before_start is not None:
         before_start(mon)

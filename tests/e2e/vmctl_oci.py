@@ -65,6 +65,7 @@ sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from ckdriver import (  # noqa: E402
+    EXTRA_ENV,
     REAPER, RFC3339, cgroup_lines, ConsoleSocket, PtyReader, Result, Tap, ctr_error, expect_error, json_compact,
     mounts_under,
     not_found_error, nothing_left, now, pid_alive, unknown_id, proc_stat, procs_mentioning, read_bytes, rm_rf,
@@ -78,6 +79,9 @@ ROOTFS = os.environ.get('CK_TEST_ROOTFS', '')
 VMCTL = os.path.join(BUILD, 'vmctl', 'vmctl')
 BASE_SPEC = os.path.join(SOURCE, 'tests', 'data', 'config-default.json')
 PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+# what vmctl and runc run with: PATH, and in a sanitized build where the
+# sanitizers' reports go (ckdriver.EXTRA_ENV, docs/sanitizers.md)
+RUN_ENV = {'PATH': PATH, **EXTRA_ENV}
 
 # The main container's program: what it receives and how far it got are
 # files in its rootfs, which the host sees through the 9p share.
@@ -169,7 +173,7 @@ def vmctl_cmd(*args, log=None):
 
 def vmctl(*args, input=None, timeout=60, log=None):
     """A vmctl call whose stdio nothing inherits: stdout and stderr captured."""
-    return run_cmd(vmctl_cmd(*args, log=log), input=input, timeout=timeout, cwd=W.tmp, env={'PATH': PATH})
+    return run_cmd(vmctl_cmd(*args, log=log), input=input, timeout=timeout, cwd=W.tmp, env=RUN_ENV)
 
 
 def vmctl_files(name, *args, timeout=120, log=None):
@@ -183,7 +187,7 @@ def vmctl_files(name, *args, timeout=120, log=None):
     with open(out_path, 'wb') as out, open(err_path, 'wb') as err:
         try:
             rc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, timeout=timeout, cwd=W.tmp,
-                                env={'PATH': PATH}).returncode
+                                env=RUN_ENV).returncode
         except subprocess.TimeoutExpired:
             rc = None
     r = Result(cmd, rc, read_bytes(out_path) or b'', read_bytes(err_path) or b'', now() - t0)
@@ -364,7 +368,7 @@ def no_container():
 
     # runc's other global options, meaningless for a VM, are not errors
     r = run_cmd([VMCTL, '--rootless=false', '--criu', '/usr/sbin/criu', '--systemd-cgroup', '--debug',
-                 *vmctl_cmd('list')[1:]], timeout=60, cwd=W.tmp, env={'PATH': PATH})
+                 *vmctl_cmd('list')[1:]], timeout=60, cwd=W.tmp, env=RUN_ENV)
     tap.ok(r.rc == 0 and b'ID' in r.out, 'runc\'s global options --rootless, --criu, --systemd-cgroup, --debug '
            'are accepted', *r.diag())
 
@@ -563,7 +567,7 @@ def go_layout(obj, indent=None):
 
 
 def runc(*args, timeout=60):
-    return run_cmd([RUNC, '--root', W.path('runc-root'), *args], timeout=timeout, cwd=W.tmp, env={'PATH': PATH})
+    return run_cmd([RUNC, '--root', W.path('runc-root'), *args], timeout=timeout, cwd=W.tmp, env=RUN_ENV)
 
 
 def volatile_out(text):
@@ -643,7 +647,7 @@ def runc_words(c):
         logs = W.path(f'words-{i}.vmctl.json'), W.path(f'words-{i}.runc.json')
         rv = vmctl('exec', *flags, c.id, *args, log=logs[0])
         rr = run_cmd([RUNC, '--root', W.path('runc-root'), '--log', logs[1], '--log-format', 'json', 'exec', *flags,
-                      c.id, *args], timeout=60, cwd=W.tmp, env={'PATH': PATH})
+                      c.id, *args], timeout=60, cwd=W.tmp, env=RUN_ENV)
         tap.ok(rv.rc == rr.rc == 255 and last_logged(logs[1]) is not None
                and last_logged(logs[0]) == last_logged(logs[1]) and error_text(rv) == error_text(rr),
                f'words: with --log, exec with {what}: the same message in the log and on stderr as runc\'s',
@@ -659,7 +663,7 @@ def create_words(main):
     with open(W.path('runc-nobinary.err'), 'wb') as err:
         rc = subprocess.run([RUNC, '--root', W.path('runc-root'), 'create', '--bundle', c.bundle, c.id],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, timeout=60, cwd=W.tmp,
-                            env={'PATH': PATH}).returncode
+                            env=RUN_ENV).returncode
     theirs = json.loads(b'"' + re.sub(rb'.*msg="runc create failed: |"\n$', b'',
                                       read_bytes(W.path('runc-nobinary.err')) or b'') + b'"')
     ours = error_text(rv) or ''
@@ -730,7 +734,7 @@ def runc_layout(main):
     with open(W.path('runc-create.err'), 'wb') as err:
         rc = subprocess.run([RUNC, '--root', W.path('runc-root'), 'create', '--bundle', c.bundle, c.id],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, timeout=60, cwd=W.tmp,
-                            env={'PATH': PATH}).returncode
+                            env=RUN_ENV).returncode
     W.runc_ids.append(c.id)
     tap.must(rc == 0, 'layout: runc create of the same bundle exits 0', f'exit status {rc}',
              f"stderr: {read_bytes(W.path('runc-create.err'))!r}")
@@ -789,16 +793,16 @@ def exec_basics(main):
     tap.ok(r.secs < 15, 'exec of a missing binary: fails at once (no hang)', *r.diag())
 
     cmd = vmctl_cmd('exec', main.id, 'cat')
-    rc, out, err, secs = run_fg(cmd, b'hello\n', close_stdin=True, timeout=30, env={'PATH': PATH})
+    rc, out, err, secs = run_fg(cmd, b'hello\n', close_stdin=True, timeout=30, env=RUN_ENV)
     tap.ok(rc == 0 and out == b'hello\n', 'exec: stdin reaches the process; EOF on stdin ends `cat`',
            f'rc {rc}, out {out!r}, err {err!r}, {secs:.1f} s')
     cmd = vmctl_cmd('exec', main.id, 'sh', '-c', 'echo quick')
-    rc, out, err, secs = run_fg(cmd, b'', close_stdin=False, timeout=30, env={'PATH': PATH})
+    rc, out, err, secs = run_fg(cmd, b'', close_stdin=False, timeout=30, env=RUN_ENV)
     tap.ok(rc == 0 and out == b'quick\n' and secs < 15,
            'exec: returns when the process exits although vmctl\'s stdin is still open',
            f'rc {rc}, out {out!r}, err {err!r}, {secs:.1f} s')
     cmd = vmctl_cmd('exec', main.id, 'sh', '-c', 'read x; echo "got $x"; exit 2')
-    rc, out, err, secs = run_fg(cmd, b'yo\n', close_stdin=False, timeout=30, env={'PATH': PATH})
+    rc, out, err, secs = run_fg(cmd, b'yo\n', close_stdin=False, timeout=30, env=RUN_ENV)
     tap.ok(rc == 2 and out == b'got yo\n', 'exec: reads a line from an open stdin, answers, exits 2',
            f'rc {rc}, out {out!r}, err {err!r}, {secs:.1f} s')
 
@@ -855,7 +859,7 @@ def exec_concurrent(main):
     results = {}
 
     def one(key):
-        results[key] = run_fg(vmctl_cmd('exec', main.id, 'sh', '-c', scripts[key]), timeout=60, env={'PATH': PATH})
+        results[key] = run_fg(vmctl_cmd('exec', main.id, 'sh', '-c', scripts[key]), timeout=60, env=RUN_ENV)
     threads = [threading.Thread(target=one, args=(k,)) for k in scripts]
     for t in threads:
         t.start()
@@ -1444,8 +1448,8 @@ def user_namespace(pod):
 def runc_create(c):
     """runc's verdict on the same bundle: (exit status, stderr)."""
     root = W.path('runc-root')
-    r = run_cmd(['runc', '--root', root, 'create', c.id + '-runc'], timeout=30, cwd=c.bundle, env={'PATH': PATH})
-    run_cmd(['runc', '--root', root, 'delete', '--force', c.id + '-runc'], timeout=30, env={'PATH': PATH})
+    r = run_cmd(['runc', '--root', root, 'create', c.id + '-runc'], timeout=30, cwd=c.bundle, env=RUN_ENV)
+    run_cmd(['runc', '--root', root, 'delete', '--force', c.id + '-runc'], timeout=30, env=RUN_ENV)
     return r
 
 

@@ -318,6 +318,55 @@ static void test_late_reply_dropped(void)
 	close(sv[1]);
 }
 
+typedef struct {
+	int replies;
+	int destroyed;
+} CallCount;
+
+static void count_reply(AgentClient *c, yajl_val result, const GError *error, gpointer user_data)
+{
+	(void)c;
+	(void)result;
+	(void)error;
+	((CallCount *)user_data)->replies++;
+}
+
+static void count_destroy(gpointer user_data)
+{
+	((CallCount *)user_data)->destroyed++;
+}
+
+/* agent_client_call_async_full: an answered call runs its callback and
+ * not destroy; a call still unanswered when the client is freed gets
+ * destroy once and no callback (a guest process's wait token leaked
+ * there, LeakSanitizer in an ExecSync that timed out). */
+static void test_unanswered_call_data_destroyed(void)
+{
+	int sv[2];
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+	AgentClient *c = agent_client_new(sv[0], NULL);
+	CallCount answered = {0}, unanswered = {0};
+
+	g_autoptr(CkJsonGen) req1 = ck_msg_request_begin("version");
+	g_assert_cmpuint(agent_client_call_async_full(c, req1, count_reply, &answered, count_destroy), ==, 1);
+	g_autoptr(CkJsonGen) req2 = ck_msg_request_begin("wait_process");
+	g_assert_cmpuint(agent_client_call_async_full(c, req2, count_reply, &unanswered, count_destroy), ==, 2);
+
+	g_autoptr(GByteArray) script = g_byte_array_new();
+	append_result_handle(script, 1, 0);
+	write_all(sv[1], script);
+	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	while (answered.replies == 0 && g_get_monotonic_time() < deadline)
+		g_main_context_iteration(NULL, FALSE);
+	g_assert_cmpint(answered.replies, ==, 1);
+
+	agent_client_free(c);
+	close(sv[1]);
+	g_assert_cmpint(answered.destroyed, ==, 0);
+	g_assert_cmpint(unanswered.replies, ==, 0);
+	g_assert_cmpint(unanswered.destroyed, ==, 1);
+}
+
 /* Which agent errors are a process that could not start, and runc's words
  * for them. */
 static void test_start_failure_words(void)
@@ -353,5 +402,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/agent-client/start-failure-words", test_start_failure_words);
 	g_test_add_func("/agent-client/violations", test_violations);
 	g_test_add_func("/agent-client/late-reply-dropped", test_late_reply_dropped);
+	g_test_add_func("/agent-client/unanswered-call-data-destroyed", test_unanswered_call_data_destroyed);
 	return g_test_run();
 }

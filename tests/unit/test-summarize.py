@@ -120,5 +120,56 @@ expect("both kinds of skips, summed over several tests",
                 "FAILED: vmctl-oci: the whole suite: skipped (run through meson test (CK_TEST_CONFIG not set)), "
                 "not an allowed skip"))
 
+
+
+def summarize_builds(builds, missing=()):
+    """Runs summarize.main on one testlog.json per build directory (a dict
+    name -> entries) plus paths of builds that have none: (status, lines)."""
+    with tempfile.TemporaryDirectory(prefix="ck-summarize-") as d:
+        paths = []
+        for build, entries in builds.items():
+            os.makedirs(os.path.join(d, build, "meson-logs"))
+            path = os.path.join(d, build, "meson-logs", "testlog.json")
+            with open(path, "w") as f:
+                for e in entries:
+                    f.write(json.dumps(e) + "\n")
+            paths.append(path)
+        paths += [os.path.join(d, build, "meson-logs", "testlog.json") for build in missing]
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            status = summarize.main(*paths)
+    return status, [line.replace(d + "/", "") for line in out.getvalue().splitlines()]
+
+
+def expect_builds(desc, builds, status, last, present=(), missing=()):
+    got_status, lines = summarize_builds(builds, missing)
+    check(f"{desc}: exit status {status}", got_status == status, f"got {got_status}", *lines)
+    check(f"{desc}: last line '{last}'", lines[-1:] == [last], *lines)
+    check(f"{desc}: one summary line", sum(1 for line in lines if " passed, " in line) == 1, *lines)
+    for p in present:
+        check(f"{desc}: prints '{p}'", p in lines, *lines)
+
+
+expect_builds("two builds, all passing, summed into one line",
+              {"build": [entry("frame", "OK", "ok 1 /a\nok 2 /b\n1..2\n"),
+                         entry("podman", "OK", "ok 1 - j # SKIP no journald\n1..1\n")],
+               "build-asan": [entry("frame", "OK", "ok 1 /a\nok 2 /b\n1..2\n"),
+                              entry("boot", "OK", "ok 1 boots\n1..1\n")]},
+              0, "5 passed, 0 failed, 1 skipped", present=("SKIPPED (no-journald): build/podman: j: no journald",))
+
+expect_builds("a failure in the second build only is named with its build",
+              {"build": [entry("frame", "OK", "ok 1 /a\n1..1\n")],
+               "build-asan": [entry("frame", "FAIL", "ok 1 /a\nnot ok 2 /b\n1..2\n")]},
+              1, "2 passed, 1 failed, 0 skipped", present=("FAILED: build-asan/frame (FAIL)",))
+
+expect_builds("a build whose test log does not exist counts as a failure",
+              {"build": [entry("frame", "OK", "ok 1 /a\n1..1\n")]},
+              1, "1 passed, 1 failed, 0 skipped",
+              present=("FAILED: build-asan/meson-logs/testlog.json: no test log (No such file or directory)",),
+              missing=("build-asan",))
+
+expect_builds("one file: names stay unprefixed", {"build": [entry("boot", "FAIL", "")]},
+              1, "0 passed, 1 failed, 0 skipped", present=("FAILED: boot (FAIL)",))
+
 print(f"1..{n}")
 sys.exit(1 if failed else 0)

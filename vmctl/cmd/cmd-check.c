@@ -103,9 +103,10 @@ static void check_accel(CheckReport *r, const CkConfig *cfg, const char *root)
 
 	report(r, "kvm", kvm, need_kvm, "%s", kvm ? "/dev/kvm usable (KVM_CREATE_VM works)" : why);
 	AccelVerdict v = accel_verdict_load(root, &detail);
+	g_autofree char *verdict_path = accel_verdict_path(root);
 	if (v == ACCEL_VERDICT_KVM_HANGS)
 		report(r, "kvm-boot", FALSE, need_kvm, "KVM guests do not boot on this host: %s (cached in %s)",
-		       detail ? detail : "", accel_verdict_path(root));
+		       detail ? detail : "", verdict_path);
 	else if (v == ACCEL_VERDICT_KVM_WORKS)
 		report(r, "kvm-boot", TRUE, FALSE, "a KVM guest booted earlier on this boot of the host");
 	else

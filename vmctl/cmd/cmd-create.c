@@ -98,7 +98,8 @@ int cmd_create(VmctlContext *ctx, int argc, char **argv)
 		return vmctl_fail(id, g_error_new(CK_ERROR, CK_ERROR_UNSUPPORTED, "--preserve-fds: fds cannot cross into a VM"));
 
 	g_autoptr(GPtrArray) args = g_ptr_array_new();
-	vmctl_shim_args(ctx, args, id);
+	g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func(g_free);
+	vmctl_shim_args(ctx, args, owned, id);
 	if (ctx->systemd_cgroup)
 		g_ptr_array_add(args, "--systemd-cgroup");
 	g_ptr_array_add(args, "-u");

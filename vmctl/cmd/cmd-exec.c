@@ -201,11 +201,12 @@ int cmd_exec(VmctlContext *ctx, int argc, char **argv)
 		return vmctl_fail(id, g_steal_pointer(&error));
 
 	g_autoptr(GPtrArray) args = g_ptr_array_new();
-	vmctl_shim_args(ctx, args, id);
+	g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func(g_free);
+	vmctl_shim_args(ctx, args, owned, id);
 	/* an exec session has no attach socket of its own; conmon's
 	 * command line still wants a unique id for it */
 	g_ptr_array_add(args, "-u");
-	g_ptr_array_add(args, g_uuid_string_random());
+	g_ptr_array_add(args, vmctl_owned(owned, g_uuid_string_random()));
 	g_ptr_array_add(args, "-e");
 	g_ptr_array_add(args, "--exec-process-spec");
 	g_ptr_array_add(args, process);

@@ -76,7 +76,13 @@ gboolean vmctl_run_shim(VmctlContext *ctx, GPtrArray *args, gboolean wait_answer
 	return TRUE;
 }
 
-void vmctl_shim_args(VmctlContext *ctx, GPtrArray *args, const char *id)
+char *vmctl_owned(GPtrArray *owned, char *s)
+{
+	g_ptr_array_add(owned, s);
+	return s;
+}
+
+void vmctl_shim_args(VmctlContext *ctx, GPtrArray *args, GPtrArray *owned, const char *id)
 {
 	g_ptr_array_add(args, "--shim");
 	g_ptr_array_add(args, "--api-version");
@@ -88,11 +94,11 @@ void vmctl_shim_args(VmctlContext *ctx, GPtrArray *args, const char *id)
 	g_ptr_array_add(args, "passthrough");
 	g_ptr_array_add(args, "--log-level");
 	g_ptr_array_add(args, ctx->debug ? "debug" : "warning");
-	g_ptr_array_add(args, g_strdup_printf("--runtime-arg=--root=%s", ctx->root));
+	g_ptr_array_add(args, vmctl_owned(owned, g_strdup_printf("--runtime-arg=--root=%s", ctx->root)));
 	if (ctx->config_path != NULL)
-		g_ptr_array_add(args, g_strdup_printf("--runtime-arg=--config=%s", ctx->config_path));
+		g_ptr_array_add(args, vmctl_owned(owned, g_strdup_printf("--runtime-arg=--config=%s", ctx->config_path)));
 	if (ctx->log_path != NULL) {
-		g_ptr_array_add(args, g_strdup_printf("--runtime-arg=--log=%s", ctx->log_path));
+		g_ptr_array_add(args, vmctl_owned(owned, g_strdup_printf("--runtime-arg=--log=%s", ctx->log_path)));
 		g_ptr_array_add(args, ctx->log_json ? "--runtime-arg=--log-format=json" : "--runtime-arg=--log-format=text");
 	}
 }

@@ -68,8 +68,12 @@ ContainerState *vmctl_vm_or_delegate(VmctlContext *ctx, const char *id, char **v
 /* conmon-kata next to vmctl (or its build tree, or libexec), else in $PATH. */
 char *vmctl_find_monitor(void);
 
+/* The shim's argv borrows its strings; those made for it are kept in
+ * owned (an array freeing them), which the caller frees with it. */
+char *vmctl_owned(GPtrArray *owned, char *s);
+
 /* conmon-kata --shim's arguments every create and exec passes. */
-void vmctl_shim_args(VmctlContext *ctx, GPtrArray *args, const char *id);
+void vmctl_shim_args(VmctlContext *ctx, GPtrArray *args, GPtrArray *owned, const char *id);
 
 /* Runs conmon-kata --shim with args and, when wait_answer, waits for its
  * answer on the sync pipe: {"data": pid} or {"data": -1, "message": ...}. */

@@ -13,6 +13,7 @@ typedef struct {
 	AgentReplyFunc func;
 	AgentRawReplyFunc raw_func; /* forwarded requests: the frame as is */
 	gpointer data;
+	GDestroyNotify destroy; /* data's, when the client goes before the reply */
 } Pending;
 
 typedef struct {
@@ -229,9 +230,19 @@ AgentClient *agent_client_new(int fd, GMainContext *ctx)
 
 void agent_client_free(AgentClient *c)
 {
+	GHashTableIter it;
+	gpointer value;
+
 	if (c == NULL)
 		return;
 	ck_channel_free(c->channel);
+	/* calls never answered: their callbacks do not run, their data goes */
+	g_hash_table_iter_init(&it, c->pending);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		Pending *p = value;
+		if (p->destroy != NULL)
+			p->destroy(p->data);
+	}
 	g_hash_table_unref(c->pending);
 	g_hash_table_unref(c->streams);
 	g_queue_clear_full(&c->unclaimed, g_free);
@@ -281,6 +292,12 @@ void agent_client_set_cancel_func(AgentClient *c, AgentCancelFunc func, gpointer
 
 guint32 agent_client_call_async(AgentClient *c, CkJsonGen *request, AgentReplyFunc func, gpointer user_data)
 {
+	return agent_client_call_async_full(c, request, func, user_data, NULL);
+}
+
+guint32 agent_client_call_async_full(AgentClient *c, CkJsonGen *request, AgentReplyFunc func, gpointer user_data,
+				     GDestroyNotify destroy)
+{
 	guint32 id = c->next_id++;
 	gsize len = 0;
 	g_autofree char *doc = ck_msg_finish(request, &len);
@@ -293,6 +310,7 @@ guint32 agent_client_call_async(AgentClient *c, CkJsonGen *request, AgentReplyFu
 	Pending *p = g_new0(Pending, 1);
 	p->func = func;
 	p->data = user_data;
+	p->destroy = destroy;
 	g_hash_table_insert(c->pending, GUINT_TO_POINTER(id), p);
 	ck_channel_send_json(c->channel, CK_FRAME_REQUEST, id, doc, len);
 	return id;

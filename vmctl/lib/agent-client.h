@@ -43,6 +43,10 @@ void agent_client_set_closed_func(AgentClient *c, AgentClosedFunc func, gpointer
 /* Sends the request document (from ck_msg_request_begin(); it is
  * finished here). Returns the request id. */
 guint32 agent_client_call_async(AgentClient *c, CkJsonGen *request, AgentReplyFunc func, gpointer user_data);
+/* The same; destroy (when not NULL) is called on user_data instead of func
+ * when the client is freed before the call was answered. */
+guint32 agent_client_call_async_full(AgentClient *c, CkJsonGen *request, AgentReplyFunc func, gpointer user_data,
+				     GDestroyNotify destroy);
 
 /* Blocking call. Returns the reply tree (caller frees) and points
  * *out_result at its "result" object. timeout_ms < 0: no deadline. */

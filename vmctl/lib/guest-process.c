@@ -173,7 +173,8 @@ GuestProcess *guest_process_new(AgentClient *agent, guint32 handle, GuestOutputF
 	p->wait->p = p;
 	g_autoptr(CkJsonGen) req = ck_msg_request_begin("wait_process");
 	ck_json_kv_int(req, "handle", handle);
-	agent_client_call_async(agent, req, on_wait_reply, p->wait);
+	/* the reply frees the token; or the client, when it goes first */
+	agent_client_call_async_full(agent, req, on_wait_reply, p->wait, g_free);
 	/* last: output that came early is handed over right here */
 	agent_client_set_stream_func(agent, handle, on_stream, p);
 	return p;

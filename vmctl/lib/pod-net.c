@@ -30,7 +30,9 @@
 #include "base/ck-log.h"
 #include "base/ck-netns.h"
 
-#define INGRESS_HANDLE TC_HANDLE(0xffff, 0)
+/* ffff: (the ingress qdisc). Unsigned: libnl's TC_HANDLE shifts its major
+ * left by 16, which for 0xffff as an int overflows (undefined behaviour). */
+#define INGRESS_HANDLE TC_HANDLE(0xffffU, 0U)
 #define RECORD_MAX_BYTES (64 * 1024)
 
 int pod_net_open_netns(const char *path, GError **error)
