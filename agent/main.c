@@ -70,12 +70,12 @@ static gboolean bring_up(Agent *agent, GError **error)
 	if (!guest_load_modules(AGENT_MODULE_LIST, &agent->modules_loaded, error) || !guest_switch_root(error) ||
 	    !guest_mount_basics(error) || !guest_loopback_up(error))
 		return FALSE;
-	guest_report_free_pages();
 	if (!ck_file_read_bounded("/proc/cmdline", 64 * 1024, &cmdline, NULL, error))
 		return FALSE;
 	guest_parse_cmdline(cmdline, &agent->settings);
 	if (agent->settings.debug)
 		ck_log_set_level(CK_LOG_DEBUG);
+	guest_report_free_pages();
 	ck_log_debug("%u modules loaded, root switched at %" G_GINT64_FORMAT " us", agent->modules_loaded,
 		     guest_uptime_us());
 	return TRUE;
