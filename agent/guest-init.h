@@ -50,6 +50,10 @@ gboolean guest_switch_root(GError **error);
 /* Brings up "lo": containers share the VM's network namespace. */
 gboolean guest_loopback_up(GError **error);
 
+/* Sets the smallest block of free pages reported to the host (virtio-balloon
+ * free page reporting); nothing when the kernel has no page reporting. */
+void guest_report_free_pages(void);
+
 /* Loads every module of `list_path` in order. A module that is already
  * loaded or built in is fine; any other failure is an error naming it. */
 gboolean guest_load_modules(const char *list_path, guint *out_loaded, GError **error);

@@ -75,6 +75,7 @@ static gboolean bring_up(Agent *agent, GError **error)
 	guest_parse_cmdline(cmdline, &agent->settings);
 	if (agent->settings.debug)
 		ck_log_set_level(CK_LOG_DEBUG);
+	guest_report_free_pages();
 	ck_log_debug("%u modules loaded, root switched at %" G_GINT64_FORMAT " us", agent->modules_loaded,
 		     guest_uptime_us());
 	return TRUE;

@@ -207,7 +207,8 @@ static char *resolve_ns(OciNamespaceType type, const char *host_path, gpointer d
 	return pod_resolve_namespace(m->root, m->role.pod_id, m->role.sandbox, type, host_path, error);
 }
 
-static gboolean guest_create(Monitor *m, GError **error)
+/* *t_prepared: when the bundle was in the share and the spec rewritten */
+static gboolean guest_create(Monitor *m, gint64 *t_prepared, GError **error)
 {
 	g_autofree char *share = pod_share_dir(m->root, m->role.pod_id);
 	g_autofree char *rootfs = NULL;
@@ -216,6 +217,7 @@ static gboolean guest_create(Monitor *m, GError **error)
 				!m->config->runtime.disable_guest_seccomp, &rootfs, error))
 		return FALSE;
 	m->shared = TRUE;
+	*t_prepared = g_get_monotonic_time();
 	gsize len = 0;
 	g_autofree char *spec_json = oci_spec_to_json(m->spec, &len, error);
 	g_auto(yajl_val) spec_tree = spec_json ? ck_json_parse(spec_json, len, "spec", error) : NULL;
@@ -348,10 +350,34 @@ static gboolean apply_annotations(Monitor *m, GError **error)
 	return annotations_check_container(m->spec->annotations, m->role.pod_annotations, error);
 }
 
+/* The sandbox's path to its pid, one info line in seconds per step (the
+ * benchmarks read it: tests/bench/README.md, the pod-ready timeline):
+ * from create's start (t0) through the pod monitor's steps, the bundle in
+ * the pod's share (t_prepared) and the sandbox container made in the
+ * guest (t_guest) to the pid (now). */
+static void log_sandbox_ready(Monitor *m, gint64 t0, gint64 t_prepared, gint64 t_guest)
+{
+	PodStartMoments pm;
+	gint64 now = g_get_monotonic_time();
+
+	if (m->pod == NULL)
+		return;
+	pod_monitor_get_start_moments(m->pod, &pm);
+	ck_log_info("pod %s: sandbox ready in %.3f s: monitor set-up %.3f s, pod set-up %.3f s, VM boot %.3f s, "
+		    "guest network %.3f s, create_sandbox %.3f s, control socket and port forwarding %.3f s, "
+		    "sandbox container: bundle into the share %.3f s, create_container %.3f s, stand-in, state and "
+		    "hooks %.3f s",
+		    m->role.pod_id, (now - t0) / 1e6, (pm.begin - t0) / 1e6, (pm.booting - pm.begin) / 1e6,
+		    (pm.vm_up - pm.booting) / 1e6, (pm.network - pm.vm_up) / 1e6, (pm.sandbox - pm.network) / 1e6,
+		    (pm.serving - pm.sandbox) / 1e6, (t_prepared - pm.serving) / 1e6, (t_guest - t_prepared) / 1e6,
+		    (now - t_guest) / 1e6);
+}
+
 int monitor_vm_create(Monitor *m)
 {
 	GError *error = NULL;
 	g_autoptr(ContainerState) existing = container_state_read(m->root, m->cfg->cid, NULL);
+	gint64 t0 = g_get_monotonic_time(), t_prepared = t0;
 
 	m->terminal = m->spec->process.terminal;
 	m->netns_path = standin_netns(m);
@@ -361,10 +387,14 @@ int monitor_vm_create(Monitor *m)
 						     m->cfg->cid));
 	if ((m->role.sandbox && !pod_check_sandbox_namespaces(m->spec, &error)) || !apply_annotations(m, &error) ||
 	    !monitor_setup_io(m, m->cfg->bundle_path, &error) || !monitor_shim_setup(m, &error) ||
-	    !connect_pod(m, &error) || !guest_create(m, &error) || !monitor_connect_guest_io(m, &error) ||
-	    !spawn_standin(m, &error) || !charge_pod(m, &error) || !monitor_write_pidfile(m, reported_pid(m), &error) ||
-	    !write_state(m, &error) || !run_create_hooks(m, &error))
+	    !connect_pod(m, &error) || !guest_create(m, &t_prepared, &error))
 		return create_failed(m, error);
+	gint64 t_guest = g_get_monotonic_time();
+	if (!monitor_connect_guest_io(m, &error) || !spawn_standin(m, &error) || !charge_pod(m, &error) ||
+	    !monitor_write_pidfile(m, reported_pid(m), &error) || !write_state(m, &error) ||
+	    !run_create_hooks(m, &error))
+		return create_failed(m, error);
+	log_sandbox_ready(m, t0, t_prepared, t_guest);
 	if (!monitor_sync_write(m, reported_pid(m), NULL))
 		ck_log_warning("the caller went away before the pid was reported");
 	monitor_shim_reported(m);

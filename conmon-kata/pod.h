@@ -40,6 +40,20 @@ typedef struct {
 
 PodMonitor *pod_monitor_start(const PodOptions *opts, GError **error);
 
+/* When each step of pod_monitor_start() ended (g_get_monotonic_time()),
+ * for the pod-ready timeline the sandbox's monitor logs
+ * (tests/bench/README.md, podready). */
+typedef struct {
+	gint64 begin;	/* pod_monitor_start() called */
+	gint64 booting; /* share, namespaces and taps ready: QEMU starts */
+	gint64 vm_up;	/* the agent answered its version */
+	gint64 network; /* setup_network answered (or was not needed) */
+	gint64 sandbox; /* create_sandbox answered */
+	gint64 serving; /* the control socket and port forwarding are up */
+} PodStartMoments;
+
+void pod_monitor_get_start_moments(const PodMonitor *pod, PodStartMoments *out);
+
 /* An in-process connection to the control socket (for the sandbox's own
  * container). */
 int pod_monitor_connect(PodMonitor *pod, GError **error);

@@ -8,8 +8,8 @@
 #   vmlinux         the uncompressed kernel (ELF with a PVH entry note), for
 #                   QEMU's -kernel: direct boot, no firmware, no decompression
 #   vmlinuz         the package's bzImage, as a fallback (Debian's only)
-#   initrd.img      an uncompressed newc cpio: /init (the agent), the kernel
-#                   modules the guest needs and their load order, and with
+#   initrd.img      an uncompressed newc cpio: /init (the agent, stripped),
+#                   the kernel modules the guest needs and their load order, and with
 #                   --hooks the guest hooks in /usr/share/oci/hooks
 #   kernel.release  the kernel's release (uname -r), one line
 #   modules.txt     the modules in load order, one name per line
@@ -126,7 +126,7 @@ tool_package() {
 	gzip) echo gzip ;;
 	cpio) echo cpio ;;
 	depmod | modprobe) echo kmod ;;
-	readelf) echo binutils ;;
+	readelf | strip) echo binutils ;;
 	flock) echo util-linux ;;
 	*) echo coreutils ;;
 	esac
@@ -535,7 +535,7 @@ fi
 
 # --- a build from here on -----------------------------------------------------
 
-need_tool dpkg dpkg-deb tar cpio depmod modprobe readelf od dd sort touch
+need_tool dpkg dpkg-deb tar cpio depmod modprobe readelf od dd sort touch strip
 check_static agent "$agent"
 [ -n "$busybox" ] && check_static busybox "$busybox"
 for p in $(hooks_executables); do
@@ -713,7 +713,10 @@ b=$(mktemp -d "$out/.build.XXXXXX")
 tmpdirs+=("$b")
 s=$b/root
 mkdir -p "$s"/{dev,proc,sys,run,tmp,mnt,etc,lib/modules/"$release"}
-cp "$agent" "$s/init"
+# without its symbols and debug information (the build tree keeps them):
+# every guest holds /init twice, in the initrd QEMU loads and in the
+# rootfs it unpacks to (docs/performance.md)
+strip -o "$s/init" "$agent" || die "cannot strip $agent"
 if [ -n "$busybox" ]; then
 	mkdir "$s/bin"
 	cp "$busybox" "$s/bin/busybox"

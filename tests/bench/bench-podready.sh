@@ -28,6 +28,16 @@ bench_metric guest_exec_to_kernel_s s lower "  guest clock: QEMU exec -> kernel 
 bench_metric guest_kernel_to_init_s s lower "  guest clock: kernel start -> /init"
 bench_metric guest_init_to_ready_s s lower "  guest clock: /init -> agent ready"
 bench_metric guest_ready_to_answer_s s lower "  agent ready -> its answer on the host"
+bench_metric sb_to_create_s s lower "sandbox, host clock: monitor spawned -> its create begins"
+bench_metric sb_monitor_s s lower "  monitor set-up (annotations, I/O)"
+bench_metric sb_pod_setup_s s lower "  pod set-up (share, namespaces, taps)"
+bench_metric sb_vm_boot_s s lower "  VM boot (QEMU exec -> the agent's answer)"
+bench_metric sb_network_s s lower "  guest network (setup_network)"
+bench_metric sb_create_sandbox_s s lower "  create_sandbox"
+bench_metric sb_serving_s s lower "  control socket, port forwarding"
+bench_metric sb_share_s s lower "  sandbox container: bundle into the share, spec for the guest"
+bench_metric sb_guest_ctr_s s lower "  sandbox container: create_container in the guest"
+bench_metric sb_standin_s s lower "  stand-in, pidfile, state, hooks -> {\"pid\": N}"
 bench_metric sandbox_started_at_s s lower "timeline, host clock: sandbox started"
 bench_metric ctr_created_at_s s lower "timeline, host clock: container created ({\"pid\": N})"
 bench_metric ctr_started_at_s s lower "timeline, host clock: container started"
@@ -57,4 +67,5 @@ bare_argv FLOOR
 bench_interleave pod_one
 bench_note "timeline rows: seconds from spawning the sandbox's monitor (host CLOCK_BOOTTIME); the first log byte is the log record's own timestamp; QEMU exec is its /proc start time (10 ms)"
 bench_note "guest rows: the pod monitor's \"VM up\" line: the agent's CLOCK_BOOTTIME, placed on the host's clock by when its answer arrived"
+bench_note "sandbox rows: the sandbox monitor's \"sandbox ready\" line, its own monotonic clock, step by step to {\"pid\": N}"
 bench_finish

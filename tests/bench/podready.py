@@ -17,7 +17,10 @@ the `{"pid": N}` line on the sync pipe); the first log byte is the log
 record's own timestamp, which the monitor takes as it reads the data. For
 ours, QEMU's exec is its /proc start time (10 ms resolution), and the
 guest's phases (QEMU exec -> kernel -> /init -> agent ready) come from the
-pod monitor's "VM up" line (conmon-kata/pod.c), which it sends to syslog
+pod monitor's "VM up" line (conmon-kata/pod.c), and the steps of the sandbox's
+path to its pid from its "sandbox ready" line (conmon-kata/monitor-vm.c: the
+monitor's and the pod's set-up, setup_network, create_sandbox, the control
+socket, the sandbox container in the guest, the stand-in), which it sends to syslog
 as CRI-O runs it: this script is run in a mount namespace of its own
 (unshare --mount) and binds its own socket over /dev/log there, so that
 it neither needs nor disturbs the host's syslog.
@@ -41,6 +44,11 @@ import ckdriver as ck  # noqa: E402
 FIRST_LINE = b'BENCH-FIRST-LINE'
 VM_UP = re.compile(r'VM up in ([0-9.]+) s \(\w+\): QEMU exec to kernel ([0-9.]+) s, kernel to /init ([0-9.]+) s, '
                    r'/init to agent ready ([0-9.]+) s, to its answer ([0-9.]+) s')
+SANDBOX_READY = re.compile(r'sandbox ready in ([0-9.]+) s: monitor set-up ([0-9.]+) s, pod set-up ([0-9.]+) s, '
+                           r'VM boot ([0-9.]+) s, guest network ([0-9.]+) s, create_sandbox ([0-9.]+) s, '
+                           r'control socket and port forwarding ([0-9.]+) s, sandbox container: bundle into '
+                           r'the share ([0-9.]+) s, create_container ([0-9.]+) s, stand-in, state and hooks '
+                           r'([0-9.]+) s')
 
 
 def boottime():
@@ -195,6 +203,15 @@ def one_pod(v, out):
         for key, value in zip(('boot_s', 'exec_to_kernel_s', 'kernel_to_init_s', 'init_to_ready_s',
                                'ready_to_answer_s'), m.groups()):
             rec[f'guest_{key}'] = float(value)
+        m = SYSLOG.find(SANDBOX_READY, 10)
+        if m is None:
+            raise Failed('no "sandbox ready" line from the pod monitor in syslog')
+        steps = [float(x) for x in m.groups()]
+        # spawning the monitor -> its create begins: exec, options, daemon
+        rec['sb_to_create_s'] = max(0.0, rec['ready_s'] - steps[0])
+        for key, value in zip(('monitor_s', 'pod_setup_s', 'vm_boot_s', 'network_s', 'create_sandbox_s',
+                               'serving_s', 'share_s', 'guest_ctr_s', 'standin_s'), steps[1:]):
+            rec[f'sb_{key}'] = value
     stop(v, ctr)
     stop(v, sb)
     with open(out, 'w') as f:

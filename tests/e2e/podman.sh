@@ -136,6 +136,11 @@ run_capture u pm run --rm "${UL[@]}" "$IMAGE" uname -r
 assert_eq "run --rm uname -r: exit 0" 0 "$u_rc"
 assert_eq "run --rm uname -r: the guest image's kernel release" "$(cat "$CK_BUILD_ROOT/guest/kernel.release")" "$u_out"
 assert_ne "run --rm uname -r: the guest's kernel, not the host's" "$(uname -r)" "$u_out"
+# free page reporting (docs/performance.md): the agent lowers the order
+# from a pageblock (2 MiB, 6.1's default) to 128 KiB at boot
+run_capture fpr pm run --rm "${UL[@]}" "$IMAGE" cat /sys/module/page_reporting/parameters/page_reporting_order
+assert_eq "free page reporting: reading the guest's order exits 0" 0 "$fpr_rc"
+assert_eq "free page reporting: the guest reports free blocks from 128 KiB (order 5)" 5 "$fpr_out"
 
 # ---------------------------------------------------------------------------
 # 2. exit codes

@@ -60,6 +60,7 @@ static void test_exact_argv(void)
 		"|-chardev|file,id=console0,path=/run/vmctl/pods/p1/console.log,append=on|-serial|chardev:console0"
 		"|-device|virtio-serial-pci,id=serial0|-chardev|socket,id=agent0,fd=3"
 		"|-device|virtserialport,bus=serial0.0,chardev=agent0,name=agent.channel.0"
+		"|-device|virtio-balloon-pci,id=balloon0,free-page-reporting=on"
 		"|-chardev|socket,id=qmp0,fd=4|-mon|chardev=qmp0,mode=control"
 		"|-fsdev|local,id=share0,path=/run/vmctl/pods/p1/shared,security_model=none,multidevs=remap"
 		"|-device|virtio-9p-pci,id=share0dev,fsdev=share0,mount_tag=kataShared"

@@ -315,6 +315,10 @@ GPtrArray *qemu_cmdline_build(const VmSpec *spec, GError **error)
 	if (!add_boot(argv, spec, error) || !add_console(argv, spec, error))
 		return NULL;
 	add_agent_channel(argv, spec);
+	/* free page reporting: what the guest frees after boot (the initrd,
+	 * its init sections, the initramfs it empties) goes back to the host
+	 * (docs/performance.md); the agent sets the reporting order */
+	add2(argv, "-device", g_strdup("virtio-balloon-pci,id=balloon0,free-page-reporting=on"));
 	if (!add_monitors(argv, spec, error) || !add_share(argv, spec, error) || !add_nics(argv, spec, error))
 		return NULL;
 	if (spec->pidfile != NULL) {
