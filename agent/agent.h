@@ -12,8 +12,8 @@
 #include <glib.h>
 #include <yajl/yajl_tree.h>
 
-#include "ck-channel.h"
-#include "ck-json.h"
+#include "base/ck-json.h"
+#include "proto/ck-channel.h"
 #include "guest-hooks.h"
 #include "guest-init.h"
 

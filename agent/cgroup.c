@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-log.h"
-#include "ck-parse.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
+#include "base/ck-parse.h"
 
 static gboolean write_file(const char *dir, const char *file, const char *value, GError **error)
 {

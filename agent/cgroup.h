@@ -14,8 +14,8 @@
 
 #include <glib.h>
 
-#include "ck-json.h"
-#include "oci-spec.h"
+#include "base/ck-json.h"
+#include "oci/oci-spec.h"
 
 G_BEGIN_DECLS
 

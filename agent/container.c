@@ -12,15 +12,15 @@
 
 #include <glib-unix.h>
 
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
+#include "base/ck-parse.h"
+#include "proto/ck-message.h"
+#include "hooks/hooks.h"
 #include "cgroup.h"
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-log.h"
-#include "ck-message.h"
-#include "ck-parse.h"
 #include "guest-hooks.h"
-#include "hooks.h"
 #include "mounts.h"
 #include "sandbox.h"
 #include "seccomp-filter.h"

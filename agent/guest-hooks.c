@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "ck-log.h"
-#include "hooks.h"
+#include "base/ck-log.h"
+#include "hooks/hooks.h"
 
 /* The stages of Kata's guest hooks, each a directory of guest_hook_path. */
 static const OciHookStage guest_stages[] = {OCI_HOOK_PRESTART, OCI_HOOK_POSTSTART, OCI_HOOK_POSTSTOP};

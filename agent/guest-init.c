@@ -19,11 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-log.h"
-#include "ck-parse.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
+#include "base/ck-parse.h"
 
 void guest_parse_cmdline(const char *cmdline, AgentSettings *out)
 {

@@ -20,11 +20,11 @@
 
 #include <glib-unix.h>
 
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
+#include "base/ck-parse.h"
 #include "agent.h"
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-log.h"
-#include "ck-parse.h"
 
 #define CHANNEL_TIMEOUT_MS 20000
 

@@ -15,7 +15,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "ck-error.h"
+#include "base/ck-error.h"
 
 typedef struct {
 	const char *name;

@@ -19,7 +19,7 @@
 
 #include <glib.h>
 
-#include "oci-spec.h"
+#include "oci/oci-spec.h"
 #include "spawn.h"
 
 G_BEGIN_DECLS

@@ -13,10 +13,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-log.h"
-#include "ck-parse.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-log.h"
+#include "base/ck-parse.h"
 
 typedef struct {
 	int family; /* AF_INET or AF_INET6 */

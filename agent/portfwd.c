@@ -10,12 +10,12 @@
 
 #include <glib-unix.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-json.h"
-#include "ck-log.h"
-#include "ck-message.h"
-#include "ck-sock-relay.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-json.h"
+#include "base/ck-log.h"
+#include "proto/ck-message.h"
+#include "proto/ck-sock-relay.h"
 
 struct PortFwd {
 	GHashTable *conns; /* handle -> CkSockRelay* (owned) */

@@ -10,11 +10,11 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
+#include "proto/ck-message.h"
 #include "cgroup.h"
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-log.h"
-#include "ck-message.h"
 #include "container.h"
 
 #define COPY_FILE_MAX (1024 * 1024)

@@ -40,11 +40,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-json.h"
-#include "ck-log.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-json.h"
+#include "base/ck-log.h"
 
 /* An action carries 16 bits of data (SECCOMP_RET_DATA). */
 #define SECCOMP_RET_MAX 0xffff

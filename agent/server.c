@@ -15,10 +15,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "ck-error.h"
-#include "ck-log.h"
-#include "ck-message.h"
-#include "ck-version.h"
+#include "base/ck-error.h"
+#include "base/ck-log.h"
+#include "base/ck-version.h"
+#include "proto/ck-message.h"
 
 static gboolean op_version(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
 {

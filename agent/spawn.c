@@ -20,11 +20,11 @@
 
 #include <grp.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-log.h"
-#include "hooks.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
+#include "hooks/hooks.h"
 #include "mounts.h"
 #include "seccomp-filter.h"
 

@@ -49,7 +49,7 @@
 #include <glib.h>
 #include <sys/capability.h>
 
-#include "oci-spec.h"
+#include "oci/oci-spec.h"
 
 G_BEGIN_DECLS
 

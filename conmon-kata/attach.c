@@ -12,10 +12,10 @@
 
 #include <glib-unix.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-log.h"
-#include "ck-socket.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-log.h"
+#include "base/ck-socket.h"
 
 /* conmon-interface.md#attach-socket */
 #define ATTACH_BACKLOG 10

@@ -25,8 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ck-error.h"
-#include "ck-version.h"
+#include "base/ck-error.h"
+#include "base/ck-version.h"
 
 #define CONMON_E "[conmon:e]: "
 #define CONMON_W "[conmon:w]: "

@@ -10,10 +10,10 @@
 
 #include <glib-unix.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-log.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
 
 /* conmon-interface.md#ctl-and-winsz-fifos: mkfifo(0660); the umask makes it 0640 with 022, as with conmon. */
 #define CTL_FIFO_MODE 0660

@@ -24,7 +24,7 @@
 
 #include <systemd/sd-journal.h>
 
-#include "ck-log.h"
+#include "base/ck-log.h"
 
 /* conmon-interface.md#journald: CONTAINER_ID is the first 12 characters of --cid. */
 #define SHORT_ID_LEN 12

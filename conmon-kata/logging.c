@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ck-error.h"
+#include "base/ck-error.h"
 
 struct LogSet {
 	LogK8s *k8s;	       /* NULL unless a k8s-file driver was given */

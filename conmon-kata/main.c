@@ -31,9 +31,9 @@
 
 #include <glib.h>
 
-#include "ck-io.h"
-#include "ck-log.h"
-#include "ck-parse.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
+#include "base/ck-parse.h"
 #include "cli.h"
 #include "monitor.h"
 

@@ -17,14 +17,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-json.h"
-#include "ck-log.h"
-#include "ck-message.h"
-#include "guest-spec.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-json.h"
+#include "base/ck-log.h"
+#include "proto/ck-message.h"
+#include "lib/guest-spec.h"
+#include "lib/pod-client.h"
 #include "monitor-internal.h"
-#include "pod-client.h"
 
 #define REMOVE_TIMEOUT_MS 15000
 #define STANDIN_TIMEOUT_MS 5000

@@ -5,21 +5,21 @@
 
 #include <glib.h>
 
-#include "agent-client.h"
+#include "oci/oci-spec.h"
+#include "lib/agent-client.h"
+#include "lib/config.h"
+#include "lib/guest-process.h"
+#include "lib/host-cgroup.h"
+#include "lib/state.h"
+#include "lib/workload.h"
 #include "attach.h"
 #include "cli.h"
-#include "config.h"
 #include "ctl.h"
-#include "guest-process.h"
-#include "host-cgroup.h"
 #include "logging.h"
 #include "monitor.h"
-#include "oci-spec.h"
 #include "pod.h"
 #include "standin.h"
 #include "sync-pipe.h"
-#include "state.h"
-#include "workload.h"
 
 G_BEGIN_DECLS
 

@@ -16,17 +16,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "annotations.h"
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-json.h"
-#include "ck-log.h"
-#include "ck-message.h"
-#include "guest-spec.h"
-#include "hooks.h"
-#include "host-cgroup.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-json.h"
+#include "base/ck-log.h"
+#include "proto/ck-message.h"
+#include "hooks/hooks.h"
+#include "lib/annotations.h"
+#include "lib/guest-spec.h"
+#include "lib/host-cgroup.h"
+#include "lib/pod-client.h"
 #include "monitor-internal.h"
-#include "pod-client.h"
 #include "sync-pipe.h"
 
 #define REQUEST_TIMEOUT_MS 60000

@@ -9,11 +9,11 @@
 
 #include <glib-unix.h>
 
-#include "annotations.h"
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-log.h"
-#include "ck-message.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
+#include "proto/ck-message.h"
+#include "lib/annotations.h"
 #include "signals.h"
 #include "sync-pipe.h"
 

@@ -11,13 +11,13 @@
 
 #include <glib-unix.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-socket.h"
-#include "ck-io.h"
-#include "ck-json.h"
-#include "ck-log.h"
-#include "ck-message.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-json.h"
+#include "base/ck-log.h"
+#include "base/ck-socket.h"
+#include "proto/ck-message.h"
 
 typedef struct {
 	PodMux *mux;

@@ -1,10 +1,10 @@
 /* pod-size: hot-plug as containers arrive (see pod-size.h). */
 #include "pod-size.h"
 
-#include "ck-json.h"
-#include "ck-log.h"
-#include "ck-message.h"
-#include "hotplug.h"
+#include "base/ck-json.h"
+#include "base/ck-log.h"
+#include "proto/ck-message.h"
+#include "lib/hotplug.h"
 
 struct PodSizer {
 	const CkConfig *config;

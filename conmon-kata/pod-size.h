@@ -17,9 +17,9 @@
 #include <glib.h>
 #include <yajl/yajl_tree.h>
 
-#include "config.h"
-#include "qemu-vm.h"
-#include "sizing.h"
+#include "lib/config.h"
+#include "lib/qemu-vm.h"
+#include "lib/sizing.h"
 
 G_BEGIN_DECLS
 

@@ -6,17 +6,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-json.h"
-#include "ck-log.h"
-#include "ck-message.h"
-#include "guest-spec.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-json.h"
+#include "base/ck-log.h"
+#include "proto/ck-message.h"
+#include "lib/guest-spec.h"
+#include "lib/pod-net.h"
+#include "lib/qemu-vm.h"
 #include "pod-mux.h"
-#include "pod-net.h"
 #include "pod-size.h"
 #include "portfwd.h"
-#include "qemu-vm.h"
 #include "signals.h"
 
 #define SHUTDOWN_TIMEOUT_MS 10000

@@ -19,9 +19,9 @@
 
 #include <glib.h>
 
-#include "config.h"
-#include "pod-client.h"
-#include "oci-spec.h"
+#include "oci/oci-spec.h"
+#include "lib/config.h"
+#include "lib/pod-client.h"
 
 G_BEGIN_DECLS
 

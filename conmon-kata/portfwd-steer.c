@@ -13,10 +13,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-log.h"
-#include "ck-netns.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-log.h"
+#include "base/ck-netns.h"
 
 #define LISTEN_BACKLOG 128
 #define VERIFIER_LOG_SIZE (64u * 1024u)

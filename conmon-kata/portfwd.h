@@ -19,7 +19,7 @@
 
 #include <glib.h>
 
-#include "agent-client.h"
+#include "lib/agent-client.h"
 
 G_BEGIN_DECLS
 

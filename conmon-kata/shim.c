@@ -28,12 +28,12 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-socket.h"
-#include "ck-io.h"
-#include "ck-log.h"
-#include "ck-message.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
+#include "base/ck-socket.h"
+#include "proto/ck-message.h"
 #include "monitor-internal.h"
 
 static struct termios saved_termios;

@@ -10,9 +10,9 @@
 
 #include <glib-unix.h>
 
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-log.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
 
 typedef struct {
 	ChildExitFunc func;

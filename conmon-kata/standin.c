@@ -15,13 +15,13 @@
 
 #include <glib-unix.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-log.h"
-#include "host-cgroup.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
+#include "lib/host-cgroup.h"
+#include "lib/state.h"
 #include "signals.h"
-#include "state.h"
 
 #define STANDIN_READY_TIMEOUT_MS 10000
 

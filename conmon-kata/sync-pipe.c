@@ -7,9 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-io.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
 
 /* conmon-interface.md#start-pipe: each read of the start pipe takes up to 8192 bytes. */
 #define START_PIPE_READ_SIZE 8192

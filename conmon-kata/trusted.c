@@ -29,13 +29,13 @@
 
 #include <glib-unix.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-socket.h"
-#include "ck-io.h"
-#include "ck-log.h"
-#include "ck-parse.h"
-#include "host-cgroup.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
+#include "base/ck-parse.h"
+#include "base/ck-socket.h"
+#include "lib/host-cgroup.h"
 #include "monitor-internal.h"
 #include "signals.h"
 

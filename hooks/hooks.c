@@ -30,11 +30,11 @@
 
 #include <glib.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-json.h"
-#include "ck-log.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-json.h"
+#include "base/ck-log.h"
 #include "hooks.h"
 
 /* How often the exit is checked when the kernel has no pidfd_open (< 5.3). */

@@ -22,8 +22,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "ck-error.h"
-#include "ck-json.h"
+#include "base/ck-error.h"
+#include "base/ck-json.h"
 
 static const char *const namespace_names[OCI_NS_MAX] = {
     [OCI_NS_PID] = "pid", [OCI_NS_NETWORK] = "network", [OCI_NS_MOUNT] = "mount",   [OCI_NS_IPC] = "ipc",

@@ -7,8 +7,8 @@
 
 #include <glib-unix.h>
 
-#include "ck-error.h"
-#include "ck-io.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
 
 #define READ_CHUNK (128u * 1024u)
 

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "ck-error.h"
+#include "base/ck-error.h"
 
 static const char *const type_names[CK_FRAME_TYPE_MAX] = {
 	[CK_FRAME_REQUEST] = "request", [CK_FRAME_RESPONSE] = "response", [CK_FRAME_EVENT] = "event",

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "ck-error.h"
+#include "base/ck-error.h"
 
 CkJsonGen *ck_msg_request_begin(const char *op)
 {

@@ -14,8 +14,8 @@
 #include <glib.h>
 #include <yajl/yajl_tree.h>
 
+#include "base/ck-json.h"
 #include "ck-frame.h"
-#include "ck-json.h"
 
 G_BEGIN_DECLS
 

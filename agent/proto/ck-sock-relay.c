@@ -8,8 +8,8 @@
 
 #include <glib-unix.h>
 
-#include "ck-cleanup.h"
-#include "ck-io.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-io.h"
 
 /* the stream on which an EOF frame means "reset" (ck-sock-relay.h) */
 #define RESET_STREAM CK_STREAM_STDERR

@@ -24,13 +24,13 @@
 
 #include <glib/gstdio.h>
 
-#include "cgroup.h"
-#include "ck-error.h"
+#include "base/ck-error.h"
+#include "oci/oci-spec.h"
+#include "agent/cgroup.h"
+#include "agent/mounts.h"
+#include "agent/seccomp-filter.h"
+#include "agent/spawn.h"
 #include "fuzz.h"
-#include "mounts.h"
-#include "oci-spec.h"
-#include "seccomp-filter.h"
-#include "spawn.h"
 
 #define ROOTFS "/run/kata/shared/c1/rootfs"
 

@@ -29,9 +29,9 @@
 #include <fnmatch.h>
 #include <string.h>
 
-#include "annotations.h"
-#include "ck-error.h"
-#include "config.h"
+#include "base/ck-error.h"
+#include "lib/annotations.h"
+#include "lib/config.h"
 #include "fuzz.h"
 
 #define KATA_CONFIG "io.katacontainers.config."

@@ -13,8 +13,8 @@
 
 #include <glib/gstdio.h>
 
-#include "ck-io.h"
-#include "ck-log.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
 
 static char *tmpdir;
 

@@ -22,8 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ck-error.h"
-#include "cli.h"
+#include "base/ck-error.h"
+#include "conmon-kata/cli.h"
 #include "fuzz.h"
 
 /* Far more than CRI-O ever passes; keeps runs short. */

@@ -32,7 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ctl.h"
+#include "conmon-kata/ctl.h"
 #include "fuzz.h"
 
 /* conmon-interface.md#ctl-and-winsz-fifos: 200-byte buffer, so a line of 198 bytes and its "\n". */

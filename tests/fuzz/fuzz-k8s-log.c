@@ -35,9 +35,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "conmon-kata/cli.h"
+#include "conmon-kata/logging.h"
 #include "fuzz.h"
-#include "logging.h"
 
 #define CID "0123456789abcdef0123"
 #define NAME "k8s_ctr"

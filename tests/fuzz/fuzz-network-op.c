@@ -9,10 +9,10 @@
  */
 #include <string.h>
 
-#include "ck-error.h"
-#include "ck-json.h"
+#include "base/ck-error.h"
+#include "base/ck-json.h"
+#include "agent/network.h"
 #include "fuzz.h"
-#include "network.h"
 
 static gsize array_len(yajl_val v)
 {

@@ -13,10 +13,10 @@
  */
 #include <string.h>
 
-#include "annotations.h"
-#include "ck-error.h"
+#include "base/ck-error.h"
+#include "oci/oci-spec.h"
+#include "lib/annotations.h"
 #include "fuzz.h"
-#include "oci-spec.h"
 
 static void check_spec(const OciSpec *s)
 {

@@ -39,14 +39,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "agent-client.h"
-#include "ck-error.h"
-#include "ck-frame.h"
-#include "ck-message.h"
-#include "ck-sock-relay.h"
+#include "base/ck-error.h"
+#include "proto/ck-frame.h"
+#include "proto/ck-message.h"
+#include "proto/ck-sock-relay.h"
+#include "lib/agent-client.h"
+#include "lib/guest-process.h"
+#include "conmon-kata/pod-mux.h"
 #include "fuzz.h"
-#include "guest-process.h"
-#include "pod-mux.h"
 
 #define PROCESS_HANDLE 5
 #define PORT_HANDLE 11

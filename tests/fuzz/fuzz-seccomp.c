@@ -11,10 +11,10 @@
  */
 #include <string.h>
 
-#include "ck-error.h"
-#include "ck-json.h"
+#include "base/ck-error.h"
+#include "base/ck-json.h"
+#include "agent/seccomp-filter.h"
 #include "fuzz.h"
-#include "seccomp-filter.h"
 
 #define PATH "linux.seccomp"
 

@@ -14,10 +14,10 @@
  */
 #include <string.h>
 
-#include "ck-error.h"
-#include "config.h"
+#include "base/ck-error.h"
+#include "lib/config.h"
+#include "lib/toml.h"
 #include "fuzz.h"
-#include "toml.h"
 
 #define FILENAME "fuzz.toml"
 

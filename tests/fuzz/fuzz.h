@@ -19,7 +19,7 @@
 
 #include <glib.h>
 
-#include "config.h"
+#include "lib/config.h"
 
 G_BEGIN_DECLS
 

@@ -17,10 +17,10 @@
 
 #include <glib.h>
 
-#include "ck-error.h"
-#include "ck-json.h"
-#include "guest-spec.h"
-#include "harness.h"
+#include "base/ck-error.h"
+#include "base/ck-json.h"
+#include "lib/guest-spec.h"
+#include "tests/lib/harness.h"
 
 #define TIMEOUT_MS 60000
 #define GUEST_HOOKS "/usr/share/oci/hooks"

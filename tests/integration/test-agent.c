@@ -13,11 +13,11 @@
 
 #include <glib.h>
 
-#include "ck-error.h"
-#include "ck-json.h"
-#include "ck-message.h"
-#include "guest-spec.h"
-#include "harness.h"
+#include "base/ck-error.h"
+#include "base/ck-json.h"
+#include "proto/ck-message.h"
+#include "lib/guest-spec.h"
+#include "tests/lib/harness.h"
 
 #define TIMEOUT_MS 60000
 

@@ -12,12 +12,12 @@
 
 #include <glib.h>
 
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-json.h"
-#include "ck-message.h"
-#include "config.h"
-#include "qemu-vm.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-json.h"
+#include "proto/ck-message.h"
+#include "lib/config.h"
+#include "lib/qemu-vm.h"
 
 static struct {
 	CkConfig *config;

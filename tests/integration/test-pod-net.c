@@ -15,10 +15,10 @@
 
 #include <glib.h>
 
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-json.h"
-#include "pod-net.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-json.h"
+#include "lib/pod-net.h"
 
 static GPtrArray *namespaces;
 static char *tmpdir;

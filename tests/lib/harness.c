@@ -4,11 +4,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-json.h"
-#include "ck-message.h"
-#include "guest-spec.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-json.h"
+#include "proto/ck-message.h"
+#include "lib/guest-spec.h"
 
 #define CALL_TIMEOUT_MS 60000
 

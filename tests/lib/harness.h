@@ -12,11 +12,11 @@
 
 #include <glib.h>
 
-#include "agent-client.h"
-#include "config.h"
-#include "guest-process.h"
-#include "oci-spec.h"
-#include "qemu-vm.h"
+#include "oci/oci-spec.h"
+#include "lib/agent-client.h"
+#include "lib/config.h"
+#include "lib/guest-process.h"
+#include "lib/qemu-vm.h"
 
 G_BEGIN_DECLS
 

@@ -17,10 +17,10 @@
 
 #include <glib.h>
 
-#include "agent-client.h"
-#include "ck-frame.h"
-#include "guest-process.h"
-#include "ck-message.h"
+#include "proto/ck-frame.h"
+#include "proto/ck-message.h"
+#include "lib/agent-client.h"
+#include "lib/guest-process.h"
 
 typedef struct {
 	GString *data; /* "<stream>:<bytes>;" per DATA frame, "eof<stream>;" per EOF */

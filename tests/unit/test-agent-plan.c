@@ -6,11 +6,11 @@
 
 #include <glib.h>
 
-#include "cgroup.h"
-#include "ck-error.h"
-#include "mounts.h"
-#include "oci-spec.h"
-#include "spawn.h"
+#include "base/ck-error.h"
+#include "oci/oci-spec.h"
+#include "agent/cgroup.h"
+#include "agent/mounts.h"
+#include "agent/spawn.h"
 
 static OciSpec *parse(const char *json)
 {

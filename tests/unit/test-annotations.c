@@ -8,8 +8,8 @@
 
 #include <glib.h>
 
-#include "annotations.h"
-#include "ck-error.h"
+#include "base/ck-error.h"
+#include "lib/annotations.h"
 
 #define HV "[hypervisor.qemu]\n"
 #define ALL_ENABLED "enable_annotations = [\".*\"]\n"

@@ -9,9 +9,9 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "ck-error.h"
-#include "ck-io.h"
-#include "config.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "lib/config.h"
 
 /* Every key set to something other than its default. */
 static const char all_keys_toml[] = "[hypervisor.qemu]\n"

@@ -20,9 +20,9 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "attach.h"
-#include "ck-cleanup.h"
-#include "ck-io.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-io.h"
+#include "conmon-kata/attach.h"
 
 #define CUUID "0123456789abcdef0123"
 

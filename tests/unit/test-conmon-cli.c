@@ -16,9 +16,9 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "ck-error.h"
-#include "ck-version.h"
-#include "cli.h"
+#include "base/ck-error.h"
+#include "base/ck-version.h"
+#include "conmon-kata/cli.h"
 
 /* Longer than journald's 12-character short ID (conmon-interface.md#journald). */
 #define CID "0123456789abcdef"

@@ -15,8 +15,8 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "ck-cleanup.h"
-#include "ctl.h"
+#include "base/ck-cleanup.h"
+#include "conmon-kata/ctl.h"
 
 /* ---- the pure parser ---------------------------------------------------- */
 

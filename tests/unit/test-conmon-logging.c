@@ -26,11 +26,11 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-log.h"
-#include "cli.h"
-#include "logging.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-log.h"
+#include "conmon-kata/cli.h"
+#include "conmon-kata/logging.h"
 
 #define ORACLE_RE \
 	"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{9}[+-][0-9]{2}:[0-9]{2} (stdout|stderr) [PF] "

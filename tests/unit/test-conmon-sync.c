@@ -15,9 +15,9 @@
 
 #include <glib.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "sync-pipe.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "conmon-kata/sync-pipe.h"
 
 static void assert_format(const char *key, int value, const char *message, const char *expected)
 {

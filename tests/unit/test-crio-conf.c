@@ -12,9 +12,9 @@
 
 #include <glib.h>
 
-#include "ck-error.h"
-#include "ck-io.h"
-#include "toml.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "lib/toml.h"
 
 #define HANDLER_TABLE "crio.runtime.runtimes.kata"
 

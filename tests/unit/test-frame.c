@@ -6,10 +6,10 @@
 
 #include <glib.h>
 
-#include "ck-channel.h"
-#include "ck-error.h"
-#include "ck-frame.h"
-#include "ck-message.h"
+#include "base/ck-error.h"
+#include "proto/ck-channel.h"
+#include "proto/ck-frame.h"
+#include "proto/ck-message.h"
 
 static void test_header_roundtrip(void)
 {

@@ -11,8 +11,8 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "ck-io.h"
-#include "guest-hooks.h"
+#include "base/ck-io.h"
+#include "agent/guest-hooks.h"
 
 #define STATE "{\"ociVersion\":\"1.0.2\",\"id\":\"c1\",\"status\":\"created\",\"pid\":42,\"bundle\":\"/b\"}"
 

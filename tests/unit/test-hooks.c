@@ -19,10 +19,10 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-json.h"
-#include "hooks.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-json.h"
+#include "hooks/hooks.h"
 
 #define STATE                                                                                      \
 	"{\"ociVersion\":\"1.0.2\",\"id\":\"c1\",\"status\":\"created\",\"pid\":42,\"bundle\":\"/" \

@@ -20,7 +20,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "host-cgroup.h"
+#include "lib/host-cgroup.h"
 
 static char *mnt;	 /* the cgroup2 mount */
 static char *top;	 /* <mnt>/cgroups-test-<pid> */

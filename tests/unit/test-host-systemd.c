@@ -15,8 +15,8 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "host-cgroup.h"
-#include "host-systemd.h"
+#include "lib/host-cgroup.h"
+#include "lib/host-systemd.h"
 
 static char *tmp;     /* the folder of the bus socket, config and record */
 static char *address; /* unix:path=<tmp>/bus */

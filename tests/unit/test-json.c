@@ -17,8 +17,8 @@
 #include <glib.h>
 #include <yajl/yajl_gen.h>
 
-#include "ck-error.h"
-#include "ck-json.h"
+#include "base/ck-error.h"
+#include "base/ck-json.h"
 
 static guint calls;
 

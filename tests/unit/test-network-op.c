@@ -2,9 +2,9 @@
  * before it changes anything (agent/network.h). */
 #include <glib.h>
 
-#include "ck-error.h"
-#include "ck-json.h"
-#include "network.h"
+#include "base/ck-error.h"
+#include "base/ck-json.h"
+#include "agent/network.h"
 
 typedef struct {
 	const char *request;

@@ -11,10 +11,10 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-json.h"
-#include "oci-spec.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-json.h"
+#include "oci/oci-spec.h"
 
 /* Every ' becomes a quote; the documents need no apostrophes. */
 static char *json(const char *text)

@@ -16,9 +16,9 @@
 
 #include <glib.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "portfwd-steer.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "conmon-kata/portfwd-steer.h"
 
 static void test_assemble(void)
 {

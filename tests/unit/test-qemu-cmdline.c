@@ -3,8 +3,8 @@
 
 #include <glib.h>
 
-#include "ck-error.h"
-#include "qemu-cmdline.h"
+#include "base/ck-error.h"
+#include "lib/qemu-cmdline.h"
 
 static void base_spec(VmSpec *s)
 {

@@ -14,10 +14,10 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-json.h"
-#include "seccomp-filter.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-json.h"
+#include "agent/seccomp-filter.h"
 
 #define PATH "linux.seccomp"
 

@@ -3,9 +3,9 @@
 
 #include <glib.h>
 
-#include "ck-error.h"
-#include "config.h"
-#include "sizing.h"
+#include "base/ck-error.h"
+#include "lib/config.h"
+#include "lib/sizing.h"
 
 #define MIB (1024ULL * 1024ULL)
 

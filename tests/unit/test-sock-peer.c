@@ -13,10 +13,10 @@
 
 #include <glib.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-socket.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-socket.h"
 
 #define NOBODY 65534
 

@@ -9,10 +9,10 @@
 
 #include <glib.h>
 
-#include "ck-cleanup.h"
-#include "ck-io.h"
-#include "ck-channel.h"
-#include "ck-sock-relay.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-io.h"
+#include "proto/ck-channel.h"
+#include "proto/ck-sock-relay.h"
 
 #define HANDLE 7
 

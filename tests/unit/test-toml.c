@@ -9,8 +9,8 @@
 
 #include <glib.h>
 
-#include "ck-error.h"
-#include "toml.h"
+#include "base/ck-error.h"
+#include "lib/toml.h"
 
 /* "[name] line" per table, then "key line type value" per entry. */
 static char *dump(const TomlDocument *doc)

@@ -15,9 +15,9 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "ck-error.h"
-#include "state.h"
-#include "workload.h"
+#include "base/ck-error.h"
+#include "lib/state.h"
+#include "lib/workload.h"
 
 #define A_TRUSTED "io.kubernetes.cri-o.TrustedSandbox"
 #define A_PRIVILEGED "io.kubernetes.cri-o.PrivilegedRuntime"

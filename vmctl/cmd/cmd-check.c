@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "accel.h"
-#include "ck-error.h"
-#include "ck-log.h"
+#include "base/ck-error.h"
+#include "base/ck-log.h"
+#include "lib/accel.h"
 #include "vmctl.h"
 
 typedef struct {

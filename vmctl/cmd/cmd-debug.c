@@ -15,11 +15,11 @@
 
 #include <glib-unix.h>
 
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-json.h"
-#include "ck-log.h"
-#include "qemu-vm.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-json.h"
+#include "base/ck-log.h"
+#include "lib/qemu-vm.h"
 #include "vmctl.h"
 
 #define SHUTDOWN_TIMEOUT_MS 10000

@@ -1,8 +1,8 @@
 /* vmctl env: the effective configuration, as TOML with origins. */
 #include <stdio.h>
 
-#include "ck-log.h"
-#include "ck-version.h"
+#include "base/ck-log.h"
+#include "base/ck-version.h"
 #include "vmctl.h"
 
 int cmd_env(VmctlContext *ctx, int argc, char **argv)

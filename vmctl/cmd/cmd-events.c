@@ -15,12 +15,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ck-error.h"
-#include "ck-json.h"
-#include "ck-log.h"
-#include "ck-parse.h"
-#include "runtime-ops.h"
-#include "state.h"
+#include "base/ck-error.h"
+#include "base/ck-json.h"
+#include "base/ck-log.h"
+#include "base/ck-parse.h"
+#include "lib/runtime-ops.h"
+#include "lib/state.h"
 #include "vmctl.h"
 
 #define DEFAULT_INTERVAL_MS 5000

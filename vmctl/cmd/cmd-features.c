@@ -12,8 +12,8 @@
 #include <linux/capability.h>
 #include <sys/capability.h>
 
-#include "ck-json.h"
-#include "ck-log.h"
+#include "base/ck-json.h"
+#include "base/ck-log.h"
 #include "vmctl.h"
 
 static const char *const hooks[] = {"prestart",	 "createRuntime", "createContainer", "startContainer",

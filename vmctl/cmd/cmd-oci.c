@@ -20,19 +20,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "annotations.h"
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-json.h"
-#include "ck-log.h"
-#include "ck-parse.h"
-#include "hooks.h"
-#include "host-cgroup.h"
-#include "runtime-ops.h"
-#include "state.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-json.h"
+#include "base/ck-log.h"
+#include "base/ck-parse.h"
+#include "hooks/hooks.h"
+#include "lib/annotations.h"
+#include "lib/host-cgroup.h"
+#include "lib/runtime-ops.h"
+#include "lib/state.h"
+#include "lib/workload.h"
 #include "vmctl.h"
-#include "workload.h"
 
 /* --- helpers ------------------------------------------------------------------------ */
 

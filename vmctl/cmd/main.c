@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ck-error.h"
-#include "ck-log.h"
-#include "ck-version.h"
-#include "state.h"
+#include "base/ck-error.h"
+#include "base/ck-log.h"
+#include "base/ck-version.h"
+#include "lib/state.h"
+#include "lib/workload.h"
 #include "vmctl.h"
-#include "workload.h"
 
 static const VmctlVerb verbs[] = {
 	{"create", cmd_create, "create a container (in its pod's VM) held before its process runs"},

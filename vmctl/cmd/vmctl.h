@@ -9,8 +9,8 @@
 
 #include <glib.h>
 
-#include "config.h"
-#include "state.h"
+#include "lib/config.h"
+#include "lib/state.h"
 
 G_BEGIN_DECLS
 

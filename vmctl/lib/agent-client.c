@@ -3,10 +3,10 @@
 
 #include <string.h>
 
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-log.h"
-#include "ck-message.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
+#include "proto/ck-message.h"
 
 typedef struct {
 	AgentReplyFunc func;

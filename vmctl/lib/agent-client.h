@@ -18,8 +18,8 @@
 #include <glib.h>
 #include <yajl/yajl_tree.h>
 
-#include "ck-channel.h"
-#include "ck-json.h"
+#include "base/ck-json.h"
+#include "proto/ck-channel.h"
 
 G_BEGIN_DECLS
 

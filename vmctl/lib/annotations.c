@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "ck-error.h"
-#include "ck-parse.h"
+#include "base/ck-error.h"
+#include "base/ck-parse.h"
 
 typedef enum {
 	VALUE_STRING,	  /* as written; config.c checks it */

@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ck-error.h"
-#include "ck-io.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
 #include "toml.h"
 
 #ifndef CK_DATA_DIR

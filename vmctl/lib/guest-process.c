@@ -1,9 +1,9 @@
 /* guest-process: output with credit, stdin within the window, exit. */
 #include "guest-process.h"
 
-#include "ck-error.h"
-#include "ck-log.h"
-#include "ck-message.h"
+#include "base/ck-error.h"
+#include "base/ck-log.h"
+#include "proto/ck-message.h"
 
 struct GuestProcess {
 	AgentClient *agent;

@@ -14,8 +14,8 @@
 
 #include <glib.h>
 
+#include "proto/ck-frame.h"
 #include "agent-client.h"
-#include "ck-frame.h"
 
 G_BEGIN_DECLS
 

@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-log.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
 
 gboolean guest_share_init(const char *share_dir, GError **error)
 {

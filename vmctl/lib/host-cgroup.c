@@ -9,10 +9,10 @@
 #include <unistd.h>
 #include <linux/magic.h>
 
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-log.h"
-#include "ck-parse.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
+#include "base/ck-parse.h"
 #include "host-systemd.h"
 
 #define CGROUP_FS "/sys/fs/cgroup"

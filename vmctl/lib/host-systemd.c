@@ -5,7 +5,7 @@
 #include <string.h>
 #include <systemd/sd-bus.h>
 
-#include "ck-error.h"
+#include "base/ck-error.h"
 
 #define SD_DEST "org.freedesktop.systemd1"
 #define SD_PATH "/org/freedesktop/systemd1"

@@ -1,8 +1,8 @@
 /* hotplug: vCPU and DIMM hot-plug through QMP (see hotplug.h). */
 #include "hotplug.h"
 
-#include "ck-error.h"
-#include "ck-json.h"
+#include "base/ck-error.h"
+#include "base/ck-json.h"
 
 #define QMP_TIMEOUT_MS 10000
 

@@ -11,12 +11,12 @@
 #include <unistd.h>
 #include <linux/nsfs.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-socket.h"
-#include "ck-io.h"
-#include "ck-json.h"
-#include "ck-parse.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-json.h"
+#include "base/ck-parse.h"
+#include "base/ck-socket.h"
 #include "state.h"
 
 #define NAMESPACES_FILE "namespaces.json"

@@ -10,7 +10,7 @@
 
 #include <glib.h>
 
-#include "oci-spec.h"
+#include "oci/oci-spec.h"
 
 G_BEGIN_DECLS
 

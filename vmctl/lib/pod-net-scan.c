@@ -1,7 +1,7 @@
 /* pod-net-scan: the interfaces, addresses and routes of a pod's network
  * namespace, read with libnl-route-3 (see pod-net.h). */
-#include "pod-net.h"
 #include "pod-net-internal.h"
+#include "pod-net.h"
 
 #include <arpa/inet.h>
 #include <linux/if_arp.h>
@@ -12,7 +12,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/route.h>
 
-#include "ck-error.h"
+#include "base/ck-error.h"
 
 /* Kinds tcfilter can carry: anything Ethernet that is an endpoint of the
  * namespace (NULL: a device without a kind, e.g. a physical NIC moved in). */

@@ -1,6 +1,6 @@
 /* pod-net: taps, tc redirect filters, record and teardown (see pod-net.h). */
-#include "pod-net.h"
 #include "pod-net-internal.h"
+#include "pod-net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,11 +24,11 @@
 #include <netlink/route/qdisc.h>
 #include <netlink/route/tc.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-log.h"
-#include "ck-netns.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
+#include "base/ck-netns.h"
 
 #define INGRESS_HANDLE TC_HANDLE(0xffff, 0)
 #define RECORD_MAX_BYTES (64 * 1024)

@@ -20,7 +20,7 @@
 
 #include <glib.h>
 
-#include "ck-json.h"
+#include "base/ck-json.h"
 
 G_BEGIN_DECLS
 

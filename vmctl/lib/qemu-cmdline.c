@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-#include "ck-error.h"
-#include "ck-parse.h"
+#include "base/ck-error.h"
+#include "base/ck-parse.h"
 
 /* Guest kernel parameters we always pass. Most mirror what Kata's runtime
  * adds on x86: skip slow probes (i8042, SCSI scan, crypto self-tests),

@@ -14,13 +14,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
+#include "base/ck-socket.h"
+#include "proto/ck-message.h"
 #include "accel.h"
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-log.h"
-#include "ck-socket.h"
-#include "ck-message.h"
 #include "pod-net.h"
 #include "qemu-cmdline.h"
 

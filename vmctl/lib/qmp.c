@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-json.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-json.h"
 
 #define QMP_LINE_MAX (1024 * 1024)
 #define QMP_EVENTS_MAX 64

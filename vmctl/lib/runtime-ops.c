@@ -5,11 +5,11 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "ck-cleanup.h"
-#include "ck-error.h"
-#include "ck-io.h"
-#include "ck-log.h"
-#include "ck-message.h"
+#include "base/ck-cleanup.h"
+#include "base/ck-error.h"
+#include "base/ck-io.h"
+#include "base/ck-log.h"
+#include "proto/ck-message.h"
 #include "guest-spec.h"
 #include "pod-client.h"
 #include "pod-net.h"

@@ -3,9 +3,9 @@
 
 #include <string.h>
 
-#include "ck-error.h"
-#include "ck-json.h"
-#include "ck-parse.h"
+#include "base/ck-error.h"
+#include "base/ck-json.h"
+#include "base/ck-parse.h"
 
 WorkloadSize sizing_from_resources(const OciResources *res)
 {

@@ -28,8 +28,8 @@
 
 #include <glib.h>
 
+#include "oci/oci-spec.h"
 #include "config.h"
-#include "oci-spec.h"
 
 G_BEGIN_DECLS
 

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "ck-error.h"
+#include "base/ck-error.h"
 
 typedef struct {
 	const char *filename;

@@ -1,7 +1,7 @@
 /* workload: role and trust of a container (see workload.h). */
 #include "workload.h"
 
-#include "ck-error.h"
+#include "base/ck-error.h"
 #include "state.h"
 
 void workload_role_clear(WorkloadRole *role)

@@ -6,8 +6,8 @@
 #include <sched.h>
 #include <unistd.h>
 
-#include "ck-error.h"
 #include "ck-cleanup.h"
+#include "ck-error.h"
 
 int ck_netns_enter(int netns_fd, const char *path, GError **error)
 {
