@@ -312,14 +312,17 @@ static void channel_deliver(CkChannel *ch)
 
 static void channel_read(CkChannel *ch)
 {
-	guint8 buf[READ_CHUNK];
-	ssize_t n = read(ch->fd, buf, sizeof buf);
+	/* straight into the reader's buffer */
+	guint8 *buf = ck_frame_reader_reserve(&ch->reader, READ_CHUNK);
+	ssize_t n = read(ch->fd, buf, READ_CHUNK);
+	int errsv = errno;
 
+	ck_frame_reader_commit(&ch->reader, READ_CHUNK, n > 0 ? (gsize)n : 0);
 	if (n < 0) {
-		if (errno == EINTR || errno == EAGAIN)
+		if (errsv == EINTR || errsv == EAGAIN)
 			return;
 		GError *err = NULL;
-		ck_set_error_errno(&err, errno, "read");
+		ck_set_error_errno(&err, errsv, "read");
 		channel_fail(ch, err);
 		return;
 	}
@@ -330,7 +333,6 @@ static void channel_read(CkChannel *ch)
 		channel_fail(ch, err);
 		return;
 	}
-	ck_frame_reader_feed(&ch->reader, buf, (gsize)n);
 	channel_deliver(ch);
 }
 
