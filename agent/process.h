@@ -37,12 +37,12 @@ typedef struct {
 	Process *proc;
 	CkStream stream;
 	int fd;
-	guint source;	 /* fd watch, 0 when not polling */
-	guint hold;	 /* timer of a bulk stream's pause, 0 when none */
+	guint source;	     /* fd watch, 0 when not polling */
+	guint hold;	     /* timer of a bulk stream's pause, 0 when none */
 	gint64 last_read_us; /* monotonic time of the last wake-up that read data */
-	guint32 window;	 /* bytes the host still accepts */
-	gboolean eof;	 /* closed, nothing more will be sent */
-	gboolean drained; /* exit seen and nothing left to read now */
+	guint32 window;	     /* bytes the host still accepts */
+	gboolean eof;	     /* closed, nothing more will be sent */
+	gboolean drained;    /* exit seen and nothing left to read now */
 } OutStream;
 
 struct Process {
