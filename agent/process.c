@@ -22,6 +22,15 @@
 #include "container.h"
 
 #define READ_CHUNK CK_FRAME_MAX_DATA
+/* Output is read as it comes, except in bulk (see on_output): a wake-up
+ * that read at least OUT_BULK_MIN (stdio writes a pipe in pages; an
+ * interactive line is smaller) pauses the stream for as long as the
+ * producer takes to write OUT_BATCH at its last rate, at most
+ * OUT_HOLD_MAX_MS, in a pipe of OUT_PIPE_SIZE that has room for more. */
+#define OUT_BULK_MIN 4096
+#define OUT_BATCH CK_FRAME_MAX_DATA
+#define OUT_HOLD_MAX_MS 10
+#define OUT_PIPE_SIZE CK_STREAM_WINDOW
 
 static void out_stream_update(OutStream *s);
 static void maybe_finish_exit(Process *proc);
@@ -85,6 +94,10 @@ static gboolean open_pipes(Process *proc, gboolean with_stdin, GError **error)
 	if (!make_pipe(&proc->out[0].fd, &proc->child_stdio[1], error) ||
 	    !make_pipe(&proc->out[1].fd, &proc->child_stdio[2], error))
 		return FALSE;
+	/* room for what the process writes while its stream is paused; the
+	 * default size (64 KiB) still works, with smaller frames */
+	for (int i = 0; i < 2; i++)
+		(void)fcntl(proc->out[i].fd, F_SETPIPE_SZ, OUT_PIPE_SIZE);
 	/* like conmon: a container running as another user must be able to
 	 * reopen its stdio through /proc/self/fd */
 	for (int i = 0; i < 3; i++)
@@ -168,11 +181,19 @@ void process_started(Process *proc, const SpawnedProcess *sp)
 
 /* --- output ----------------------------------------------------------------- */
 
+static void out_stream_unhold(OutStream *s)
+{
+	if (s->hold != 0)
+		g_source_remove(s->hold);
+	s->hold = 0;
+}
+
 static void out_stream_close(OutStream *s)
 {
 	if (s->source != 0)
 		g_source_remove(s->source);
 	s->source = 0;
+	out_stream_unhold(s);
 	ck_close_fdp(&s->fd);
 	if (!s->eof) {
 		s->eof = TRUE;
@@ -183,30 +204,61 @@ static void out_stream_close(OutStream *s)
 /* Reads what there is now (at most a frame and the window) and sends it
  * as one frame: a pty hands a line written at once over in pieces (the
  * text, then ONLCR's "\r\n"), which conmon's one read would see together.
- * Returns FALSE when nothing more can be read now: EAGAIN, EOF (the
- * stream is then closed) or a closed window. */
-static gboolean out_stream_read(OutStream *s)
+ * Returns the bytes sent, 0 when nothing more can be read now: EAGAIN, EOF
+ * (the stream is then closed) or a closed window. *out_full: the frame or
+ * the window is full, so more may be waiting. */
+static gsize out_stream_read_frame(OutStream *s, gboolean *out_full)
 {
 	guint8 buf[READ_CHUNK];
 	gsize want = MIN(sizeof buf, s->window);
 	gsize got = 0;
 	ssize_t n = 0;
 
+	*out_full = FALSE;
 	if (s->eof || s->window == 0)
-		return FALSE;
+		return 0;
 	/* an EOF or error after some data is seen again by the next read */
 	while (got < want && (n = ck_read_retry(s->fd, buf + got, want - got)) > 0)
 		got += (gsize)n;
 	if (got > 0) {
 		ck_channel_send_data(s->proc->agent->channel, s->proc->handle, s->stream, buf, got);
 		s->window -= (guint32)got;
-		return TRUE;
+		*out_full = got == want;
+		return got;
 	}
 	if (n < 0 && errno == EAGAIN)
-		return FALSE;
+		return 0;
 	/* EOF, or EIO: a pty whose slave side is closed everywhere */
 	out_stream_close(s);
-	return FALSE;
+	return 0;
+}
+
+static gboolean out_stream_read(OutStream *s)
+{
+	gboolean full;
+
+	return out_stream_read_frame(s, &full) > 0;
+}
+
+/* The pause after a wake-up that read `bytes` written over `elapsed_us`:
+ * the time the producer takes to write OUT_BATCH at that rate, in ms;
+ * 0 (poll again at once) for interactive output or a producer so fast
+ * that it fills a frame within a millisecond. */
+static guint out_hold_ms(gsize bytes, gint64 elapsed_us)
+{
+	if (bytes < OUT_BULK_MIN)
+		return 0;
+	gint64 ms = (gint64)OUT_BATCH * MAX(elapsed_us, 0) / (gint64)bytes / 1000;
+	return (guint)CLAMP(ms, 0, OUT_HOLD_MAX_MS);
+}
+
+static gboolean on_hold_end(gpointer data)
+{
+	OutStream *s = data;
+
+	s->hold = 0;
+	out_stream_update(s);
+	return G_SOURCE_REMOVE;
 }
 
 static gboolean on_output(gint fd, GIOCondition cond, gpointer data)
@@ -220,7 +272,20 @@ static gboolean on_output(gint fd, GIOCondition cond, gpointer data)
 		while (out_stream_read(s))
 			;
 	} else {
-		(void)out_stream_read(s);
+		/* what there is now, up to the window, then a pause if it was
+		 * bulk: one wake-up, read and frame per batch rather than per
+		 * write of the producer (each costs the guest a context switch
+		 * and the host a frame) */
+		gboolean full = TRUE;
+		gsize got = 0, n;
+		gint64 now = g_get_monotonic_time();
+		while (full && (n = out_stream_read_frame(s, &full)) > 0)
+			got += n;
+		guint ms = s->window > 0 && !s->eof ? out_hold_ms(got, now - s->last_read_us) : 0;
+		if (ms > 0 && s->hold == 0)
+			s->hold = g_timeout_add(ms, on_hold_end, s);
+		if (got > 0)
+			s->last_read_us = now;
 	}
 	out_stream_update(s);
 	maybe_finish_exit(s->proc);
@@ -228,10 +293,10 @@ static gboolean on_output(gint fd, GIOCondition cond, gpointer data)
 }
 
 /* Polls the fd exactly while there is room in the window (and, after the
- * exit, while draining is not done). */
+ * exit, while draining is not done), unless a bulk stream is held. */
 static void out_stream_update(OutStream *s)
 {
-	gboolean want = !s->eof && s->fd >= 0 && s->window > 0 && !s->drained;
+	gboolean want = !s->eof && s->fd >= 0 && s->window > 0 && !s->drained && s->hold == 0;
 
 	if (want && s->source == 0)
 		s->source = g_unix_fd_add(s->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_output, s);
@@ -421,6 +486,7 @@ void process_exited(Process *proc, int status)
 	/* read what the process left in its pipes, within the windows */
 	for (int i = 0; i < 2; i++) {
 		OutStream *s = &proc->out[i];
+		out_stream_unhold(s);
 		while (out_stream_read(s))
 			;
 		s->drained = s->eof || s->window > 0;
@@ -480,6 +546,7 @@ void process_free(Process *proc)
 	for (int i = 0; i < 2; i++) {
 		if (proc->out[i].source != 0)
 			g_source_remove(proc->out[i].source);
+		out_stream_unhold(&proc->out[i]);
 		ck_close_fdp(&proc->out[i].fd);
 	}
 	if (proc->stdin_source != 0)

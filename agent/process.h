@@ -10,6 +10,10 @@
  * On exit the pipes are drained (as far as the windows allow, waiting for
  * credit if needed) up to what is there at that moment, as conmon does; a
  * grandchild that keeps a pipe open does not hold the exit report back.
+ * A stream in bulk (a wake-up that read at least a page) pauses for as
+ * long as its producer takes to write a frame's worth, at most 10 ms, so
+ * that one wake-up and one frame carry many writes of the process instead
+ * of one each (docs/performance.md, "The log relay").
  *
  * Input: stdin data frames are buffered (never more than the window the
  * host was given) and written as the pipe accepts them; credit goes back
@@ -33,10 +37,12 @@ typedef struct {
 	Process *proc;
 	CkStream stream;
 	int fd;
-	guint source;	 /* fd watch, 0 when not polling */
-	guint32 window;	 /* bytes the host still accepts */
-	gboolean eof;	 /* closed, nothing more will be sent */
-	gboolean drained; /* exit seen and nothing left to read now */
+	guint source;	     /* fd watch, 0 when not polling */
+	guint hold;	     /* timer of a bulk stream's pause, 0 when none */
+	gint64 last_read_us; /* monotonic time of the last wake-up that read data */
+	guint32 window;	     /* bytes the host still accepts */
+	gboolean eof;	     /* closed, nothing more will be sent */
+	gboolean drained;    /* exit seen and nothing left to read now */
 } OutStream;
 
 struct Process {

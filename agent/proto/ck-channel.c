@@ -16,6 +16,7 @@ typedef struct {
 	GSource source;
 	CkChannel *ch;
 	gpointer tag;
+	GIOCondition cond; /* what tag polls for */
 } ChannelSource;
 
 struct CkChannel {
@@ -73,10 +74,14 @@ static void update_condition(CkChannel *ch)
 		}
 		return;
 	}
+	/* GLib wakes its context up (an eventfd write, then a poll that
+	 * returns at once) on every change of a polled fd: change only what
+	 * changed */
 	if (cs->tag == NULL)
 		cs->tag = g_source_add_unix_fd(ch->source, ch->fd, cond);
-	else
+	else if (cs->cond != cond)
 		g_source_modify_unix_fd(ch->source, cs->tag, cond);
+	cs->cond = cond;
 }
 
 CkChannel *ck_channel_new(int fd, GMainContext *ctx, CkChannelFrameFunc on_frame, CkChannelClosedFunc on_closed,
@@ -97,7 +102,8 @@ CkChannel *ck_channel_new(int fd, GMainContext *ctx, CkChannelFrameFunc on_frame
 	ch->source = g_source_new(&channel_source_funcs, sizeof(ChannelSource));
 	ChannelSource *cs = (ChannelSource *)ch->source;
 	cs->ch = ch;
-	cs->tag = g_source_add_unix_fd(ch->source, fd, G_IO_IN);
+	cs->cond = G_IO_IN;
+	cs->tag = g_source_add_unix_fd(ch->source, fd, cs->cond);
 	g_source_set_name(ch->source, "ck-channel");
 	g_source_attach(ch->source, ctx);
 	return ch;
@@ -306,14 +312,17 @@ static void channel_deliver(CkChannel *ch)
 
 static void channel_read(CkChannel *ch)
 {
-	guint8 buf[READ_CHUNK];
-	ssize_t n = read(ch->fd, buf, sizeof buf);
+	/* straight into the reader's buffer */
+	guint8 *buf = ck_frame_reader_reserve(&ch->reader, READ_CHUNK);
+	ssize_t n = read(ch->fd, buf, READ_CHUNK);
+	int errsv = errno;
 
+	ck_frame_reader_commit(&ch->reader, READ_CHUNK, n > 0 ? (gsize)n : 0);
 	if (n < 0) {
-		if (errno == EINTR || errno == EAGAIN)
+		if (errsv == EINTR || errsv == EAGAIN)
 			return;
 		GError *err = NULL;
-		ck_set_error_errno(&err, errno, "read");
+		ck_set_error_errno(&err, errsv, "read");
 		channel_fail(ch, err);
 		return;
 	}
@@ -324,7 +333,6 @@ static void channel_read(CkChannel *ch)
 		channel_fail(ch, err);
 		return;
 	}
-	ck_frame_reader_feed(&ch->reader, buf, (gsize)n);
 	channel_deliver(ch);
 }
 

@@ -129,14 +129,33 @@ void ck_frame_reader_clear(CkFrameReader *r)
 	r->offset = 0;
 }
 
-void ck_frame_reader_feed(CkFrameReader *r, const guint8 *data, gsize len)
+/* compact lazily: only when the consumed prefix dominates */
+static void reader_compact(CkFrameReader *r)
 {
-	/* compact lazily: only when the consumed prefix dominates */
 	if (r->offset > 0 && r->offset >= r->buf->len / 2) {
 		g_byte_array_remove_range(r->buf, 0, (guint)r->offset);
 		r->offset = 0;
 	}
+}
+
+void ck_frame_reader_feed(CkFrameReader *r, const guint8 *data, gsize len)
+{
+	reader_compact(r);
 	g_byte_array_append(r->buf, data, (guint)len);
+}
+
+guint8 *ck_frame_reader_reserve(CkFrameReader *r, gsize len)
+{
+	reader_compact(r);
+	guint old = r->buf->len;
+	g_byte_array_set_size(r->buf, old + (guint)len);
+	return r->buf->data + old;
+}
+
+void ck_frame_reader_commit(CkFrameReader *r, gsize reserved, gsize used)
+{
+	g_return_if_fail(used <= reserved && reserved <= r->buf->len);
+	g_byte_array_set_size(r->buf, r->buf->len - (guint)(reserved - used));
 }
 
 gsize ck_frame_reader_pending(const CkFrameReader *r)

@@ -81,6 +81,12 @@ void ck_frame_reader_init(CkFrameReader *r);
 void ck_frame_reader_clear(CkFrameReader *r);
 void ck_frame_reader_feed(CkFrameReader *r, const guint8 *data, gsize len);
 
+/* Room for up to len more bytes at the end of the buffer, to read into
+ * directly (no copy through a buffer of the caller's); then
+ * ck_frame_reader_commit with the count actually stored there (0..len). */
+guint8 *ck_frame_reader_reserve(CkFrameReader *r, gsize len);
+void ck_frame_reader_commit(CkFrameReader *r, gsize reserved, gsize used);
+
 /* Returns 1 and fills *out (payload points into the reader, valid until the
  * next call) when a complete frame is available, 0 when more bytes are
  * needed, -1 with error on a protocol violation. */

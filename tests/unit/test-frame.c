@@ -64,6 +64,19 @@ static void test_header_rejects(void)
 }
 
 /* Frames split at every possible byte boundary come out whole and in order. */
+/* Feeds n bytes either by copy or, as the channel reads, into reserved
+ * room larger than what arrives. */
+static void reader_take(CkFrameReader *r, const guint8 *data, gsize n, gboolean reserve)
+{
+	if (!reserve) {
+		ck_frame_reader_feed(r, data, n);
+		return;
+	}
+	guint8 *room = ck_frame_reader_reserve(r, n + 7);
+	memcpy(room, data, n);
+	ck_frame_reader_commit(r, n + 7, n);
+}
+
 static void test_reader_any_split(void)
 {
 	g_autoptr(GByteArray) wire = g_byte_array_new();
@@ -87,7 +100,7 @@ static void test_reader_any_split(void)
 		gsize got = 0;
 		ck_frame_reader_init(&r);
 		for (gsize off = 0; off < wire->len; off += split) {
-			ck_frame_reader_feed(&r, wire->data + off, MIN(split, wire->len - off));
+			reader_take(&r, wire->data + off, MIN(split, wire->len - off), split % 2 == 1);
 			CkFrame f;
 			g_autoptr(GError) error = NULL;
 			int rc;
