@@ -290,10 +290,13 @@ static gboolean on_timeout(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* -T N: the process gets N whole seconds. Not g_timeout_add_seconds(),
+ * whose first expiry may come up to a second early (it is aligned to
+ * GLib's whole-second wake-ups). */
 void monitor_start_timeout(Monitor *m)
 {
 	if (m->cfg->timeout > 0)
-		m->timeout_source = g_timeout_add_seconds((guint)m->cfg->timeout, on_timeout, m);
+		m->timeout_source = g_timeout_add((guint)MIN((guint64)m->cfg->timeout * 1000, G_MAXUINT), on_timeout, m);
 }
 
 /* --- sync pipe ------------------------------------------------------------------------ */

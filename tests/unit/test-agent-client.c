@@ -242,12 +242,12 @@ static void expect_violation(const char *name, const GByteArray *script, const c
 	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
 	AgentClient *c = agent_client_new(sv[0], NULL);
 	Closed cl = {0};
-	char *pending = NULL;
+	char *pending = NULL, *answered = NULL;
 
 	agent_client_set_closed_func(c, on_closed_cb, &cl);
 	/* request 1 answered, request 2 waits */
 	g_autoptr(CkJsonGen) first = ck_msg_request_begin("ping");
-	agent_client_call_async(c, first, ping_reply, &(char *){NULL});
+	agent_client_call_async(c, first, ping_reply, &answered);
 	g_autoptr(CkJsonGen) second = ck_msg_request_begin("ping");
 	agent_client_call_async(c, second, ping_reply, &pending);
 	write_all(sv[1], script);
@@ -264,6 +264,7 @@ static void expect_violation(const char *name, const GByteArray *script, const c
 	close(sv[1]);
 	g_free(cl.why);
 	g_free(pending);
+	g_free(answered);
 }
 
 static void test_violations(void)

@@ -25,7 +25,6 @@ static ContainerState *sample(const char *id, const char *bundle)
 
 	st->pod_id = g_strdup("pod-1");
 	st->bundle = g_strdup(bundle);
-	st->status = g_strdup("created");
 	st->pid = 4242;
 	st->pid_start = 123456789ULL;
 	st->guest_handle = 7;
