@@ -166,11 +166,62 @@ static void test_hotplug_memory(void)
 	finish(&peer, thread, c);
 }
 
+/* getfd: the descriptor travels with the very line that names it, and
+ * the peer can use it (here: write through it into a pipe we read). */
+static void test_pass_fd(void)
+{
+	int sv[2], pipefd[2];
+	g_autoptr(GError) error = NULL;
+
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+	g_assert_cmpint(pipe(pipefd), ==, 0);
+	QmpClient *c = qmp_client_new(sv[0]);
+	g_assert_cmpint(write(sv[1], GREETING, strlen(GREETING)), ==, (ssize_t)strlen(GREETING));
+	g_autofree char *caps = NULL;
+	/* the handshake's reply is queued first, so the client never waits on it */
+	const char *ok1 = "{\"return\": {}, \"id\": 1}\n";
+	g_assert_cmpint(write(sv[1], ok1, strlen(ok1)), ==, (ssize_t)strlen(ok1));
+	g_assert_true(qmp_client_handshake(c, 5000, &error));
+	caps = read_line(sv[1]);
+	g_assert_cmpstr(caps, ==, "{\"execute\":\"qmp_capabilities\",\"id\":1}");
+
+	const char *ok2 = "{\"return\": {}, \"id\": 2}\n";
+	g_assert_cmpint(write(sv[1], ok2, strlen(ok2)), ==, (ssize_t)strlen(ok2));
+	g_assert_true(qmp_client_pass_fd(c, pipefd[1], "state", 5000, &error));
+	g_assert_no_error(error);
+
+	char line[256] = {0};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = line, .iov_len = sizeof line - 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+	ssize_t n = recvmsg(sv[1], &msg, 0);
+	g_assert_cmpint(n, >, 0);
+	g_assert_cmpstr(line, ==, "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"state\"},\"id\":2}\n");
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	g_assert_nonnull(cm);
+	g_assert_cmpint(cm->cmsg_type, ==, SCM_RIGHTS);
+	int got;
+	memcpy(&got, CMSG_DATA(cm), sizeof got);
+	g_assert_cmpint(write(got, "x", 1), ==, 1);
+	char c1 = 0;
+	g_assert_cmpint(read(pipefd[0], &c1, 1), ==, 1);
+	g_assert_cmpint(c1, ==, 'x');
+	close(got);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	qmp_client_free(c);
+	close(sv[1]);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/qmp/execute", test_execute);
 	g_test_add_func("/qmp/timeout-and-hangup", test_timeout_and_hangup);
 	g_test_add_func("/qmp/hotplug-memory", test_hotplug_memory);
+	g_test_add_func("/qmp/pass-fd", test_pass_fd);
 	return g_test_run();
 }
