@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from ckdriver import (  # noqa: E402
     REAPER, SYSLOG, W, Ctr, Monitor, Pod, await_exit, bad_k8s_lines, check_state, create_argv, delete,
-    expect_pid_sync, k8s_parse, now, pid_alive, pod_qemu, read_bytes, recv_line, run_driver, short, start,
+    expect_pid_sync, k8s_parse, now, pid_alive, pod_qemu, procs_mentioning, read_bytes, recv_line, run_driver, short, start,
     state_status, stream_exec, tap, wait_until)
 from faultlib import ExitCommands, after_fault, monitor_log, privileged  # noqa: E402
 
@@ -383,15 +383,53 @@ def many_pods(n=10):
         t.join()
     tap.ok(all(r.rc == 0 for r in results.values()) and len(results) == n, f'all {n} sandboxes started',
            *[f'{k[:12]}: {r.rc} {r.err!r}' for k, r in results.items() if r.rc != 0])
-    qemu = [p for sb in sbs for p, _, _ in pod_qemu(sb)]
-    tap.eq(f'{n} QEMUs run', n, len(qemu))
+    qemu = {sb.id: [p for p, _, _ in pod_qemu(sb)] for sb in sbs}
+    tap.eq(f'{n} QEMUs run', n, sum(len(q) for q in qemu.values()))
     t1 = now()
-    for sb in sbs:
+    # a pod that did not get ready failed above; it has no exit file to
+    # wait for, but must have left nothing behind
+    live = [(pod, sb) for pod, sb in zip(pods, sbs) if sb.pid]
+    for pod, sb in zip(pods, sbs):
+        if not sb.pid:
+            after_failed_create(pod, sb)
+    for _, sb in live:
+        tap.ok(await_term_trap(sb), f'{sb.label()}: its pause process has its SIGTERM handler')
+    for _, sb in live:
         r = sb.vmctl('kill', sb.id, '15')
         tap.ok(r.rc == 0, f'{sb.label()}: `kill 15` exits 0', *r.diag())
-    for pod, sb in zip(pods, sbs):
-        after_fault(pod, [sb], 0, exits, qemu)
-    tap.note(f'{n} pods stopped and deleted in {now() - t1:.1f} s')
+    for pod, sb in live:
+        after_fault(pod, [sb], 0, exits, qemu[sb.id])
+    tap.note(f'{len(live)} pods stopped and deleted in {now() - t1:.1f} s')
+
+
+def await_term_trap(sb, timeout=120):
+    """The sandbox's pause script has set its `trap` (SIGTERM is in
+    /proc/1/status's SigCgt). Before that, a SIGTERM reaches a PID 1 with
+    no handler, which the kernel drops, as it does under runc: a pod
+    stopped the moment it started would then never end. (That was the
+    "10 pods at once" hang: some pause scripts under load had not run
+    their `trap` line yet when `kill 15` came.)"""
+    term = 1 << (signal.SIGTERM - 1)
+
+    def trapped():
+        r = stream_exec(sb, ['cat', '/proc/1/status'], timeout=60)
+        m = re.search(rb'^SigCgt:\s*([0-9a-f]+)$', r.out, re.M)
+        return r.rc == 0 and m is not None and int(m.group(1), 16) & term
+    return wait_until(trapped, timeout, interval=0.5)
+
+
+def after_failed_create(pod, sb):
+    """A sandbox whose create failed: its monitor ends, and neither QEMU
+    nor any file or process of the pod is left."""
+    tap.ok(sb.p1 is None or wait_until(lambda: not pid_alive(sb.p1) or REAPER.gone(sb.p1), 30),
+           f'{pod.name}: after its failed create, its monitor has exited', f'P1 {sb.p1}')
+    pod_dir = os.path.join(W.root, 'pods', sb.id)
+    tap.ok(wait_until(lambda: not procs_mentioning(pod_dir) and not pod_qemu(sb), 15),
+           f'{pod.name}: after its failed create, no QEMU or other process of it is left',
+           *[f'{p} {comm}: {cl[:200]}' for p, comm, cl in procs_mentioning(pod_dir)])
+    tap.ok(not os.path.exists(pod_dir) and not os.path.exists(os.path.join(W.root, 'containers', sb.id)),
+           f'{pod.name}: after its failed create, nothing of it is in the runtime root',
+           f'runtime root: {sorted(os.listdir(W.root))}')
 
 
 def cleanup_markers():
