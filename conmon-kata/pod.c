@@ -29,9 +29,8 @@
 #define QEMU_EXIT_GRACE_MS 1000
 #define STOP_REASON_FILE "stopped"
 #define STOP_REASON_MAX 1024
-/* how much of the console log's end is searched for a panic, and how much
- * of the panic's line is quoted (the guest wrote it: bounded, printable) */
-#define CONSOLE_TAIL_MAX (16 * 1024)
+/* how much of the panic's line is quoted (the guest wrote it: bounded,
+ * printable); the console's tail searched for it is console-log.h's */
 #define PANIC_QUOTE_MAX 160
 #define PANIC_MARK "Kernel panic - not syncing: "
 
@@ -133,35 +132,13 @@ static char *host_oom_reason(PodMonitor *pod, int status)
 			       pod->oom_file, pod->ooms, now);
 }
 
-/* The end of the console log, where the guest's last words are; NULL
- * when there is none. */
-static char *console_tail(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    lseek(fd, st.st_size > CONSOLE_TAIL_MAX ? st.st_size - CONSOLE_TAIL_MAX : 0, SEEK_SET) < 0) {
-		close(fd);
-		return NULL;
-	}
-	char *buf = g_malloc(CONSOLE_TAIL_MAX + 1);
-	ssize_t n = ck_read_retry(fd, buf, CONSOLE_TAIL_MAX);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return buf;
-}
-
 /* A guest kernel panic ends the VM: the kernel reboots (panic=1 on its
  * command line) and QEMU, under -no-reboot, exits with status 0. What the
  * panic said is the console's last "Kernel panic - not syncing: " line,
  * quoted in printable ASCII only; NULL without one. */
 static char *guest_panic(PodMonitor *pod)
 {
-	const char *console = qemu_vm_get_console_log(pod->vm);
-	g_autofree char *tail = console != NULL ? console_tail(console) : NULL;
+	g_autofree char *tail = qemu_vm_get_console_tail(pod->vm);
 	const char *mark = NULL;
 
 	for (const char *p = tail; p != NULL && (p = strstr(p, PANIC_MARK)) != NULL; p++)

@@ -43,6 +43,12 @@ FRAME_REQUEST, FRAME_RESPONSE = 1, 2
 # peak RSS and CPU time a pod monitor may reach while its guest misbehaves
 RSS_LIMIT_KIB = 64 * 1024
 CPU_LIMIT_S = 10.0
+# the console file's bound for the console flood (hypervisor.qemu's
+# console_log_size_max, 1 MiB by default), four times below what the agent
+# writes (tests/lib/hostile-agent.c), and the flood's last line (the
+# guest's tty writes "\r\n" for "\n")
+CONSOLE_MAX = 64 * 1024
+CONSOLE_DONE = b'hostile-agent: console flood done\r\n'
 
 MODES = [
     ('oversize', re.escape('frame: response: length 1048577 over 1048576')),
@@ -52,6 +58,7 @@ MODES = [
     ('unknown-id', re.escape('a response to request 2147483632, which was never sent')),
     ('flood', r'process [0-9]+ sent [0-9]+ bytes of stdout, beyond its window of 262144'),
 ]
+# and 'console-flood', which is no protocol violation: console_flood()
 
 
 def create_all(ctrs, exits):
@@ -162,6 +169,53 @@ def hostile_pod(mode, pattern, cfg, steady):
            (r.rc, r.out), *r.diag())
 
 
+def console_flood(steady):
+    """The guest writes 256 KiB to its serial console: the pod's
+    console.log never grows past its bound (the older part rotates to
+    console.log.1), the pod monitor's memory stays bounded, and the pod
+    keeps serving."""
+    cfg = W.config('hostile-console.toml', kernel=os.path.join(IMAGE, 'vmlinux'),
+                   initrd=os.path.join(IMAGE, 'initrd.img'), console_log_size_max=CONSOLE_MAX)
+    exits = ExitCommands()
+    pod = Pod('hostile-console', 'hostile-console-uid', 'console-sandbox', config=cfg, netns_prefix='ckfaults')
+    sb = pod.sandbox.prepare()
+    c = Ctr(pod, 'console-victim').prepare(['tail', '-f', '/dev/null'])
+    create_all([sb, c], exits)
+    qemu = [p for p, _, _ in pod_qemu(sb)]
+    console = os.path.join(W.root, 'pods', sb.id, 'console.log')
+    usage = Usage(sb.p1)
+    reply = ask_misbehave(sb, 'console-flood')
+    tap.eq(f'{pod.name}: the agent accepts "misbehave" console-flood', {'result': {}},
+           json.loads(reply) if reply and reply.startswith(b'{') else reply)
+    sizes = []
+
+    def done():
+        sizes.append(os.path.getsize(console) if os.path.exists(console) else -1)
+        return (read_bytes(console) or b'').endswith(CONSOLE_DONE)
+    finished = wait_until(done, 300, interval=0.2)
+    usage.stop()
+    tap.ok(finished, f'{pod.name}: the flood\'s last line reached console.log', f'size: {sizes[-1:]}')
+    older = read_bytes(console + '.1') or b''
+    tap.ok(0 <= max(sizes) <= CONSOLE_MAX, f'{pod.name}: console.log never held more than {CONSOLE_MAX} bytes',
+           f'largest seen: {max(sizes)}')
+    tap.eq(f'{pod.name}: the older part rotated to console.log.1, at the bound', CONSOLE_MAX, len(older))
+    tap.ok(set(older) <= set(b'c\r\n') and b'c' * 127 + b'\r\n' in older,
+           f'{pod.name}: console.log.1 holds the flood\'s lines', repr(older[:80]))
+    tap.note(f'console flood: pod monitor peak RSS {usage.hwm_kib} KiB, CPU {usage.cpu_s:.2f} s')
+    tap.ok(0 < usage.hwm_kib < RSS_LIMIT_KIB, f'{pod.name}: the pod monitor\'s peak RSS stays under '
+           f'{RSS_LIMIT_KIB // 1024} MiB', f'VmHWM {usage.hwm_kib} KiB')
+    r = stream_exec(c, ['echo', 'still serving'])
+    tap.eq(f'{pod.name}: its container still answers an exec', (0, b'still serving\n'), (r.rc, r.out), *r.diag())
+    r = c.vmctl('kill', c.id, 'KILL')
+    tap.ok(r.rc == 0, f'{c.label()}: `kill KILL` exits 0', *r.diag())
+    await_exit(c, 137)
+    tap.eq(f'{c.label()}: the exit command ran exactly once', 1, exits.count(c))
+    delete(c)
+    r = sb.vmctl('kill', sb.id, '15')
+    tap.ok(r.rc == 0, f'{pod.name}: `kill <sandbox> 15` exits 0', *r.diag())
+    after_fault(pod, [sb], 0, exits, qemu)
+
+
 def main():
     def body():
         cfg = W.config('hostile.toml', kernel=os.path.join(IMAGE, 'vmlinux'),
@@ -176,6 +230,8 @@ def main():
             if only and mode not in only:
                 continue
             tap.item(f'hostile guest: {mode}', lambda m=mode, p=pattern: hostile_pod(m, p, cfg, steady))
+        if not only or 'console-flood' in only:
+            tap.item('hostile guest: console-flood', lambda: console_flood(steady))
         r = steady.vmctl('kill', steady.id, 'KILL')
         tap.ok(r.rc == 0, 'steady: `kill KILL` exits 0', *r.diag())
         await_exit(steady, 137)

@@ -15,12 +15,16 @@
  *   bad-json-reply  a response (to a request of its own making) that is not JSON
  *   unknown-id      a well-formed response to request 0x7ffffff0, never sent
  *   flood           64 MiB of stdout for every live process, credit ignored
+ *   console-flood   256 KiB to the serial console (from a child process, so
+ *                   the agent keeps serving), then the line CONSOLE_DONE
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/ck-error.h"
+#include "base/ck-io.h"
 #include "base/ck-json.h"
 #include "base/ck-log.h"
 #include "proto/ck-frame.h"
@@ -29,6 +33,8 @@
 
 #define FLOOD_TOTAL (64u * 1024u * 1024u)
 #define FLOOD_STEP (1024u * 1024u)
+#define CONSOLE_FLOOD_TOTAL (256u * 1024u)
+#define CONSOLE_DONE "hostile-agent: console flood done\n"
 
 int ck_agent_main(int argc, char **argv);
 
@@ -87,6 +93,29 @@ static gboolean flood_step(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* A child writes the console: a tty write waits for QEMU to take the
+ * bytes, and the agent must keep answering meanwhile. */
+static void flood_console(void)
+{
+	static char line[128];
+	pid_t pid = fork();
+
+	if (pid != 0) {
+		if (pid < 0)
+			ck_log_warning("console-flood: fork: %s", g_strerror(errno));
+		return;
+	}
+	int fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		_exit(1);
+	memset(line, 'c', sizeof line - 1);
+	line[sizeof line - 1] = '\n';
+	for (gsize sent = 0; sent < CONSOLE_FLOOD_TOTAL; sent += sizeof line)
+		if (!ck_write_all(fd, line, sizeof line))
+			_exit(1);
+	_exit(ck_write_all(fd, CONSOLE_DONE, strlen(CONSOLE_DONE)) ? 0 : 1);
+}
+
 static void misbehaviour_free(gpointer data)
 {
 	Misbehaviour *m = data;
@@ -118,6 +147,8 @@ static gboolean misbehave(gpointer data)
 		ck_channel_send_json(agent->channel, CK_FRAME_RESPONSE, 1, not_json, strlen(not_json));
 	} else if (g_str_equal(m->mode, "unknown-id")) {
 		ck_channel_send_json(agent->channel, CK_FRAME_RESPONSE, 0x7ffffff0u, empty, strlen(empty));
+	} else if (g_str_equal(m->mode, "console-flood")) {
+		flood_console();
 	} else if (g_str_equal(m->mode, "flood")) {
 		g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, flood_step, g_steal_pointer(&m), misbehaviour_free);
 	}
@@ -129,7 +160,7 @@ static gboolean misbehave(gpointer data)
 static gboolean op_misbehave(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
 {
 	static const char *const modes[] = {
-	    "oversize", "unknown-type", "bad-json-event", "bad-json-reply", "unknown-id", "flood", NULL};
+	    "oversize", "unknown-type", "bad-json-event", "bad-json-reply", "unknown-id", "flood", "console-flood", NULL};
 	yajl_val v = ck_json_get(args, "mode");
 	const char *mode = YAJL_IS_STRING(v) ? v->u.string : NULL;
 

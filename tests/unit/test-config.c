@@ -39,6 +39,7 @@ static const char all_keys_toml[] = "[hypervisor.qemu]\n"
 				    "agent_channel = \"vsock\"\n"
 				    "boot_timeout = 3600\n"
 				    "kvm_boot_timeout = 600\n"
+				    "console_log_size_max = 4096\n"
 				    "\n"
 				    "[agent.kata]\n"
 				    "dial_timeout = 1\n"
@@ -102,6 +103,7 @@ static void assert_defaults(const CkConfig *cfg)
 	g_assert_cmpint(cfg->hypervisor.agent_channel, ==, CK_AGENT_CHANNEL_VIRTIO_SERIAL);
 	g_assert_cmpuint(cfg->hypervisor.boot_timeout, ==, 30);
 	g_assert_cmpuint(cfg->hypervisor.kvm_boot_timeout, ==, 3);
+	g_assert_cmpuint(cfg->hypervisor.console_log_size_max, ==, 1024 * 1024);
 	g_assert_cmpuint(cfg->agent.dial_timeout, ==, 10);
 	g_assert_false(cfg->agent.enable_debug);
 	assert_strv(cfg->agent.kernel_modules, none);
@@ -171,6 +173,7 @@ static void test_all_keys(void)
 	g_assert_cmpint(hv->agent_channel, ==, CK_AGENT_CHANNEL_VSOCK);
 	g_assert_cmpuint(hv->boot_timeout, ==, 3600);
 	g_assert_cmpuint(hv->kvm_boot_timeout, ==, 600);
+	g_assert_cmpuint(hv->console_log_size_max, ==, 4096);
 	g_assert_cmpuint(cfg->agent.dial_timeout, ==, 1);
 	g_assert_true(cfg->agent.enable_debug);
 	assert_strv(cfg->agent.kernel_modules, modules);
@@ -190,8 +193,8 @@ static void test_key_lines(void)
 	g_assert_cmpuint(ck_config_key_line(cfg, "hypervisor.qemu.path"), ==, 2);
 	g_assert_cmpuint(ck_config_key_line(cfg, "hypervisor.qemu.valid_kernel_paths"), ==, 16);
 	g_assert_cmpuint(ck_config_key_line(cfg, "hypervisor.qemu.valid_initrd_paths"), ==, 19);
-	g_assert_cmpuint(ck_config_key_line(cfg, "agent.kata.enable_debug"), ==, 31);
-	g_assert_cmpuint(ck_config_key_line(cfg, "runtime.enable_debug"), ==, 35);
+	g_assert_cmpuint(ck_config_key_line(cfg, "agent.kata.enable_debug"), ==, 32);
+	g_assert_cmpuint(ck_config_key_line(cfg, "runtime.enable_debug"), ==, 36);
 	g_assert_cmpuint(ck_config_key_line(cfg, "runtime.nonexistent"), ==, 0);
 	g_assert_cmpuint(ck_config_key_line(NULL, "runtime.enable_debug"), ==, 0);
 }
@@ -248,6 +251,8 @@ static const RejectCase reject_cases[] = {
     {HV "msize_9p = 4194305\n", "t.toml:2: hypervisor.qemu.msize_9p: 4194305 is out of range (4096..4194304)"},
     {HV "boot_timeout = 0\n", "t.toml:2: hypervisor.qemu.boot_timeout: 0 is out of range (1..3600)"},
     {HV "kvm_boot_timeout = 601\n", "t.toml:2: hypervisor.qemu.kvm_boot_timeout: 601 is out of range (1..600)"},
+    {HV "console_log_size_max = 4095\n",
+     "t.toml:2: hypervisor.qemu.console_log_size_max: 4095 is out of range (4096..1073741824)"},
     {"[agent.kata]\ndial_timeout = 0\n", "t.toml:2: agent.kata.dial_timeout: 0 is out of range (1..3600)"},
     {"[agent.kata]\ndial_timeout = 3601\n", "t.toml:2: agent.kata.dial_timeout: 3601 is out of range (1..3600)"},
     {"[runtime]\ncreate_container_timeout = 0\n",

@@ -26,7 +26,7 @@ static void base_spec(VmSpec *s)
 		.qmp_fd = 4,
 		.share_dir = g_strdup("/run/vmctl/pods/p1/shared"),
 		.msize_9p = 524288,
-		.console_log = g_strdup("/run/vmctl/pods/p1/console.log"),
+		.console_fd = 6,
 		.pidfile = g_strdup("/run/vmctl/pods/p1/qemu.pid"),
 	};
 }
@@ -57,7 +57,7 @@ static void test_exact_argv(void)
 		"|-m|512M,slots=10,maxmem=8192M|-smp|1,maxcpus=4,sockets=4,cores=1,threads=1"
 		"|-nodefaults|-no-user-config|-nographic|-no-reboot"
 		"|-kernel|/k/vmlinux|-initrd|/k/initrd.img|-append|%s"
-		"|-chardev|file,id=console0,path=/run/vmctl/pods/p1/console.log,append=on|-serial|chardev:console0"
+		"|-chardev|socket,id=console0,fd=6|-serial|chardev:console0"
 		"|-device|virtio-serial-pci,id=serial0|-chardev|socket,id=agent0,fd=3"
 		"|-device|virtserialport,bus=serial0.0,chardev=agent0,name=agent.channel.0"
 		"|-device|virtio-balloon-pci,id=balloon0,free-page-reporting=on"
@@ -133,13 +133,10 @@ static void test_escaping(void)
 	base_spec(&s);
 	g_free(s.share_dir);
 	s.share_dir = g_strdup("/srv/a,b");
-	g_free(s.console_log);
-	s.console_log = g_strdup("/log,s/c.log");
 	s.extra_monitor = g_strdup("/run/x,y/monitor.sock");
 	g_autofree char *got = joined(&s, &error);
 	g_assert_no_error(error);
 	g_assert_nonnull(strstr(got, "local,id=share0,path=/srv/a,,b,security_model=none"));
-	g_assert_nonnull(strstr(got, "file,id=console0,path=/log,,s/c.log,append=on"));
 	g_assert_nonnull(strstr(got, "socket,id=mon1,path=/run/x,,y/monitor.sock,server=on,wait=off|-mon|"
 				     "chardev=mon1,mode=control"));
 }

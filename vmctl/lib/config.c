@@ -179,6 +179,12 @@ static const ConfigKey hypervisor_keys[] = {
      .min = 1,
      .max = 600,
      .def_number = 3},
+    {.name = "console_log_size_max",
+     .kind = KEY_UINT32,
+     .offset = HV(console_log_size_max),
+     .min = 4096,
+     .max = 1024 * 1024 * 1024,
+     .def_number = 1024 * 1024},
 };
 
 static const ConfigKey agent_keys[] = {

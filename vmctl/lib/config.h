@@ -62,6 +62,7 @@ typedef struct {
 		guint32 default_maxmemory; /* MiB; 0: host RAM */
 		CkSharedFs shared_fs;
 		guint32 msize_9p; /* bytes */
+		guint32 console_log_size_max; /* bytes (console-log.h) */
 		char **enable_annotations;
 		char **valid_hypervisor_paths;
 		char **valid_kernel_paths;

@@ -45,7 +45,6 @@ void vm_spec_clear(VmSpec *spec)
 	g_free(spec->machine_type);
 	g_free(spec->kernel_params);
 	g_free(spec->share_dir);
-	g_free(spec->console_log);
 	g_free(spec->pidfile);
 	g_free(spec->extra_monitor);
 	g_free(spec->seccompsandbox);
@@ -210,14 +209,12 @@ static gboolean add_boot(GPtrArray *argv, const VmSpec *spec, GError **error)
 	return TRUE;
 }
 
-static gboolean add_console(GPtrArray *argv, const VmSpec *spec, GError **error)
+/* A socket, not a file: what the guest writes is kept within bounds by
+ * whoever holds the other end (console-log.h) */
+static void add_console(GPtrArray *argv, const VmSpec *spec)
 {
-	g_autofree char *log = qemu_escape_value(spec->console_log, "console log", error);
-	if (log == NULL)
-		return FALSE;
-	add2(argv, "-chardev", g_strdup_printf("file,id=console0,path=%s,append=on", log));
+	add2(argv, "-chardev", g_strdup_printf("socket,id=console0,fd=%d", spec->console_fd));
 	add2(argv, "-serial", g_strdup("chardev:console0"));
-	return TRUE;
 }
 
 static void add_agent_channel(GPtrArray *argv, const VmSpec *spec)
@@ -312,8 +309,9 @@ GPtrArray *qemu_cmdline_build(const VmSpec *spec, GError **error)
 	add(argv, "-no-user-config");
 	add(argv, "-nographic");
 	add(argv, "-no-reboot");
-	if (!add_boot(argv, spec, error) || !add_console(argv, spec, error))
+	if (!add_boot(argv, spec, error))
 		return NULL;
+	add_console(argv, spec);
 	add_agent_channel(argv, spec);
 	/* free page reporting: what the guest frees after boot (the initrd,
 	 * its init sections, the initramfs it empties) goes back to the host

@@ -23,6 +23,7 @@
 #include "base/ck-socket.h"
 #include "proto/ck-message.h"
 #include "accel.h"
+#include "console-log.h"
 #include "pod-net.h"
 #include "qemu-cmdline.h"
 #include "qemu-template.h"
@@ -31,7 +32,8 @@
 #define QEMU_AGENT_FD 3
 #define QEMU_QMP_FD 4
 #define QEMU_MONITOR_FD 5 /* the operator's extra monitor, when configured */
-#define QEMU_NIC_FD_BASE 6 /* the taps, 6.. */
+#define QEMU_CONSOLE_FD 6 /* the serial console's socket (console-log.h) */
+#define QEMU_NIC_FD_BASE 7 /* the taps, 7.. */
 #define PARKED_FD_MIN 32   /* above the fixed numbers, below the error pipe */
 #define QMP_TIMEOUT_MS 5000
 #define VSOCK_FIRST_CID 3
@@ -44,6 +46,7 @@ struct QemuVm {
 	AgentClient *agent;
 	QmpClient *qmp;
 	char *console_log;
+	ConsoleLog *console;
 	char *qemu_log;
 	gint64 spawn_us;
 	gint64 ready_us;
@@ -77,6 +80,14 @@ QmpClient *qemu_vm_get_qmp(QemuVm *vm)
 const char *qemu_vm_get_console_log(QemuVm *vm)
 {
 	return vm->console_log;
+}
+
+char *qemu_vm_get_console_tail(QemuVm *vm)
+{
+	if (vm->console == NULL)
+		return g_strdup("");
+	console_log_drain(vm->console);
+	return console_log_tail(vm->console);
 }
 
 yajl_val qemu_vm_get_guest_info(QemuVm *vm)
@@ -202,7 +213,7 @@ static void fill_spec(VmSpec *spec, const QemuVmOptions *opts, CkAccel accel)
 	if (cfg->hypervisor.shared_fs == CK_SHARED_FS_VIRTIO_9P && opts->share_dir != NULL)
 		spec->share_dir = g_strdup(opts->share_dir);
 	spec->msize_9p = cfg->hypervisor.msize_9p;
-	spec->console_log = g_build_filename(opts->run_dir, "console.log", NULL);
+	spec->console_fd = QEMU_CONSOLE_FD;
 	spec->pidfile = g_build_filename(opts->run_dir, "qemu.pid", NULL);
 	if (cfg->hypervisor.extra_monitor_socket != NULL && *cfg->hypervisor.extra_monitor_socket != '\0') {
 		spec->extra_monitor = g_build_filename(opts->run_dir, "monitor.sock", NULL);
@@ -290,7 +301,7 @@ static gboolean confine_caps(const ChildCaps *c)
 }
 
 typedef struct {
-	int agent, qmp, mon, log, netns, err;
+	int agent, qmp, console, mon, log, netns, err;
 	int state; /* the template's device state, -1: none */
 	const int *taps;
 	guint n_taps;
@@ -299,21 +310,22 @@ typedef struct {
 } ChildFds;
 
 /* Moves every fd QEMU gets to its fixed number (agent 3, QMP 4, monitor 5,
- * taps from 6) without one clobbering another: all are parked above the
- * fixed range first. Async-signal-safe. */
+ * console 6, taps from 7) without one clobbering another: all are parked
+ * above the fixed range first. Async-signal-safe. */
 static gboolean place_fds(const ChildFds *f)
 {
 	int a = fcntl(f->agent, F_DUPFD, PARKED_FD_MIN), q = fcntl(f->qmp, F_DUPFD, PARKED_FD_MIN);
+	int con = fcntl(f->console, F_DUPFD, PARKED_FD_MIN);
 	int mon = f->mon >= 0 ? fcntl(f->mon, F_DUPFD, PARKED_FD_MIN) : -1;
 	int state = f->state >= 0 ? fcntl(f->state, F_DUPFD, PARKED_FD_MIN) : -1;
 	int taps[QEMU_MAX_NICS];
 
-	if (a < 0 || q < 0 || (f->mon >= 0 && mon < 0) || (f->state >= 0 && state < 0) || f->n_taps > QEMU_MAX_NICS)
+	if (a < 0 || q < 0 || con < 0 || (f->mon >= 0 && mon < 0) || (f->state >= 0 && state < 0) || f->n_taps > QEMU_MAX_NICS)
 		return FALSE;
 	for (guint i = 0; i < f->n_taps; i++)
 		if ((taps[i] = fcntl(f->taps[i], F_DUPFD, PARKED_FD_MIN)) < 0)
 			return FALSE;
-	if (dup2(a, QEMU_AGENT_FD) < 0 || dup2(q, QEMU_QMP_FD) < 0)
+	if (dup2(a, QEMU_AGENT_FD) < 0 || dup2(q, QEMU_QMP_FD) < 0 || dup2(con, QEMU_CONSOLE_FD) < 0)
 		return FALSE;
 	if (mon >= 0 && dup2(mon, QEMU_MONITOR_FD) < 0)
 		return FALSE;
@@ -369,8 +381,8 @@ fail:
 	_exit(127);
 }
 
-static gboolean spawn(QemuVm *vm, const VmSpec *spec, const QemuVmOptions *opts, int agent_end, int qmp_end,
-		      int state_fd, GError **error)
+static gboolean spawn(QemuVm *vm, const VmSpec *spec, const QemuVmOptions *opts, const int ends[3], int state_fd,
+		      GError **error)
 {
 	g_autoptr(GPtrArray) argv = qemu_cmdline_build(spec, error);
 	if (argv == NULL)
@@ -409,8 +421,9 @@ static gboolean spawn(QemuVm *vm, const VmSpec *spec, const QemuVmOptions *opts,
 	if (pid < 0)
 		return ck_set_error_errno(error, errno, "fork");
 	if (pid == 0) {
-		ChildFds fds = {agent_end, qmp_end,	   mon_fd, log_fd, netns_fd, err_w,
-				state_fd,  taps,	spec->n_nics, parent,	&caps};
+		ChildFds fds = {.agent = ends[0], .qmp = ends[1], .console = ends[2], .mon = mon_fd,
+				.log = log_fd, .netns = netns_fd, .err = err_w, .state = state_fd,
+				.taps = taps, .n_taps = spec->n_nics, .parent = parent, .caps = &caps};
 		exec_child((char **)argv->pdata, &fds);
 	}
 	vm->pid = pid;
@@ -568,8 +581,14 @@ static QemuVm *start_vm(const QemuVmOptions *opts, const AccelPlan *plan, const 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, qmp_pair) < 0)
 		return ck_set_error_errno(error, errno, "socketpair"), NULL;
 	ck_autofd qmp_ours = qmp_pair[0], qmp_theirs = qmp_pair[1];
+	ck_autofd console_theirs = -1;
+	vm->console = console_log_new(vm->console_log, opts->config->hypervisor.console_log_size_max, opts->context,
+				      &console_theirs, error);
+	if (vm->console == NULL)
+		return NULL;
 
-	if (!spawn(vm, spec, opts, agent_theirs, qmp_theirs, launch->state_fd, error))
+	int ends[3] = {agent_theirs, qmp_theirs, console_theirs};
+	if (!spawn(vm, spec, opts, ends, launch->state_fd, error))
 		return NULL;
 	vm->qmp = qmp_client_new(ck_steal_fd(&qmp_ours));
 	*out_agent_fd = ck_steal_fd(&agent_ours);
@@ -1004,6 +1023,9 @@ void qemu_vm_notify_exited(QemuVm *vm, int status)
 {
 	vm->exited = TRUE;
 	vm->status = status;
+	/* its last words, before anyone looks */
+	if (vm->console != NULL)
+		console_log_drain(vm->console);
 }
 
 gboolean qemu_vm_has_exited(QemuVm *vm, int *out_status)
@@ -1071,6 +1093,7 @@ void qemu_vm_free(QemuVm *vm)
 	qmp_client_free(vm->qmp);
 	qemu_vm_kill(vm);
 	yajl_tree_free(vm->info_tree);
+	console_log_free(vm->console);
 	g_free(vm->console_log);
 	g_free(vm->qemu_log);
 	g_free(vm);

@@ -18,7 +18,8 @@
  * own session (a terminal's Ctrl-C reaches the owner, which shuts it down
  * properly), with SIGPIPE ignored (CRI-O stops monitor scopes with SIGPIPE
  * at node shutdown), stdout/stderr in <run_dir>/qemu.log and the guest
- * console in <run_dir>/console.log.
+ * console in <run_dir>/console.log, kept to a bounded size by the owner's
+ * main context (console-log.h).
  */
 #pragma once
 
@@ -83,6 +84,9 @@ CkAccel qemu_vm_get_accel(QemuVm *vm);
 AgentClient *qemu_vm_get_agent(QemuVm *vm);
 QmpClient *qemu_vm_get_qmp(QemuVm *vm);
 const char *qemu_vm_get_console_log(QemuVm *vm);
+/* The console's last bytes (console-log.h: up to CONSOLE_LOG_TAIL_MAX), what
+ * the guest wrote until now; "" when none. */
+char *qemu_vm_get_console_tail(QemuVm *vm);
 /* The agent's version reply ("result" object), borrowed. */
 yajl_val qemu_vm_get_guest_info(QemuVm *vm);
 /* TRUE when the VM was restored from a template (docs/templating.md). */
