@@ -172,7 +172,7 @@ static void test_exit_codes(void)
 	/* SIGKILL from outside the container (as `kill <id> KILL`): 128 + 9 */
 	OK(harness_create(&h, "kill9", spec, bundle, FALSE, &run, &error));
 	OK(harness_start(&h, "kill9", &error));
-	g_autoptr(CkJsonGen) kill = ck_msg_request_begin("signal_process");
+	g_autoptr(CkJsonGen) kill = ck_msg_request_begin(CK_OP_SIGNAL_PROCESS);
 	ck_json_kv_string(kill, "id", "kill9");
 	ck_json_kv_int(kill, "signal", SIGKILL);
 	g_auto(yajl_val) reply = harness_call(&h, kill, NULL, &error);
@@ -202,7 +202,7 @@ static void test_signal_from_host(void)
 				   "{\"args\":[\"sleep\",\"1000\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}",
 				   FALSE, &child, &error));
 	g_assert_no_error(error);
-	g_autoptr(CkJsonGen) kill_exec = ck_msg_request_begin("signal_process");
+	g_autoptr(CkJsonGen) kill_exec = ck_msg_request_begin(CK_OP_SIGNAL_PROCESS);
 	ck_json_kv_int(kill_exec, "handle", child.handle);
 	ck_json_kv_int(kill_exec, "signal", SIGTERM);
 	g_auto(yajl_val) r1 = harness_call(&h, kill_exec, NULL, &error);
@@ -212,7 +212,7 @@ static void test_signal_from_host(void)
 	g_assert_cmpint(child.exit.signal, ==, SIGTERM);
 
 	/* the init process has a handler: TERM reaches it */
-	g_autoptr(CkJsonGen) term = ck_msg_request_begin("signal_process");
+	g_autoptr(CkJsonGen) term = ck_msg_request_begin(CK_OP_SIGNAL_PROCESS);
 	ck_json_kv_string(term, "id", "sig");
 	ck_json_kv_int(term, "signal", SIGTERM);
 	g_auto(yajl_val) r2 = harness_call(&h, term, NULL, &error);
@@ -450,7 +450,7 @@ static void test_tty_and_resize(void)
 	OK(harness_start(&h, "tty", &error));
 	g_assert_true(harness_run_until(&h, out_contains_ready_line, &run, TIMEOUT_MS));
 
-	g_autoptr(CkJsonGen) resize = ck_msg_request_begin("resize_terminal");
+	g_autoptr(CkJsonGen) resize = ck_msg_request_begin(CK_OP_RESIZE_TERMINAL);
 	ck_json_kv_int(resize, "handle", run.handle);
 	ck_json_kv_int(resize, "rows", 40);
 	ck_json_kv_int(resize, "cols", 100);
@@ -632,14 +632,14 @@ static void test_output_before_exit(void)
 
 /* --- stats, pause/resume, update, signal all --------------------------------------- */
 
-static yajl_val call_id(const char *op, const char *id, yajl_val *result)
+static yajl_val call_id(CkOp op, const char *id, yajl_val *result)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(CkJsonGen) req = ck_msg_request_begin(op);
 	ck_json_kv_string(req, "id", id);
 	yajl_val reply = harness_call(&h, req, result, &error);
 	if (reply == NULL)
-		g_error("%s %s: %s", op, id, error->message);
+		g_error("%s %s: %s", ck_op_name(op), id, error->message);
 	return reply;
 }
 
@@ -677,30 +677,30 @@ static void test_stats_pause_update(void)
 	gint64 v = 0;
 
 	OK(harness_create(&h, "ctl", spec, bundle, FALSE, &run, &error));
-	g_auto(yajl_val) s0 = call_id("state_container", "ctl", &result);
+	g_auto(yajl_val) s0 = call_id(CK_OP_STATE_CONTAINER, "ctl", &result);
 	g_assert_cmpstr(result_status(result), ==, "created");
 	OK(harness_start(&h, "ctl", &error));
 	g_assert_true(harness_run_until(&h, out_contains_ready, &run, TIMEOUT_MS));
 
-	g_auto(yajl_val) st = call_id("stats_container", "ctl", &result);
+	g_auto(yajl_val) st = call_id(CK_OP_STATS_CONTAINER, "ctl", &result);
 	g_assert_true(ck_json_as_int64(ck_json_get(ck_json_get(result, "cpu"), "usage_usec"), &v) && v > 0);
 	g_assert_true(ck_json_as_int64(ck_json_get(ck_json_get(result, "memory"), "usage"), &v) && v > 0);
 	g_assert_true(ck_json_as_int64(ck_json_get(ck_json_get(result, "pids"), "current"), &v));
 	g_assert_cmpint(v, ==, 3);
-	g_auto(yajl_val) ps = call_id("list_processes", "ctl", &result);
+	g_auto(yajl_val) ps = call_id(CK_OP_LIST_PROCESSES, "ctl", &result);
 	g_assert_cmpuint(ck_json_get(result, "pids")->u.array.len, ==, 3);
 
-	g_auto(yajl_val) p1 = call_id("pause_container", "ctl", NULL);
-	g_auto(yajl_val) s1 = call_id("state_container", "ctl", &result);
+	g_auto(yajl_val) p1 = call_id(CK_OP_PAUSE_CONTAINER, "ctl", NULL);
+	g_auto(yajl_val) s1 = call_id(CK_OP_STATE_CONTAINER, "ctl", &result);
 	g_assert_cmpstr(result_status(result), ==, "paused");
-	g_auto(yajl_val) p2 = call_id("resume_container", "ctl", NULL);
-	g_auto(yajl_val) s2 = call_id("state_container", "ctl", &result);
+	g_auto(yajl_val) p2 = call_id(CK_OP_RESUME_CONTAINER, "ctl", NULL);
+	g_auto(yajl_val) s2 = call_id(CK_OP_STATE_CONTAINER, "ctl", &result);
 	g_assert_cmpstr(result_status(result), ==, "running");
 
 	const char *res = "{\"memory\":{\"limit\":67108864},\"pids\":{\"limit\":32},"
 			  "\"cpu\":{\"quota\":25000,\"period\":50000,\"shares\":512}}";
 	g_auto(yajl_val) res_tree = ck_json_parse(res, strlen(res), "resources", &error);
-	g_autoptr(CkJsonGen) up = ck_msg_request_begin("update_container");
+	g_autoptr(CkJsonGen) up = ck_msg_request_begin(CK_OP_UPDATE_CONTAINER);
 	ck_json_kv_string(up, "id", "ctl");
 	ck_json_key(up, "resources");
 	ck_json_value(up, res_tree);
@@ -710,7 +710,7 @@ static void test_stats_pause_update(void)
 		       "67108864\n32\n25000 50000\n20\n");
 
 	/* every process of the container, not only its init */
-	g_autoptr(CkJsonGen) all = ck_msg_request_begin("signal_process");
+	g_autoptr(CkJsonGen) all = ck_msg_request_begin(CK_OP_SIGNAL_PROCESS);
 	ck_json_kv_string(all, "id", "ctl");
 	ck_json_kv_bool(all, "all", TRUE);
 	ck_json_kv_int(all, "signal", SIGKILL);
@@ -718,7 +718,7 @@ static void test_stats_pause_update(void)
 	g_assert_no_error(error);
 	harness_wait_exit(&h, &run, TIMEOUT_MS);
 	g_assert_cmpint(run.exit.exit_code, ==, 137);
-	g_auto(yajl_val) s3 = call_id("state_container", "ctl", &result);
+	g_auto(yajl_val) s3 = call_id(CK_OP_STATE_CONTAINER, "ctl", &result);
 	g_assert_cmpstr(result_status(result), ==, "stopped");
 	g_assert_true(ck_json_as_int64(ck_json_get(result, "exit_code"), &v));
 	g_assert_cmpint(v, ==, 137);
@@ -839,7 +839,7 @@ static void test_connect_port_errors(void)
 		g_autoptr(GError) error = NULL;
 		g_auto(yajl_val) req = ck_json_parse(doc, strlen(doc), "request", &error);
 		g_assert_no_error(error);
-		g_autoptr(CkJsonGen) g = ck_msg_request_begin("connect_port");
+		g_autoptr(CkJsonGen) g = ck_msg_request_begin(CK_OP_CONNECT_PORT);
 		for (gsize k = 0; k < req->u.object.len; k++)
 			if (!g_str_equal(req->u.object.keys[k], "op")) {
 				ck_json_key(g, req->u.object.keys[k]);

@@ -12,13 +12,13 @@
 
 #define CALL_TIMEOUT_MS 60000
 
-static void on_event(AgentClient *c, const char *event, yajl_val body, gpointer data)
+static void on_event(AgentClient *c, CkEvent event, yajl_val body, gpointer data)
 {
 	Harness *h = data;
 	yajl_val ctr = ck_json_get(body, "container");
 
 	(void)c;
-	g_ptr_array_add(h->events, g_strdup_printf("%s:%s", event,
+	g_ptr_array_add(h->events, g_strdup_printf("%s:%s", ck_event_name(event),
 						   ctr != NULL && YAJL_IS_STRING(ctr) ? ctr->u.string : ""));
 }
 
@@ -54,7 +54,7 @@ void harness_boot(Harness *h)
 	h->events = g_ptr_array_new_with_free_func(g_free);
 	agent_client_set_event_func(h->agent, on_event, h);
 
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("create_sandbox");
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin(CK_OP_CREATE_SANDBOX);
 	ck_json_kv_string(req, "hostname", "harness");
 	ck_json_kv_string(req, "share_tag", "kataShared");
 	ck_json_kv_int(req, "msize_9p", h->config->hypervisor.msize_9p);
@@ -203,7 +203,7 @@ gboolean harness_create(Harness *h, const char *id, OciSpec *spec, const char *b
 	if (spec_json == NULL)
 		return FALSE;
 	g_auto(yajl_val) spec_tree = ck_json_parse(spec_json, len, "spec", error);
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("create_container");
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin(CK_OP_CREATE_CONTAINER);
 	ck_json_kv_string(req, "id", id);
 	ck_json_key(req, "spec");
 	ck_json_value(req, spec_tree);
@@ -222,7 +222,7 @@ gboolean harness_create(Harness *h, const char *id, OciSpec *spec, const char *b
 
 gboolean harness_start(Harness *h, const char *id, GError **error)
 {
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("start_container");
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin(CK_OP_START_CONTAINER);
 	ck_json_kv_string(req, "id", id);
 	g_auto(yajl_val) reply = harness_call(h, req, NULL, error);
 	return reply != NULL;
@@ -234,7 +234,7 @@ gboolean harness_exec(Harness *h, const char *id, const char *exec_id, const cha
 	g_auto(yajl_val) proc = ck_json_parse(process_json, strlen(process_json), "process", error);
 	if (proc == NULL)
 		return FALSE;
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("exec_process");
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin(CK_OP_EXEC_PROCESS);
 	ck_json_kv_string(req, "id", id);
 	ck_json_kv_string(req, "exec_id", exec_id);
 	ck_json_key(req, "process");
@@ -283,7 +283,7 @@ void harness_wait_exit(Harness *h, Run *run, int timeout_ms)
 
 gboolean harness_remove(Harness *h, const char *id, GError **error)
 {
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("remove_container");
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin(CK_OP_REMOVE_CONTAINER);
 	ck_json_kv_string(req, "id", id);
 	g_auto(yajl_val) reply = harness_call(h, req, NULL, error);
 	if (reply == NULL)

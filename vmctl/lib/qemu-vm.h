@@ -83,8 +83,8 @@ CkAccel qemu_vm_get_accel(QemuVm *vm);
 AgentClient *qemu_vm_get_agent(QemuVm *vm);
 QmpClient *qemu_vm_get_qmp(QemuVm *vm);
 const char *qemu_vm_get_console_log(QemuVm *vm);
-/* The agent's version reply ("result" object), borrowed. */
-yajl_val qemu_vm_get_guest_info(QemuVm *vm);
+/* The agent's version result, borrowed. */
+const CkVersionResult *qemu_vm_get_guest_info(QemuVm *vm);
 /* TRUE when the VM was restored from a template (docs/templating.md). */
 gboolean qemu_vm_is_restored(QemuVm *vm);
 /* Microseconds from spawning QEMU to the agent's ready event (for a
