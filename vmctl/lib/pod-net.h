@@ -25,9 +25,10 @@
 
 G_BEGIN_DECLS
 
-#define POD_NET_MAX_IFACES 16
-#define POD_NET_MAX_ADDRS 32   /* per interface */
-#define POD_NET_MAX_ROUTES 256 /* per pod */
+/* The guest's bounds of setup_network (proto/ck-ops.h). */
+#define POD_NET_MAX_IFACES CK_NET_MAX_IFACES
+#define POD_NET_MAX_ADDRS CK_NET_MAX_ADDRS   /* per interface */
+#define POD_NET_MAX_ROUTES CK_NET_MAX_ROUTES /* per pod */
 #define POD_NET_RECORD "network.json"
 
 typedef struct PodNet PodNet;
