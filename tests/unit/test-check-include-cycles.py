@@ -81,9 +81,8 @@ check("a listed cycle that is gone passes, with a note",
 rc, out = run(by_include, known="prog/a prog/c\n")
 check("a cycle beyond its entry fails", rc == 1 and "not ok 2 - include cycle: prog/a <-> prog/b" in out, out)
 
-print(f"1..{len(results)}")
+lines = [f"1..{len(results)}"]
 for i, (name, ok, detail) in enumerate(results, 1):
-    print(f"{'ok' if ok else 'not ok'} {i} - {name}")
-    if not ok:
-        for line in detail.splitlines():
-            print(f"# {line}")
+    lines.append(("ok" if ok else "not ok") + f" {i} - {name}")
+    lines += [] if ok else ["# " + line for line in detail.splitlines()]
+print("\n".join(lines))

@@ -61,6 +61,38 @@ static void round_trip(const CkMsgType *type, gconstpointer msg, gpointer out)
 	g_assert_cmpstr(again, ==, doc);
 }
 
+/* round_trip() into a copy that is then freed. */
+static void round_trip_copy(const CkMsgType *type, gconstpointer msg)
+{
+	g_assert_nonnull(type);
+	gpointer out = g_malloc0(type->size);
+	round_trip(type, msg, out);
+	ck_msg_clear(type, out);
+	g_free(out);
+}
+
+typedef struct {
+	CkOp op;
+	gconstpointer msg;
+} OpCase;
+
+/* The round trip of each case's arguments (or results); every operation
+ * that has arguments (results) is among the cases. */
+static void round_trip_ops(const OpCase *cases, gsize n, gboolean results)
+{
+	guint typed = 0;
+
+	for (gsize i = 0; i < n; i++) {
+		const CkOpInfo *info = ck_op_info(cases[i].op);
+		round_trip_copy(results ? info->result : info->args, cases[i].msg);
+	}
+	for (int op = 0; op < CK_OP_COUNT; op++) {
+		const CkOpInfo *info = ck_op_info((CkOp)op);
+		typed += (results ? info->result : info->args) != NULL;
+	}
+	g_assert_cmpuint(typed, ==, n);
+}
+
 /* A parsed JSON value for the yajl_val fields. */
 static yajl_val value_of(const char *json)
 {
@@ -115,10 +147,7 @@ static void test_requests_round_trip(void)
 	CkUpdateContainerArgs update = {"web", resources};
 	CkConnectPortArgs connect = {8080, "ipv6"};
 
-	const struct {
-		CkOp op;
-		gconstpointer args;
-	} cases[] = {
+	const OpCase cases[] = {
 	    {CK_OP_VERSION, &version},
 	    {CK_OP_CLONE_IDENTITY, &clone},
 	    {CK_OP_SETUP_NETWORK, &network},
@@ -140,20 +169,7 @@ static void test_requests_round_trip(void)
 	    {CK_OP_LIST_PROCESSES, &container},
 	    {CK_OP_CONNECT_PORT, &connect},
 	};
-	guint with_args = 0;
-
-	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-		const CkMsgType *type = ck_op_info(cases[i].op)->args;
-		g_assert_nonnull(type);
-		gpointer out = g_malloc0(type->size);
-		round_trip(type, cases[i].args, out);
-		ck_msg_clear(type, out);
-		g_free(out);
-	}
-	/* every operation with arguments is among the cases */
-	for (int op = 0; op < CK_OP_COUNT; op++)
-		with_args += ck_op_info((CkOp)op)->args != NULL;
-	g_assert_cmpuint(with_args, ==, G_N_ELEMENTS(cases));
+	round_trip_ops(cases, G_N_ELEMENTS(cases), FALSE);
 
 	/* the decoded copy holds the values, not only the same text */
 	CkSetupNetworkArgs back = {0};
@@ -195,28 +211,13 @@ static void test_results_round_trip(void)
 	CkListProcessesResult list = {pids, 3};
 	CkHandleResult handle = {9};
 
-	const struct {
-		CkOp op;
-		gconstpointer result;
-	} cases[] = {
+	const OpCase cases[] = {
 	    {CK_OP_VERSION, &version},	     {CK_OP_CLONE_IDENTITY, &clone},   {CK_OP_GUEST_DETAILS, &details},
 	    {CK_OP_ONLINE_CPU_MEM, &online}, {CK_OP_CREATE_CONTAINER, &spawn}, {CK_OP_EXEC_PROCESS, &spawn},
 	    {CK_OP_WAIT_PROCESS, &wait},     {CK_OP_STATS_CONTAINER, &stats},  {CK_OP_STATE_CONTAINER, &state},
 	    {CK_OP_LIST_PROCESSES, &list},   {CK_OP_CONNECT_PORT, &handle},
 	};
-	guint with_result = 0;
-
-	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-		const CkMsgType *type = ck_op_info(cases[i].op)->result;
-		g_assert_nonnull(type);
-		gpointer out = g_malloc0(type->size);
-		round_trip(type, cases[i].result, out);
-		ck_msg_clear(type, out);
-		g_free(out);
-	}
-	for (int op = 0; op < CK_OP_COUNT; op++)
-		with_result += ck_op_info((CkOp)op)->result != NULL;
-	g_assert_cmpuint(with_result, ==, G_N_ELEMENTS(cases));
+	round_trip_ops(cases, G_N_ELEMENTS(cases), TRUE);
 
 	CkListProcessesResult back = {0};
 	round_trip(ck_op_info(CK_OP_LIST_PROCESSES)->result, &list, &back);
@@ -240,12 +241,8 @@ static void test_events_round_trip(void)
 	    [CK_EVENT_READY] = &ready, [CK_EVENT_EXIT] = &exit, [CK_EVENT_OOM] = &oom};
 
 	for (int ev = 0; ev < CK_EVENT_COUNT; ev++) {
-		const CkMsgType *type = ck_event_type((CkEvent)ev);
 		g_assert_nonnull(bodies[ev]);
-		gpointer out = g_malloc0(type->size);
-		round_trip(type, bodies[ev], out);
-		ck_msg_clear(type, out);
-		g_free(out);
+		round_trip_copy(ck_event_type((CkEvent)ev), bodies[ev]);
 	}
 
 	/* through the envelope: the name first, then the body */
