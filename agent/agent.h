@@ -1,18 +1,14 @@
-/* agent: the guest agent's shared state and request plumbing.
- *
- * One Agent serves one channel to the host. Requests are dispatched by
- * name through a table of operations (server.c); a handler either fills
- * the result and returns at once, or keeps the request and answers later
- * (e.g. waiting for a process to exit) with agent_request_reply() or
- * agent_request_fail(). Every failure travels back as an error reply; the
- * agent, being PID 1, never exits on a bad request.
+/* agent: the guest agent's shared state, one Agent for the one channel
+ * to the host. The layers that use it, bottom up: reply.h (answering a
+ * request, sending an event), the operations (container.c, process.c,
+ * sandbox.c, network.c, portfwd.c, clone.c), their table (ops.h), and the
+ * dispatcher that reads frames and calls them (server.h).
  */
 #pragma once
 
 #include <glib.h>
 #include <yajl/yajl_tree.h>
 
-#include "base/ck-json.h"
 #include "proto/ck-channel.h"
 #include "guest-hooks.h"
 #include "guest-init.h"
@@ -21,22 +17,6 @@ G_BEGIN_DECLS
 
 typedef struct Agent Agent;
 struct PortFwd;
-
-typedef struct {
-	Agent *agent;
-	guint32 id;
-	char *op;
-	gboolean deferred; /* set by a handler that will answer later */
-} AgentRequest;
-
-/* Fills `result` (an open JSON map) or sets error. Set req->deferred and
- * keep req to answer later; the request is then owned by the handler. */
-typedef gboolean (*AgentOpFunc)(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
-
-typedef struct {
-	const char *name;
-	AgentOpFunc func;
-} AgentOp;
 
 struct Agent {
 	GMainLoop *loop;
@@ -56,29 +36,5 @@ struct Agent {
 	GuestHooks guest_hooks;	  /* Kata's guest hooks, found at create_sandbox */
 	struct PortFwd *portfwd;  /* forwarded connections (portfwd.c), from the first one on */
 };
-
-/* Operations a test build of the agent adds to the table (the hostile
- * agent of tests/lib/hostile-agent.c); the agent itself has none. */
-extern const AgentOp *agent_test_ops;
-extern gsize agent_n_test_ops;
-
-/* Sets up the agent's tables (the channel comes with agent_server_start). */
-void agent_init(Agent *agent);
-
-/* A child of the agent exited (the reaper's report). */
-void agent_child_exited(Agent *agent, pid_t pid, int status);
-
-/* reply.c: answering the host ---------------------------------------------- */
-
-/* Answers a deferred request. `result` is an open result document from
- * ck_msg_result_begin(), or NULL for an empty result. Frees req. */
-void agent_request_reply(AgentRequest *req, CkJsonGen *result);
-void agent_request_fail(AgentRequest *req, const GError *error);
-
-/* Sends an event frame (document from ck_msg_event_begin()). */
-void agent_send_event(Agent *agent, CkJsonGen *event);
-
-/* Serves requests on fd (taken over) and announces readiness. */
-void agent_server_start(Agent *agent, int fd);
 
 G_END_DECLS

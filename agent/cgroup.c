@@ -269,19 +269,18 @@ gint64 cgroup_oom_kills(const char *path)
 	return events ? keyed_value(events, "oom_kill") : -1;
 }
 
-static void stat_value(CkJsonGen *out, const char *name, const char *path, const char *file)
+/* A single-number file of the cgroup; -1 when it cannot be read. */
+static gint64 stat_value(const char *path, const char *file)
 {
 	g_autofree char *v = read_file(path, file);
 	gint64 n;
 
-	ck_json_key(out, name);
 	if (v != NULL && ck_parse_int64(g_strstrip(v), file, 0, G_MAXINT64, &n, NULL))
-		ck_json_int(out, n);
-	else
-		ck_json_null(out);
+		return n;
+	return -1;
 }
 
-gboolean cgroup_stats(const char *path, CkJsonGen *out, GError **error)
+gboolean cgroup_stats(const char *path, CkStatsResult *out, GError **error)
 {
 	g_autofree char *cpu = read_file(path, "cpu.stat");
 	g_autofree char *mem = read_file(path, "memory.stat");
@@ -289,25 +288,16 @@ gboolean cgroup_stats(const char *path, CkJsonGen *out, GError **error)
 
 	if (cpu == NULL)
 		return ck_set_error(error, CK_ERROR_NOT_FOUND, "cgroup %s is gone", path);
-	ck_json_key(out, "cpu");
-	ck_json_map_open(out);
-	ck_json_kv_int(out, "usage_usec", keyed_value(cpu, "usage_usec"));
-	ck_json_kv_int(out, "user_usec", keyed_value(cpu, "user_usec"));
-	ck_json_kv_int(out, "system_usec", keyed_value(cpu, "system_usec"));
-	ck_json_kv_int(out, "nr_throttled", keyed_value(cpu, "nr_throttled"));
-	ck_json_kv_int(out, "throttled_usec", keyed_value(cpu, "throttled_usec"));
-	ck_json_map_close(out);
-	ck_json_key(out, "memory");
-	ck_json_map_open(out);
-	stat_value(out, "usage", path, "memory.current");
-	stat_value(out, "max_usage", path, "memory.peak");
-	ck_json_kv_int(out, "anon", keyed_value(mem, "anon"));
-	ck_json_kv_int(out, "file", keyed_value(mem, "file"));
-	ck_json_kv_int(out, "oom_kill", keyed_value(events, "oom_kill"));
-	ck_json_map_close(out);
-	ck_json_key(out, "pids");
-	ck_json_map_open(out);
-	stat_value(out, "current", path, "pids.current");
-	ck_json_map_close(out);
+	out->cpu.usage_usec = keyed_value(cpu, "usage_usec");
+	out->cpu.user_usec = keyed_value(cpu, "user_usec");
+	out->cpu.system_usec = keyed_value(cpu, "system_usec");
+	out->cpu.nr_throttled = keyed_value(cpu, "nr_throttled");
+	out->cpu.throttled_usec = keyed_value(cpu, "throttled_usec");
+	out->memory.usage = stat_value(path, "memory.current");
+	out->memory.max_usage = stat_value(path, "memory.peak");
+	out->memory.anon = keyed_value(mem, "anon");
+	out->memory.file = keyed_value(mem, "file");
+	out->memory.oom_kill = keyed_value(events, "oom_kill");
+	out->pids.current = stat_value(path, "pids.current");
 	return TRUE;
 }

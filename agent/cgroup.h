@@ -14,7 +14,7 @@
 
 #include <glib.h>
 
-#include "base/ck-json.h"
+#include "proto/ck-ops.h"
 #include "oci/oci-spec.h"
 
 G_BEGIN_DECLS
@@ -49,8 +49,8 @@ gboolean cgroup_destroy(const char *path, int timeout_ms, GError **error);
 /* The oom_kill counter of memory.events, -1 when unreadable. */
 gint64 cgroup_oom_kills(const char *path);
 
-/* cpu, memory and pids statistics as JSON members of an open map. */
-gboolean cgroup_stats(const char *path, CkJsonGen *out, GError **error);
+/* The cpu, memory and pids statistics of stats_container. */
+gboolean cgroup_stats(const char *path, CkStatsResult *out, GError **error);
 
 /* Conversions, exposed for unit tests. */
 guint64 cgroup_shares_to_weight(guint64 shares);

@@ -17,26 +17,6 @@
 #define PCI_RESCAN "/sys/bus/pci/rescan"
 #define BOOT_ID "/proc/sys/kernel/random/boot_id"
 
-typedef struct {
-	char *entropy; /* base64 */
-	gint64 realtime_ns;
-	gboolean rescan_pci;
-} CloneArgs;
-
-static void clone_args_clear(CloneArgs *a)
-{
-	g_free(a->entropy);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CloneArgs, clone_args_clear)
-
-static const CkJsonField clone_fields[] = {
-	{"op", CK_JSON_IGNORE, 0, 0, 0, 0, NULL},
-	{"entropy", CK_JSON_STRING, G_STRUCT_OFFSET(CloneArgs, entropy), CK_JSON_REQUIRED, 0, 0, NULL},
-	{"realtime_ns", CK_JSON_INT64, G_STRUCT_OFFSET(CloneArgs, realtime_ns), CK_JSON_REQUIRED, 0, 0, NULL},
-	{"rescan_pci", CK_JSON_BOOL, G_STRUCT_OFFSET(CloneArgs, rescan_pci), 0, 0, 0, NULL},
-	{NULL},
-};
-
 /* The host's bytes credited as entropy, then a reseed of the CRNG, so that
  * the very next read of /dev/urandom (or getrandom) in this clone depends
  * on them, not only on the state every clone shares. */
@@ -80,16 +60,13 @@ static gboolean rescan_pci(GError **error)
 	return ok || ck_set_error_errno(error, errsv, "clone_identity: %s", PCI_RESCAN);
 }
 
-gboolean op_clone_identity(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+gboolean op_clone_identity(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
-	g_auto(CloneArgs) a = {0};
+	const CkCloneIdentityArgs a = *(const CkCloneIdentityArgs *)args;
+	CkCloneIdentityResult *r = result;
 	gsize len = 0;
 
 	(void)req;
-	if (!ck_json_dispatch(args, clone_fields, &a, "", CK_JSON_STRICT, error)) {
-		g_prefix_error(error, "clone_identity: ");
-		return FALSE;
-	}
 	if (strlen(a.entropy) > (CLONE_ENTROPY_MAX + 2) / 3 * 4)
 		return ck_set_error(error, CK_ERROR_INVALID, "clone_identity: entropy: more than %d bytes",
 				    CLONE_ENTROPY_MAX);
@@ -106,7 +83,7 @@ gboolean op_clone_identity(AgentRequest *req, yajl_val args, CkJsonGen *result, 
 	 * the reseeded RNG, so each clone has its own (docs/templating.md) */
 	g_autofree char *boot_id = NULL;
 	if (ck_file_read_bounded(BOOT_ID, 64, &boot_id, NULL, NULL))
-		ck_json_kv_string(result, "boot_id", g_strstrip(boot_id));
+		r->boot_id = g_strdup(g_strstrip(boot_id));
 	ck_log_info("clone: RNG reseeded with %" G_GSIZE_FORMAT " host bytes, clock set%s", len,
 		    a.rescan_pci ? ", PCI bus rescanned" : "");
 	return TRUE;

@@ -15,6 +15,7 @@
 #include <glib.h>
 
 #include "agent.h"
+#include "reply.h"
 
 G_BEGIN_DECLS
 
@@ -22,6 +23,6 @@ G_BEGIN_DECLS
 #define CLONE_ENTROPY_MIN 32
 #define CLONE_ENTROPY_MAX 512
 
-gboolean op_clone_identity(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
+gboolean op_clone_identity(AgentRequest *req, gpointer args, gpointer result, GError **error);
 
 G_END_DECLS

@@ -17,12 +17,11 @@
 #include "base/ck-io.h"
 #include "base/ck-log.h"
 #include "base/ck-parse.h"
-#include "proto/ck-message.h"
 #include "hooks/hooks.h"
 #include "cgroup.h"
 #include "guest-hooks.h"
 #include "mounts.h"
-#include "sandbox.h"
+#include "guest-paths.h"
 #include "seccomp-filter.h"
 
 #define SPAWN_TIMEOUT_MS 30000
@@ -50,11 +49,6 @@ static const char *const status_names[] = {
 	[CONTAINER_PAUSED] = "paused",
 	[CONTAINER_STOPPED] = "stopped",
 };
-
-const char *container_get_id(Container *c)
-{
-	return c->id;
-}
 
 const char *container_status_to_string(ContainerStatus status)
 {
@@ -99,76 +93,25 @@ static Container *lookup(Agent *agent, const char *id, GError **error)
 	return c;
 }
 
-typedef struct {
-	char *id;
-	char *exec_id;
-	yajl_val spec;
-	yajl_val process;
-	yajl_val resources;
-	char *rootfs;
-	gboolean stdin_;
-	gint64 signal;
-	gboolean all;
-	guint32 handle;
-	guint32 rows, cols;
-} Args;
-
-static void args_clear(Args *a)
+static gboolean need_id(const char *id, CkOp op, GError **error)
 {
-	g_free(a->id);
-	g_free(a->exec_id);
-	g_free(a->rootfs);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Args, args_clear)
-
-#define F(key, type, member, flags) {key, type, G_STRUCT_OFFSET(Args, member), flags, 0, 0, NULL}
-static const CkJsonField arg_fields[] = {
-	{"op", CK_JSON_IGNORE, 0, 0, 0, 0, NULL},
-	F("id", CK_JSON_STRING, id, 0),
-	F("exec_id", CK_JSON_STRING, exec_id, CK_JSON_NULLABLE),
-	F("spec", CK_JSON_OBJECT, spec, 0),
-	F("process", CK_JSON_OBJECT, process, 0),
-	F("resources", CK_JSON_OBJECT, resources, 0),
-	F("rootfs", CK_JSON_STRING, rootfs, 0),
-	F("stdin", CK_JSON_BOOL, stdin_, 0),
-	F("signal", CK_JSON_INT64, signal, 0),
-	F("all", CK_JSON_BOOL, all, 0),
-	F("handle", CK_JSON_UINT32, handle, 0),
-	F("rows", CK_JSON_UINT32, rows, 0),
-	F("cols", CK_JSON_UINT32, cols, 0),
-	{NULL},
-};
-#undef F
-
-/* One strict table for every operation: a field that does not belong to an
- * operation is rejected by the operation itself (need_*). */
-static gboolean parse_args(yajl_val args, const char *op, Args *out, GError **error)
-{
-	if (!ck_json_dispatch(args, arg_fields, out, "", CK_JSON_STRICT, error)) {
-		g_prefix_error(error, "%s: ", op);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-static gboolean need_id(const Args *a, const char *op, GError **error)
-{
-	if (!valid_id(a->id))
-		return ck_set_error(error, CK_ERROR_INVALID, "%s: id: '%s' is not a valid container id", op,
-				    a->id ? a->id : "");
+	if (!valid_id(id))
+		return ck_set_error(error, CK_ERROR_INVALID, "%s: id: '%s' is not a valid container id", ck_op_name(op),
+				    id ? id : "");
 	return TRUE;
 }
 
 /* The process an operation names: a handle, or a container (+ exec id). */
-static Process *find_process(Agent *agent, const Args *a, const char *op, GError **error)
+static Process *find_process(Agent *agent, const CkProcessRef *a, CkOp op, GError **error)
 {
 	if (a->handle != 0) {
 		Process *p = process_lookup_handle(agent, a->handle);
 		if (p == NULL)
-			ck_set_error(error, CK_ERROR_NOT_FOUND, "%s: no process with handle %u", op, a->handle);
+			ck_set_error(error, CK_ERROR_NOT_FOUND, "%s: no process with handle %u", ck_op_name(op),
+				     a->handle);
 		return p;
 	}
-	if (!need_id(a, op, error))
+	if (!need_id(a->id, op, error))
 		return NULL;
 	Container *c = lookup(agent, a->id, error);
 	if (c == NULL)
@@ -177,9 +120,17 @@ static Process *find_process(Agent *agent, const Args *a, const char *op, GError
 		return c->init;
 	Process *p = g_hash_table_lookup(c->execs, a->exec_id);
 	if (p == NULL)
-		ck_set_error(error, CK_ERROR_NOT_FOUND, "%s: container '%s' has no exec process '%s'", op, a->id,
-			     a->exec_id);
+		ck_set_error(error, CK_ERROR_NOT_FOUND, "%s: container '%s' has no exec process '%s'", ck_op_name(op),
+			     a->id, a->exec_id);
 	return p;
+}
+
+/* The container an operation names by its id. */
+static Container *container_arg(AgentRequest *req, const char *id, GError **error)
+{
+	if (!need_id(id, req->op, error))
+		return NULL;
+	return lookup(req->agent, id, error);
 }
 
 /* --- namespaces ------------------------------------------------------------- */
@@ -302,7 +253,7 @@ static gboolean check_mount_sources(const OciSpec *spec, GError **error)
 						g_strv_contains((const char *const *)m->options, "rbind")));
 		if (!bind)
 			continue;
-		if (m->source == NULL || !sandbox_path_is_shared(m->source))
+		if (m->source == NULL || !guest_path_is_shared(m->source))
 			return ck_set_error(error, CK_ERROR_INVALID,
 					    "mounts[%" G_GSIZE_FORMAT "].source: '%s' is outside what the host shared "
 					    "with the guest",
@@ -380,7 +331,7 @@ static gboolean start_oom_watch(Container *c)
 	return c->oom_wd >= 0;
 }
 
-static Container *container_new(Agent *agent, const Args *a, OciSpec *spec)
+static Container *container_new(Agent *agent, const CkCreateContainerArgs *a, OciSpec *spec)
 {
 	Container *c = g_new0(Container, 1);
 
@@ -396,8 +347,18 @@ static Container *container_new(Agent *agent, const Args *a, OciSpec *spec)
 	return c;
 }
 
+static void on_process_exiting(Container *c, Process *proc);
+static void on_process_finished(Container *c, Process *proc);
+
+/* What a process of c knows of it (process.h). */
+static ProcessOwner owner_of(Container *c)
+{
+	return (ProcessOwner){c, c->id, on_process_exiting, on_process_finished};
+}
+
 /* Creates the init process's stdio, the cgroup, and the held child. */
-static gboolean spawn_init(Agent *agent, Container *c, const Args *a, SpawnedProcess *sp, GError **error)
+static gboolean spawn_init(Agent *agent, Container *c, const CkCreateContainerArgs *a, SpawnedProcess *sp,
+			   GError **error)
 {
 	const OciProcess *p = &c->spec->process;
 	g_auto(SpawnPlan) plan;
@@ -405,7 +366,9 @@ static gboolean spawn_init(Agent *agent, Container *c, const Args *a, SpawnedPro
 	spawn_plan_init(&plan);
 	if (!c->spec->has_process)
 		return ck_set_error(error, CK_ERROR_INVALID, "process: required to create a container");
-	c->init = process_new(agent, c, NULL, p->terminal, a->stdin_, p->console_height, p->console_width, error);
+	ProcessOwner owner = owner_of(c);
+
+	c->init = process_new(agent, &owner, NULL, p->terminal, a->stdin_, p->console_height, p->console_width, error);
 	if (c->init == NULL || !cgroup_create(c->cgroup, c->spec->has_resources ? &c->spec->resources : NULL, error))
 		return FALSE;
 	/* READY comes after the createContainer hooks */
@@ -417,7 +380,8 @@ static gboolean spawn_init(Agent *agent, Container *c, const Args *a, SpawnedPro
 	return TRUE;
 }
 
-static gboolean create(Agent *agent, const Args *a, OciSpec *spec, CkJsonGen *result, GError **error)
+static gboolean create(Agent *agent, const CkCreateContainerArgs *a, OciSpec *spec, CkSpawnResult *result,
+		       GError **error)
 {
 	Container *c = container_new(agent, a, spec);
 	SpawnedProcess sp = {.sync_fd = -1, .pty_master = -1};
@@ -435,35 +399,35 @@ static gboolean create(Agent *agent, const Args *a, OciSpec *spec, CkJsonGen *re
 	process_started(c->init, &sp);
 	start_oom_watch(c);
 	g_hash_table_insert(agent->containers, c->id, c);
-	ck_json_kv_int(result, "handle", c->init->handle);
-	ck_json_kv_int(result, "pid", c->init->pid);
+	result->handle = c->init->handle;
+	result->pid = c->init->pid;
 	return TRUE;
 }
 
-gboolean op_create_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+gboolean op_create_container(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
-	g_auto(Args) a = {0};
+	const CkCreateContainerArgs *a = args;
 
-	if (!parse_args(args, "create_container", &a, error) || !need_id(&a, "create_container", error))
+	if (!need_id(a->id, req->op, error))
 		return FALSE;
-	if (g_hash_table_contains(req->agent->containers, a.id))
-		return ck_set_error(error, CK_ERROR_EXISTS, "create container %s: already exists", a.id);
-	if (a.spec == NULL)
-		return ck_set_error(error, CK_ERROR_INVALID, "create container %s: spec: required", a.id);
-	if (!check_rootfs(a.rootfs, error)) {
-		g_prefix_error(error, "create container %s: ", a.id);
+	if (g_hash_table_contains(req->agent->containers, a->id))
+		return ck_set_error(error, CK_ERROR_EXISTS, "create container %s: already exists", a->id);
+	if (a->spec == NULL)
+		return ck_set_error(error, CK_ERROR_INVALID, "create container %s: spec: required", a->id);
+	if (!check_rootfs(a->rootfs, error)) {
+		g_prefix_error(error, "create container %s: ", a->id);
 		return FALSE;
 	}
 	g_autoptr(CkJsonGen) g = ck_json_gen_new();
-	ck_json_value(g, a.spec);
+	ck_json_value(g, a->spec);
 	gsize len = 0;
 	g_autofree char *doc = ck_json_gen_finish(g, &len, error);
 	OciSpec *spec = doc ? oci_spec_parse(doc, len, "spec", error) : NULL;
 	if (spec == NULL) {
-		g_prefix_error(error, "create container %s: ", a.id);
+		g_prefix_error(error, "create container %s: ", a->id);
 		return FALSE;
 	}
-	return create(req->agent, &a, spec, result, error);
+	return create(req->agent, a, spec, result, error);
 }
 
 /* --- guest hooks --------------------------------------------------------------- */
@@ -511,14 +475,13 @@ static gboolean start(Container *c, GError **error)
 	return TRUE;
 }
 
-gboolean op_start_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+gboolean op_start_container(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
-	g_auto(Args) a = {0};
-	Container *c;
+	const CkContainerArgs a = *(const CkContainerArgs *)args;
+	Container *c = container_arg(req, a.id, error);
 
 	(void)result;
-	if (!parse_args(args, "start_container", &a, error) || !need_id(&a, "start_container", error) ||
-	    (c = lookup(req->agent, a.id, error)) == NULL)
+	if (c == NULL)
 		return FALSE;
 	if (c->status != CONTAINER_CREATED)
 		return ck_set_error(error, CK_ERROR_INVALID, "start container %s: cannot start a container that is %s",
@@ -533,16 +496,16 @@ gboolean op_start_container(AgentRequest *req, yajl_val args, CkJsonGen *result,
 	return TRUE;
 }
 
-gboolean op_exec_process(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+gboolean op_exec_process(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
-	g_auto(Args) a = {0};
+	const CkExecProcessArgs a = *(const CkExecProcessArgs *)args;
+	CkSpawnResult *r = result;
 	g_auto(SpawnPlan) plan;
 	OciProcess proc_spec = {0};
-	Container *c;
+	Container *c = container_arg(req, a.id, error);
 
 	spawn_plan_init(&plan);
-	if (!parse_args(args, "exec_process", &a, error) || !need_id(&a, "exec_process", error) ||
-	    (c = lookup(req->agent, a.id, error)) == NULL)
+	if (c == NULL)
 		return FALSE;
 	if (a.exec_id == NULL || !valid_id(a.exec_id) || a.process == NULL)
 		return ck_set_error(error, CK_ERROR_INVALID, "exec in %s: exec_id and process are required", a.id);
@@ -555,7 +518,8 @@ gboolean op_exec_process(AgentRequest *req, yajl_val args, CkJsonGen *result, GE
 	gboolean ok = oci_process_parse(a.process, "process", &proc_spec, error) &&
 		      spawn_plan_set_process(&plan, &proc_spec, "process", error) &&
 		      plan_join_container(&plan, c, error) && plan_seccomp(&plan, c->spec, error);
-	Process *proc = ok ? process_new(req->agent, c, a.exec_id, proc_spec.terminal, a.stdin_,
+	ProcessOwner owner = owner_of(c);
+	Process *proc = ok ? process_new(req->agent, &owner, a.exec_id, proc_spec.terminal, a.stdin_,
 					 proc_spec.console_height, proc_spec.console_width, error)
 			   : NULL;
 	oci_process_clear(&proc_spec);
@@ -569,39 +533,35 @@ gboolean op_exec_process(AgentRequest *req, yajl_val args, CkJsonGen *result, GE
 	}
 	process_started(proc, &sp);
 	g_hash_table_insert(c->execs, proc->exec_id, proc);
-	ck_json_kv_int(result, "handle", proc->handle);
-	ck_json_kv_int(result, "pid", proc->pid);
+	r->handle = proc->handle;
+	r->pid = proc->pid;
 	return TRUE;
 }
 
 /* --- signals, waits, terminals ------------------------------------------------ */
 
-gboolean op_signal_process(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+gboolean op_signal_process(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
-	g_auto(Args) a = {0};
+	const CkSignalProcessArgs *a = args;
 
 	(void)result;
-	if (!parse_args(args, "signal_process", &a, error))
-		return FALSE;
-	if (a.signal < 1 || a.signal > SIGRTMAX)
+	if (a->signal < 1 || a->signal > SIGRTMAX)
 		return ck_set_error(error, CK_ERROR_INVALID, "signal_process: signal %" G_GINT64_FORMAT " is invalid",
-				    a.signal);
-	if (a.all) {
-		Container *c = need_id(&a, "signal_process", error) ? lookup(req->agent, a.id, error) : NULL;
-		return c != NULL && cgroup_signal_all(c->cgroup, (int)a.signal, error);
+				    a->signal);
+	if (a->all) {
+		Container *c = container_arg(req, a->ref.id, error);
+		return c != NULL && cgroup_signal_all(c->cgroup, (int)a->signal, error);
 	}
-	Process *p = find_process(req->agent, &a, "signal_process", error);
-	return p != NULL && process_signal(p, (int)a.signal, error);
+	Process *p = find_process(req->agent, &a->ref, req->op, error);
+	return p != NULL && process_signal(p, (int)a->signal, error);
 }
 
-gboolean op_wait_process(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+gboolean op_wait_process(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
-	g_auto(Args) a = {0};
+	const CkWaitProcessArgs *a = args;
 
 	(void)result;
-	if (!parse_args(args, "wait_process", &a, error))
-		return FALSE;
-	Process *p = find_process(req->agent, &a, "wait_process", error);
+	Process *p = find_process(req->agent, &a->ref, req->op, error);
 	if (p == NULL)
 		return FALSE;
 	process_add_waiter(p, req);
@@ -610,15 +570,13 @@ gboolean op_wait_process(AgentRequest *req, yajl_val args, CkJsonGen *result, GE
 	return TRUE;
 }
 
-gboolean op_resize_terminal(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+gboolean op_resize_terminal(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
-	g_auto(Args) a = {0};
+	const CkResizeTerminalArgs *a = args;
 
 	(void)result;
-	if (!parse_args(args, "resize_terminal", &a, error))
-		return FALSE;
-	Process *p = find_process(req->agent, &a, "resize_terminal", error);
-	return p != NULL && process_resize(p, a.rows, a.cols, error);
+	Process *p = find_process(req->agent, &a->ref, req->op, error);
+	return p != NULL && process_resize(p, a->rows, a->cols, error);
 }
 
 /* --- remove --------------------------------------------------------------------- */
@@ -643,14 +601,12 @@ static void finish_remove(Container *c)
 	container_free(c);
 }
 
-gboolean op_remove_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+gboolean op_remove_container(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
-	g_auto(Args) a = {0};
-	Container *c;
+	Container *c = container_arg(req, ((const CkContainerArgs *)args)->id, error);
 
 	(void)result;
-	if (!parse_args(args, "remove_container", &a, error) || !need_id(&a, "remove_container", error) ||
-	    (c = lookup(req->agent, a.id, error)) == NULL)
+	if (c == NULL)
 		return FALSE;
 	req->deferred = TRUE;
 	g_ptr_array_add(c->remove_waiters, req);
@@ -669,14 +625,14 @@ gboolean op_remove_container(AgentRequest *req, yajl_val args, CkJsonGen *result
 
 static void check_oom(Container *c);
 
-void container_process_exiting(Container *c, Process *proc)
+static void on_process_exiting(Container *c, Process *proc)
 {
 	/* the OOM kill and the exit race; look before the exit is reported */
 	if (proc == c->init)
 		check_oom(c);
 }
 
-void container_process_finished(Container *c, Process *proc)
+static void on_process_finished(Container *c, Process *proc)
 {
 	/* exec'd processes stay known (their exit codes can still be asked
 	 * for) until the container is removed */
@@ -689,17 +645,10 @@ void container_process_finished(Container *c, Process *proc)
 
 /* --- pause, resume, update, stats, state, ps --------------------------------------- */
 
-static Container *container_arg(AgentRequest *req, yajl_val args, const char *op, Args *a, GError **error)
+gboolean op_pause_container(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
-	if (!parse_args(args, op, a, error) || !need_id(a, op, error))
-		return NULL;
-	return lookup(req->agent, a->id, error);
-}
-
-gboolean op_pause_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
-{
-	g_auto(Args) a = {0};
-	Container *c = container_arg(req, args, "pause_container", &a, error);
+	const CkContainerArgs a = *(const CkContainerArgs *)args;
+	Container *c = container_arg(req, a.id, error);
 
 	(void)result;
 	if (c == NULL)
@@ -712,10 +661,10 @@ gboolean op_pause_container(AgentRequest *req, yajl_val args, CkJsonGen *result,
 	return TRUE;
 }
 
-gboolean op_resume_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+gboolean op_resume_container(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
-	g_auto(Args) a = {0};
-	Container *c = container_arg(req, args, "resume_container", &a, error);
+	const CkContainerArgs a = *(const CkContainerArgs *)args;
+	Container *c = container_arg(req, a.id, error);
 
 	(void)result;
 	if (c == NULL)
@@ -728,11 +677,11 @@ gboolean op_resume_container(AgentRequest *req, yajl_val args, CkJsonGen *result
 	return TRUE;
 }
 
-gboolean op_update_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+gboolean op_update_container(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
-	g_auto(Args) a = {0};
+	const CkUpdateContainerArgs a = *(const CkUpdateContainerArgs *)args;
 	OciResources res;
-	Container *c = container_arg(req, args, "update_container", &a, error);
+	Container *c = container_arg(req, a.id, error);
 
 	(void)result;
 	if (c == NULL)
@@ -747,47 +696,43 @@ gboolean op_update_container(AgentRequest *req, yajl_val args, CkJsonGen *result
 	return ok;
 }
 
-gboolean op_stats_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+gboolean op_stats_container(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
-	g_auto(Args) a = {0};
-	Container *c = container_arg(req, args, "stats_container", &a, error);
+	Container *c = container_arg(req, ((const CkContainerArgs *)args)->id, error);
 
 	return c != NULL && cgroup_stats(c->cgroup, result, error);
 }
 
-gboolean op_state_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+gboolean op_state_container(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
-	g_auto(Args) a = {0};
-	Container *c = container_arg(req, args, "state_container", &a, error);
+	Container *c = container_arg(req, ((const CkContainerArgs *)args)->id, error);
+	CkStateResult *r = result;
 
 	if (c == NULL)
 		return FALSE;
+	/* exit_code and oom_killed go out once stopped (ck-ops.c) */
 	gboolean stopped = c->status == CONTAINER_STOPPED || c->init->exited;
-	ck_json_kv_string(result, "status", stopped ? "stopped" : status_names[c->status]);
-	ck_json_kv_int(result, "pid", stopped ? 0 : c->init->pid);
-	ck_json_kv_int(result, "handle", c->init->handle);
-	if (stopped) {
-		ck_json_kv_int(result, "exit_code", c->init->exit_code);
-		ck_json_kv_bool(result, "oom_killed", c->oom_killed);
-	}
+	r->status = g_strdup(stopped ? "stopped" : status_names[c->status]);
+	r->pid = stopped ? 0 : c->init->pid;
+	r->handle = c->init->handle;
+	r->exit_code = c->init->exit_code;
+	r->oom_killed = c->oom_killed;
 	return TRUE;
 }
 
-gboolean op_list_processes(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+gboolean op_list_processes(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
-	g_auto(Args) a = {0};
-	Container *c = container_arg(req, args, "list_processes", &a, error);
+	Container *c = container_arg(req, ((const CkContainerArgs *)args)->id, error);
+	CkListProcessesResult *r = result;
 
 	if (c == NULL)
 		return FALSE;
 	g_autoptr(GArray) pids = cgroup_pids(c->cgroup, error);
 	if (pids == NULL)
 		return FALSE;
-	ck_json_key(result, "pids");
-	ck_json_array_open(result);
+	r->pids = g_new0(gint64, MAX(pids->len, 1));
 	for (guint i = 0; i < pids->len; i++)
-		ck_json_int(result, g_array_index(pids, pid_t, i));
-	ck_json_array_close(result);
+		r->pids[r->n_pids++] = g_array_index(pids, pid_t, i);
 	return TRUE;
 }
 
@@ -816,9 +761,8 @@ static void check_oom(Container *c)
 	c->oom_killed = TRUE;
 	if (c->init != NULL)
 		c->init->oom_killed = TRUE;
-	g_autoptr(CkJsonGen) ev = ck_msg_event_begin("oom");
-	ck_json_kv_string(ev, "container", c->id);
-	agent_send_event(c->agent, ev);
+	CkOomEvent ev = {.container = c->id};
+	agent_send_event(c->agent, CK_EVENT_OOM, &ev);
 }
 
 static gboolean on_inotify(gint fd, GIOCondition cond, gpointer data)

@@ -20,6 +20,7 @@
 
 #include "agent.h"
 #include "process.h"
+#include "reply.h"
 
 G_BEGIN_DECLS
 
@@ -30,23 +31,22 @@ typedef enum {
 	CONTAINER_STOPPED,
 } ContainerStatus;
 
-const char *container_get_id(Container *c);
 const char *container_status_to_string(ContainerStatus status);
 
-/* Operation handlers, listed in server.c's table. */
-gboolean op_create_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
-gboolean op_start_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
-gboolean op_exec_process(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
-gboolean op_signal_process(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
-gboolean op_wait_process(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
-gboolean op_resize_terminal(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
-gboolean op_remove_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
-gboolean op_pause_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
-gboolean op_resume_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
-gboolean op_update_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
-gboolean op_stats_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
-gboolean op_state_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
-gboolean op_list_processes(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
+/* Operation handlers, listed in ops.c's table. */
+gboolean op_create_container(AgentRequest *req, gpointer args, gpointer result, GError **error);
+gboolean op_start_container(AgentRequest *req, gpointer args, gpointer result, GError **error);
+gboolean op_exec_process(AgentRequest *req, gpointer args, gpointer result, GError **error);
+gboolean op_signal_process(AgentRequest *req, gpointer args, gpointer result, GError **error);
+gboolean op_wait_process(AgentRequest *req, gpointer args, gpointer result, GError **error);
+gboolean op_resize_terminal(AgentRequest *req, gpointer args, gpointer result, GError **error);
+gboolean op_remove_container(AgentRequest *req, gpointer args, gpointer result, GError **error);
+gboolean op_pause_container(AgentRequest *req, gpointer args, gpointer result, GError **error);
+gboolean op_resume_container(AgentRequest *req, gpointer args, gpointer result, GError **error);
+gboolean op_update_container(AgentRequest *req, gpointer args, gpointer result, GError **error);
+gboolean op_stats_container(AgentRequest *req, gpointer args, gpointer result, GError **error);
+gboolean op_state_container(AgentRequest *req, gpointer args, gpointer result, GError **error);
+gboolean op_list_processes(AgentRequest *req, gpointer args, gpointer result, GError **error);
 
 /* Kills every container (destroy_sandbox). */
 void container_kill_all(Agent *agent);

@@ -24,7 +24,7 @@
 #include "base/ck-io.h"
 #include "base/ck-log.h"
 #include "base/ck-parse.h"
-#include "agent.h"
+#include "server.h"
 
 #define CHANNEL_TIMEOUT_MS 20000
 

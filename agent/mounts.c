@@ -1,6 +1,7 @@
 /* mounts: OCI mounts into MountOps (parent), and the container's root
  * filesystem set-up in stage 2 (child). */
 #include "mounts.h"
+#include "spawn-sync.h"
 
 #include <errno.h>
 #include <fcntl.h>

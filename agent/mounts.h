@@ -20,7 +20,7 @@
 #include <glib.h>
 
 #include "oci/oci-spec.h"
-#include "spawn.h"
+#include "spawn-plan.h"
 
 G_BEGIN_DECLS
 

@@ -17,6 +17,7 @@
 #include "base/ck-error.h"
 #include "base/ck-log.h"
 #include "base/ck-parse.h"
+#include "proto/ck-message.h"
 
 typedef struct {
 	int family; /* AF_INET or AF_INET6 */
@@ -24,19 +25,20 @@ typedef struct {
 	int prefix;
 } NetAddr;
 
+/* The strings are the decoded request's (NetPlan.request). */
 typedef struct {
-	char *name;
-	char *mac_text;
+	const char *name;
+	const char *mac_text;
 	guint8 mac[6];
 	int mtu;
-	char **addresses;
-	NetAddr addrs[NETWORK_MAX_ADDRS];
+	char **addresses; /* borrowed too */
+	NetAddr addrs[CK_NET_MAX_ADDRS];
 	guint n_addrs;
 	int ifindex; /* of the guest NIC with that MAC */
 } NetIface;
 
 typedef struct {
-	char *dest_text, *device, *gateway_text, *source_text;
+	const char *dest_text, *device, *gateway_text, *source_text;
 	guint32 metric;
 	gboolean onlink;
 	NetAddr dest, gateway, source;
@@ -44,57 +46,16 @@ typedef struct {
 } NetRoute;
 
 typedef struct {
-	yajl_val interfaces, routes;
-	NetIface ifaces[NETWORK_MAX_IFACES];
+	CkSetupNetworkArgs request; /* decoded by the dispatcher or network_request_check() */
+	NetIface ifaces[CK_NET_MAX_IFACES];
 	guint n_ifaces;
-	NetRoute routes_v[NETWORK_MAX_ROUTES];
+	NetRoute routes_v[CK_NET_MAX_ROUTES];
 	guint n_routes;
 } NetPlan;
-
-static void net_plan_clear(NetPlan *p)
-{
-	for (guint i = 0; i < p->n_ifaces; i++) {
-		g_free(p->ifaces[i].name);
-		g_free(p->ifaces[i].mac_text);
-		g_strfreev(p->ifaces[i].addresses);
-	}
-	for (guint i = 0; i < p->n_routes; i++) {
-		NetRoute *r = &p->routes_v[i];
-		g_free(r->dest_text);
-		g_free(r->device);
-		g_free(r->gateway_text);
-		g_free(r->source_text);
-	}
-}
 
 static gboolean network_configured;
 
 /* --- parsing and validation -------------------------------------------------------- */
-
-static const CkJsonField top_fields[] = {
-    {"op", CK_JSON_IGNORE, 0, 0, 0, 0, NULL},
-    {"interfaces", CK_JSON_ARRAY, G_STRUCT_OFFSET(NetPlan, interfaces), CK_JSON_REQUIRED, 0, 0, NULL},
-    {"routes", CK_JSON_ARRAY, G_STRUCT_OFFSET(NetPlan, routes), CK_JSON_NULLABLE, 0, 0, NULL},
-    {NULL, 0, 0, 0, 0, 0, NULL},
-};
-
-static const CkJsonField iface_fields[] = {
-    {"name", CK_JSON_STRING, G_STRUCT_OFFSET(NetIface, name), CK_JSON_REQUIRED, 0, 0, NULL},
-    {"mac", CK_JSON_STRING, G_STRUCT_OFFSET(NetIface, mac_text), CK_JSON_REQUIRED, 0, 0, NULL},
-    {"mtu", CK_JSON_INT, G_STRUCT_OFFSET(NetIface, mtu), CK_JSON_REQUIRED, 68, 65535, NULL},
-    {"addresses", CK_JSON_STRV, G_STRUCT_OFFSET(NetIface, addresses), CK_JSON_NULLABLE, 0, 0, NULL},
-    {NULL, 0, 0, 0, 0, 0, NULL},
-};
-
-static const CkJsonField route_fields[] = {
-    {"dest", CK_JSON_STRING, G_STRUCT_OFFSET(NetRoute, dest_text), CK_JSON_REQUIRED, 0, 0, NULL},
-    {"device", CK_JSON_STRING, G_STRUCT_OFFSET(NetRoute, device), CK_JSON_REQUIRED, 0, 0, NULL},
-    {"gateway", CK_JSON_STRING, G_STRUCT_OFFSET(NetRoute, gateway_text), CK_JSON_NULLABLE, 0, 0, NULL},
-    {"source", CK_JSON_STRING, G_STRUCT_OFFSET(NetRoute, source_text), CK_JSON_NULLABLE, 0, 0, NULL},
-    {"metric", CK_JSON_UINT32, G_STRUCT_OFFSET(NetRoute, metric), 0, 0, 0, NULL},
-    {"onlink", CK_JSON_BOOL, G_STRUCT_OFFSET(NetRoute, onlink), 0, 0, 0, NULL},
-    {NULL, 0, 0, 0, 0, 0, NULL},
-};
 
 /* "192.0.2.2", or with want_prefix "192.0.2.2/24", "2001:db8::/32". */
 static gboolean parse_addr(const char *text, gboolean want_prefix, NetAddr *out, const char *where, GError **error)
@@ -163,9 +124,9 @@ static gboolean check_iface(NetPlan *p, guint i, GError **error)
 					    where, f->name, j);
 	}
 	guint n = f->addresses != NULL ? g_strv_length(f->addresses) : 0;
-	if (n > NETWORK_MAX_ADDRS)
+	if (n > CK_NET_MAX_ADDRS)
 		return ck_set_error(error, CK_ERROR_INVALID, "%s (%s): %u addresses, at most %d", where, f->name, n,
-				    NETWORK_MAX_ADDRS);
+				    CK_NET_MAX_ADDRS);
 	for (guint j = 0; j < n; j++)
 		if (!parse_addr(f->addresses[j], TRUE, &f->addrs[j], where, error))
 			return FALSE;
@@ -203,55 +164,40 @@ static gboolean check_route(NetPlan *p, guint i, GError **error)
 	return TRUE;
 }
 
-static gboolean parse_list(yajl_val arr, guint max, const char *what, GError **error)
+/* The request's interfaces and routes (their shape checked by the
+ * decoder: types, required fields, list lengths), checked for meaning. */
+static gboolean plan_check(const CkSetupNetworkArgs *req, NetPlan *p, GError **error)
 {
-	if (arr != NULL && arr->u.array.len > max)
-		return ck_set_error(error, CK_ERROR_INVALID,
-				    "setup_network: %s: %" G_GSIZE_FORMAT " entries, at most %u", what,
-				    arr->u.array.len, max);
-	return TRUE;
-}
-
-static gboolean plan_parse(yajl_val args, NetPlan *p, GError **error)
-{
-	if (!ck_json_dispatch(args, top_fields, p, "", CK_JSON_STRICT, error)) {
-		g_prefix_error(error, "setup_network: ");
-		return FALSE;
-	}
-	if (!parse_list(p->interfaces, NETWORK_MAX_IFACES, "interfaces", error) ||
-	    !parse_list(p->routes, NETWORK_MAX_ROUTES, "routes", error))
-		return FALSE;
-	for (gsize i = 0; i < p->interfaces->u.array.len; i++) {
-		g_autofree char *path = ck_json_path_index("interfaces", i);
+	for (guint i = 0; i < req->n_interfaces; i++) {
+		const CkNetInterface *w = &req->interfaces[i];
+		p->ifaces[i] =
+		    (NetIface){.name = w->name, .mac_text = w->mac, .mtu = w->mtu, .addresses = w->addresses};
 		p->n_ifaces++;
-		if (!ck_json_dispatch(p->interfaces->u.array.values[i], iface_fields, &p->ifaces[i], path,
-				      CK_JSON_STRICT, error)) {
-			g_prefix_error(error, "setup_network: ");
-			return FALSE;
-		}
-		if (!check_iface(p, (guint)i, error))
+		if (!check_iface(p, i, error))
 			return FALSE;
 	}
-	for (gsize i = 0; p->routes != NULL && i < p->routes->u.array.len; i++) {
-		g_autofree char *path = ck_json_path_index("routes", i);
+	for (guint i = 0; i < req->n_routes; i++) {
+		const CkNetRoute *w = &req->routes[i];
+		p->routes_v[i] = (NetRoute){.dest_text = w->dest,
+					    .device = w->device,
+					    .gateway_text = w->gateway,
+					    .source_text = w->source,
+					    .metric = w->metric,
+					    .onlink = w->onlink};
 		p->n_routes++;
-		if (!ck_json_dispatch(p->routes->u.array.values[i], route_fields, &p->routes_v[i], path, CK_JSON_STRICT,
-				      error)) {
-			g_prefix_error(error, "setup_network: ");
-			return FALSE;
-		}
-		if (!check_route(p, (guint)i, error))
+		if (!check_route(p, i, error))
 			return FALSE;
 	}
 	return TRUE;
 }
 
-gboolean network_request_check(yajl_val args, GError **error)
+gboolean network_request_check(yajl_val request, GError **error)
 {
 	g_autofree NetPlan *p = g_new0(NetPlan, 1);
-	gboolean ok = plan_parse(args, p, error);
+	gboolean ok =
+	    ck_msg_decode_args(CK_OP_SETUP_NETWORK, request, &p->request, error) && plan_check(&p->request, p, error);
 
-	net_plan_clear(p);
+	ck_msg_clear_args(CK_OP_SETUP_NETWORK, &p->request);
 	return ok;
 }
 
@@ -441,7 +387,7 @@ static gboolean setup_routes(int nl, const NetPlan *p, GError **error)
 	return TRUE;
 }
 
-gboolean op_setup_network(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+gboolean op_setup_network(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
 	g_autofree NetPlan *p = g_new0(NetPlan, 1);
 	gboolean ok;
@@ -450,15 +396,11 @@ gboolean op_setup_network(AgentRequest *req, yajl_val args, CkJsonGen *result, G
 	(void)result;
 	if (network_configured)
 		return ck_set_error(error, CK_ERROR_EXISTS, "setup_network: the network is already set up");
-	if (!plan_parse(args, p, error)) {
-		net_plan_clear(p);
+	if (!plan_check(args, p, error))
 		return FALSE;
-	}
 	ck_autofd nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (nl < 0) {
-		net_plan_clear(p);
+	if (nl < 0)
 		return ck_set_error_errno(error, errno, "setup_network: netlink socket");
-	}
 	int err = link_set(nl, (int)if_nametoindex("lo"), NULL, 0, TRUE);
 	ok = err == 0 ? setup_links(nl, p, error) && setup_routes(nl, p, error)
 		      : nl_failed(err, error, "bring up", "lo");
@@ -468,6 +410,5 @@ gboolean op_setup_network(AgentRequest *req, yajl_val args, CkJsonGen *result, G
 			ck_log_info("network: %s (%s, mtu %d, %u addresses) up", p->ifaces[i].name,
 				    p->ifaces[i].mac_text, p->ifaces[i].mtu, p->ifaces[i].n_addrs);
 	}
-	net_plan_clear(p);
 	return ok;
 }

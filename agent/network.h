@@ -16,16 +16,19 @@
 #pragma once
 
 #include "agent.h"
+#include "reply.h"
 
 G_BEGIN_DECLS
 
-#define NETWORK_MAX_IFACES 16
-#define NETWORK_MAX_ADDRS 32
-#define NETWORK_MAX_ROUTES 256
+/* The bounds are the protocol's (proto/ck-ops.h). */
+#define NETWORK_MAX_IFACES CK_NET_MAX_IFACES
+#define NETWORK_MAX_ADDRS CK_NET_MAX_ADDRS
+#define NETWORK_MAX_ROUTES CK_NET_MAX_ROUTES
 
-gboolean op_setup_network(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
+gboolean op_setup_network(AgentRequest *req, gpointer args, gpointer result, GError **error);
 
-/* Only the checks of setup_network, changing nothing (tests, fuzzing). */
+/* Only the checks of setup_network on a parsed request, changing
+ * nothing (tests, fuzzing). */
 gboolean network_request_check(yajl_val args, GError **error);
 
 G_END_DECLS

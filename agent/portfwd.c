@@ -14,7 +14,6 @@
 #include "base/ck-error.h"
 #include "base/ck-json.h"
 #include "base/ck-log.h"
-#include "proto/ck-message.h"
 #include "proto/ck-sock-relay.h"
 
 struct PortFwd {
@@ -29,24 +28,6 @@ typedef struct {
 	guint timeout;
 	char *target; /* "127.0.0.1:8080", for messages */
 } Connecting;
-
-typedef struct {
-	gint port;
-	char *family;
-} ConnectArgs;
-
-static void connect_args_clear(ConnectArgs *a)
-{
-	g_free(a->family);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ConnectArgs, connect_args_clear)
-
-static const CkJsonField connect_fields[] = {
-    {"op", CK_JSON_IGNORE, 0, 0, 0, 0, NULL},
-    {"port", CK_JSON_INT, G_STRUCT_OFFSET(ConnectArgs, port), CK_JSON_REQUIRED, 1, 65535, NULL},
-    {"family", CK_JSON_STRING, G_STRUCT_OFFSET(ConnectArgs, family), 0, 0, 0, NULL},
-    {NULL},
-};
 
 static struct PortFwd *portfwd_of(Agent *agent)
 {
@@ -104,9 +85,8 @@ static void connecting_finish(Connecting *c, const GError *error)
 	if (error != NULL) {
 		agent_request_fail(c->req, error);
 	} else {
-		g_autoptr(CkJsonGen) result = ck_msg_result_begin();
-		ck_json_kv_int(result, "handle", start_relay(agent, ck_steal_fd(&c->fd)));
-		agent_request_reply(c->req, g_steal_pointer(&result));
+		CkHandleResult r = {.handle = start_relay(agent, ck_steal_fd(&c->fd))};
+		agent_request_reply(c->req, &r);
 	}
 	ck_close_fdp(&c->fd);
 	g_free(c->target);
@@ -166,16 +146,12 @@ static gboolean loopback_addr(const char *family, guint16 port, struct sockaddr_
 	return ck_set_error(error, CK_ERROR_INVALID, "connect_port: family: '%s' is neither ipv4 nor ipv6", family);
 }
 
-gboolean op_connect_port(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+gboolean op_connect_port(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
-	g_auto(ConnectArgs) a = {0};
+	const CkConnectPortArgs a = *(const CkConnectPortArgs *)args;
 	struct sockaddr_storage ss;
 	socklen_t len = 0;
 
-	if (!ck_json_dispatch(args, connect_fields, &a, "", CK_JSON_STRICT, error)) {
-		g_prefix_error(error, "connect_port: ");
-		return FALSE;
-	}
 	if (!loopback_addr(a.family, (guint16)a.port, &ss, &len, error))
 		return FALSE;
 	struct PortFwd *pf = portfwd_of(req->agent);
@@ -189,7 +165,7 @@ gboolean op_connect_port(AgentRequest *req, yajl_val args, CkJsonGen *result, GE
 	if (fd < 0)
 		return ck_set_error_errno(error, errno, "connect_port: %s: socket", target);
 	if (connect(fd, (struct sockaddr *)&ss, len) == 0) {
-		ck_json_kv_int(result, "handle", start_relay(req->agent, ck_steal_fd(&fd)));
+		((CkHandleResult *)result)->handle = start_relay(req->agent, ck_steal_fd(&fd));
 		return TRUE;
 	}
 	if (errno != EINPROGRESS)

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "agent.h"
+#include "reply.h"
 
 G_BEGIN_DECLS
 
@@ -20,7 +21,7 @@ G_BEGIN_DECLS
 /* How long a connection to the guest server may take to be accepted. */
 #define PORTFWD_CONNECT_TIMEOUT_MS 10000
 
-gboolean op_connect_port(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error);
+gboolean op_connect_port(AgentRequest *req, gpointer args, gpointer result, GError **error);
 
 /* A stream frame for a forwarded connection's handle: TRUE if it was one. */
 gboolean portfwd_handle_frame(Agent *agent, const CkFrame *frame);

@@ -18,8 +18,6 @@
 #include "base/ck-error.h"
 #include "base/ck-io.h"
 #include "base/ck-log.h"
-#include "proto/ck-message.h"
-#include "container.h"
 
 #define READ_CHUNK CK_FRAME_MAX_DATA
 /* Output is read as it comes, except in bulk (see on_output): a wake-up
@@ -105,13 +103,13 @@ static gboolean open_pipes(Process *proc, gboolean with_stdin, GError **error)
 	return TRUE;
 }
 
-Process *process_new(Agent *agent, Container *container, const char *exec_id, gboolean terminal,
+Process *process_new(Agent *agent, const ProcessOwner *owner, const char *exec_id, gboolean terminal,
 		     gboolean with_stdin, guint32 rows, guint32 cols, GError **error)
 {
 	Process *proc = g_new0(Process, 1);
 
 	proc->agent = agent;
-	proc->container = container;
+	proc->owner = *owner;
 	proc->exec_id = g_strdup(exec_id);
 	proc->terminal = terminal;
 	proc->rows = rows;
@@ -423,28 +421,31 @@ void process_handle_frame(Process *proc, const CkFrame *frame)
 
 /* --- exit ------------------------------------------------------------------ */
 
+/* the answer to wait_process */
 static void reply_exit(Process *proc, AgentRequest *req)
 {
-	g_autoptr(CkJsonGen) g = ck_msg_result_begin();
+	CkWaitProcessResult r = {
+	    .exit_code = proc->exit_code,
+	    .signal = proc->exit_signal,
+	    .oom_killed = proc->oom_killed,
+	    .pid = proc->pid,
+	};
 
-	ck_json_kv_int(g, "exit_code", proc->exit_code);
-	ck_json_kv_int(g, "signal", proc->exit_signal);
-	ck_json_kv_bool(g, "oom_killed", proc->oom_killed);
-	ck_json_kv_int(g, "pid", proc->pid);
-	agent_request_reply(req, g);
+	agent_request_reply(req, &r);
 }
 
 static void send_exit_event(Process *proc)
 {
-	g_autoptr(CkJsonGen) ev = ck_msg_event_begin("exit");
+	CkExitEvent ev = {
+	    .container = (char *)proc->owner.id,
+	    .exec_id = proc->exec_id,
+	    .handle = proc->handle,
+	    .exit_code = proc->exit_code,
+	    .signal = proc->exit_signal,
+	    .oom_killed = proc->oom_killed,
+	};
 
-	ck_json_kv_string(ev, "container", proc->container ? container_get_id(proc->container) : NULL);
-	ck_json_kv_string(ev, "exec_id", proc->exec_id);
-	ck_json_kv_int(ev, "handle", proc->handle);
-	ck_json_kv_int(ev, "exit_code", proc->exit_code);
-	ck_json_kv_int(ev, "signal", proc->exit_signal);
-	ck_json_kv_bool(ev, "oom_killed", proc->oom_killed);
-	agent_send_event(proc->agent, ev);
+	agent_send_event(proc->agent, CK_EVENT_EXIT, &ev);
 }
 
 /* The exit is reported once every output stream is drained: the output
@@ -457,8 +458,8 @@ static void maybe_finish_exit(Process *proc)
 		if (!proc->out[i].eof && !proc->out[i].drained)
 			return;
 	proc->exit_reported = TRUE;
-	if (proc->container != NULL)
-		container_process_exiting(proc->container, proc);
+	if (proc->owner.exiting != NULL)
+		proc->owner.exiting(proc->owner.container, proc);
 	for (int i = 0; i < 2; i++)
 		out_stream_close(&proc->out[i]);
 	stdin_close(proc);
@@ -468,8 +469,8 @@ static void maybe_finish_exit(Process *proc)
 	for (guint i = 0; i < proc->waiters->len; i++)
 		reply_exit(proc, g_ptr_array_index(proc->waiters, i));
 	g_ptr_array_set_size(proc->waiters, 0);
-	if (proc->container != NULL)
-		container_process_finished(proc->container, proc);
+	if (proc->owner.finished != NULL)
+		proc->owner.finished(proc->owner.container, proc);
 }
 
 void process_exited(Process *proc, int status)

@@ -25,13 +25,25 @@
 
 #include <glib.h>
 
+#include "proto/ck-frame.h"
 #include "agent.h"
+#include "reply.h"
 #include "spawn.h"
 
 G_BEGIN_DECLS
 
 typedef struct Container Container;
 typedef struct Process Process;
+
+/* The container that owns a process, as the process sees it: the id its
+ * exit event names, and the two moments it tells the owner of. The owner
+ * (container.c) fills this in; the process never calls into it by name. */
+typedef struct {
+	Container *container;			       /* NULL: owned by nobody */
+	const char *id;				       /* borrowed: the container outlives its processes */
+	void (*exiting)(Container *c, Process *proc);  /* just before the exit is reported */
+	void (*finished)(Container *c, Process *proc); /* once it has been */
+} ProcessOwner;
 
 typedef struct {
 	Process *proc;
@@ -47,7 +59,7 @@ typedef struct {
 
 struct Process {
 	Agent *agent;
-	Container *container;
+	ProcessOwner owner;
 	guint32 handle;
 	char *exec_id; /* NULL for the container's init */
 	pid_t pid;
@@ -75,7 +87,7 @@ struct Process {
 
 /* Creates the process's stdio (pipes, or a pty when terminal) and
  * registers a handle. with_stdin FALSE: the child's stdin is /dev/null. */
-Process *process_new(Agent *agent, Container *container, const char *exec_id, gboolean terminal,
+Process *process_new(Agent *agent, const ProcessOwner *owner, const char *exec_id, gboolean terminal,
 		     gboolean with_stdin, guint32 rows, guint32 cols, GError **error);
 
 /* Puts the child's stdio into a plan. */
@@ -101,10 +113,5 @@ void process_free(Process *proc);
 
 Process *process_lookup_handle(Agent *agent, guint32 handle);
 Process *process_lookup_pid(Agent *agent, pid_t pid);
-
-/* Hooks the container module implements: just before a process's exit
- * is reported, and once it has been. */
-void container_process_exiting(Container *c, Process *proc);
-void container_process_finished(Container *c, Process *proc);
 
 G_END_DECLS

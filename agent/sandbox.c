@@ -13,46 +13,12 @@
 #include "base/ck-error.h"
 #include "base/ck-io.h"
 #include "base/ck-log.h"
-#include "proto/ck-message.h"
+#include "base/ck-version.h"
+#include "proto/ck-frame.h"
 #include "cgroup.h"
 #include "container.h"
 
 #define COPY_FILE_MAX (1024 * 1024)
-
-gboolean sandbox_path_is_shared(const char *path)
-{
-	if (path == NULL || path[0] != '/' || strstr(path, "/../") != NULL || g_str_has_suffix(path, "/..") ||
-	    strstr(path, "//") != NULL)
-		return FALSE;
-	return g_str_has_prefix(path, SANDBOX_SHARE_DIR "/") || g_str_has_prefix(path, SANDBOX_FILES_DIR "/");
-}
-
-typedef struct {
-	char *hostname;
-	char *share_tag;
-	guint32 msize;
-	yajl_val sysctl;
-	char *guest_hook_path;
-} SandboxArgs;
-
-static void sandbox_args_clear(SandboxArgs *a)
-{
-	g_free(a->hostname);
-	g_free(a->share_tag);
-	g_free(a->guest_hook_path);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SandboxArgs, sandbox_args_clear)
-
-static const CkJsonField sandbox_fields[] = {
-	{"op", CK_JSON_IGNORE, 0, 0, 0, 0, NULL},
-	{"hostname", CK_JSON_STRING, G_STRUCT_OFFSET(SandboxArgs, hostname), CK_JSON_NULLABLE, 0, 0, NULL},
-	{"share_tag", CK_JSON_STRING, G_STRUCT_OFFSET(SandboxArgs, share_tag), CK_JSON_NULLABLE, 0, 0, NULL},
-	{"msize_9p", CK_JSON_UINT32, G_STRUCT_OFFSET(SandboxArgs, msize), 0, 0, 0, NULL},
-	{"sysctl", CK_JSON_OBJECT, G_STRUCT_OFFSET(SandboxArgs, sysctl), CK_JSON_NULLABLE, 0, 0, NULL},
-	{"guest_hook_path", CK_JSON_STRING, G_STRUCT_OFFSET(SandboxArgs, guest_hook_path), CK_JSON_NULLABLE, 0, 0,
-	 NULL},
-	{NULL},
-};
 
 static gboolean mount_share(const char *tag, guint32 msize, GError **error)
 {
@@ -116,46 +82,95 @@ static void scan_guest_hooks(Agent *agent, const char *root)
 	ck_log_info("guest hooks: %u in %s", n, root);
 }
 
-gboolean op_create_sandbox(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+gboolean op_create_sandbox(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
 	Agent *agent = req->agent;
-	g_auto(SandboxArgs) a = {.msize = 512 * 1024};
+	const CkCreateSandboxArgs *a = args;
 
 	(void)result;
 	if (agent->sandbox_created)
 		return ck_set_error(error, CK_ERROR_EXISTS, "create_sandbox: the sandbox already exists");
-	if (!ck_json_dispatch(args, sandbox_fields, &a, "", CK_JSON_STRICT, error)) {
-		g_prefix_error(error, "create_sandbox: ");
+	if (a->msize_9p < 4096 || a->msize_9p > 4 * 1024 * 1024)
+		return ck_set_error(error, CK_ERROR_INVALID, "create_sandbox: msize_9p: %u out of range", a->msize_9p);
+	if (a->guest_hook_path != NULL && *a->guest_hook_path != '\0' && !g_path_is_absolute(a->guest_hook_path))
+		return ck_set_error(error, CK_ERROR_INVALID,
+				    "create_sandbox: guest_hook_path: '%s' is not an absolute path",
+				    a->guest_hook_path);
+	if (a->hostname != NULL && sethostname(a->hostname, strlen(a->hostname)) < 0)
+		return ck_set_error_errno(error, errno, "create_sandbox: sethostname '%s'", a->hostname);
+	if (!ck_mkdir_p(SANDBOX_FILES_DIR, 0755, error) || !apply_sysctls(a->sysctl, error) || !cgroup_init(error) ||
+	    !container_oom_watch_init(agent, error))
 		return FALSE;
-	}
-	if (a.msize < 4096 || a.msize > 4 * 1024 * 1024)
-		return ck_set_error(error, CK_ERROR_INVALID, "create_sandbox: msize_9p: %u out of range", a.msize);
-	if (a.guest_hook_path != NULL && *a.guest_hook_path != '\0' && !g_path_is_absolute(a.guest_hook_path))
-		return ck_set_error(error, CK_ERROR_INVALID, "create_sandbox: guest_hook_path: '%s' is not an absolute path",
-				    a.guest_hook_path);
-	if (a.hostname != NULL && sethostname(a.hostname, strlen(a.hostname)) < 0)
-		return ck_set_error_errno(error, errno, "create_sandbox: sethostname '%s'", a.hostname);
-	if (!ck_mkdir_p(SANDBOX_FILES_DIR, 0755, error) || !apply_sysctls(a.sysctl, error) ||
-	    !cgroup_init(error) || !container_oom_watch_init(agent, error))
+	if (a->share_tag != NULL && !mount_share(a->share_tag, a->msize_9p, error))
 		return FALSE;
-	if (a.share_tag != NULL && !mount_share(a.share_tag, a.msize, error))
-		return FALSE;
-	if (a.guest_hook_path != NULL && *a.guest_hook_path != '\0')
-		scan_guest_hooks(agent, a.guest_hook_path);
+	if (a->guest_hook_path != NULL && *a->guest_hook_path != '\0')
+		scan_guest_hooks(agent, a->guest_hook_path);
 	agent->sandbox_created = TRUE;
 	return TRUE;
 }
 
+/* After the reply has gone out. */
 static gboolean poweroff_later(gpointer data)
 {
 	Agent *agent = data;
 
 	(void)ck_channel_flush(agent->channel, 1000, NULL);
+	ck_log_info("powering off");
 	(void)umount2(SANDBOX_SHARE_DIR, MNT_DETACH);
 	guest_poweroff();
 }
 
-gboolean op_destroy_sandbox(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+gboolean op_version(AgentRequest *req, gpointer args, gpointer result, GError **error)
+{
+	const CkVersionArgs *a = args;
+	CkVersionResult *r = result;
+	struct utsname uts;
+	struct sysinfo si;
+
+	if (a->protocol != CK_PROTO_VERSION)
+		return ck_set_error(error, CK_ERROR_UNSUPPORTED,
+				    "protocol version %" G_GINT64_FORMAT " not supported by the agent (speaks %d)",
+				    a->protocol, CK_PROTO_VERSION);
+	(void)uname(&uts);
+	(void)sysinfo(&si);
+	*r = (CkVersionResult){
+	    .protocol = CK_PROTO_VERSION,
+	    .agent_version = g_strdup(CK_VERSION),
+	    .agent_commit = g_strdup(CK_GIT_COMMIT),
+	    .kernel_release = g_strdup(uts.release),
+	    .kernel_version = g_strdup(uts.version),
+	    .machine = g_strdup(uts.machine),
+	    .uptime_us = guest_uptime_us(),
+	    .init_start_us = req->agent->start_uptime_us,
+	    .ready_us = req->agent->ready_uptime_us,
+	    .mem_total_kib = (gint64)(si.totalram * si.mem_unit / 1024),
+	    .cpus_online = sysconf(_SC_NPROCESSORS_ONLN),
+	    .modules_loaded = req->agent->modules_loaded,
+	};
+	return TRUE;
+}
+
+gboolean op_ping(AgentRequest *req, gpointer args, gpointer result, GError **error)
+{
+	(void)req;
+	(void)args;
+	(void)result;
+	(void)error;
+	return TRUE;
+}
+
+gboolean op_shutdown(AgentRequest *req, gpointer args, gpointer result, GError **error)
+{
+	(void)args;
+	(void)result;
+	(void)error;
+	/* answer first, then power off from the loop once the reply is out */
+	req->agent->shutting_down = TRUE;
+	g_idle_add(poweroff_later, req->agent);
+	return TRUE;
+}
+
+gboolean op_destroy_sandbox(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
 	(void)args;
 	(void)result;
@@ -166,47 +181,22 @@ gboolean op_destroy_sandbox(AgentRequest *req, yajl_val args, CkJsonGen *result,
 	return TRUE;
 }
 
-typedef struct {
-	char *path;
-	char *data;
-	guint32 mode;
-} CopyArgs;
-
-static void copy_args_clear(CopyArgs *a)
+gboolean op_copy_file(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
-	g_free(a->path);
-	g_free(a->data);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CopyArgs, copy_args_clear)
-
-static const CkJsonField copy_fields[] = {
-	{"op", CK_JSON_IGNORE, 0, 0, 0, 0, NULL},
-	{"path", CK_JSON_STRING, G_STRUCT_OFFSET(CopyArgs, path), CK_JSON_REQUIRED, 0, 0, NULL},
-	{"data", CK_JSON_STRING, G_STRUCT_OFFSET(CopyArgs, data), CK_JSON_REQUIRED, 0, 0, NULL},
-	{"mode", CK_JSON_UINT32, G_STRUCT_OFFSET(CopyArgs, mode), 0, 0, 0, NULL},
-	{NULL},
-};
-
-gboolean op_copy_file(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
-{
-	g_auto(CopyArgs) a = {.mode = 0644};
+	const CkCopyFileArgs *a = args;
 	gsize len = 0;
 
 	(void)req;
 	(void)result;
-	if (!ck_json_dispatch(args, copy_fields, &a, "", CK_JSON_STRICT, error)) {
-		g_prefix_error(error, "copy_file: ");
-		return FALSE;
-	}
-	if (!g_str_has_prefix(a.path, SANDBOX_FILES_DIR "/") || !sandbox_path_is_shared(a.path))
-		return ck_set_error(error, CK_ERROR_INVALID, "copy_file: path: '%s' is not under %s", a.path,
+	if (!g_str_has_prefix(a->path, SANDBOX_FILES_DIR "/") || !guest_path_is_shared(a->path))
+		return ck_set_error(error, CK_ERROR_INVALID, "copy_file: path: '%s' is not under %s", a->path,
 				    SANDBOX_FILES_DIR);
-	if (strlen(a.data) > COPY_FILE_MAX * 4 / 3 + 4)
-		return ck_set_error(error, CK_ERROR_INVALID, "copy_file: %s: larger than %d bytes", a.path,
+	if (strlen(a->data) > COPY_FILE_MAX * 4 / 3 + 4)
+		return ck_set_error(error, CK_ERROR_INVALID, "copy_file: %s: larger than %d bytes", a->path,
 				    COPY_FILE_MAX);
-	g_autofree guchar *bytes = g_base64_decode(a.data, &len);
-	g_autofree char *dir = g_path_get_dirname(a.path);
-	if (!ck_mkdir_p(dir, 0755, error) || !ck_file_write_atomic(a.path, bytes, len, a.mode & 07777, FALSE, error))
+	g_autofree guchar *bytes = g_base64_decode(a->data, &len);
+	g_autofree char *dir = g_path_get_dirname(a->path);
+	if (!ck_mkdir_p(dir, 0755, error) || !ck_file_write_atomic(a->path, bytes, len, a->mode & 07777, FALSE, error))
 		return FALSE;
 	return TRUE;
 }
@@ -269,11 +259,11 @@ static gboolean online_pass(OnlineWait *w, GError **error)
 	return TRUE;
 }
 
-static void online_result(OnlineWait *w, CkJsonGen *result)
+static void online_result(OnlineWait *w, CkOnlineCpuMemResult *r)
 {
-	ck_json_kv_int(result, "cpus_onlined", w->cpus_onlined);
-	ck_json_kv_int(result, "memory_blocks_onlined", w->blocks_onlined);
-	ck_json_kv_int(result, "cpus_online", sysconf(_SC_NPROCESSORS_ONLN));
+	r->cpus_onlined = w->cpus_onlined;
+	r->memory_blocks_onlined = w->blocks_onlined;
+	r->cpus_online = sysconf(_SC_NPROCESSORS_ONLN);
 }
 
 static gboolean online_retry(gpointer data)
@@ -286,19 +276,18 @@ static gboolean online_retry(gpointer data)
 	} else if (sysconf(_SC_NPROCESSORS_ONLN) < w->want && g_get_monotonic_time() < w->deadline_us) {
 		return G_SOURCE_CONTINUE;
 	} else {
-		CkJsonGen *result = ck_msg_result_begin();
-		online_result(w, result);
-		agent_request_reply(w->req, result);
+		CkOnlineCpuMemResult r;
+		online_result(w, &r);
+		agent_request_reply(w->req, &r);
 	}
 	g_free(w);
 	return G_SOURCE_REMOVE;
 }
 
-gboolean op_online_cpu_mem(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+gboolean op_online_cpu_mem(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
-	OnlineWait w = {.req = req};
+	OnlineWait w = {.req = req, .want = ((const CkOnlineCpuMemArgs *)args)->cpus};
 
-	(void)ck_json_as_int64(ck_json_get(args, "cpus"), &w.want);
 	if (!online_pass(&w, error))
 		return FALSE;
 	if (sysconf(_SC_NPROCESSORS_ONLN) >= w.want) {
@@ -311,21 +300,21 @@ gboolean op_online_cpu_mem(AgentRequest *req, yajl_val args, CkJsonGen *result, 
 	return TRUE;
 }
 
-gboolean op_guest_details(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+gboolean op_guest_details(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
+	CkGuestDetailsResult *r = result;
 	struct utsname uts;
 	struct sysinfo si;
 
-	(void)req;
 	(void)args;
 	(void)error;
 	(void)uname(&uts);
 	(void)sysinfo(&si);
-	ck_json_kv_string(result, "kernel_release", uts.release);
-	ck_json_kv_int(result, "mem_total_kib", (gint64)(si.totalram * si.mem_unit / 1024));
-	ck_json_kv_int(result, "mem_free_kib", (gint64)(si.freeram * si.mem_unit / 1024));
-	ck_json_kv_int(result, "cpus_online", sysconf(_SC_NPROCESSORS_ONLN));
-	ck_json_kv_int(result, "cpus_configured", sysconf(_SC_NPROCESSORS_CONF));
-	ck_json_kv_int(result, "containers", g_hash_table_size(req->agent->containers));
+	r->kernel_release = g_strdup(uts.release);
+	r->mem_total_kib = (gint64)(si.totalram * si.mem_unit / 1024);
+	r->mem_free_kib = (gint64)(si.freeram * si.mem_unit / 1024);
+	r->cpus_online = sysconf(_SC_NPROCESSORS_ONLN);
+	r->cpus_configured = sysconf(_SC_NPROCESSORS_CONF);
+	r->containers = g_hash_table_size(req->agent->containers);
 	return TRUE;
 }

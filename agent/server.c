@@ -1,153 +1,77 @@
-/* server: frame dispatch and the sandbox-level operations of the agent.
- *
- * Owns the table from operation names to handlers and the handlers that
- * concern the guest as a whole (version, ping, shutdown). Container and
- * process operations live in their own files and are listed here; they
- * answer through reply.c, never back through this file.
- */
-#include "agent.h"
-#include "clone.h"
-#include "container.h"
-#include "network.h"
-#include "portfwd.h"
-#include "process.h"
-#include "sandbox.h"
+/* server: the agent's end of the channel (see server.h). */
+#include "server.h"
 
-#include <sys/sysinfo.h>
-#include <sys/utsname.h>
-#include <unistd.h>
+#include <string.h>
 
 #include "base/ck-error.h"
 #include "base/ck-log.h"
-#include "base/ck-version.h"
 #include "proto/ck-message.h"
+#include "ops.h"
+#include "portfwd.h"
+#include "process.h"
 
-static gboolean op_version(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+/* The request's arguments as the operation's struct, the handler's
+ * result struct encoded as the reply. */
+static void dispatch(AgentRequest *req, const AgentOp *entry, yajl_val tree)
 {
-	Agent *agent = req->agent;
-	struct utsname uts;
-	struct sysinfo si;
-	gint64 proto = 0;
+	CkOp op = req->op; /* req is gone once answered */
+	const CkOpInfo *info = ck_op_info(op);
+	g_autoptr(GError) error = NULL;
+	g_autofree gpointer args = info->args != NULL ? g_malloc0(info->args->size) : NULL;
+	g_autofree gpointer result = info->result != NULL ? g_malloc0(info->result->size) : NULL;
 
-	if (ck_json_as_int64(ck_json_get(args, "protocol"), &proto) && proto != CK_PROTO_VERSION)
-		return ck_set_error(error, CK_ERROR_UNSUPPORTED, "protocol version %" G_GINT64_FORMAT
-				    " not supported by the agent (speaks %d)", proto, CK_PROTO_VERSION);
-	(void)uname(&uts);
-	(void)sysinfo(&si);
-
-	ck_json_kv_int(result, "protocol", CK_PROTO_VERSION);
-	ck_json_kv_string(result, "agent_version", CK_VERSION);
-	ck_json_kv_string(result, "agent_commit", CK_GIT_COMMIT);
-	ck_json_kv_string(result, "kernel_release", uts.release);
-	ck_json_kv_string(result, "kernel_version", uts.version);
-	ck_json_kv_string(result, "machine", uts.machine);
-	ck_json_kv_int(result, "uptime_us", guest_uptime_us());
-	ck_json_kv_int(result, "init_start_us", agent->start_uptime_us);
-	ck_json_kv_int(result, "ready_us", agent->ready_uptime_us);
-	ck_json_kv_int(result, "mem_total_kib", (gint64)(si.totalram * si.mem_unit / 1024));
-	ck_json_kv_int(result, "cpus_online", sysconf(_SC_NPROCESSORS_ONLN));
-	ck_json_kv_int(result, "modules_loaded", agent->modules_loaded);
-	return TRUE;
+	if (args != NULL && entry->defaults != NULL)
+		memcpy(args, entry->defaults, info->args->size);
+	/* a handler that defers copies what it keeps of args */
+	if (!ck_msg_decode_args(op, tree, args, &error) || !entry->func(req, args, result, &error))
+		agent_request_fail(req, error);
+	else if (!req->deferred)
+		agent_request_reply(req, result);
+	if (args != NULL)
+		ck_msg_clear_args(op, args);
+	if (result != NULL)
+		ck_msg_clear_result(op, result);
 }
 
-static gboolean op_ping(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+static void dispatch_test_op(AgentRequest *req, const AgentTestOp *entry, yajl_val tree)
 {
-	(void)req;
-	(void)args;
-	(void)result;
-	(void)error;
-	return TRUE;
-}
+	g_autoptr(GError) error = NULL;
 
-static gboolean poweroff_cb(gpointer data)
-{
-	Agent *agent = data;
-
-	(void)ck_channel_flush(agent->channel, 1000, NULL);
-	ck_log_info("powering off");
-	guest_poweroff();
-}
-
-static gboolean op_shutdown(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
-{
-	(void)args;
-	(void)result;
-	(void)error;
-	/* answer first, then power off from the loop once the reply is out */
-	req->agent->shutting_down = TRUE;
-	g_idle_add(poweroff_cb, req->agent);
-	return TRUE;
-}
-
-static const AgentOp base_ops[] = {
-	{"version", op_version},
-	{"ping", op_ping},
-	{"shutdown", op_shutdown},
-	{"setup_network", op_setup_network},
-	{"create_sandbox", op_create_sandbox},
-	{"destroy_sandbox", op_destroy_sandbox},
-	{"guest_details", op_guest_details},
-	{"online_cpu_mem", op_online_cpu_mem},
-	{"copy_file", op_copy_file},
-	{"create_container", op_create_container},
-	{"start_container", op_start_container},
-	{"exec_process", op_exec_process},
-	{"signal_process", op_signal_process},
-	{"wait_process", op_wait_process},
-	{"resize_terminal", op_resize_terminal},
-	{"remove_container", op_remove_container},
-	{"pause_container", op_pause_container},
-	{"resume_container", op_resume_container},
-	{"update_container", op_update_container},
-	{"stats_container", op_stats_container},
-	{"state_container", op_state_container},
-	{"list_processes", op_list_processes},
-	{"connect_port", op_connect_port},
-	{CK_OP_CLONE_IDENTITY, op_clone_identity},
-};
-
-const AgentOp *agent_test_ops;
-gsize agent_n_test_ops;
-
-static const AgentOp *find_op(const char *name)
-{
-	for (gsize i = 0; i < G_N_ELEMENTS(base_ops); i++)
-		if (g_str_equal(base_ops[i].name, name))
-			return &base_ops[i];
-	for (gsize i = 0; i < agent_n_test_ops; i++)
-		if (g_str_equal(agent_test_ops[i].name, name))
-			return &agent_test_ops[i];
-	return NULL;
+	if (!entry->func(req, tree, &error))
+		agent_request_fail(req, error);
+	else
+		agent_request_reply(req, NULL);
 }
 
 static void handle_request(Agent *agent, const CkFrame *frame)
 {
 	g_autoptr(GError) error = NULL;
 	g_auto(yajl_val) tree = NULL;
-	const char *op = NULL;
+	const char *name = NULL;
 	AgentRequest *req = g_new0(AgentRequest, 1);
 
 	req->agent = agent;
 	req->id = frame->id;
-	if (!ck_msg_parse_request(frame, &tree, &op, &error)) {
-		req->op = g_strdup("(unparsable)");
+	req->op = CK_OP_UNKNOWN;
+	if (!ck_msg_parse_request(frame, &tree, &name, &error)) {
+		req->name = g_strdup("(unparsable)");
 		agent_request_fail(req, error);
 		return;
 	}
-	req->op = g_strdup(op);
-	ck_log_debug("request %u: %s", req->id, op);
+	req->name = g_strdup(name);
+	req->op = ck_op_from_name(name);
+	ck_log_debug("request %u: %s", req->id, name);
 
-	const AgentOp *entry = find_op(op);
-	if (entry == NULL) {
-		ck_set_error(&error, CK_ERROR_UNSUPPORTED, "unknown operation '%s'", op);
+	const AgentOp *entry = agent_op_find(req->op);
+	const AgentTestOp *test_op = entry == NULL ? agent_test_op_find(name) : NULL;
+	if (entry != NULL) {
+		dispatch(req, entry, tree);
+	} else if (test_op != NULL) {
+		dispatch_test_op(req, test_op, tree);
+	} else {
+		ck_set_error(&error, CK_ERROR_UNSUPPORTED, "unknown operation '%s'", name);
 		agent_request_fail(req, error);
-		return;
 	}
-	g_autoptr(CkJsonGen) result = ck_msg_result_begin();
-	if (!entry->func(req, tree, result, &error))
-		agent_request_fail(req, error);
-	else if (!req->deferred)
-		agent_request_reply(req, result);
 }
 
 static void on_frame(CkChannel *ch, const CkFrame *frame, gpointer data)
@@ -222,7 +146,6 @@ void agent_server_start(Agent *agent, int fd)
 	agent->channel = ck_channel_new(fd, NULL, on_frame, on_closed, agent);
 
 	/* tell the host we are listening; it sends nothing before this */
-	g_autoptr(CkJsonGen) ev = ck_msg_event_begin(CK_EVENT_READY);
-	ck_json_kv_int(ev, "protocol", CK_PROTO_VERSION);
-	agent_send_event(agent, ev);
+	CkReadyEvent ready = {.protocol = CK_PROTO_VERSION};
+	agent_send_event(agent, CK_EVENT_READY, &ready);
 }

@@ -1,5 +1,6 @@
-/* spawn: plan preparation (parent), the two child stages, and the sync
- * socket between them (see spawn.h for the sequence). */
+/* spawn: the two child stages and the parent's side of their start (see
+ * spawn.h for the sequence; the plan is spawn-plan.c's, the records on the
+ * sync socket spawn-sync.c's). */
 #include "spawn.h"
 
 #include <errno.h>
@@ -26,185 +27,12 @@
 #include "base/ck-log.h"
 #include "hooks/hooks.h"
 #include "mounts.h"
+#include "spawn-sync.h"
 #include "seccomp-filter.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-typedef enum {
-	SYNC_PID = 1,	      /* stage 1 -> agent: stage 2's pid */
-	SYNC_READY = 2,	      /* stage 2 -> agent: set up, waiting */
-	SYNC_ERROR = 3,	      /* either stage -> agent: failed */
-	SYNC_START = 4,	      /* agent -> stage 2: go on to execve */
-	SYNC_PTY = 5,	      /* stage 2 -> agent: the terminal's master (SCM_RIGHTS), or none */
-	SYNC_USERNS = 6,      /* stage 2 -> agent: in a new user namespace, map it */
-	SYNC_USERNS_DONE = 7, /* agent -> stage 2: mapped */
-} SyncType;
-
-typedef struct {
-	int type;
-	int err;  /* ERROR: the errno, 0 if none */
-	int code; /* ERROR without errno: the CkErrorCode */
-	pid_t pid;
-	char step[32];
-	char text[1024];
-} SyncMsg;
-
-/* the child's end of the sync socket, for spawn_child_fail() */
-static int child_sync_fd = -1;
-
-void spawn_plan_init(SpawnPlan *plan)
-{
-	memset(plan, 0, sizeof *plan);
-	for (int i = 0; i < OCI_NS_MAX; i++)
-		plan->join_fds[i] = -1;
-	for (int i = 0; i < 3; i++)
-		plan->stdio[i] = -1;
-}
-
-void spawn_plan_clear(SpawnPlan *plan)
-{
-	for (int i = 0; i < OCI_NS_MAX; i++)
-		ck_close_fdp(&plan->join_fds[i]);
-	for (gsize i = 0; i < plan->n_mounts; i++) {
-		g_free(plan->mounts[i].source);
-		g_free(plan->mounts[i].target);
-		g_free(plan->mounts[i].fstype);
-		g_free(plan->mounts[i].data);
-	}
-	g_free(plan->mounts);
-	for (gsize i = 0; i < plan->n_devices; i++)
-		g_free(plan->devices[i].path);
-	g_free(plan->devices);
-	g_free(plan->cgroup_procs);
-	g_free(plan->uid_map);
-	g_free(plan->gid_map);
-	g_free(plan->rootfs);
-	g_strfreev(plan->masked_paths);
-	g_strfreev(plan->readonly_paths);
-	g_free(plan->hostname);
-	g_free(plan->domainname);
-	g_strfreev(plan->sysctl_keys);
-	g_strfreev(plan->sysctl_values);
-	g_strfreev(plan->argv);
-	g_strfreev(plan->envp);
-	g_free(plan->cwd);
-	g_free(plan->groups);
-	g_free(plan->rlimits);
-	for (int i = 0; i < CAPSET_MAX; i++)
-		g_free(plan->caps[i]);
-	agent_seccomp_free(plan->seccomp);
-	spawn_plan_init(plan);
-}
-
-/* --- parent side: translating the OCI process ---------------------------- */
-
-static gboolean parse_cap_list(char **names, const char *path, cap_value_t **out, gsize *out_n, GError **error)
-{
-	g_autofree cap_value_t *caps = g_new0(cap_value_t, names ? g_strv_length(names) + 1 : 1);
-	gsize n = 0;
-
-	for (gsize i = 0; names != NULL && names[i] != NULL; i++) {
-		cap_value_t v;
-		if (cap_from_name(names[i], &v) < 0 || v < 0 || v > (cap_value_t)cap_max_bits() - 1)
-			return ck_set_error(error, CK_ERROR_INVALID, "%s[%" G_GSIZE_FORMAT "]: unknown capability '%s'",
-					    path, i, names[i]);
-		caps[n++] = v;
-	}
-	*out = g_steal_pointer(&caps);
-	*out_n = n;
-	return TRUE;
-}
-
-static gboolean set_caps(SpawnPlan *plan, const OciCapabilities *caps, const char *path, GError **error)
-{
-	char **sets[CAPSET_MAX] = {caps->bounding, caps->effective, caps->inheritable, caps->permitted, caps->ambient};
-	static const char *const names[CAPSET_MAX] = {"bounding", "effective", "inheritable", "permitted",
-						       "ambient"};
-
-	for (int i = 0; i < CAPSET_MAX; i++) {
-		g_autofree char *p = g_strdup_printf("%s.capabilities.%s", path, names[i]);
-		if (!parse_cap_list(sets[i], p, &plan->caps[i], &plan->n_caps[i], error))
-			return FALSE;
-	}
-	plan->has_caps = TRUE;
-	return TRUE;
-}
-
-gboolean spawn_plan_set_process(SpawnPlan *plan, const OciProcess *proc, const char *path, GError **error)
-{
-	if (proc->args == NULL || proc->args[0] == NULL)
-		return ck_set_error(error, CK_ERROR_INVALID, "%s.args: must not be empty", path);
-	if (proc->cwd == NULL || proc->cwd[0] != '/')
-		return ck_set_error(error, CK_ERROR_INVALID, "%s.cwd: must be an absolute path", path);
-
-	plan->argv = g_strdupv(proc->args);
-	plan->envp = proc->env ? g_strdupv(proc->env) : g_new0(char *, 1);
-	plan->cwd = g_strdup(proc->cwd);
-	plan->uid = proc->uid;
-	plan->gid = proc->gid;
-	plan->groups = g_new0(gid_t, proc->n_additional_gids + 1);
-	for (gsize i = 0; i < proc->n_additional_gids; i++)
-		plan->groups[i] = proc->additional_gids[i];
-	plan->n_groups = proc->n_additional_gids;
-	plan->has_umask = proc->has_umask;
-	plan->umask = proc->umask;
-	plan->rlimits = g_new0(RlimitOp, proc->n_rlimits + 1);
-	for (gsize i = 0; i < proc->n_rlimits; i++) {
-		if (proc->rlimits[i].resource < 0)
-			return ck_set_error(error, CK_ERROR_INVALID, "%s.rlimits[%" G_GSIZE_FORMAT "]: unknown rlimit '%s'",
-					    path, i, proc->rlimits[i].type);
-		plan->rlimits[i].resource = proc->rlimits[i].resource;
-		plan->rlimits[i].limit.rlim_cur = proc->rlimits[i].soft;
-		plan->rlimits[i].limit.rlim_max = proc->rlimits[i].hard;
-	}
-	plan->n_rlimits = proc->n_rlimits;
-	plan->no_new_privs = proc->no_new_privileges;
-	plan->has_oom_score_adj = proc->has_oom_score_adj;
-	plan->oom_score_adj = proc->oom_score_adj;
-	plan->terminal = proc->terminal;
-	if (proc->has_caps && !set_caps(plan, &proc->caps, path, error))
-		return FALSE;
-	return TRUE;
-}
-
 /* --- child side ----------------------------------------------------------- */
-
-static void sync_send(int fd, const SyncMsg *msg)
-{
-	ssize_t r;
-
-	do
-		r = send(fd, msg, sizeof *msg, MSG_NOSIGNAL);
-	while (r < 0 && errno == EINTR);
-}
-
-static G_NORETURN void child_fail_msg(SyncMsg *msg, const char *step)
-{
-	msg->type = SYNC_ERROR;
-	g_strlcpy(msg->step, step, sizeof msg->step);
-	if (child_sync_fd >= 0)
-		sync_send(child_sync_fd, msg);
-	_exit(127);
-}
-
-G_NORETURN void spawn_child_fail(const char *step, int errsv, const char *fmt, ...)
-{
-	SyncMsg msg = {.err = errsv, .code = CK_ERROR_INVALID};
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg.text, sizeof msg.text, fmt, ap);
-	va_end(ap);
-	child_fail_msg(&msg, step);
-}
-
-G_NORETURN void spawn_child_fail_error(const char *step, const GError *error)
-{
-	SyncMsg msg = {.err = ck_error_errno(error), .code = ck_error_category(error)};
-
-	g_strlcpy(msg.text, error->message, sizeof msg.text);
-	child_fail_msg(&msg, step);
-}
 
 static const char *getenv_from(char **envp, const char *name)
 {
@@ -447,20 +275,6 @@ static void run_hooks(const SpawnPlan *plan, OciHookStage stage, const OciHookLi
 		spawn_child_fail_error(name, error);
 }
 
-/* Waits for the agent's `want`; anything else means it gave up on us
- * (the container was removed before start, or a map could not be written). */
-static void wait_for(int sync_fd, SyncType want)
-{
-	SyncMsg msg;
-	ssize_t n;
-
-	do
-		n = recv(sync_fd, &msg, sizeof msg, 0);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof msg || msg.type != (int)want)
-		_exit(127);
-}
-
 /* The container's user namespace (see spawn.h for why last), as its
  * root: the spec's user is applied later, as without one. */
 static void enter_user_namespace(const SpawnPlan *plan, int sync_fd)
@@ -472,8 +286,8 @@ static void enter_user_namespace(const SpawnPlan *plan, int sync_fd)
 		SyncMsg req = {.type = SYNC_USERNS};
 		if (unshare(CLONE_NEWUSER) < 0)
 			spawn_child_fail("namespaces", errno, "unshare the user namespace: %s", g_strerror(errno));
-		sync_send(sync_fd, &req);
-		wait_for(sync_fd, SYNC_USERNS_DONE);
+		spawn_sync_send(sync_fd, &req);
+		spawn_sync_wait_for(sync_fd, SYNC_USERNS_DONE);
 	} else {
 		return;
 	}
@@ -499,7 +313,7 @@ G_NORETURN static void stage2(const SpawnPlan *plan, int sync_fd, int pid_fd)
 	SyncMsg ready = {.type = SYNC_READY};
 	pid_t guest_pid = 0;
 
-	child_sync_fd = sync_fd;
+	spawn_sync_set_child_fd(sync_fd);
 	reset_signals();
 	/* every inherited fd of the agent's goes away at execve */
 	(void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -528,9 +342,9 @@ G_NORETURN static void stage2(const SpawnPlan *plan, int sync_fd, int pid_fd)
 		apply_oom_score_adj(plan);
 	enter_user_namespace(plan, sync_fd);
 	g_autofree char *exe = lookup_executable(plan);
-	sync_send(sync_fd, &ready);
+	spawn_sync_send(sync_fd, &ready);
 	if (plan->wait_for_start)
-		wait_for(sync_fd, SYNC_START);
+		spawn_sync_wait_for(sync_fd, SYNC_START);
 	/* still root with every capability and no seccomp filter, as the
 	 * hooks of the runtime's namespace would be */
 	run_hooks(plan, OCI_HOOK_START_CONTAINER, plan->hooks.start_container, guest_pid);
@@ -569,7 +383,7 @@ G_NORETURN static void stage1(const SpawnPlan *plan, int sync_fd)
 	static const OciNamespaceType order[] = {OCI_NS_IPC, OCI_NS_UTS,    OCI_NS_NETWORK,
 						 OCI_NS_PID, OCI_NS_CGROUP, OCI_NS_MOUNT};
 
-	child_sync_fd = sync_fd;
+	spawn_sync_set_child_fd(sync_fd);
 	if (plan->cgroup_procs != NULL)
 		join_cgroup(plan->cgroup_procs);
 	for (gsize i = 0; i < G_N_ELEMENTS(order); i++) {
@@ -595,7 +409,7 @@ G_NORETURN static void stage1(const SpawnPlan *plan, int sync_fd)
 		stage2(plan, sync_fd, pid_pipe[0]);
 	}
 	SyncMsg msg = {.type = SYNC_PID, .pid = pid};
-	sync_send(sync_fd, &msg);
+	spawn_sync_send(sync_fd, &msg);
 	/* a short write leaves stage 2 with EOF, which it reports */
 	(void)!write(pid_pipe[1], &pid, sizeof pid);
 	_exit(0);
@@ -603,92 +417,10 @@ G_NORETURN static void stage1(const SpawnPlan *plan, int sync_fd)
 
 /* --- parent side: driving the stages --------------------------------------- */
 
-/* Receives one record; an fd passed with it (SYNC_PTY) lands in
- * *out_fd when out_fd is non-NULL, else it is closed. */
-static gboolean sync_recv(int fd, int timeout_ms, SyncMsg *msg, gboolean *out_eof, int *out_fd, GError **error)
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {.iov_base = msg, .iov_len = sizeof *msg};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-	int r;
-
-	*out_eof = FALSE;
-	do
-		r = poll(&pfd, 1, timeout_ms);
-	while (r < 0 && errno == EINTR);
-	if (r == 0)
-		return ck_set_error(error, CK_ERROR_TIMEOUT, "the container process did not report within %d ms",
-				    timeout_ms);
-	ssize_t n;
-	do
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); n > 0 && c != NULL; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		int passed;
-		memcpy(&passed, CMSG_DATA(c), sizeof passed);
-		if (out_fd != NULL && *out_fd < 0)
-			*out_fd = passed;
-		else
-			close(passed);
-	}
-	if (n == 0) {
-		*out_eof = TRUE;
-		return TRUE;
-	}
-	if (n != (ssize_t)sizeof *msg)
-		return ck_set_error(error, CK_ERROR_FAILED, "short message from the container process");
-	return TRUE;
-}
-
-static gboolean child_error(const SyncMsg *msg, GError **error)
-{
-	gboolean known = msg->code >= 0 && msg->code < CK_ERROR_CODE_MAX;
-
-	if (msg->err != 0)
-		g_set_error_literal(error, CK_ERRNO_ERROR, msg->err, msg->text);
-	else
-		g_set_error_literal(error, CK_ERROR, known ? msg->code : CK_ERROR_FAILED, msg->text);
-	return FALSE;
-}
-
-/* Reads until `want` arrives; an ERROR record becomes the error. */
-static gboolean expect(int fd, SyncType want, int timeout_ms, SyncMsg *out, int *out_fd, GError **error)
-{
-	gboolean eof;
-
-	if (!sync_recv(fd, timeout_ms, out, &eof, out_fd, error))
-		return FALSE;
-	if (eof)
-		return ck_set_error(error, CK_ERROR_FAILED, "the container process exited during setup");
-	if (out->type == SYNC_ERROR)
-		return child_error(out, error);
-	if (out->type != (int)want)
-		return ck_set_error(error, CK_ERROR_FAILED, "unexpected message %d from the container process",
-				    out->type);
-	return TRUE;
-}
-
 static void reap(pid_t pid)
 {
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
-}
-
-static gboolean wait_exec(int fd, int timeout_ms, GError **error)
-{
-	SyncMsg msg;
-	gboolean eof;
-
-	if (!sync_recv(fd, timeout_ms, &msg, &eof, NULL, error))
-		return FALSE;
-	if (eof)
-		return TRUE; /* close-on-exec: execve succeeded */
-	if (msg.type == SYNC_ERROR)
-		return child_error(&msg, error);
-	return ck_set_error(error, CK_ERROR_FAILED, "unexpected message %d after start", msg.type);
 }
 
 static gboolean write_id_map(pid_t pid, const char *file, const char *text, const char *field, GError **error)
@@ -708,12 +440,12 @@ static gboolean map_user_namespace(const SpawnPlan *plan, int fd, pid_t pid, int
 {
 	SyncMsg msg;
 
-	if (!expect(fd, SYNC_USERNS, timeout_ms, &msg, NULL, error) ||
+	if (!spawn_sync_expect(fd, SYNC_USERNS, timeout_ms, &msg, NULL, error) ||
 	    !write_id_map(pid, "uid_map", plan->uid_map, "linux.uidMappings", error) ||
 	    !write_id_map(pid, "gid_map", plan->gid_map, "linux.gidMappings", error))
 		return FALSE;
 	SyncMsg done = {.type = SYNC_USERNS_DONE};
-	sync_send(fd, &done);
+	spawn_sync_send(fd, &done);
 	return TRUE;
 }
 
@@ -735,19 +467,19 @@ gboolean spawn_process(const SpawnPlan *plan, int timeout_ms, SpawnedProcess *ou
 	ck_clear_fd(&theirs);
 
 	SyncMsg msg;
-	gboolean ok = expect(ours, SYNC_PID, timeout_ms, &msg, NULL, error);
+	gboolean ok = spawn_sync_expect(ours, SYNC_PID, timeout_ms, &msg, NULL, error);
 	reap(stage1_pid);
 	if (!ok)
 		return FALSE;
 	ck_autopid stage2_pid = msg.pid;
 	ck_autofd pty_master = -1;
-	if (plan->terminal && !expect(ours, SYNC_PTY, timeout_ms, &msg, &pty_master, error))
+	if (plan->terminal && !spawn_sync_expect(ours, SYNC_PTY, timeout_ms, &msg, &pty_master, error))
 		return FALSE;
 	if (plan->uid_map != NULL && !map_user_namespace(plan, ours, stage2_pid, timeout_ms, error))
 		return FALSE;
-	if (!expect(ours, SYNC_READY, timeout_ms, &msg, NULL, error))
+	if (!spawn_sync_expect(ours, SYNC_READY, timeout_ms, &msg, NULL, error))
 		return FALSE;
-	if (!plan->wait_for_start && !wait_exec(ours, timeout_ms, error))
+	if (!plan->wait_for_start && !spawn_sync_wait_exec(ours, timeout_ms, error))
 		return FALSE;
 
 	out->pid = ck_steal_pid(&stage2_pid);
@@ -762,8 +494,8 @@ gboolean spawn_release(SpawnedProcess *sp, int timeout_ms, GError **error)
 
 	if (sp->sync_fd < 0)
 		return ck_set_error(error, CK_ERROR_INVALID, "the process was already started");
-	sync_send(sp->sync_fd, &start);
-	gboolean ok = wait_exec(sp->sync_fd, timeout_ms, error);
+	spawn_sync_send(sp->sync_fd, &start);
+	gboolean ok = spawn_sync_wait_exec(sp->sync_fd, timeout_ms, error);
 	ck_clear_fd(&sp->sync_fd);
 	return ok;
 }

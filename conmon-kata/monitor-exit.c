@@ -69,10 +69,8 @@ static void release_container(Monitor *m)
 	g_autoptr(GError) error = NULL;
 
 	if (m->created_in_guest && m->agent != NULL && !agent_client_is_closed(m->agent)) {
-		g_autoptr(CkJsonGen) req = ck_msg_request_begin("remove_container");
-		ck_json_kv_string(req, "id", m->cfg->cid);
-		g_auto(yajl_val) reply = agent_client_call(m->agent, req, REMOVE_TIMEOUT_MS, NULL, &error);
-		if (reply == NULL)
+		CkContainerArgs args = {.id = m->cfg->cid};
+		if (!agent_client_op(m->agent, CK_OP_REMOVE_CONTAINER, &args, NULL, REMOVE_TIMEOUT_MS, &error))
 			ck_log_warning("remove %s from the guest: %s", m->cfg->cid, error->message);
 		g_clear_error(&error);
 	}

@@ -192,13 +192,6 @@ static gboolean spawn_standin(Monitor *m, GError **error)
 						      standin_get_pid(m->standin), error));
 }
 
-static gint64 result_int(yajl_val result, const char *key)
-{
-	gint64 v = 0;
-	(void)ck_json_as_int64(ck_json_get(result, key), &v);
-	return v;
-}
-
 /* --- create ------------------------------------------------------------------------- */
 
 static char *resolve_ns(OciNamespaceType type, const char *host_path, gpointer data, GError **error)
@@ -223,18 +216,13 @@ static gboolean guest_create(Monitor *m, gint64 *t_prepared, GError **error)
 	g_auto(yajl_val) spec_tree = spec_json ? ck_json_parse(spec_json, len, "spec", error) : NULL;
 	if (spec_tree == NULL)
 		return FALSE;
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("create_container");
-	ck_json_kv_string(req, "id", m->cfg->cid);
-	ck_json_key(req, "spec");
-	ck_json_value(req, spec_tree);
-	ck_json_kv_string(req, "rootfs", rootfs);
-	ck_json_kv_bool(req, "stdin", m->cfg->use_stdin);
-	yajl_val result = NULL;
-	g_auto(yajl_val) reply = agent_client_call(m->agent, req, REQUEST_TIMEOUT_MS, &result, error);
-	if (reply == NULL)
+	CkCreateContainerArgs args = {
+	    .id = m->cfg->cid, .spec = spec_tree, .rootfs = rootfs, .stdin_ = m->cfg->use_stdin};
+	CkSpawnResult result = {0};
+	if (!agent_client_op(m->agent, CK_OP_CREATE_CONTAINER, &args, &result, REQUEST_TIMEOUT_MS, error))
 		return FALSE;
 	m->created_in_guest = TRUE;
-	m->handle = (guint32)result_int(result, "handle");
+	m->handle = result.handle;
 	return TRUE;
 }
 
@@ -277,9 +265,8 @@ static void undo_create(Monitor *m)
 	g_autoptr(GError) error = NULL;
 
 	if (m->created_in_guest && m->agent != NULL) {
-		g_autoptr(CkJsonGen) req = ck_msg_request_begin("remove_container");
-		ck_json_kv_string(req, "id", m->cfg->cid);
-		g_auto(yajl_val) reply = agent_client_call(m->agent, req, REQUEST_TIMEOUT_MS, NULL, NULL);
+		CkContainerArgs args = {.id = m->cfg->cid};
+		(void)agent_client_op(m->agent, CK_OP_REMOVE_CONTAINER, &args, NULL, REQUEST_TIMEOUT_MS, NULL);
 	}
 	if (m->standin != NULL)
 		standin_finish(m->standin, 1, 1000);
@@ -424,14 +411,17 @@ static gboolean exec_console_size(Monitor *m, guint16 *rows, guint16 *cols)
 /* The exec's process object; with a terminal whose size we know at once
  * its consoleSize says it, so the guest pty has the size before the
  * process starts, as under runc. */
-static void write_exec_process(Monitor *m, CkJsonGen *req, yajl_val process)
+/* The process to run: the spec's, with the terminal's size when the
+ * monitor knows it (NULL: the spec's as it is). */
+static yajl_val exec_process_sized(Monitor *m, yajl_val process, GError **error)
 {
+	g_autoptr(CkJsonGen) req = NULL;
 	guint16 rows, cols;
+	gsize len = 0;
 
-	if (!exec_console_size(m, &rows, &cols)) {
-		ck_json_value(req, process);
-		return;
-	}
+	if (!exec_console_size(m, &rows, &cols))
+		return NULL;
+	req = ck_json_gen_new();
 	ck_json_map_open(req);
 	for (size_t i = 0; i < process->u.object.len; i++) {
 		if (g_str_equal(process->u.object.keys[i], "consoleSize"))
@@ -445,6 +435,8 @@ static void write_exec_process(Monitor *m, CkJsonGen *req, yajl_val process)
 	ck_json_kv_int(req, "width", cols);
 	ck_json_map_close(req);
 	ck_json_map_close(req);
+	g_autofree char *doc = ck_json_gen_finish(req, &len, error);
+	return doc != NULL ? ck_json_parse(doc, len, "process", error) : NULL;
 }
 
 static gboolean guest_exec(Monitor *m, GError **error)
@@ -461,17 +453,20 @@ static gboolean guest_exec(Monitor *m, GError **error)
 		g_free(m->exec_id);
 		m->exec_id = g_strdup_printf("exec-%d-%" G_GINT64_FORMAT, (int)getpid(), g_get_monotonic_time());
 	}
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("exec_process");
-	ck_json_kv_string(req, "id", m->cfg->cid);
-	ck_json_kv_string(req, "exec_id", m->exec_id);
-	ck_json_key(req, "process");
-	write_exec_process(m, req, process);
-	ck_json_kv_bool(req, "stdin", m->cfg->use_stdin);
-	yajl_val result = NULL;
-	g_auto(yajl_val) reply = agent_client_call(m->agent, req, REQUEST_TIMEOUT_MS, &result, error);
-	if (reply == NULL)
+	g_autoptr(GError) sizing = NULL;
+	g_auto(yajl_val) sized = exec_process_sized(m, process, &sizing);
+	if (sizing != NULL) {
+		g_propagate_error(error, g_steal_pointer(&sizing));
 		return FALSE;
-	m->handle = (guint32)result_int(result, "handle");
+	}
+	CkExecProcessArgs args = {.id = m->cfg->cid,
+				  .exec_id = m->exec_id,
+				  .process = sized != NULL ? sized : process,
+				  .stdin_ = m->cfg->use_stdin};
+	CkSpawnResult result = {0};
+	if (!agent_client_op(m->agent, CK_OP_EXEC_PROCESS, &args, &result, REQUEST_TIMEOUT_MS, error))
+		return FALSE;
+	m->handle = result.handle;
 	return TRUE;
 }
 

@@ -100,13 +100,8 @@ static void on_resize(int rows, int cols, gpointer user_data)
 	}
 	if (m->proc == NULL)
 		return;
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("resize_terminal");
-	ck_json_kv_int(req, "handle", m->handle);
-	ck_json_kv_int(req, "rows", rows);
-	ck_json_kv_int(req, "cols", cols);
-	gsize len = 0;
-	g_autofree char *doc = ck_msg_finish(req, &len);
-	agent_client_forward(m->agent, (const guint8 *)doc, len, NULL, NULL);
+	CkResizeTerminalArgs args = {.ref.handle = m->handle, .rows = rows, .cols = cols};
+	agent_client_send_op(m->agent, CK_OP_RESIZE_TERMINAL, &args);
 }
 
 static void on_reopen(gpointer user_data)
@@ -228,12 +223,8 @@ gboolean monitor_connect_guest_io(Monitor *m, GError **error)
 
 static void send_signal(Monitor *m, int sig)
 {
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("signal_process");
-	ck_json_kv_int(req, "handle", m->handle);
-	ck_json_kv_int(req, "signal", sig);
-	gsize len = 0;
-	g_autofree char *doc = ck_msg_finish(req, &len);
-	agent_client_forward(m->agent, (const guint8 *)doc, len, NULL, NULL);
+	CkSignalProcessArgs args = {.ref.handle = m->handle, .signal = sig};
+	agent_client_send_op(m->agent, CK_OP_SIGNAL_PROCESS, &args);
 }
 
 void monitor_forward_signal(Monitor *m, int sig)

@@ -105,14 +105,10 @@ static void client_free(MuxClient *cl)
 /* Kills a process whose owner is gone. Fire and forget. */
 static void kill_orphan(PodMux *mux, guint32 handle)
 {
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("signal_process");
+	CkSignalProcessArgs args = {.ref.handle = handle, .signal = SIGKILL};
 
 	ck_log_debug("mux: owner of process %u went away, killing it", handle);
-	ck_json_kv_int(req, "handle", handle);
-	ck_json_kv_int(req, "signal", SIGKILL);
-	gsize len = 0;
-	g_autofree char *doc = ck_msg_finish(req, &len);
-	agent_client_forward(mux->agent, (const guint8 *)doc, len, NULL, NULL);
+	agent_client_send_op(mux->agent, CK_OP_SIGNAL_PROCESS, &args);
 }
 
 static void client_gone(PodMux *mux, MuxClient *cl)
@@ -181,10 +177,13 @@ static void forward_request(MuxClient *cl, const CkFrame *frame)
 {
 	Forward *fw = g_new0(Forward, 1);
 	g_auto(yajl_val) tree = NULL;
-	const char *op = NULL;
+	const char *name = NULL;
+	CkOp op = CK_OP_UNKNOWN;
 	g_autoptr(GError) error = NULL;
 
-	if (!ck_msg_parse_request(frame, &tree, &op, &error) ||
+	if (ck_msg_parse_request(frame, &tree, &name, &error))
+		op = ck_op_from_name(name);
+	if (error != NULL ||
 	    (cl->mux->on_request != NULL && !cl->mux->on_request(op, tree, cl->mux->request_data, &error))) {
 		gsize len = 0;
 		g_autofree char *doc = ck_msg_error_response(error, &len);
@@ -195,7 +194,7 @@ static void forward_request(MuxClient *cl, const CkFrame *frame)
 	fw->mux = cl->mux;
 	fw->client = cl->id;
 	fw->client_req_id = frame->id;
-	fw->creates_process = g_str_equal(op, "create_container") || g_str_equal(op, "exec_process");
+	fw->creates_process = op == CK_OP_CREATE_CONTAINER || op == CK_OP_EXEC_PROCESS;
 	agent_client_forward(cl->mux->agent, frame->payload, frame->len, on_forwarded_reply, fw);
 }
 
@@ -252,7 +251,7 @@ static void on_agent_stream(AgentClient *c, const CkFrame *frame, gpointer data)
 		ck_channel_send_credit(agent_client_get_channel(c), frame->id, frame->stream, frame->len);
 }
 
-static void on_agent_event(AgentClient *c, const char *event, yajl_val body, gpointer data)
+static void on_agent_event(AgentClient *c, CkEvent event, yajl_val body, gpointer data)
 {
 	PodMux *mux = data;
 	GHashTableIter it;
@@ -267,15 +266,16 @@ static void on_agent_event(AgentClient *c, const char *event, yajl_val body, gpo
 	while (doc != NULL && g_hash_table_iter_next(&it, NULL, &value))
 		ck_channel_send_json(((MuxClient *)value)->ch, CK_FRAME_EVENT, 0, doc, len);
 
-	gint64 handle = 0;
-	if (g_str_equal(event, "exit") && ck_json_as_int64(ck_json_get(body, "handle"), &handle)) {
-		gpointer owner = g_hash_table_lookup(mux->owners, GUINT_TO_POINTER((guint32)handle));
+	CkExitEvent exit = {0};
+	if (event == CK_EVENT_EXIT && ck_msg_decode_event(event, body, &exit, NULL)) {
+		gpointer owner = g_hash_table_lookup(mux->owners, GUINT_TO_POINTER(exit.handle));
 		MuxClient *cl = owner ? g_hash_table_lookup(mux->clients, owner) : NULL;
 		/* exited: no longer a process to kill when its owner leaves */
 		if (cl != NULL)
-			g_hash_table_remove(cl->owned, GUINT_TO_POINTER((guint32)handle));
-		forget_streams(mux, (guint32)handle);
+			g_hash_table_remove(cl->owned, GUINT_TO_POINTER(exit.handle));
+		forget_streams(mux, exit.handle);
 	}
+	ck_msg_clear_event(CK_EVENT_EXIT, &exit);
 	if (mux->on_event != NULL)
 		mux->on_event(event, body, mux->event_data);
 }

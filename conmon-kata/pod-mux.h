@@ -36,11 +36,11 @@ int pod_mux_connect_pair(PodMux *mux, GError **error);
 
 /* Called for every request before it is forwarded; FALSE answers the
  * client with the error instead (the pod monitor sizes the VM here). */
-typedef gboolean (*PodMuxRequestFunc)(const char *op, yajl_val request, gpointer user_data, GError **error);
+typedef gboolean (*PodMuxRequestFunc)(CkOp op, yajl_val request, gpointer user_data, GError **error);
 void pod_mux_set_request_func(PodMux *mux, PodMuxRequestFunc func, gpointer user_data);
 
 /* Events also reach the pod monitor itself. */
-typedef void (*PodMuxEventFunc)(const char *event, yajl_val body, gpointer user_data);
+typedef void (*PodMuxEventFunc)(CkEvent event, yajl_val body, gpointer user_data);
 void pod_mux_set_event_func(PodMux *mux, PodMuxEventFunc func, gpointer user_data);
 
 /* Closes every client connection (their monitors see the pod go away). */

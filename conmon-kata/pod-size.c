@@ -75,15 +75,17 @@ static WorkloadSize pod_total(PodSizer *s)
 static void on_onlined(AgentClient *c, yajl_val result, const GError *error, gpointer data)
 {
 	PodSizer *s = data;
-	gint64 online = 0;
+	CkOnlineCpuMemResult r = {0};
+	g_autoptr(GError) shape = NULL;
 
 	(void)c;
+	if (error == NULL && !ck_msg_decode_result(CK_OP_ONLINE_CPU_MEM, result, &r, &shape))
+		error = shape;
 	if (error != NULL) {
 		ck_log_warning("pod %s: bringing hot-plugged resources online: %s", s->pod_id, error->message);
 		return;
 	}
-	(void)ck_json_as_int64(ck_json_get(result, "cpus_online"), &online);
-	ck_log_debug("pod %s: the guest has %" G_GINT64_FORMAT " CPUs online", s->pod_id, online);
+	ck_log_debug("pod %s: the guest has %" G_GINT64_FORMAT " CPUs online", s->pod_id, r.cpus_online);
 }
 
 static gboolean grow_memory(PodSizer *s, guint64 target_mib)
@@ -142,8 +144,8 @@ static void resize(PodSizer *s)
 		    " MiB for its containers' limits",
 		    s->pod_id, old_cpus, old_mem, s->vcpus, s->mem_mib);
 	/* sent before the request that needed it: the agent works in order */
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("online_cpu_mem");
-	ck_json_kv_int(req, "cpus", s->vcpus);
+	CkOnlineCpuMemArgs args = {.cpus = s->vcpus};
+	g_autoptr(CkJsonGen) req = ck_msg_request(CK_OP_ONLINE_CPU_MEM, &args);
 	agent_client_call_async(qemu_vm_get_agent(s->vm), req, on_onlined, s);
 }
 
@@ -166,39 +168,48 @@ static gboolean request_size(yajl_val resources, const char *path, WorkloadSize 
 	return TRUE;
 }
 
-void pod_sizer_on_request(PodSizer *s, const char *op, yajl_val request)
+/* A container's limits as its update asks for them: runc's update
+ * changes only what it is given. */
+static void update_size(PodSizer *s, const char *id, const WorkloadSize *w, gboolean cpu, gboolean mem)
 {
-	yajl_val id = ck_json_get(request, "id");
-	WorkloadSize w = {0};
-	gboolean cpu, mem;
+	WorkloadSize *now = g_hash_table_lookup(s->containers, id);
 
-	if (id == NULL || !YAJL_IS_STRING(id))
+	if (now == NULL) {
+		pod_sizer_set(s, id, w);
 		return;
-	if (g_str_equal(op, "remove_container")) {
+	}
+	if (cpu)
+		now->vcpus = w->vcpus;
+	if (mem)
+		now->mem_bytes = w->mem_bytes;
+}
+
+void pod_sizer_on_request(PodSizer *s, CkOp op, yajl_val request)
+{
+	CkCreateContainerArgs create = {0};
+	CkUpdateContainerArgs update = {0};
+	CkContainerArgs remove = {0};
+	WorkloadSize w = {0};
+	gboolean cpu, mem, grew = FALSE;
+
+	/* a request that does not decode: the agent will say what is wrong */
+	if (op == CK_OP_REMOVE_CONTAINER && ck_msg_decode_args(op, request, &remove, NULL) && remove.id != NULL) {
 		/* what a VM got is not taken back: a later container uses it */
-		g_hash_table_remove(s->containers, id->u.string);
-		return;
+		g_hash_table_remove(s->containers, remove.id);
+	} else if (op == CK_OP_CREATE_CONTAINER && ck_msg_decode_args(op, request, &create, NULL) &&
+		   create.id != NULL &&
+		   request_size(ck_json_get(ck_json_get(create.spec, "linux"), "resources"), "spec.linux.resources", &w,
+				&cpu, &mem)) {
+		pod_sizer_set(s, create.id, &w);
+		grew = TRUE;
+	} else if (op == CK_OP_UPDATE_CONTAINER && ck_msg_decode_args(op, request, &update, NULL) &&
+		   update.id != NULL && request_size(update.resources, "resources", &w, &cpu, &mem)) {
+		update_size(s, update.id, &w, cpu, mem);
+		grew = TRUE;
 	}
-	if (g_str_equal(op, "create_container")) {
-		yajl_val linux_ = ck_json_get(ck_json_get(request, "spec"), "linux");
-		if (!request_size(ck_json_get(linux_, "resources"), "spec.linux.resources", &w, &cpu, &mem))
-			return;
-		pod_sizer_set(s, id->u.string, &w);
-	} else if (g_str_equal(op, "update_container")) {
-		if (!request_size(ck_json_get(request, "resources"), "resources", &w, &cpu, &mem))
-			return;
-		/* runc's update changes only what it is given */
-		WorkloadSize *now = g_hash_table_lookup(s->containers, id->u.string);
-		if (now == NULL) {
-			pod_sizer_set(s, id->u.string, &w);
-		} else {
-			if (cpu)
-				now->vcpus = w.vcpus;
-			if (mem)
-				now->mem_bytes = w.mem_bytes;
-		}
-	} else {
-		return;
-	}
-	resize(s);
+	ck_msg_clear_args(CK_OP_REMOVE_CONTAINER, &remove);
+	ck_msg_clear_args(CK_OP_CREATE_CONTAINER, &create);
+	ck_msg_clear_args(CK_OP_UPDATE_CONTAINER, &update);
+	if (grew)
+		resize(s);
 }

@@ -17,6 +17,7 @@
 #include <glib.h>
 #include <yajl/yajl_tree.h>
 
+#include "proto/ck-ops.h"
 #include "lib/config.h"
 #include "lib/qemu-vm.h"
 #include "lib/sizing.h"
@@ -36,7 +37,7 @@ void pod_sizer_set(PodSizer *s, const char *id, const WorkloadSize *size);
 
 /* The request hook: looks at one request on its way to the agent. Never
  * fails the request: growth failures are logged. */
-void pod_sizer_on_request(PodSizer *s, const char *op, yajl_val request);
+void pod_sizer_on_request(PodSizer *s, CkOp op, yajl_val request);
 
 /* The VM's current size. */
 void pod_sizer_get(PodSizer *s, int *out_vcpus, guint64 *out_mem_mib);

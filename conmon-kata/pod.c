@@ -224,7 +224,7 @@ static gboolean on_keepalive(gpointer data)
 		return G_SOURCE_REMOVE;
 	}
 	if (!pod->ping_pending) {
-		g_autoptr(CkJsonGen) req = ck_msg_request_begin(CK_OP_PING);
+		g_autoptr(CkJsonGen) req = ck_msg_request(CK_OP_PING, NULL);
 		pod->ping_pending = TRUE;
 		agent_client_call_async(qemu_vm_get_agent(pod->vm), req, on_ping_reply, pod);
 	}
@@ -278,16 +278,16 @@ static const char *netns_of(const OciSpec *spec)
 static gboolean create_sandbox(PodMonitor *pod, const PodOptions *opts, GError **error)
 {
 	AgentClient *agent = qemu_vm_get_agent(pod->vm);
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("create_sandbox");
+	CkCreateSandboxArgs args = {
+	    .hostname = opts->spec->hostname,
+	    .share_tag = "kataShared",
+	    .msize_9p = opts->config->hypervisor.msize_9p,
+	};
 
-	ck_json_kv_string(req, "hostname", opts->spec->hostname);
-	ck_json_kv_string(req, "share_tag", "kataShared");
-	ck_json_kv_int(req, "msize_9p", opts->config->hypervisor.msize_9p);
 	/* Kata's guest hooks: a directory of the guest image, "" for none */
 	if (*opts->config->hypervisor.guest_hook_path != '\0')
-		ck_json_kv_string(req, "guest_hook_path", opts->config->hypervisor.guest_hook_path);
-	g_auto(yajl_val) reply = agent_client_call(agent, req, SANDBOX_TIMEOUT_MS, NULL, error);
-	return reply != NULL;
+		args.guest_hook_path = opts->config->hypervisor.guest_hook_path;
+	return agent_client_op(agent, CK_OP_CREATE_SANDBOX, &args, NULL, SANDBOX_TIMEOUT_MS, error);
 }
 
 /* --- networking (docs/networking.md) ------------------------------------------------- */
@@ -317,10 +317,12 @@ static gboolean setup_guest_network(PodMonitor *pod, GError **error)
 {
 	if (pod->net == NULL)
 		return TRUE;
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("setup_network");
-	pod_net_add_request(pod->net, req);
-	g_auto(yajl_val) reply = agent_client_call(qemu_vm_get_agent(pod->vm), req, SANDBOX_TIMEOUT_MS, NULL, error);
-	if (reply == NULL)
+	CkSetupNetworkArgs args = {0};
+	pod_net_request(pod->net, &args);
+	gboolean ok =
+	    agent_client_op(qemu_vm_get_agent(pod->vm), CK_OP_SETUP_NETWORK, &args, NULL, SANDBOX_TIMEOUT_MS, error);
+	pod_net_request_clear(&args);
+	if (!ok)
 		return FALSE;
 	g_autofree char *what = pod_net_describe(pod->net);
 	ck_log_info("pod %s: network: %s", pod->id, what);
@@ -385,13 +387,13 @@ static gboolean boot(PodMonitor *pod, const PodOptions *opts, GError **error)
 	return TRUE;
 }
 
-static gboolean on_request(const char *op, yajl_val request, gpointer data, GError **error)
+static gboolean on_request(CkOp op, yajl_val request, gpointer data, GError **error)
 {
 	PodMonitor *pod = data;
 
 	/* the monitor's own (portfwd.h): a client's port connection would
 	 * have nobody to end it */
-	if (g_str_equal(op, "connect_port"))
+	if (op == CK_OP_CONNECT_PORT)
 		return ck_set_error(error, CK_ERROR_PERMISSION, "connect_port: only the pod monitor forwards ports");
 	if (pod->sizer != NULL && !pod->dead)
 		pod_sizer_on_request(pod->sizer, op, request);

@@ -83,24 +83,25 @@ static void on_stream(AgentClient *c, const CkFrame *frame, gpointer data)
 static void on_connect_reply(AgentClient *c, yajl_val result, const GError *error, gpointer data)
 {
 	HostConn *conn = data;
-	gint64 handle = 0;
+	CkHandleResult r = {0};
+	guint32 handle = 0;
 
-	if (error == NULL &&
-	    (!ck_json_as_int64(ck_json_get(result, "handle"), &handle) || handle <= 0 || handle > G_MAXUINT32)) {
+	if (error == NULL && (!ck_msg_decode_result(CK_OP_CONNECT_PORT, result, &r, NULL) || r.handle == 0)) {
 		ck_log_warning("pod %s: connect_port answered without a valid handle",
 			       conn->pf ? conn->pf->pod_id : "?");
-		handle = 0;
 	}
+	if (error == NULL)
+		handle = r.handle;
 	if (conn->pf == NULL || error != NULL || handle == 0) {
 		if (error != NULL && conn->pf != NULL)
 			ck_log_debug("pod %s: port forwarding to %s:%u: %s", conn->pf->pod_id, target_host(conn),
 				     conn->port, error->message);
 		if (handle != 0 && !agent_client_is_closed(c)) /* the guest end goes too */
-			ck_channel_send_eof(agent_client_get_channel(c), (guint32)handle, CK_STREAM_STDERR);
+			ck_channel_send_eof(agent_client_get_channel(c), handle, CK_STREAM_STDERR);
 		conn_free(conn);
 		return;
 	}
-	conn->handle = (guint32)handle;
+	conn->handle = handle;
 	conn->relay = ck_sock_relay_new(ck_steal_fd(&conn->fd), agent_client_get_channel(c), conn->handle,
 					CK_STREAM_STDIN, CK_STREAM_STDOUT, on_relay_done, conn);
 	agent_client_set_stream_func(c, conn->handle, on_stream, conn);
@@ -124,8 +125,6 @@ static gboolean dialled_port(int fd, guint16 *port, gboolean *v6)
 static void forward(PortForward *pf, int fd)
 {
 	HostConn *conn = g_new0(HostConn, 1);
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("connect_port");
-
 	conn->fd = fd;
 	if (!dialled_port(fd, &conn->port, &conn->v6)) {
 		conn_free(conn);
@@ -133,8 +132,8 @@ static void forward(PortForward *pf, int fd)
 	}
 	conn->pf = pf;
 	g_hash_table_add(pf->conns, conn);
-	ck_json_kv_int(req, "port", conn->port);
-	ck_json_kv_string(req, "family", conn->v6 ? "ipv6" : "ipv4");
+	CkConnectPortArgs args = {.port = conn->port, .family = conn->v6 ? "ipv6" : "ipv4"};
+	g_autoptr(CkJsonGen) req = ck_msg_request(CK_OP_CONNECT_PORT, &args);
 	agent_client_call_async(pf->agent, req, on_connect_reply, conn);
 }
 

@@ -147,13 +147,8 @@ void monitor_shim_resize(Monitor *m)
 
 	if (!m->terminal || m->proc == NULL || ioctl(fd, TIOCGWINSZ, &ws) < 0)
 		return;
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("resize_terminal");
-	ck_json_kv_int(req, "handle", m->handle);
-	ck_json_kv_int(req, "rows", ws.ws_row);
-	ck_json_kv_int(req, "cols", ws.ws_col);
-	gsize len = 0;
-	g_autofree char *doc = ck_msg_finish(req, &len);
-	agent_client_forward(m->agent, (const guint8 *)doc, len, NULL, NULL);
+	CkResizeTerminalArgs args = {.ref.handle = m->handle, .rows = ws.ws_row, .cols = ws.ws_col};
+	agent_client_send_op(m->agent, CK_OP_RESIZE_TERMINAL, &args);
 }
 
 gboolean monitor_shim_console_size(Monitor *m, guint16 *out_rows, guint16 *out_cols)

@@ -5,12 +5,22 @@
 
 #include "base/ck-error.h"
 
-CkJsonGen *ck_msg_request_begin(const char *op)
+CkJsonGen *ck_msg_request_begin(CkOp op)
 {
 	CkJsonGen *g = ck_json_gen_new();
 
 	ck_json_map_open(g);
-	ck_json_kv_string(g, "op", op);
+	ck_json_kv_string(g, "op", ck_op_name(op));
+	return g;
+}
+
+CkJsonGen *ck_msg_request(CkOp op, gconstpointer args)
+{
+	CkJsonGen *g = ck_msg_request_begin(op);
+	const CkMsgType *type = ck_op_info(op)->args;
+
+	if (type != NULL && args != NULL)
+		ck_msg_encode(type, g, args);
 	return g;
 }
 
@@ -24,12 +34,30 @@ CkJsonGen *ck_msg_result_begin(void)
 	return g;
 }
 
-CkJsonGen *ck_msg_event_begin(const char *event)
+CkJsonGen *ck_msg_result(CkOp op, gconstpointer result)
+{
+	CkJsonGen *g = ck_msg_result_begin();
+	const CkMsgType *type = ck_op_info(op)->result;
+
+	if (type != NULL && result != NULL)
+		ck_msg_encode(type, g, result);
+	return g;
+}
+
+CkJsonGen *ck_msg_event_begin(CkEvent event)
 {
 	CkJsonGen *g = ck_json_gen_new();
 
 	ck_json_map_open(g);
-	ck_json_kv_string(g, "event", event);
+	ck_json_kv_string(g, "event", ck_event_name(event));
+	return g;
+}
+
+CkJsonGen *ck_msg_event(CkEvent event, gconstpointer body)
+{
+	CkJsonGen *g = ck_msg_event_begin(event);
+
+	ck_msg_encode(ck_event_type(event), g, body);
 	return g;
 }
 
@@ -129,4 +157,53 @@ gboolean ck_msg_parse_event(const CkFrame *frame, yajl_val *out_tree, const char
 	*out_event = ev->u.string;
 	*out_tree = g_steal_pointer(&tree);
 	return TRUE;
+}
+
+/* What an operation without arguments accepts: its "op" only. */
+static const CkJsonField no_args_fields[] = {
+    {"op", CK_JSON_IGNORE, 0, 0, 0, 0, NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL},
+};
+
+gboolean ck_msg_decode_args(CkOp op, yajl_val request, gpointer args, GError **error)
+{
+	const CkOpInfo *info = ck_op_info(op);
+	CkMsgType none = {info->name, no_args_fields, NULL, NULL, 0};
+
+	return ck_msg_decode(info->args != NULL ? info->args : &none, request, args, CK_JSON_STRICT, error);
+}
+
+gboolean ck_msg_decode_result(CkOp op, yajl_val result, gpointer out, GError **error)
+{
+	const CkMsgType *type = ck_op_info(op)->result;
+
+	if (type == NULL)
+		return TRUE;
+	return ck_msg_decode(type, result, out, CK_JSON_LENIENT, error);
+}
+
+gboolean ck_msg_decode_event(CkEvent event, yajl_val body, gpointer out, GError **error)
+{
+	return ck_msg_decode(ck_event_type(event), body, out, CK_JSON_LENIENT, error);
+}
+
+void ck_msg_clear_args(CkOp op, gpointer args)
+{
+	const CkMsgType *type = ck_op_info(op)->args;
+
+	if (type != NULL)
+		ck_msg_clear(type, args);
+}
+
+void ck_msg_clear_result(CkOp op, gpointer result)
+{
+	const CkMsgType *type = ck_op_info(op)->result;
+
+	if (type != NULL)
+		ck_msg_clear(type, result);
+}
+
+void ck_msg_clear_event(CkEvent event, gpointer body)
+{
+	ck_msg_clear(ck_event_type(event), body);
 }

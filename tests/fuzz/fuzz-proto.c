@@ -13,7 +13,8 @@
  *      at once and by another fed in pieces (sizes drawn from a hash of the
  *      input): both must yield the same frames and the same verdict, every
  *      frame re-encoded must give back its bytes, and every JSON payload
- *      goes through the request/response/event parsers.
+ *      goes through the request/response/event parsers and then the typed
+ *      decoders of proto/ck-ops.h (a response through every result type).
  *
  *   2. The host stack, as a pod monitor runs it: an AgentClient on a
  *      socketpair whose other end we write the input into, with a PodMux
@@ -80,6 +81,33 @@ static gsize next_piece(guint64 *state, gsize left)
 	return MIN(n, left);
 }
 
+/* The typed decoders on what parsed (ck-ops.h): a verdict with an error
+ * exactly when it fails, and whatever was decoded freed by its clear. */
+static void check_typed(const CkMsgType *type, yajl_val obj, CkJsonMode mode)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gpointer msg = g_malloc0(type->size);
+	gboolean ok = ck_msg_decode(type, obj, msg, mode, &error);
+
+	fuzz_check(ok == (error == NULL), "%s: decoded with an error, or failed without one", type->what);
+	ck_msg_clear(type, msg);
+}
+
+static void check_typed_frame(CkFrameType type, const char *name, yajl_val tree, yajl_val result)
+{
+	CkEvent ev = ck_event_from_name(name);
+	CkOp op = ck_op_from_name(name);
+
+	if (type == CK_FRAME_REQUEST && op != CK_OP_UNKNOWN && ck_op_info(op)->args != NULL)
+		check_typed(ck_op_info(op)->args, tree, CK_JSON_STRICT);
+	if (type == CK_FRAME_EVENT && ev != CK_EVENT_UNKNOWN)
+		check_typed(ck_event_type(ev), tree, CK_JSON_LENIENT);
+	/* a response does not say what it answers: every result type */
+	for (int i = 0; type == CK_FRAME_RESPONSE && i < CK_OP_COUNT; i++)
+		if (ck_op_info((CkOp)i)->result != NULL)
+			check_typed(ck_op_info((CkOp)i)->result, result, CK_JSON_LENIENT);
+}
+
 static void check_json_frame(const CkFrame *f)
 {
 	g_autoptr(GError) error = NULL;
@@ -105,8 +133,10 @@ static void check_json_frame(const CkFrame *f)
 		fuzz_check(ok == (error == NULL) && (!ok || (tree != NULL && name != NULL)), "event: bad outcome");
 		break;
 	default:
-		break;
+		return;
 	}
+	if (ok)
+		check_typed_frame(f->type, name, tree, result);
 }
 
 /* Decodes everything available; returns -1 (protocol error) or 0. */
@@ -261,11 +291,11 @@ static void on_exit_cb(GuestProcess *p, const GuestExit *exit, const GError *err
 }
 
 /* Called by the multiplexer after it has relayed an event to its clients. */
-static void on_mux_event(const char *event, yajl_val body, gpointer data)
+static void on_mux_event(CkEvent event, yajl_val body, gpointer data)
 {
 	HostState *st = data;
 
-	fuzz_check(event != NULL && body != NULL, "event without a name or body");
+	fuzz_check(event <= CK_EVENT_UNKNOWN && body != NULL, "event without a name or body");
 	st->mux_events++;
 }
 

@@ -172,11 +172,8 @@ static void test_exit_codes(void)
 	/* SIGKILL from outside the container (as `kill <id> KILL`): 128 + 9 */
 	OK(harness_create(&h, "kill9", spec, bundle, FALSE, &run, &error));
 	OK(harness_start(&h, "kill9", &error));
-	g_autoptr(CkJsonGen) kill = ck_msg_request_begin("signal_process");
-	ck_json_kv_string(kill, "id", "kill9");
-	ck_json_kv_int(kill, "signal", SIGKILL);
-	g_auto(yajl_val) reply = harness_call(&h, kill, NULL, &error);
-	g_assert_no_error(error);
+	CkSignalProcessArgs kill = {.ref.id = "kill9", .signal = SIGKILL};
+	OK(agent_client_op(h.agent, CK_OP_SIGNAL_PROCESS, &kill, NULL, TIMEOUT_MS, &error));
 	harness_wait_exit(&h, &run, TIMEOUT_MS);
 	g_assert_cmpint(run.exit.exit_code, ==, 137);
 	g_assert_cmpint(run.exit.signal, ==, SIGKILL);
@@ -202,21 +199,15 @@ static void test_signal_from_host(void)
 				   "{\"args\":[\"sleep\",\"1000\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}",
 				   FALSE, &child, &error));
 	g_assert_no_error(error);
-	g_autoptr(CkJsonGen) kill_exec = ck_msg_request_begin("signal_process");
-	ck_json_kv_int(kill_exec, "handle", child.handle);
-	ck_json_kv_int(kill_exec, "signal", SIGTERM);
-	g_auto(yajl_val) r1 = harness_call(&h, kill_exec, NULL, &error);
-	g_assert_no_error(error);
+	CkSignalProcessArgs kill_exec = {.ref.handle = child.handle, .signal = SIGTERM};
+	OK(agent_client_op(h.agent, CK_OP_SIGNAL_PROCESS, &kill_exec, NULL, TIMEOUT_MS, &error));
 	harness_wait_exit(&h, &child, TIMEOUT_MS);
 	g_assert_cmpint(child.exit.exit_code, ==, 128 + SIGTERM);
 	g_assert_cmpint(child.exit.signal, ==, SIGTERM);
 
 	/* the init process has a handler: TERM reaches it */
-	g_autoptr(CkJsonGen) term = ck_msg_request_begin("signal_process");
-	ck_json_kv_string(term, "id", "sig");
-	ck_json_kv_int(term, "signal", SIGTERM);
-	g_auto(yajl_val) r2 = harness_call(&h, term, NULL, &error);
-	g_assert_no_error(error);
+	CkSignalProcessArgs term = {.ref.id = "sig", .signal = SIGTERM};
+	OK(agent_client_op(h.agent, CK_OP_SIGNAL_PROCESS, &term, NULL, TIMEOUT_MS, &error));
 	harness_wait_exit(&h, &run, TIMEOUT_MS);
 	g_assert_cmpint(run.exit.exit_code, ==, 5);
 	g_assert_cmpstr(run.out->str, ==, "ready\ngot-term\n");
@@ -450,12 +441,8 @@ static void test_tty_and_resize(void)
 	OK(harness_start(&h, "tty", &error));
 	g_assert_true(harness_run_until(&h, out_contains_ready_line, &run, TIMEOUT_MS));
 
-	g_autoptr(CkJsonGen) resize = ck_msg_request_begin("resize_terminal");
-	ck_json_kv_int(resize, "handle", run.handle);
-	ck_json_kv_int(resize, "rows", 40);
-	ck_json_kv_int(resize, "cols", 100);
-	g_auto(yajl_val) r = harness_call(&h, resize, NULL, &error);
-	g_assert_no_error(error);
+	CkResizeTerminalArgs resize = {.ref.handle = run.handle, .rows = 40, .cols = 100};
+	OK(agent_client_op(h.agent, CK_OP_RESIZE_TERMINAL, &resize, NULL, TIMEOUT_MS, &error));
 	guest_process_write_stdin(run.proc, "hi\n", 3);
 	harness_wait_exit(&h, &run, TIMEOUT_MS);
 	g_assert_cmpint(run.exit.exit_code, ==, 0);
@@ -632,20 +619,25 @@ static void test_output_before_exit(void)
 
 /* --- stats, pause/resume, update, signal all --------------------------------------- */
 
-static yajl_val call_id(const char *op, const char *id, yajl_val *result)
+/* op on container id, through the typed protocol; result is op's result
+ * struct (NULL: none), cleared by the caller. */
+static void call_id(CkOp op, const char *id, gpointer result)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin(op);
-	ck_json_kv_string(req, "id", id);
-	yajl_val reply = harness_call(&h, req, result, &error);
-	if (reply == NULL)
-		g_error("%s %s: %s", op, id, error->message);
-	return reply;
+	CkContainerArgs args = {.id = (char *)id};
+
+	if (!agent_client_op(h.agent, op, &args, result, TIMEOUT_MS, &error))
+		g_error("%s %s: %s", ck_op_name(op), id, error->message);
 }
 
-static const char *result_status(yajl_val result)
+/* The status state_container reports for id. */
+static void assert_status(const char *id, const char *want)
 {
-	return ck_json_get(result, "status")->u.string;
+	CkStateResult st = {0};
+
+	call_id(CK_OP_STATE_CONTAINER, id, &st);
+	g_assert_cmpstr(st.status, ==, want);
+	ck_msg_clear_result(CK_OP_STATE_CONTAINER, &st);
 }
 
 static void exec_and_check(const char *id, const char *exec_id, const char *script, const char *want)
@@ -673,55 +665,45 @@ static void test_stats_pause_update(void)
 	g_autofree char *bundle = harness_new_bundle(&h, "ctl");
 	OciSpec *spec = spec_sh("sleep 1000 & sleep 1000 & echo ready; wait");
 	Run run = {0};
-	yajl_val result = NULL;
-	gint64 v = 0;
 
 	OK(harness_create(&h, "ctl", spec, bundle, FALSE, &run, &error));
-	g_auto(yajl_val) s0 = call_id("state_container", "ctl", &result);
-	g_assert_cmpstr(result_status(result), ==, "created");
+	assert_status("ctl", "created");
 	OK(harness_start(&h, "ctl", &error));
 	g_assert_true(harness_run_until(&h, out_contains_ready, &run, TIMEOUT_MS));
 
-	g_auto(yajl_val) st = call_id("stats_container", "ctl", &result);
-	g_assert_true(ck_json_as_int64(ck_json_get(ck_json_get(result, "cpu"), "usage_usec"), &v) && v > 0);
-	g_assert_true(ck_json_as_int64(ck_json_get(ck_json_get(result, "memory"), "usage"), &v) && v > 0);
-	g_assert_true(ck_json_as_int64(ck_json_get(ck_json_get(result, "pids"), "current"), &v));
-	g_assert_cmpint(v, ==, 3);
-	g_auto(yajl_val) ps = call_id("list_processes", "ctl", &result);
-	g_assert_cmpuint(ck_json_get(result, "pids")->u.array.len, ==, 3);
+	CkStatsResult stats = {0};
+	call_id(CK_OP_STATS_CONTAINER, "ctl", &stats);
+	g_assert_cmpint(stats.cpu.usage_usec, >, 0);
+	g_assert_cmpint(stats.memory.usage, >, 0);
+	g_assert_cmpint(stats.pids.current, ==, 3);
+	CkListProcessesResult ps = {0};
+	call_id(CK_OP_LIST_PROCESSES, "ctl", &ps);
+	g_assert_cmpuint(ps.n_pids, ==, 3);
+	ck_msg_clear_result(CK_OP_LIST_PROCESSES, &ps);
 
-	g_auto(yajl_val) p1 = call_id("pause_container", "ctl", NULL);
-	g_auto(yajl_val) s1 = call_id("state_container", "ctl", &result);
-	g_assert_cmpstr(result_status(result), ==, "paused");
-	g_auto(yajl_val) p2 = call_id("resume_container", "ctl", NULL);
-	g_auto(yajl_val) s2 = call_id("state_container", "ctl", &result);
-	g_assert_cmpstr(result_status(result), ==, "running");
+	call_id(CK_OP_PAUSE_CONTAINER, "ctl", NULL);
+	assert_status("ctl", "paused");
+	call_id(CK_OP_RESUME_CONTAINER, "ctl", NULL);
+	assert_status("ctl", "running");
 
 	const char *res = "{\"memory\":{\"limit\":67108864},\"pids\":{\"limit\":32},"
 			  "\"cpu\":{\"quota\":25000,\"period\":50000,\"shares\":512}}";
 	g_auto(yajl_val) res_tree = ck_json_parse(res, strlen(res), "resources", &error);
-	g_autoptr(CkJsonGen) up = ck_msg_request_begin("update_container");
-	ck_json_kv_string(up, "id", "ctl");
-	ck_json_key(up, "resources");
-	ck_json_value(up, res_tree);
-	g_auto(yajl_val) u = harness_call(&h, up, NULL, &error);
-	g_assert_no_error(error);
+	CkUpdateContainerArgs up = {.id = "ctl", .resources = res_tree};
+	OK(agent_client_op(h.agent, CK_OP_UPDATE_CONTAINER, &up, NULL, TIMEOUT_MS, &error));
 	exec_and_check("ctl", "cg", "cd /sys/fs/cgroup; cat memory.max pids.max cpu.max cpu.weight",
 		       "67108864\n32\n25000 50000\n20\n");
 
 	/* every process of the container, not only its init */
-	g_autoptr(CkJsonGen) all = ck_msg_request_begin("signal_process");
-	ck_json_kv_string(all, "id", "ctl");
-	ck_json_kv_bool(all, "all", TRUE);
-	ck_json_kv_int(all, "signal", SIGKILL);
-	g_auto(yajl_val) k = harness_call(&h, all, NULL, &error);
-	g_assert_no_error(error);
+	CkSignalProcessArgs all = {.ref.id = "ctl", .all = TRUE, .signal = SIGKILL};
+	OK(agent_client_op(h.agent, CK_OP_SIGNAL_PROCESS, &all, NULL, TIMEOUT_MS, &error));
 	harness_wait_exit(&h, &run, TIMEOUT_MS);
 	g_assert_cmpint(run.exit.exit_code, ==, 137);
-	g_auto(yajl_val) s3 = call_id("state_container", "ctl", &result);
-	g_assert_cmpstr(result_status(result), ==, "stopped");
-	g_assert_true(ck_json_as_int64(ck_json_get(result, "exit_code"), &v));
-	g_assert_cmpint(v, ==, 137);
+	CkStateResult st = {0};
+	call_id(CK_OP_STATE_CONTAINER, "ctl", &st);
+	g_assert_cmpstr(st.status, ==, "stopped");
+	g_assert_cmpint(st.exit_code, ==, 137);
+	ck_msg_clear_result(CK_OP_STATE_CONTAINER, &st);
 	OK(harness_remove(&h, "ctl", &error));
 	run_clear(&run);
 	oci_spec_free(spec);
@@ -839,7 +821,7 @@ static void test_connect_port_errors(void)
 		g_autoptr(GError) error = NULL;
 		g_auto(yajl_val) req = ck_json_parse(doc, strlen(doc), "request", &error);
 		g_assert_no_error(error);
-		g_autoptr(CkJsonGen) g = ck_msg_request_begin("connect_port");
+		g_autoptr(CkJsonGen) g = ck_msg_request_begin(CK_OP_CONNECT_PORT);
 		for (gsize k = 0; k < req->u.object.len; k++)
 			if (!g_str_equal(req->u.object.keys[k], "op")) {
 				ck_json_key(g, req->u.object.keys[k]);

@@ -113,9 +113,12 @@ static void test_setup_and_teardown(void)
 
 	/* what the guest will be told */
 	g_autoptr(CkJsonGen) g = ck_json_gen_new();
+	CkSetupNetworkArgs args = {0};
+	pod_net_request(net, &args);
 	ck_json_map_open(g);
-	pod_net_add_request(net, g);
+	ck_msg_encode(ck_op_info(CK_OP_SETUP_NETWORK)->args, g, &args);
 	ck_json_map_close(g);
+	pod_net_request_clear(&args);
 	g_autofree char *req = ck_json_gen_finish(g, NULL, &error);
 	g_assert_no_error(error);
 	g_autofree char *want = g_strdup_printf(

@@ -12,14 +12,29 @@
 
 #define CALL_TIMEOUT_MS 60000
 
-static void on_event(AgentClient *c, const char *event, yajl_val body, gpointer data)
+/* The container an exit or oom event names (NULL for others). */
+static char *event_container(CkEvent event, yajl_val body)
+{
+	CkExitEvent exit = {0};
+	CkOomEvent oom = {0};
+	char *container = NULL;
+
+	if (event == CK_EVENT_EXIT && ck_msg_decode_event(event, body, &exit, NULL))
+		container = g_strdup(exit.container);
+	else if (event == CK_EVENT_OOM && ck_msg_decode_event(event, body, &oom, NULL))
+		container = g_strdup(oom.container);
+	ck_msg_clear_event(CK_EVENT_EXIT, &exit);
+	ck_msg_clear_event(CK_EVENT_OOM, &oom);
+	return container;
+}
+
+static void on_event(AgentClient *c, CkEvent event, yajl_val body, gpointer data)
 {
 	Harness *h = data;
-	yajl_val ctr = ck_json_get(body, "container");
+	g_autofree char *container = event_container(event, body);
 
 	(void)c;
-	g_ptr_array_add(h->events, g_strdup_printf("%s:%s", event,
-						   ctr != NULL && YAJL_IS_STRING(ctr) ? ctr->u.string : ""));
+	g_ptr_array_add(h->events, g_strdup_printf("%s:%s", ck_event_name(event), container ? container : ""));
 }
 
 void harness_boot(Harness *h)
@@ -54,14 +69,12 @@ void harness_boot(Harness *h)
 	h->events = g_ptr_array_new_with_free_func(g_free);
 	agent_client_set_event_func(h->agent, on_event, h);
 
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("create_sandbox");
-	ck_json_kv_string(req, "hostname", "harness");
-	ck_json_kv_string(req, "share_tag", "kataShared");
-	ck_json_kv_int(req, "msize_9p", h->config->hypervisor.msize_9p);
+	CkCreateSandboxArgs sandbox = {
+	    .hostname = "harness", .share_tag = "kataShared", .msize_9p = h->config->hypervisor.msize_9p};
 	/* Kata's guest hooks: a directory of the guest image, "" for none */
 	if (*h->config->hypervisor.guest_hook_path != '\0')
-		ck_json_kv_string(req, "guest_hook_path", h->config->hypervisor.guest_hook_path);
-	g_auto(yajl_val) reply = harness_call(h, req, NULL, &error);
+		sandbox.guest_hook_path = h->config->hypervisor.guest_hook_path;
+	g_assert_true(agent_client_op(h->agent, CK_OP_CREATE_SANDBOX, &sandbox, NULL, CALL_TIMEOUT_MS, &error));
 	g_assert_no_error(error);
 }
 
@@ -172,14 +185,12 @@ static void on_exit_cb(GuestProcess *p, const GuestExit *exit, const GError *err
 	run->exit = *exit;
 }
 
-static void run_attach(Harness *h, Run *run, yajl_val result)
+static void run_attach(Harness *h, Run *run, const CkSpawnResult *result)
 {
-	gint64 handle = 0, pid = 0;
-
-	g_assert_true(ck_json_as_int64(ck_json_get(result, "handle"), &handle));
-	g_assert_true(ck_json_as_int64(ck_json_get(result, "pid"), &pid));
-	run->handle = (guint32)handle;
-	run->pid = (int)pid;
+	g_assert_cmpuint(result->handle, >, 0);
+	g_assert_cmpint(result->pid, >, 0);
+	run->handle = result->handle;
+	run->pid = (int)result->pid;
 	run->out = g_string_new(NULL);
 	run->err = g_string_new(NULL);
 	run->chunk_ok = TRUE;
@@ -203,29 +214,21 @@ gboolean harness_create(Harness *h, const char *id, OciSpec *spec, const char *b
 	if (spec_json == NULL)
 		return FALSE;
 	g_auto(yajl_val) spec_tree = ck_json_parse(spec_json, len, "spec", error);
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("create_container");
-	ck_json_kv_string(req, "id", id);
-	ck_json_key(req, "spec");
-	ck_json_value(req, spec_tree);
-	ck_json_kv_string(req, "rootfs", guest_rootfs);
-	ck_json_kv_bool(req, "stdin", with_stdin);
-	yajl_val result = NULL;
-	g_auto(yajl_val) reply = harness_call(h, req, &result, error);
-	if (reply == NULL) {
+	CkCreateContainerArgs args = {.id = (char *)id, .spec = spec_tree, .rootfs = guest_rootfs, .stdin_ = with_stdin};
+	CkSpawnResult result = {0};
+	if (!agent_client_op(h->agent, CK_OP_CREATE_CONTAINER, &args, &result, CALL_TIMEOUT_MS, error)) {
 		(void)guest_spec_release(h->share_dir, id, NULL);
 		return FALSE;
 	}
 	run->id = g_strdup(id);
-	run_attach(h, run, result);
+	run_attach(h, run, &result);
 	return TRUE;
 }
 
 gboolean harness_start(Harness *h, const char *id, GError **error)
 {
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("start_container");
-	ck_json_kv_string(req, "id", id);
-	g_auto(yajl_val) reply = harness_call(h, req, NULL, error);
-	return reply != NULL;
+	CkContainerArgs args = {.id = (char *)id};
+	return agent_client_op(h->agent, CK_OP_START_CONTAINER, &args, NULL, CALL_TIMEOUT_MS, error);
 }
 
 gboolean harness_exec(Harness *h, const char *id, const char *exec_id, const char *process_json,
@@ -234,19 +237,14 @@ gboolean harness_exec(Harness *h, const char *id, const char *exec_id, const cha
 	g_auto(yajl_val) proc = ck_json_parse(process_json, strlen(process_json), "process", error);
 	if (proc == NULL)
 		return FALSE;
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("exec_process");
-	ck_json_kv_string(req, "id", id);
-	ck_json_kv_string(req, "exec_id", exec_id);
-	ck_json_key(req, "process");
-	ck_json_value(req, proc);
-	ck_json_kv_bool(req, "stdin", with_stdin);
-	yajl_val result = NULL;
-	g_auto(yajl_val) reply = harness_call(h, req, &result, error);
-	if (reply == NULL)
+	CkExecProcessArgs args = {
+	    .id = (char *)id, .exec_id = (char *)exec_id, .process = proc, .stdin_ = with_stdin};
+	CkSpawnResult result = {0};
+	if (!agent_client_op(h->agent, CK_OP_EXEC_PROCESS, &args, &result, CALL_TIMEOUT_MS, error))
 		return FALSE;
 	run->id = g_strdup(id);
 	run->exec_id = g_strdup(exec_id);
-	run_attach(h, run, result);
+	run_attach(h, run, &result);
 	return TRUE;
 }
 
@@ -283,12 +281,9 @@ void harness_wait_exit(Harness *h, Run *run, int timeout_ms)
 
 gboolean harness_remove(Harness *h, const char *id, GError **error)
 {
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("remove_container");
-	ck_json_kv_string(req, "id", id);
-	g_auto(yajl_val) reply = harness_call(h, req, NULL, error);
-	if (reply == NULL)
-		return FALSE;
-	return guest_spec_release(h->share_dir, id, error);
+	CkContainerArgs args = {.id = (char *)id};
+	return agent_client_op(h->agent, CK_OP_REMOVE_CONTAINER, &args, NULL, CALL_TIMEOUT_MS, error) &&
+	       guest_spec_release(h->share_dir, id, error);
 }
 
 void harness_run_oneshot(Harness *h, const char *id, OciSpec *spec, Run *run, int timeout_ms)

@@ -29,6 +29,7 @@
 #include "base/ck-log.h"
 #include "proto/ck-frame.h"
 #include "agent/agent.h"
+#include "agent/ops.h"
 #include "agent/process.h"
 
 #define FLOOD_TOTAL (64u * 1024u * 1024u)
@@ -157,14 +158,13 @@ static gboolean misbehave(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static gboolean op_misbehave(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
+static gboolean op_misbehave(AgentRequest *req, yajl_val args, GError **error)
 {
 	static const char *const modes[] = {
 	    "oversize", "unknown-type", "bad-json-event", "bad-json-reply", "unknown-id", "flood", "console-flood", NULL};
 	yajl_val v = ck_json_get(args, "mode");
 	const char *mode = YAJL_IS_STRING(v) ? v->u.string : NULL;
 
-	(void)result;
 	if (mode == NULL || !g_strv_contains(modes, mode))
 		return ck_set_error(error, CK_ERROR_INVALID, "misbehave: unknown mode '%s'", mode ? mode : "");
 	Misbehaviour *m = g_new0(Misbehaviour, 1);
@@ -175,7 +175,7 @@ static gboolean op_misbehave(AgentRequest *req, yajl_val args, CkJsonGen *result
 	return TRUE;
 }
 
-static const AgentOp hostile_ops[] = {
+static const AgentTestOp hostile_ops[] = {
     {"misbehave", op_misbehave},
 };
 

@@ -84,7 +84,7 @@ static void test_early_frames_handed_over(void)
 	write_all(sv[1], script);
 
 	g_autoptr(GError) error = NULL;
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("exec_process");
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin(CK_OP_EXEC_PROCESS);
 	yajl_val result = NULL;
 	yajl_val reply = agent_client_call(c, req, 5000, &result, &error);
 	g_assert_no_error(error);
@@ -246,9 +246,9 @@ static void expect_violation(const char *name, const GByteArray *script, const c
 
 	agent_client_set_closed_func(c, on_closed_cb, &cl);
 	/* request 1 answered, request 2 waits */
-	g_autoptr(CkJsonGen) first = ck_msg_request_begin("ping");
+	g_autoptr(CkJsonGen) first = ck_msg_request_begin(CK_OP_PING);
 	agent_client_call_async(c, first, ping_reply, &answered);
-	g_autoptr(CkJsonGen) second = ck_msg_request_begin("ping");
+	g_autoptr(CkJsonGen) second = ck_msg_request_begin(CK_OP_PING);
 	agent_client_call_async(c, second, ping_reply, &pending);
 	write_all(sv[1], script);
 	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
@@ -301,7 +301,7 @@ static void test_late_reply_dropped(void)
 	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
 	AgentClient *c = agent_client_new(sv[0], NULL);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("ping");
+	g_autoptr(CkJsonGen) req = ck_msg_request_begin(CK_OP_PING);
 
 	g_assert_null(agent_client_call(c, req, 10, NULL, &error));
 	g_assert_error(error, CK_ERROR, CK_ERROR_TIMEOUT);
@@ -309,7 +309,7 @@ static void test_late_reply_dropped(void)
 	append_frame(s, CK_FRAME_RESPONSE, 1, 0, "{\"result\": {}}");
 	append_frame(s, CK_FRAME_RESPONSE, 2, 0, "{\"result\": {}}");
 	write_all(sv[1], s);
-	g_autoptr(CkJsonGen) again = ck_msg_request_begin("ping");
+	g_autoptr(CkJsonGen) again = ck_msg_request_begin(CK_OP_PING);
 	g_autoptr(GError) error2 = NULL;
 	yajl_val reply = agent_client_call(c, again, 5000, NULL, &error2);
 	g_assert_no_error(error2);
@@ -348,9 +348,9 @@ static void test_unanswered_call_data_destroyed(void)
 	AgentClient *c = agent_client_new(sv[0], NULL);
 	CallCount answered = {0}, unanswered = {0};
 
-	g_autoptr(CkJsonGen) req1 = ck_msg_request_begin("version");
+	g_autoptr(CkJsonGen) req1 = ck_msg_request_begin(CK_OP_VERSION);
 	g_assert_cmpuint(agent_client_call_async_full(c, req1, count_reply, &answered, count_destroy), ==, 1);
-	g_autoptr(CkJsonGen) req2 = ck_msg_request_begin("wait_process");
+	g_autoptr(CkJsonGen) req2 = ck_msg_request_begin(CK_OP_WAIT_PROCESS);
 	g_assert_cmpuint(agent_client_call_async_full(c, req2, count_reply, &unanswered, count_destroy), ==, 2);
 
 	g_autoptr(GByteArray) script = g_byte_array_new();

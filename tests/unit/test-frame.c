@@ -154,7 +154,7 @@ static CkFrame json_frame(CkFrameType type, guint32 id, const char *json)
 
 static void test_message_request(void)
 {
-	g_autoptr(CkJsonGen) g = ck_msg_request_begin("version");
+	g_autoptr(CkJsonGen) g = ck_msg_request_begin(CK_OP_VERSION);
 	ck_json_kv_int(g, "protocol", 1);
 	gsize len = 0;
 	g_autofree char *doc = ck_msg_finish(g, &len);

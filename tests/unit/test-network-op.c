@@ -57,9 +57,8 @@ static void test_refusals(void)
 		g_auto(yajl_val) args =
 		    ck_json_parse(refusals[i].request, strlen(refusals[i].request), "request", &error);
 		g_assert_no_error(error);
-		g_autoptr(CkJsonGen) result = ck_json_gen_new();
-		AgentRequest req = {0};
-		g_assert_false(op_setup_network(&req, args, result, &error));
+		/* the dispatcher's typed decoding, then the operation's checks */
+		g_assert_false(network_request_check(args, &error));
 		g_assert_error(error, CK_ERROR, CK_ERROR_INVALID);
 		g_assert_cmpstr(error->message, ==, refusals[i].message);
 	}
@@ -75,9 +74,7 @@ static void test_bounds(void)
 	g_string_append(s, "]}");
 	g_autoptr(GError) error = NULL;
 	g_auto(yajl_val) args = ck_json_parse(s->str, s->len, "request", &error);
-	g_autoptr(CkJsonGen) result = ck_json_gen_new();
-	AgentRequest req = {0};
-	g_assert_false(op_setup_network(&req, args, result, &error));
+	g_assert_false(network_request_check(args, &error));
 	g_assert_cmpstr(error->message, ==, "setup_network: interfaces: 17 entries, at most 16");
 }
 

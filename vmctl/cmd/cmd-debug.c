@@ -35,27 +35,19 @@ static gboolean interrupted_cb(gpointer data)
 	return *(gboolean *)data;
 }
 
-static const char *info_string(yajl_val info, const char *key)
+static const char *or_unknown(const char *s)
 {
-	yajl_val v = ck_json_get(info, key);
-	return v != NULL && YAJL_IS_STRING(v) ? v->u.string : "?";
-}
-
-static gint64 info_int(yajl_val info, const char *key)
-{
-	gint64 v = 0;
-	(void)ck_json_as_int64(ck_json_get(info, key), &v);
-	return v;
+	return s != NULL ? s : "?";
 }
 
 static void print_boot_report(QemuVm *vm)
 {
-	yajl_val info = qemu_vm_get_guest_info(vm);
+	const CkVersionResult *info = qemu_vm_get_guest_info(vm);
 	struct utsname uts;
 
 	(void)uname(&uts);
 	printf("host kernel:   %s\n", uts.release);
-	printf("guest kernel:  %s (%s)\n", info_string(info, "kernel_release"), info_string(info, "kernel_version"));
+	printf("guest kernel:  %s (%s)\n", or_unknown(info->kernel_release), or_unknown(info->kernel_version));
 	printf("accelerator:   %s\n", ck_accel_to_string(qemu_vm_get_accel(vm)));
 	if (qemu_vm_is_restored(vm))
 		printf("boot time:     %.2f s from starting QEMU to the agent's answer (restored from a VM template)\n",
@@ -63,10 +55,10 @@ static void print_boot_report(QemuVm *vm)
 	else
 		printf("boot time:     %.2f s from starting QEMU to the agent's answer "
 		       "(guest: kernel to /init %.2f s, /init to ready %.2f s)\n",
-		       qemu_vm_get_boot_us(vm) / 1e6, info_int(info, "init_start_us") / 1e6,
-		       (info_int(info, "ready_us") - info_int(info, "init_start_us")) / 1e6);
+		       qemu_vm_get_boot_us(vm) / 1e6, info->init_start_us / 1e6,
+		       (info->ready_us - info->init_start_us) / 1e6);
 	printf("guest:         %" G_GINT64_FORMAT " MiB, %" G_GINT64_FORMAT " vCPU(s), agent %s\n",
-	       info_int(info, "mem_total_kib") / 1024, info_int(info, "cpus_online"), info_string(info, "agent_version"));
+	       info->mem_total_kib / 1024, info->cpus_online, or_unknown(info->agent_version));
 	fflush(stdout);
 }
 

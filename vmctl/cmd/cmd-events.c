@@ -25,11 +25,9 @@
 
 #define DEFAULT_INTERVAL_MS 5000
 
-static guint64 num(yajl_val obj, const char *group, const char *key)
+/* A statistic the guest could not read (-1) counts as 0. */
+static guint64 num(gint64 v)
 {
-	gint64 v = 0;
-
-	(void)ck_json_as_int64(ck_json_get(ck_json_get(obj, group), key), &v);
 	return v > 0 ? (guint64)v : 0;
 }
 
@@ -55,20 +53,20 @@ static void kv_u64(CkJsonGen *g, const char *key, guint64 v)
 	ck_json_uint64(g, v);
 }
 
-static void write_cpu(CkJsonGen *g, yajl_val s)
+static void write_cpu(CkJsonGen *g, const CkStatsResult *s)
 {
 	ck_json_key(g, "cpu");
 	ck_json_map_open(g);
 	ck_json_key(g, "usage");
 	ck_json_map_open(g);
-	kv_omitempty(g, "total", ns(num(s, "cpu", "usage_usec")));
-	kv_u64(g, "kernel", ns(num(s, "cpu", "system_usec")));
-	kv_u64(g, "user", ns(num(s, "cpu", "user_usec")));
+	kv_omitempty(g, "total", ns(num(s->cpu.usage_usec)));
+	kv_u64(g, "kernel", ns(num(s->cpu.system_usec)));
+	kv_u64(g, "user", ns(num(s->cpu.user_usec)));
 	ck_json_map_close(g);
 	ck_json_key(g, "throttling");
 	ck_json_map_open(g);
-	kv_omitempty(g, "throttled_periods", num(s, "cpu", "nr_throttled"));
-	kv_omitempty(g, "throttled_time", ns(num(s, "cpu", "throttled_usec")));
+	kv_omitempty(g, "throttled_periods", num(s->cpu.nr_throttled));
+	kv_omitempty(g, "throttled_time", ns(num(s->cpu.throttled_usec)));
 	ck_json_map_close(g);
 	ck_json_map_close(g);
 }
@@ -99,19 +97,19 @@ static void memory_entry(CkJsonGen *g, const char *key, guint64 limit, guint64 u
 	ck_json_map_close(g);
 }
 
-static void write_memory(CkJsonGen *g, yajl_val s, guint64 limit)
+static void write_memory(CkJsonGen *g, const CkStatsResult *s, guint64 limit)
 {
 	ck_json_key(g, "memory");
 	ck_json_map_open(g);
-	kv_omitempty(g, "cache", num(s, "memory", "file"));
-	memory_entry(g, "usage", limit, num(s, "memory", "usage"), num(s, "memory", "max_usage"));
+	kv_omitempty(g, "cache", num(s->memory.file));
+	memory_entry(g, "usage", limit, num(s->memory.usage), num(s->memory.max_usage));
 	memory_entry(g, "swap", 0, 0, 0);
 	memory_entry(g, "kernel", 0, 0, 0);
 	memory_entry(g, "kernelTCP", 0, 0, 0);
 	ck_json_key(g, "raw");
 	ck_json_map_open(g);
-	kv_u64(g, "anon", num(s, "memory", "anon"));
-	kv_u64(g, "file", num(s, "memory", "file"));
+	kv_u64(g, "anon", num(s->memory.anon));
+	kv_u64(g, "file", num(s->memory.file));
 	ck_json_map_close(g);
 	ck_json_map_close(g);
 }
@@ -124,7 +122,7 @@ static void empty_map(CkJsonGen *g, const char *key)
 }
 
 /* One event line, as runc's json.Encoder writes it. */
-static char *stats_event(const char *id, yajl_val s, guint64 limit, GError **error)
+static char *stats_event(const char *id, const CkStatsResult *s, guint64 limit, GError **error)
 {
 	g_autoptr(CkJsonGen) g = ck_json_gen_new();
 
@@ -138,7 +136,7 @@ static char *stats_event(const char *id, yajl_val s, guint64 limit, GError **err
 	write_memory(g, s, limit);
 	ck_json_key(g, "pids");
 	ck_json_map_open(g);
-	kv_omitempty(g, "current", num(s, "pids", "current"));
+	kv_omitempty(g, "current", num(s->pids.current));
 	ck_json_map_close(g);
 	empty_map(g, "blkio");
 	empty_map(g, "hugetlb");
@@ -162,15 +160,12 @@ static guint64 memory_limit(const char *root, const char *id)
 
 static gboolean print_stats(const char *root, const char *id, guint64 limit, GError **error)
 {
-	yajl_val result = NULL;
-	g_auto(yajl_val) reply = runtime_stats(root, id, &result, error);
+	CkStatsResult result = {0};
 
-	if (reply == NULL)
+	/* the guest's words: groups of numbers, each checked as it is decoded */
+	if (!runtime_stats(root, id, &result, error))
 		return FALSE;
-	/* the guest's words: an object of groups of numbers, or nothing */
-	if (result == NULL || !YAJL_IS_OBJECT(result))
-		return ck_set_error(error, CK_ERROR_INVALID, "stats: the guest's answer is not an object");
-	g_autofree char *line = stats_event(id, result, limit, error);
+	g_autofree char *line = stats_event(id, &result, limit, error);
 	if (line == NULL)
 		return FALSE;
 	printf("%s\n", line);

@@ -1,6 +1,7 @@
 /* common: what every verb of vmctl shares: reporting a failure, reading a
- * container's state under the right root, and handing a trusted
- * container's verb to runc (lib/trusted-runtime.h). */
+ * container's state under the right root, handing a trusted container's
+ * verb to runc (lib/trusted-runtime.h), the configuration and the verb's
+ * own options. */
 #include <glib.h>
 
 #include "base/ck-error.h"
@@ -100,4 +101,28 @@ ContainerState *vmctl_vm_or_delegate(VmctlContext *ctx, const char *id, char **v
 		return NULL;
 	}
 	return g_steal_pointer(&st);
+}
+
+/* --- what every verb uses of the context ------------------------------------- */
+
+const CkConfig *vmctl_config(VmctlContext *ctx, GError **error)
+{
+	if (ctx->config == NULL)
+		ctx->config = ck_config_load(ctx->config_path, error);
+	return ctx->config;
+}
+
+gboolean vmctl_parse_verb_options(const char *verb, const char *params, const GOptionEntry *entries, int *argc,
+				  char ***argv)
+{
+	g_autofree char *title = g_strdup_printf("%s %s", verb, params ? params : "");
+	g_autoptr(GOptionContext) oc = g_option_context_new(title);
+	g_autoptr(GError) error = NULL;
+
+	g_option_context_add_main_entries(oc, entries, NULL);
+	if (!g_option_context_parse(oc, argc, argv, &error)) {
+		ck_log_error("%s: %s", verb, error->message);
+		return FALSE;
+	}
+	return TRUE;
 }

@@ -34,28 +34,6 @@ static const VmctlVerb verbs[] = {
 	{"factory", cmd_factory, "VM templates: 'factory init|status|destroy' (docs/templating.md)"},
 };
 
-const CkConfig *vmctl_config(VmctlContext *ctx, GError **error)
-{
-	if (ctx->config == NULL)
-		ctx->config = ck_config_load(ctx->config_path, error);
-	return ctx->config;
-}
-
-gboolean vmctl_parse_verb_options(const char *verb, const char *params, const GOptionEntry *entries, int *argc,
-				  char ***argv)
-{
-	g_autofree char *title = g_strdup_printf("%s %s", verb, params ? params : "");
-	g_autoptr(GOptionContext) oc = g_option_context_new(title);
-	g_autoptr(GError) error = NULL;
-
-	g_option_context_add_main_entries(oc, entries, NULL);
-	if (!g_option_context_parse(oc, argc, argv, &error)) {
-		ck_log_error("%s: %s", verb, error->message);
-		return FALSE;
-	}
-	return TRUE;
-}
-
 static void print_version(void)
 {
 	printf(VMCTL_VERSION_PREFIX "%s\n", CK_VERSION);

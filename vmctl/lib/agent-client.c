@@ -144,10 +144,11 @@ static void handle_event(AgentClient *c, const CkFrame *frame)
 		agent_client_abort(c, "%s", error->message);
 		return;
 	}
-	if (g_str_equal(event, "ready"))
+	CkEvent ev = ck_event_from_name(event);
+	if (ev == CK_EVENT_READY)
 		c->ready = TRUE;
 	if (c->on_event != NULL)
-		c->on_event(c, event, tree, c->event_data);
+		c->on_event(c, ev, tree, c->event_data);
 }
 
 static void on_frame(CkChannel *ch, const CkFrame *frame, gpointer data)
@@ -428,6 +429,27 @@ yajl_val agent_client_call(AgentClient *c, CkJsonGen *request, int timeout_ms, y
 	if (out_result != NULL)
 		*out_result = ck_json_get(r.tree, "result");
 	return r.tree;
+}
+
+gboolean agent_client_op(AgentClient *c, CkOp op, gconstpointer args, gpointer out_result, int timeout_ms,
+			 GError **error)
+{
+	g_autoptr(CkJsonGen) request = ck_msg_request(op, args);
+	yajl_val result = NULL;
+	g_auto(yajl_val) reply = agent_client_call(c, request, timeout_ms, &result, error);
+
+	if (reply == NULL)
+		return FALSE;
+	return out_result == NULL || ck_msg_decode_result(op, result, out_result, error);
+}
+
+void agent_client_send_op(AgentClient *c, CkOp op, gconstpointer args)
+{
+	g_autoptr(CkJsonGen) request = ck_msg_request(op, args);
+	gsize len = 0;
+	g_autofree char *doc = ck_msg_finish(request, &len);
+
+	agent_client_forward(c, (const guint8 *)doc, len, NULL, NULL);
 }
 
 gboolean agent_client_wait_ready(AgentClient *c, int timeout_ms, GError **error)

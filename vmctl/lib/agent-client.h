@@ -20,6 +20,7 @@
 
 #include "base/ck-json.h"
 #include "proto/ck-channel.h"
+#include "proto/ck-ops.h"
 
 G_BEGIN_DECLS
 
@@ -28,7 +29,9 @@ typedef struct AgentClient AgentClient;
 /* result is the "result" object (borrowed for the callback's duration);
  * error is set instead when the request failed. */
 typedef void (*AgentReplyFunc)(AgentClient *c, yajl_val result, const GError *error, gpointer user_data);
-typedef void (*AgentEventFunc)(AgentClient *c, const char *event, yajl_val body, gpointer user_data);
+/* event is CK_EVENT_UNKNOWN for a name this host does not know; body is
+ * the whole event object (decode it with ck_msg_decode_event()). */
+typedef void (*AgentEventFunc)(AgentClient *c, CkEvent event, yajl_val body, gpointer user_data);
 typedef void (*AgentStreamFunc)(AgentClient *c, const CkFrame *frame, gpointer user_data);
 typedef void (*AgentClosedFunc)(AgentClient *c, const GError *error, gpointer user_data);
 
@@ -52,6 +55,17 @@ guint32 agent_client_call_async_full(AgentClient *c, CkJsonGen *request, AgentRe
  * *out_result at its "result" object. timeout_ms < 0: no deadline. */
 yajl_val agent_client_call(AgentClient *c, CkJsonGen *request, int timeout_ms, yajl_val *out_result,
 			   GError **error);
+
+/* A typed blocking call (proto/ck-ops.h): args is op's arguments struct
+ * (NULL for an operation without), out_result its result struct, filled
+ * on success (NULL when not wanted; the caller frees it with
+ * ck_msg_clear_result()). A result of the wrong shape is an error
+ * "<op> result: <field>: <problem>". */
+gboolean agent_client_op(AgentClient *c, CkOp op, gconstpointer args, gpointer out_result, int timeout_ms,
+			 GError **error);
+
+/* Sends op with args and does not wait for, or look at, the answer. */
+void agent_client_send_op(AgentClient *c, CkOp op, gconstpointer args);
 
 /* Runs the context until the agent's "ready" event arrived. */
 gboolean agent_client_wait_ready(AgentClient *c, int timeout_ms, GError **error);

@@ -126,13 +126,6 @@ static void on_stream(AgentClient *c, const CkFrame *frame, gpointer data)
 	}
 }
 
-static gint64 result_int(yajl_val result, const char *key)
-{
-	gint64 v = 0;
-	(void)ck_json_as_int64(ck_json_get(result, key), &v);
-	return v;
-}
-
 static void on_wait_reply(AgentClient *c, yajl_val result, const GError *error, gpointer data)
 {
 	WaitToken *token = data;
@@ -148,11 +141,16 @@ static void on_wait_reply(AgentClient *c, yajl_val result, const GError *error, 
 		p->on_exit(p, NULL, error, p->user_data);
 		return;
 	}
+	CkWaitProcessResult r = {0};
+	g_autoptr(GError) shape = NULL;
+	if (!ck_msg_decode_result(CK_OP_WAIT_PROCESS, result, &r, &shape)) {
+		p->on_exit(p, NULL, shape, p->user_data);
+		return;
+	}
 	p->exited = TRUE;
-	p->exit.exit_code = (int)result_int(result, "exit_code");
-	p->exit.signal = (int)result_int(result, "signal");
-	yajl_val oom = ck_json_get(result, "oom_killed");
-	p->exit.oom_killed = oom != NULL && YAJL_IS_TRUE(oom);
+	p->exit.exit_code = (int)r.exit_code;
+	p->exit.signal = (int)r.signal;
+	p->exit.oom_killed = r.oom_killed;
 	p->on_exit(p, &p->exit, NULL, p->user_data);
 }
 
@@ -171,8 +169,8 @@ GuestProcess *guest_process_new(AgentClient *agent, guint32 handle, GuestOutputF
 	p->pending = g_byte_array_new();
 	p->wait = g_new0(WaitToken, 1);
 	p->wait->p = p;
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("wait_process");
-	ck_json_kv_int(req, "handle", handle);
+	CkWaitProcessArgs args = {.ref.handle = handle};
+	g_autoptr(CkJsonGen) req = ck_msg_request(CK_OP_WAIT_PROCESS, &args);
 	/* the reply frees the token; or the client, when it goes first */
 	agent_client_call_async_full(agent, req, on_wait_reply, p->wait, g_free);
 	/* last: output that came early is handed over right here */

@@ -1,7 +1,6 @@
 /* pod-net-scan: the interfaces, addresses and routes of a pod's network
  * namespace, read with libnl-route-3 (see pod-net.h). */
 #include "pod-net-internal.h"
-#include "pod-net.h"
 
 #include <arpa/inet.h>
 #include <linux/if_arp.h>
@@ -13,6 +12,7 @@
 #include <netlink/route/route.h>
 
 #include "base/ck-error.h"
+#include "proto/ck-ops.h"
 
 /* Kinds tcfilter can carry: anything Ethernet that is an endpoint of the
  * namespace (NULL: a device without a kind, e.g. a physical NIC moved in). */
@@ -68,7 +68,7 @@ static gboolean has_address(struct nl_cache *addrs, int ifindex)
 
 /* One link: carried, skipped (lo; a fallback tunnel the kernel puts in
  * every namespace, down and without addresses) or refused. */
-static gboolean scan_link(struct rtnl_link *link, struct nl_cache *addrs, PodNet *net, GError **error)
+static gboolean scan_link(struct rtnl_link *link, struct nl_cache *addrs, struct PodNet *net, GError **error)
 {
 	const char *name = rtnl_link_get_name(link);
 	const char *kind = rtnl_link_get_type(link);
@@ -89,10 +89,10 @@ static gboolean scan_link(struct rtnl_link *link, struct nl_cache *addrs, PodNet
 		return ck_set_error(error, CK_ERROR_UNSUPPORTED,
 				    "network interface %s: cannot be carried into the VM: kind %s is not supported",
 				    name, kind);
-	if (net->ifaces->len >= POD_NET_MAX_IFACES)
+	if (net->ifaces->len >= CK_NET_MAX_IFACES)
 		return ck_set_error(error, CK_ERROR_UNSUPPORTED,
 				    "network interface %s: more than %d interfaces in the namespace", name,
-				    POD_NET_MAX_IFACES);
+				    CK_NET_MAX_IFACES);
 
 	const guint8 *m = nl_addr_get_binary_addr(mac);
 	PodNetIface *iface = g_new0(PodNetIface, 1);
@@ -106,7 +106,7 @@ static gboolean scan_link(struct rtnl_link *link, struct nl_cache *addrs, PodNet
 	return TRUE;
 }
 
-static PodNetIface *find_iface(PodNet *net, int ifindex)
+static PodNetIface *find_iface(struct PodNet *net, int ifindex)
 {
 	for (guint i = 0; i < net->ifaces->len; i++) {
 		PodNetIface *iface = g_ptr_array_index(net->ifaces, i);
@@ -118,7 +118,7 @@ static PodNetIface *find_iface(PodNet *net, int ifindex)
 
 /* IPv6 link-local addresses are left out: the guest kernel derives the
  * same one from the same MAC. */
-static gboolean scan_addr(struct rtnl_addr *addr, PodNet *net, GError **error)
+static gboolean scan_addr(struct rtnl_addr *addr, struct PodNet *net, GError **error)
 {
 	PodNetIface *iface = find_iface(net, rtnl_addr_get_ifindex(addr));
 	int family = rtnl_addr_get_family(addr);
@@ -130,9 +130,9 @@ static gboolean scan_addr(struct rtnl_addr *addr, PodNet *net, GError **error)
 	g_autofree char *s = addr_to_string(rtnl_addr_get_local(addr), FALSE);
 	if (s == NULL)
 		return TRUE;
-	if (iface->addrs->len >= POD_NET_MAX_ADDRS)
+	if (iface->addrs->len >= CK_NET_MAX_ADDRS)
 		return ck_set_error(error, CK_ERROR_UNSUPPORTED, "network interface %s: more than %d addresses",
-				    iface->name, POD_NET_MAX_ADDRS);
+				    iface->name, CK_NET_MAX_ADDRS);
 	g_ptr_array_add(iface->addrs, g_strdup_printf("%s/%d", s, rtnl_addr_get_prefixlen(addr)));
 	return TRUE;
 }
@@ -149,7 +149,7 @@ static char *route_dest(struct rtnl_route *route)
 /* Main-table unicast routes through a carried interface. The kernel's
  * own prefix routes (proto kernel) are left out: the guest kernel makes
  * them when the address is added. */
-static gboolean scan_route(struct rtnl_route *route, PodNet *net, GError **error)
+static gboolean scan_route(struct rtnl_route *route, struct PodNet *net, GError **error)
 {
 	int family = rtnl_route_get_family(route);
 
@@ -165,9 +165,9 @@ static gboolean scan_route(struct rtnl_route *route, PodNet *net, GError **error
 	PodNetIface *iface = find_iface(net, rtnl_route_nh_get_ifindex(nh));
 	if (iface == NULL || dest == NULL)
 		return TRUE;
-	if (net->routes->len >= POD_NET_MAX_ROUTES)
+	if (net->routes->len >= CK_NET_MAX_ROUTES)
 		return ck_set_error(error, CK_ERROR_UNSUPPORTED, "route %s: more than %d routes in the namespace", dest,
-				    POD_NET_MAX_ROUTES);
+				    CK_NET_MAX_ROUTES);
 
 	PodNetRoute *r = g_new0(PodNetRoute, 1);
 	struct nl_addr *gw = rtnl_route_nh_get_gateway(nh), *src = rtnl_route_get_pref_src(route);
@@ -199,7 +199,7 @@ static gboolean nl_failed(int err, const char *what, GError **error)
 	return ck_set_error(error, CK_ERROR_FAILED, "network namespace: reading the %s: %s", what, nl_geterror(err));
 }
 
-gboolean pod_net_scan(struct nl_sock *sock, PodNet *net, GError **error)
+gboolean pod_net_scan(struct nl_sock *sock, struct PodNet *net, GError **error)
 {
 	struct nl_cache *links = NULL, *addrs = NULL, *routes = NULL;
 	gboolean ok = FALSE;

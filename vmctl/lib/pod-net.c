@@ -428,45 +428,31 @@ const char *pod_net_mac(const PodNet *net, guint i)
 	return ((PodNetIface *)g_ptr_array_index(net->ifaces, i))->mac;
 }
 
-static void add_route(CkJsonGen *req, const PodNetRoute *r)
+void pod_net_request(const PodNet *net, CkSetupNetworkArgs *out)
 {
-	ck_json_map_open(req);
-	ck_json_kv_string(req, "dest", r->dest);
-	ck_json_kv_string(req, "device", r->device);
-	if (r->gateway != NULL)
-		ck_json_kv_string(req, "gateway", r->gateway);
-	if (r->source != NULL)
-		ck_json_kv_string(req, "source", r->source);
-	if (r->metric != 0)
-		ck_json_kv_int(req, "metric", r->metric);
-	if (r->onlink)
-		ck_json_kv_bool(req, "onlink", TRUE);
-	ck_json_map_close(req);
-}
-
-void pod_net_add_request(const PodNet *net, CkJsonGen *req)
-{
-	ck_json_key(req, "interfaces");
-	ck_json_array_open(req);
+	out->n_interfaces = net->ifaces->len;
+	out->interfaces = g_new0(CkNetInterface, MAX(out->n_interfaces, 1));
 	for (guint i = 0; i < net->ifaces->len; i++) {
 		const PodNetIface *iface = g_ptr_array_index(net->ifaces, i);
-		ck_json_map_open(req);
-		ck_json_kv_string(req, "name", iface->name);
-		ck_json_kv_string(req, "mac", iface->mac);
-		ck_json_kv_int(req, "mtu", iface->mtu);
-		ck_json_key(req, "addresses");
-		ck_json_array_open(req);
+		char **addrs = g_new0(char *, iface->addrs->len + 1);
 		for (guint j = 0; j < iface->addrs->len; j++)
-			ck_json_string(req, g_ptr_array_index(iface->addrs, j));
-		ck_json_array_close(req);
-		ck_json_map_close(req);
+			addrs[j] = g_ptr_array_index(iface->addrs, j);
+		out->interfaces[i] = (CkNetInterface){iface->name, (char *)iface->mac, (int)iface->mtu, addrs};
 	}
-	ck_json_array_close(req);
-	ck_json_key(req, "routes");
-	ck_json_array_open(req);
-	for (guint i = 0; i < net->routes->len; i++)
-		add_route(req, g_ptr_array_index(net->routes, i));
-	ck_json_array_close(req);
+	out->n_routes = net->routes->len;
+	out->routes = g_new0(CkNetRoute, MAX(out->n_routes, 1));
+	for (guint i = 0; i < net->routes->len; i++) {
+		const PodNetRoute *r = g_ptr_array_index(net->routes, i);
+		out->routes[i] = (CkNetRoute){r->dest, (char *)r->device, r->gateway, r->source, r->metric, r->onlink};
+	}
+}
+
+void pod_net_request_clear(CkSetupNetworkArgs *req)
+{
+	for (guint i = 0; i < req->n_interfaces; i++)
+		g_free(req->interfaces[i].addresses); /* the strings are the PodNet's */
+	g_clear_pointer(&req->interfaces, g_free);
+	g_clear_pointer(&req->routes, g_free);
 }
 
 char *pod_net_describe(const PodNet *net)

@@ -21,12 +21,14 @@
 #include <glib.h>
 
 #include "base/ck-json.h"
+#include "proto/ck-ops.h"
 
 G_BEGIN_DECLS
 
-#define POD_NET_MAX_IFACES 16
-#define POD_NET_MAX_ADDRS 32   /* per interface */
-#define POD_NET_MAX_ROUTES 256 /* per pod */
+/* The guest's bounds of setup_network (proto/ck-ops.h). */
+#define POD_NET_MAX_IFACES CK_NET_MAX_IFACES
+#define POD_NET_MAX_ADDRS CK_NET_MAX_ADDRS   /* per interface */
+#define POD_NET_MAX_ROUTES CK_NET_MAX_ROUTES /* per pod */
 #define POD_NET_RECORD "network.json"
 
 typedef struct PodNet PodNet;
@@ -46,9 +48,11 @@ guint pod_net_count(const PodNet *net);
 int pod_net_tap_fd(const PodNet *net, guint i);
 const char *pod_net_mac(const PodNet *net, guint i);
 
-/* Adds "interfaces" and "routes" of the setup_network request
- * (docs/protocol.md) to an open request. */
-void pod_net_add_request(const PodNet *net, CkJsonGen *req);
+/* The setup_network request (docs/protocol.md) for the pod's interfaces
+ * and routes; its strings are borrowed from net, so it is freed with
+ * pod_net_request_clear(), not ck_msg_clear_args(). */
+void pod_net_request(const PodNet *net, CkSetupNetworkArgs *out);
+void pod_net_request_clear(CkSetupNetworkArgs *req);
 
 /* One line for the log: "eth0 (tap0_kata, 02:..., mtu 1400, 192.0.2.2/24)". */
 char *pod_net_describe(const PodNet *net);

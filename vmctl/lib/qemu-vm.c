@@ -52,8 +52,7 @@ struct QemuVm {
 	gint64 ready_us;
 	int vcpus, maxvcpus;
 	guint32 memory_mib, maxmemory_mib, memory_slots;
-	yajl_val info_tree;
-	yajl_val info;
+	CkVersionResult info; /* the agent's version answer */
 	gboolean restored; /* from a template, not booted */
 };
 
@@ -90,9 +89,9 @@ char *qemu_vm_get_console_tail(QemuVm *vm)
 	return console_log_tail(vm->console);
 }
 
-yajl_val qemu_vm_get_guest_info(QemuVm *vm)
+const CkVersionResult *qemu_vm_get_guest_info(QemuVm *vm)
 {
-	return vm->info;
+	return &vm->info;
 }
 
 gint64 qemu_vm_get_boot_us(QemuVm *vm)
@@ -100,10 +99,8 @@ gint64 qemu_vm_get_boot_us(QemuVm *vm)
 	return vm->ready_us - vm->spawn_us;
 }
 
-static gint64 guest_clock(QemuVm *vm, const char *key, gint64 lo, gint64 hi)
+static gint64 guest_clock(gint64 v, gint64 lo, gint64 hi)
 {
-	gint64 v = 0;
-	(void)ck_json_as_int64(ck_json_get(vm->info, key), &v);
 	return CLAMP(v, lo, hi);
 }
 
@@ -122,9 +119,9 @@ void qemu_vm_get_boot_phases(QemuVm *vm, QemuVmBootPhases *out)
 		return;
 	}
 	/* guest uptime when it answered: at most the host's whole boot */
-	gint64 uptime = guest_clock(vm, "uptime_us", 0, boot);
-	gint64 init = guest_clock(vm, "init_start_us", 0, uptime);
-	gint64 ready = guest_clock(vm, "ready_us", init, uptime);
+	gint64 uptime = guest_clock(vm->info.uptime_us, 0, boot);
+	gint64 init = guest_clock(vm->info.init_start_us, 0, uptime);
+	gint64 ready = guest_clock(vm->info.ready_us, init, uptime);
 
 	*out = (QemuVmBootPhases){
 		.exec_to_kernel_us = boot - uptime,
@@ -486,11 +483,10 @@ static gboolean explain_early_exit(QemuVm *vm, const char *accel, GError **error
 
 static gboolean query_version(QemuVm *vm, int timeout_ms, GError **error)
 {
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin(CK_OP_VERSION);
-	ck_json_kv_int(req, "protocol", CK_PROTO_VERSION);
+	CkVersionArgs args = {.protocol = CK_PROTO_VERSION};
 
-	vm->info_tree = agent_client_call(vm->agent, req, timeout_ms, &vm->info, error);
-	return vm->info_tree != NULL;
+	ck_msg_clear_result(CK_OP_VERSION, &vm->info);
+	return agent_client_op(vm->agent, CK_OP_VERSION, &args, &vm->info, timeout_ms, error);
 }
 
 static gboolean wait_agent(QemuVm *vm, const AccelPlan *plan, GError **error)
@@ -723,17 +719,14 @@ static gboolean save_template(QemuVm *vm, int state_fd, GError **error)
 static gboolean guest_uptime(QemuVm *vm, gint64 *out_guest_us, gint64 *out_before_us, gint64 *out_after_us,
 			     GError **error)
 {
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin(CK_OP_VERSION);
-	yajl_val result = NULL;
+	CkVersionResult result = {0};
 
 	*out_before_us = g_get_monotonic_time();
-	g_auto(yajl_val) reply = agent_client_call(vm->agent, req, QMP_TIMEOUT_MS, &result, error);
+	gboolean ok = agent_client_op(vm->agent, CK_OP_VERSION, NULL, &result, QMP_TIMEOUT_MS, error);
 	*out_after_us = g_get_monotonic_time();
-	if (reply == NULL)
-		return FALSE;
-	if (!ck_json_as_int64(ck_json_get(result, "uptime_us"), out_guest_us))
-		return ck_set_error(error, CK_ERROR_INVALID, "the agent's version reply has no uptime_us");
-	return TRUE;
+	*out_guest_us = result.uptime_us;
+	ck_msg_clear_result(CK_OP_VERSION, &result);
+	return ok;
 }
 
 /* The guest calibrated its TSC once, at boot, under whatever load the
@@ -849,14 +842,15 @@ static gboolean clone_identity(QemuVm *vm, guint n_nics, int timeout_ms, GError 
 		return ck_set_error_errno(error, errno, "getrandom");
 	g_autofree char *b64 = g_base64_encode(entropy, sizeof entropy);
 	explicit_bzero(entropy, sizeof entropy);
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin(CK_OP_CLONE_IDENTITY);
-	ck_json_kv_string(req, "entropy", b64);
 	clock_gettime(CLOCK_REALTIME, &now);
-	ck_json_kv_int(req, "realtime_ns", (gint64)now.tv_sec * 1000000000 + now.tv_nsec);
-	ck_json_kv_bool(req, "rescan_pci", n_nics > 0);
-	g_auto(yajl_val) reply = agent_client_call(vm->agent, req, timeout_ms, NULL, error);
+	CkCloneIdentityArgs args = {
+	    .entropy = b64,
+	    .realtime_ns = (gint64)now.tv_sec * 1000000000 + now.tv_nsec,
+	    .rescan_pci = n_nics > 0,
+	};
+	gboolean ok = agent_client_op(vm->agent, CK_OP_CLONE_IDENTITY, &args, NULL, timeout_ms, error);
 	explicit_bzero(b64, strlen(b64));
-	return reply != NULL;
+	return ok;
 }
 
 static gboolean load_clone_state(QemuVm *vm, const VmSpec *spec, int timeout_ms, GError **error)
@@ -1071,10 +1065,9 @@ gboolean qemu_vm_shutdown(QemuVm *vm, int timeout_ms, GError **error)
 	if (vm->exited)
 		return TRUE;
 	if (vm->agent != NULL && !agent_client_is_closed(vm->agent)) {
-		g_autoptr(CkJsonGen) req = ck_msg_request_begin(CK_OP_SHUTDOWN);
-		g_auto(yajl_val) reply = agent_client_call(vm->agent, req, ck_deadline_remaining_ms(deadline) / 2,
-							   NULL, NULL);
-		if (reply != NULL && wait_exit(vm, ck_deadline_remaining_ms(deadline) / 2))
+		if (agent_client_op(vm->agent, CK_OP_SHUTDOWN, NULL, NULL, ck_deadline_remaining_ms(deadline) / 2,
+				    NULL) &&
+		    wait_exit(vm, ck_deadline_remaining_ms(deadline) / 2))
 			return TRUE;
 	}
 	if (vm->qmp != NULL && qmp_client_execute(vm->qmp, "quit", NULL, MIN(ck_deadline_remaining_ms(deadline), 1000),
@@ -1092,8 +1085,8 @@ void qemu_vm_free(QemuVm *vm)
 	agent_client_free(vm->agent);
 	qmp_client_free(vm->qmp);
 	qemu_vm_kill(vm);
-	yajl_tree_free(vm->info_tree);
 	console_log_free(vm->console);
+	ck_msg_clear_result(CK_OP_VERSION, &vm->info);
 	g_free(vm->console_log);
 	g_free(vm->qemu_log);
 	g_free(vm);

@@ -87,8 +87,8 @@ const char *qemu_vm_get_console_log(QemuVm *vm);
 /* The console's last bytes (console-log.h: up to CONSOLE_LOG_TAIL_MAX), what
  * the guest wrote until now; "" when none. */
 char *qemu_vm_get_console_tail(QemuVm *vm);
-/* The agent's version reply ("result" object), borrowed. */
-yajl_val qemu_vm_get_guest_info(QemuVm *vm);
+/* The agent's version result, borrowed. */
+const CkVersionResult *qemu_vm_get_guest_info(QemuVm *vm);
 /* TRUE when the VM was restored from a template (docs/templating.md). */
 gboolean qemu_vm_is_restored(QemuVm *vm);
 /* Microseconds from spawning QEMU to the agent's ready event (for a

@@ -36,14 +36,12 @@ AgentClient *runtime_connect(const char *root, const ContainerState *st, int tim
 	}
 }
 
-yajl_val runtime_call(const char *root, const ContainerState *st, CkJsonGen *request, yajl_val *out_result,
-		      GError **error)
+gboolean runtime_op(const char *root, const ContainerState *st, CkOp op, gconstpointer args, gpointer out_result,
+		    GError **error)
 {
 	g_autoptr(AgentClient) agent = runtime_connect(root, st, CONNECT_TIMEOUT_MS, error);
 
-	if (agent == NULL)
-		return NULL;
-	return agent_client_call(agent, request, CALL_TIMEOUT_MS, out_result, error);
+	return agent != NULL && agent_client_op(agent, op, args, out_result, CALL_TIMEOUT_MS, error);
 }
 
 /* Reads the state under the lock; the caller closes *out_lock. */
@@ -75,20 +73,12 @@ static ContainerState *load_running(const char *root, const char *id, int *out_l
 	return st;
 }
 
-/* A request that names only the container: the reply (*out_result
- * pointing into it). */
-static yajl_val id_call(const char *root, const ContainerState *st, const char *op, yajl_val *out_result,
-			GError **error)
+/* A request that names only the container. */
+static gboolean id_call(const char *root, const ContainerState *st, CkOp op, gpointer out_result, GError **error)
 {
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin(op);
-	ck_json_kv_string(req, "id", st->id);
-	return runtime_call(root, st, req, out_result, error);
-}
+	CkContainerArgs args = {.id = st->id};
 
-static gboolean simple_call(const char *root, const ContainerState *st, const char *op, GError **error)
-{
-	g_auto(yajl_val) reply = id_call(root, st, op, NULL, error);
-	return reply != NULL;
+	return runtime_op(root, st, op, &args, out_result, error);
 }
 
 gboolean runtime_start(const char *root, const char *id, GError **error)
@@ -102,7 +92,7 @@ gboolean runtime_start(const char *root, const char *id, GError **error)
 	if (!g_str_equal(status, "created"))
 		return ck_set_error(error, CK_ERROR_INVALID, "cannot start a container that has %s",
 				    g_str_equal(status, "stopped") ? "stopped" : "already been started");
-	if (!simple_call(root, st, "start_container", error))
+	if (!id_call(root, st, CK_OP_START_CONTAINER, NULL, error))
 		return FALSE;
 	g_free(st->status);
 	st->status = g_strdup("running");
@@ -116,12 +106,8 @@ gboolean runtime_kill(const char *root, const char *id, int sig, gboolean all, G
 
 	if (st == NULL)
 		return FALSE;
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("signal_process");
-	ck_json_kv_string(req, "id", id);
-	ck_json_kv_int(req, "signal", sig);
-	ck_json_kv_bool(req, "all", all);
-	g_auto(yajl_val) reply = runtime_call(root, st, req, NULL, error);
-	return reply != NULL;
+	CkSignalProcessArgs args = {.ref.id = (char *)id, .signal = sig, .all = all};
+	return runtime_op(root, st, CK_OP_SIGNAL_PROCESS, &args, NULL, error);
 }
 
 gboolean runtime_pause(const char *root, const char *id, gboolean pause, GError **error)
@@ -135,7 +121,7 @@ gboolean runtime_pause(const char *root, const char *id, gboolean pause, GError 
 	const char *need = pause ? "running" : "paused";
 	if (!g_str_equal(status, need))
 		return ck_set_error(error, CK_ERROR_INVALID, "container not %s", need);
-	if (!simple_call(root, st, pause ? "pause_container" : "resume_container", error))
+	if (!id_call(root, st, pause ? CK_OP_PAUSE_CONTAINER : CK_OP_RESUME_CONTAINER, NULL, error))
 		return FALSE;
 	g_free(st->status);
 	st->status = g_strdup(pause ? "paused" : "running");
@@ -149,20 +135,16 @@ gboolean runtime_update(const char *root, const char *id, yajl_val resources, GE
 
 	if (st == NULL)
 		return FALSE;
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("update_container");
-	ck_json_kv_string(req, "id", id);
-	ck_json_key(req, "resources");
-	ck_json_value(req, resources);
-	g_auto(yajl_val) reply = runtime_call(root, st, req, NULL, error);
-	return reply != NULL;
+	CkUpdateContainerArgs args = {.id = (char *)id, .resources = resources};
+	return runtime_op(root, st, CK_OP_UPDATE_CONTAINER, &args, NULL, error);
 }
 
-yajl_val runtime_stats(const char *root, const char *id, yajl_val *out_result, GError **error)
+gboolean runtime_stats(const char *root, const char *id, CkStatsResult *out, GError **error)
 {
 	ck_autofd lock = -1;
 	g_autoptr(ContainerState) st = load_running(root, id, &lock, error);
 
-	return st != NULL ? id_call(root, st, "stats_container", out_result, error) : NULL;
+	return st != NULL && id_call(root, st, CK_OP_STATS_CONTAINER, out, error);
 }
 
 GArray *runtime_ps(const char *root, const char *id, GError **error)
@@ -177,22 +159,19 @@ GArray *runtime_ps(const char *root, const char *id, GError **error)
 	}
 	if (g_str_equal(container_state_status(st, NULL), "stopped"))
 		return pids;
-	g_autoptr(CkJsonGen) req = ck_msg_request_begin("list_processes");
-	ck_json_kv_string(req, "id", id);
-	yajl_val result = NULL;
-	g_auto(yajl_val) reply = runtime_call(root, st, req, &result, error);
-	if (reply == NULL) {
+	CkListProcessesResult result = {0};
+	if (!id_call(root, st, CK_OP_LIST_PROCESSES, &result, error)) {
+		ck_msg_clear_result(CK_OP_LIST_PROCESSES, &result);
 		g_array_unref(pids);
 		return NULL;
 	}
-	yajl_val list = ck_json_get(result, "pids");
-	for (size_t i = 0; list != NULL && YAJL_IS_ARRAY(list) && i < list->u.array.len; i++) {
-		gint64 value;
-		if (ck_json_as_int64(list->u.array.values[i], &value) && value > 0 && value <= G_MAXINT) {
-			int pid = (int)value;
+	for (guint i = 0; i < result.n_pids; i++) {
+		if (result.pids[i] > 0 && result.pids[i] <= G_MAXINT) {
+			int pid = (int)result.pids[i];
 			g_array_append_val(pids, pid);
 		}
 	}
+	ck_msg_clear_result(CK_OP_LIST_PROCESSES, &result);
 	return pids;
 }
 
@@ -264,11 +243,8 @@ gboolean runtime_delete(const char *root, const char *id, gboolean force, GError
 	if (!g_str_equal(status, "stopped")) {
 		/* created or running: runc kills it too */
 		g_autoptr(GError) ignored = NULL;
-		g_autoptr(CkJsonGen) req = ck_msg_request_begin("signal_process");
-		ck_json_kv_string(req, "id", id);
-		ck_json_kv_int(req, "signal", SIGKILL);
-		ck_json_kv_bool(req, "all", TRUE);
-		g_auto(yajl_val) reply = runtime_call(root, st, req, NULL, &ignored);
+		CkSignalProcessArgs args = {.ref.id = (char *)id, .signal = SIGKILL, .all = TRUE};
+		(void)runtime_op(root, st, CK_OP_SIGNAL_PROCESS, &args, NULL, &ignored);
 	}
 	wait_monitor(root, st);
 	lock = container_state_lock(root, id, TRUE, FALSE, error);

@@ -19,18 +19,17 @@ G_BEGIN_DECLS
 /* Connects to the pod monitor of a container (timeout in ms). */
 AgentClient *runtime_connect(const char *root, const ContainerState *st, int timeout_ms, GError **error);
 
-/* One blocking request on a fresh connection. */
-yajl_val runtime_call(const char *root, const ContainerState *st, CkJsonGen *request, yajl_val *out_result,
-		      GError **error);
+/* One blocking typed request (agent_client_op()) on a fresh connection. */
+gboolean runtime_op(const char *root, const ContainerState *st, CkOp op, gconstpointer args, gpointer out_result,
+		    GError **error);
 
 gboolean runtime_start(const char *root, const char *id, GError **error);
 gboolean runtime_kill(const char *root, const char *id, int sig, gboolean all, GError **error);
 gboolean runtime_pause(const char *root, const char *id, gboolean pause, GError **error);
 gboolean runtime_update(const char *root, const char *id, yajl_val resources, GError **error);
 /* The guest's statistics of a running container's cgroup: the agent's
- * stats_container result (docs/protocol.md), *out_result pointing into
- * the returned tree. */
-yajl_val runtime_stats(const char *root, const char *id, yajl_val *out_result, GError **error);
+ * stats_container result (docs/protocol.md). */
+gboolean runtime_stats(const char *root, const char *id, CkStatsResult *out, GError **error);
 /* Guest pids of the container's processes. */
 GArray *runtime_ps(const char *root, const char *id, GError **error);
 
