@@ -20,23 +20,16 @@ from ckdriver.procs import Result  # noqa: E402
 
 CMDLINES = os.path.join(HERE, '..', 'data', 'crio-1.26', 'conmon-cmdlines.txt')
 
-n = 0
-failed = 0
+# the report of this test; test_tap() checks Tap itself on a Tap of its own
+T = tap.Tap()
 
 
 def check(desc, ok, *diag):
-    global n, failed
-    n += 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {desc}")
-    if not ok:
-        failed += 1
-        for d in diag:
-            for line in str(d).splitlines():
-                print(f'# {line}')
+    T.ok(ok, desc, *diag)
 
 
 def eq(desc, want, got):
-    check(desc, want == got, f'want: {want!r}', f'got:  {got!r}')
+    T.eq(desc, want, got)
 
 
 def captured(section_prefix):
@@ -182,8 +175,7 @@ def test_context_order():
 def main():
     for fn in (test_tap, test_cmdlines, test_config, test_logs, test_oci, test_context_order):
         fn()
-    print(f'1..{n}')
-    return 1 if failed else 0
+    return 0 if T.done() else 1
 
 
 if __name__ == '__main__':
