@@ -76,6 +76,7 @@ from ckdriver.netns import netns_path  # noqa: E402
 from ckdriver.procs import nothing_left, pid_alive, procs_mentioning, run_cmd, signal_quietly  # noqa: E402
 from ckdriver.systemd import PrivateSystemd  # noqa: E402
 from ckdriver.util import now, read_bytes, wait_until  # noqa: E402
+from ckdriver.vm import host_release  # noqa: E402
 
 DROPIN = ('crio-conf', 'containerd', '50-conmon-kata.toml')  # under the source root
 NAMESPACE = 'ck'  # containerd's namespace; the shim appends it to --runc-root
@@ -188,10 +189,6 @@ def task_pid(ctx, cid):
 def qemus(cid):
     """QEMU processes of the VM named after cid (vmctl names it -name <pod id>)."""
     return [p for p, comm, cl in procs_mentioning(f'-name {cid},') if comm.startswith('qemu')]
-
-
-def host_kernel():
-    return os.uname().release
 
 
 def wait_file(path, timeout=60):
@@ -327,8 +324,8 @@ def run_exit_code(ctx):
     r = ctr(ctx, *run_args(ctx, cid, fs, mode='--rm'), 'sh', '-c', 'uname -r; exit 7', timeout=180)
     out = r.out.decode(errors='replace').split()
     ctx.tap.eq('ctr run: exit code 7 comes back', 7, r.rc, *r.diag())
-    ctx.tap.ok(len(out) == 1 and out[0] != host_kernel(), 'ctr run: the guest\'s kernel, not the host\'s',
-               f'host: {host_kernel()}', *r.diag())
+    ctx.tap.ok(len(out) == 1 and out[0] != host_release(), 'ctr run: the guest\'s kernel, not the host\'s',
+               f'host: {host_release()}', *r.diag())
     gone(ctx, cid, 'ctr run --rm')
 
 
@@ -545,7 +542,7 @@ def pod_replay(ctx):
     ctx.tap.must(len(wheres) == 3, 'the sandbox and both containers report where they run')
     ctx.tap.eq('one VM: the same guest boot id in all three', 1, len({w[0] for w in wheres}), wheres)
     ctx.tap.eq('one network namespace in the guest for all three', 1, len({w[1] for w in wheres}), wheres)
-    ctx.tap.ok(all(w[4] != host_kernel() for w in wheres), 'all three on the guest\'s kernel', wheres)
+    ctx.tap.ok(all(w[4] != host_release() for w in wheres), 'all three on the guest\'s kernel', wheres)
     ctx.tap.eq('one QEMU for the pod, none for its containers', [1, 0, 0], [len(qemus(m.cid)) for m in members])
     # docs/cgroups.md, "Pod accounting": the pod pays for its VM
     qemu = (qemus(sid) or [None])[0]
@@ -604,7 +601,7 @@ def trusted_pod(ctx):
                f'/proc/{sb.pid()}/ns/net' if sb.pid() else None, systemd=False)
     c.ok('its container (carrying the pod\'s annotation, as containerd copies it) runs')
     for who, m in (('sandbox', sb), ('container', c)):
-        ctx.tap.eq(f'trusted pod: the {who} runs on the host\'s kernel (runc)', host_kernel(),
+        ctx.tap.eq(f'trusted pod: the {who} runs on the host\'s kernel (runc)', host_release(),
                    m.where[4] if m.where else None)
         ctx.tap.eq(f'trusted pod: no QEMU for the {who}', [], qemus(m.cid))
     r = run_cmd([ctx.env.vmctl, '--root', os.path.join(vmctl_root(ctx), NAMESPACE), 'state', sid])

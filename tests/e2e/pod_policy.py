@@ -58,7 +58,7 @@ from ckdriver.oci import expect_error, unknown_id  # noqa: E402
 from ckdriver.procs import children_of, proc_stat, procs_mentioning  # noqa: E402
 from ckdriver.streams import recv_to_eof  # noqa: E402
 from ckdriver.util import json_compact, short, wait_until  # noqa: E402
-from ckdriver.vm import host_kernel  # noqa: E402
+from ckdriver.vm import host_kernel, host_release  # noqa: E402
 
 A_HV = 'io.katacontainers.config.hypervisor.'
 POD_RESOURCES = 'pod-linux-resources.crio.io'
@@ -112,10 +112,6 @@ class Facts:
     def diag(self):
         return [f'release {self.release!r}, MemTotal {self.mem_kib} KiB, CPUs (online, nproc when they differ): '
                 f'{self.cpus}'] + self.r.diag()
-
-
-def host_release():
-    return os.uname().release
 
 
 def check_kernel_facts(ctx, c, f, what):

@@ -63,7 +63,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from ckdriver.context import RUNTIME_PATH, run_suite  # noqa: E402
 from ckdriver.files import mounts_under, unmount_under  # noqa: E402
-from ckdriver.netns import links_in, netns_path  # noqa: E402
+from ckdriver.netns import links_in, netns_del, netns_path, run  # noqa: E402
 from ckdriver.oci import (  # noqa: E402
     RFC3339, ctr_error, expect_error, not_found_error, parse_rfc3339, state_shape_problems, unknown_id)
 from ckdriver.procs import (  # noqa: E402
@@ -1652,7 +1652,10 @@ def pod_monitor_killed(ctx):
     dies (SIGKILL): QEMU goes with it (PR_SET_PDEATHSIG), the other
     container's monitor sees the pod connection close and ends, vmctl
     reports both stopped and delete leaves nothing."""
-    name = ctx.add_netns('d')
+    name = f'{ctx.prefix}-d-{ctx.token}'
+    rc, _, err = run('ip', 'netns', 'add', name)
+    ctx.tap.must(rc == 0, f'ip netns add {name}', err)
+    ctx.defer(lambda: netns_del(name))
     add_veth(name, f'ckd-{ctx.token}')
     cgroup = f'{main_cgroup(ctx)}-d'
     ctx.defer(lambda: remove_cgroup(cgroup))

@@ -18,11 +18,6 @@ def pod_dir(ctx, pod_id):
     return os.path.join(ctx.root, 'pods', pod_id)
 
 
-def qemu_pids(ctx, pod_id):
-    """The pids of the QEMU of the pod whose sandbox is pod_id."""
-    return [p for p, _, _ in qemu_processes(pod_dir(ctx, pod_id))]
-
-
 def qemu_memory(cmdline):
     """QEMU's -m: (boot MiB, maxmem MiB or the boot size), or (None, None)."""
     m = re.search(r' -m ([0-9]+)M(?:,slots=[0-9]+,maxmem=([0-9]+)M)?', cmdline)
@@ -34,3 +29,8 @@ def qemu_memory(cmdline):
 def host_kernel():
     """The host's /proc/version."""
     return read_bytes('/proc/version')
+
+
+def host_release():
+    """The host kernel's release (uname -r)."""
+    return os.uname().release
