@@ -26,7 +26,7 @@ from .devlog import Syslog
 from .files import IN_MOVED_TO, Inotify, file_type, unmount_under
 from .oci import RFC3339, RUNC_STATE_KEYS
 from .procs import (Result, cgroup_procs, children_of, cmdline, ns_pids, pid_alive, proc_stat, procs_mentioning,
-                    run_fg, spawn)
+                    run_fg, signal_quietly, spawn)
 from .streams import recv_line, recv_to_eof
 from .util import json_compact, now, read_bytes, short, wait_until
 from .vm import host_kernel, pod_dir, qemu_processes
@@ -74,15 +74,15 @@ def oom_score_adj_floor():
 
 class Crio:
     """What CRI-O keeps for the run (ctx.crio): its directories under the
-    context's scratch, the inotify queue on the exit dir, the persist dirs
-    and the bundles, the pods, containers and monitors made (for the
-    cleanup), the samples, the host cgroup parents the containers use."""
+    context's scratch (its temp files are ctx.tmpfile()'s), the inotify
+    queue on the exit dir, the persist dirs and the bundles, the pods,
+    containers and monitors made (for the cleanup), the samples, the host
+    cgroup parents the containers use."""
 
     def __init__(self, ctx, samples):
         self.exits = ctx.mk('exits')  # container_exits_dir
         self.sockdir = ctx.mk('crio')  # container_attach_socket_dir
         self.crio_cwd = ctx.mk('lib-crio')  # CRI-O's own cwd (/var/lib/crio)
-        self.files = ctx.mk('tmp')  # CRI-O's temp files (exec specs, pidfiles): ctx.tmpfile()
         self.ino = Inotify()
         self.ino.watch(self.exits)
         self.ctrs = []
@@ -641,9 +641,8 @@ def await_exit(c, code, timeout=60, full=False, oom=False, p1_status=True):
                    f'attach: {file_type(os.path.join(c.bundle, "attach"))}', f'symlink: {file_type(link)}')
     if p1_status and c.p1:
         st = ctx.reaper.wait(c.p1, 15)
-        ctx.tap.eq(f'{L}: P1 exits, with the container\'s status ({code & 0xff}) (15, process-sequence)', code & 0xff,
-                   st,
-                   f'P1 {c.p1}: {proc_stat(c.p1)}')
+        ctx.tap.eq(f'{L}: P1 exits, with the container\'s status ({code & 0xff}) (15, process-sequence)',
+                   code & 0xff, st, f'P1 {c.p1}: {proc_stat(c.p1)}')
     if full:
         rest, eof = recv_to_eof(c.mon.sync, 5)
         ctx.tap.ok(rest == b'' and eof,
@@ -737,10 +736,23 @@ def teardown(ctx):
     for c in [c for c in ctx.crio.ctrs if not c.is_sandbox] + [c for c in ctx.crio.ctrs if c.is_sandbox]:
         if not c.deleted and os.path.exists(os.path.join(ctx.root, 'containers', c.id)):
             c.vmctl('delete', '--force', c.id, timeout=30)
+    rest = check_nothing_runs(ctx)
+    for p, _, _ in rest:
+        signal_quietly(p, signal.SIGKILL)
+    for pid in [mon.p0 for mon in ctx.crio.monitors] + [c.p1 for c in ctx.crio.ctrs if c.p1]:
+        signal_quietly(pid, signal.SIGKILL, group=True)
+    wait_until(lambda: not procs_mentioning(ctx.root), 10, 0.1)
+    ctx.reaper.reap_all()
+    remove_container_cgroups(ctx)
 
+
+def check_nothing_runs(ctx):
+    """The checks that nothing of the run's runs any more (nothing
+    mentioning the runtime root, no runc container of a trusted pod);
+    returns what still does."""
     def left():
         ctx.reaper.reap_all()
-        return [p for p in procs_mentioning(ctx.root)]
+        return procs_mentioning(ctx.root)
     wait_until(lambda: not left(), 30, 0.1)
     rest = left()
     ctx.tap.ok(not rest, 'nothing mentioning the runtime root is left running (qemu-system, conmon-kata, ck-standin)',
@@ -751,42 +763,19 @@ def teardown(ctx):
         for cid in runc_left:
             subprocess.run(['runc', '--root', os.path.join(ctx.root, 'trusted'), 'delete', '--force', cid],
                            capture_output=True, timeout=30)
-    for p, _, _ in rest:
-        try:
-            os.kill(p, signal.SIGKILL)
-        except OSError:
-            pass
-    for mon in ctx.crio.monitors:
-        for pid in (mon.p0,):
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except OSError:
-                pass
-    for c in ctx.crio.ctrs:
-        if c.p1:
-            try:
-                os.killpg(c.p1, signal.SIGKILL)
-            except OSError:
-                pass
-    wait_until(lambda: not procs_mentioning(ctx.root), 10, 0.1)
-    ctx.reaper.reap_all()
+    return rest
+
+
+def remove_container_cgroups(ctx):
+    """The containers' host cgroups (crio-<id> under each parent), and the
+    parents the run made; the checks say whether any was left."""
     cg, procs = [], []
     for parent, existed in ctx.crio.cgroup_parents.items():
         for c in ctx.crio.ctrs:
             d = os.path.join(parent, f'crio-{c.id}')
             if os.path.isdir(d):
                 cg.append(d)
-                for p in cgroup_procs(d):
-                    procs.append(f'{p} in {d}: {cmdline(p)}')
-                    try:
-                        os.kill(p, signal.SIGKILL)
-                    except OSError:
-                        pass
-                wait_until(lambda d=d: not cgroup_procs(d), 5)
-                try:
-                    os.rmdir(d)
-                except OSError:
-                    pass
+                procs += empty_cgroup(d)
         if not existed:
             try:
                 os.rmdir(parent)
@@ -794,6 +783,20 @@ def teardown(ctx):
                 pass
     ctx.tap.ok(not procs, 'no process is left in a container\'s host cgroup', *procs)
     ctx.tap.ok(not cg, 'no host cgroup of the containers is left behind', *cg)
+
+
+def empty_cgroup(d):
+    """Kills what is in cgroup d and removes it; returns what was there."""
+    procs = []
+    for p in cgroup_procs(d):
+        procs.append(f'{p} in {d}: {cmdline(p)}')
+        signal_quietly(p, signal.SIGKILL)
+    wait_until(lambda: not cgroup_procs(d), 5)
+    try:
+        os.rmdir(d)
+    except OSError:
+        pass
+    return procs
 
 
 def release_pods(ctx):
