@@ -2,7 +2,7 @@
 # bench-podready.sh: a pod started the way CRI-O starts it, and its timeline.
 #
 # ours:     conmon-kata with CRI-O's sandbox command line (start pipe, sync
-#           pipe; tests/e2e/ckdriver.py), vmctl the runtime: pod ready is
+#           pipe; tests/e2e/ckdriver/crio.py), vmctl the runtime: pod ready is
 #           spawning the monitor -> {"pid": N} on the sync pipe (the VM is
 #           booted and the sandbox created in it);
 # baseline: Debian's conmon with the same command line and runc.

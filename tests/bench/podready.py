@@ -3,7 +3,7 @@
 
     podready.py ours|baseline OUT
 
-ours:     conmon-kata with CRI-O's sandbox command line (tests/e2e/ckdriver.py:
+ours:     conmon-kata with CRI-O's sandbox command line (tests/e2e/ckdriver/crio.py:
           start pipe, sync pipe, --syslog) and vmctl as the runtime: the pod
           monitor boots the VM;
 baseline: Debian's conmon with the same command line and runc as the
@@ -31,6 +31,7 @@ failed or was left behind. Stops the pod and removes everything itself.
 import datetime
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -39,7 +40,11 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.environ.get('CK_SOURCE_ROOT', ''), 'tests', 'e2e'))
-import ckdriver as ck  # noqa: E402
+from ckdriver import crio  # noqa: E402
+from ckdriver.context import Context, Env  # noqa: E402
+from ckdriver.procs import run_cmd, set_child_subreaper  # noqa: E402
+from ckdriver.streams import recv_line  # noqa: E402
+from ckdriver.util import read_bytes, wait_until  # noqa: E402
 
 FIRST_LINE = b'BENCH-FIRST-LINE'
 VM_UP = re.compile(r'VM up in ([0-9.]+) s \(\w+\): QEMU exec to kernel ([0-9.]+) s, kernel to /init ([0-9.]+) s, '
@@ -70,7 +75,7 @@ class Syslog:
     def __init__(self, path):
         self.messages = []
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        # no /dev/log on the host: ours, for the run (as ckdriver's Syslog)
+        # no /dev/log on the host: ours, for the run (as ckdriver.devlog's Syslog)
         self.own_path = not os.path.lexists('/dev/log')
         self.sock.bind('/dev/log' if self.own_path else path)
         if not self.own_path:
@@ -93,7 +98,7 @@ class Syslog:
                 if found:
                     return found
             return None
-        return ck.wait_until(match, timeout, 0.05)
+        return wait_until(match, timeout, 0.05)
 
     def close(self):
         if self.own_path:
@@ -104,24 +109,22 @@ class Syslog:
 
 
 class Variant:
-    def __init__(self, ours):
+    def __init__(self, ctx, ours):
+        self.ctx = ctx
         self.ours = ours
-        self.runc_root = os.path.join(ck.W.root, 'runc-baseline')
+        self.runc_root = os.path.join(ctx.root, 'runc-baseline')
 
     def create_argv(self, c):
         if self.ours:
-            return ck.create_argv(c)
-        argv = ck.create_argv(c, runtime=RUNC)
-        argv[0] = CONMON
-        i = argv.index(f'--config={c.pod.config}')
-        del argv[i - 1:i + 1]
-        argv[argv.index(f'--root={ck.W.root}')] = f'--root={self.runc_root}'
-        return argv
+            return crio.create_argv(c)
+        return crio.conmon_create_argv(CONMON, RUNC, [f'--root={self.runc_root}'], c, self.ctx.crio.exits,
+                                       self.ctx.crio.sockdir)
 
     def runtime(self, *args):
         if self.ours:
-            return ck.vmctl(*args)
-        return ck.run_cmd([RUNC, '--root', self.runc_root, *args], cwd=ck.W.crio_cwd, env=ck.runtime_env())
+            return self.ctx.vmctl(*args)
+        return run_cmd([RUNC, '--root', self.runc_root, *args], cwd=self.ctx.crio.crio_cwd,
+                       env=self.ctx.runtime_env())
 
     def call(self, what, *args):
         r = self.runtime(*args)
@@ -132,10 +135,10 @@ class Variant:
 
 def create(v, c, t_origin):
     """Spawns c's monitor as CRI-O does; the moment {"pid": N} arrives."""
-    mon = ck.Monitor(v.create_argv(c), cwd=c.bundle)
+    mon = crio.Monitor(v.ctx, v.create_argv(c), cwd=c.bundle)
     c.mon = mon
     mon.write_start()
-    sync = ck.recv_line(mon.sync, 150)
+    sync = recv_line(mon.sync, 150)
     t = boottime()
     if not re.fullmatch(rb'\{"pid": [1-9][0-9]*\}\n', sync):
         raise Failed(f'{c.label()}: sync pipe gave {sync!r}; ' + '; '.join(mon.diag()))
@@ -143,7 +146,7 @@ def create(v, c, t_origin):
     rc = mon.wait_p0(30)
     if rc != 0:
         raise Failed(f'{c.label()}: P0 exit status {rc}; ' + '; '.join(mon.diag()))
-    text = ck.read_bytes(c.conmon_pidfile)
+    text = read_bytes(c.conmon_pidfile)
     c.p1 = int(text) if text and text.isdigit() else None
     return t - t_origin
 
@@ -151,11 +154,11 @@ def create(v, c, t_origin):
 def first_log_line(c, timeout=60):
     """The log record's timestamp (host CLOCK_BOOTTIME) of the first line."""
     def find():
-        for line in (ck.read_bytes(c.log) or b'').splitlines():
+        for line in (read_bytes(c.log) or b'').splitlines():
             if line.endswith(b' ' + FIRST_LINE):
                 return line.split(b' ', 1)[0].decode()
         return None
-    stamp = ck.wait_until(find, timeout, 0.01)
+    stamp = wait_until(find, timeout, 0.01)
     if stamp is None:
         raise Failed(f'{c.label()}: no {FIRST_LINE!r} in {c.log} after {timeout} s')
     # RFC 3339 with nanoseconds and an offset: keep microseconds for Python
@@ -166,26 +169,26 @@ def first_log_line(c, timeout=60):
 
 def qemu_exec(pod):
     """Host CLOCK_BOOTTIME when the pod's QEMU started (10 ms resolution)."""
-    found = ck.pod_qemu(pod.sandbox)
+    found = crio.pod_qemu(pod.sandbox)
     if not found:
         raise Failed('no QEMU process for the pod')
-    stat = ck.read_bytes(f'/proc/{found[0][0]}/stat')
+    stat = read_bytes(f'/proc/{found[0][0]}/stat')
     start_ticks = int(stat[stat.rindex(b')') + 2:].split()[19])
     return start_ticks / os.sysconf('SC_CLK_TCK')
 
 
 def stop(v, c):
     v.runtime('kill', c.id, 'KILL')
-    ck.wait_until(lambda: ck.REAPER.gone(c.p1) if c.p1 else True, 30)
+    wait_until(lambda: v.ctx.reaper.gone(c.p1) if c.p1 else True, 30)
     v.runtime('delete', '--force', c.id)
     c.deleted = True
 
 
-def one_pod(v, out):
-    pod = ck.Pod('bench', ck.secrets.token_hex(8), trusted=not v.ours, netns_prefix='ckbench')
+def one_pod(v, syslog, out):
+    pod = crio.Pod(v.ctx, 'bench', secrets.token_hex(8), trusted=not v.ours, netns_prefix='ckbench')
     sb = pod.sandbox
     sb.prepare()
-    ctr = ck.Ctr(pod, 'first')
+    ctr = crio.Ctr(pod, 'first')
     ctr.prepare(args=['sh', '-c', f'echo {FIRST_LINE.decode()}; exec sleep 100000'])
     rec = {}
     t0 = boottime()
@@ -197,13 +200,13 @@ def one_pod(v, out):
     rec['ctr_started_at_s'] = v.call('start container', 'start', ctr.id) - t0
     rec['first_log_at_s'] = first_log_line(ctr) - t0
     if v.ours:
-        m = SYSLOG.find(VM_UP, 10)
+        m = syslog.find(VM_UP, 10)
         if m is None:
             raise Failed('no "VM up" line from the pod monitor in syslog')
         for key, value in zip(('boot_s', 'exec_to_kernel_s', 'kernel_to_init_s', 'init_to_ready_s',
                                'ready_to_answer_s'), m.groups()):
             rec[f'guest_{key}'] = float(value)
-        m = SYSLOG.find(SANDBOX_READY, 10)
+        m = syslog.find(SANDBOX_READY, 10)
         if m is None:
             raise Failed('no "sandbox ready" line from the pod monitor in syslog')
         steps = [float(x) for x in m.groups()]
@@ -220,38 +223,36 @@ def one_pod(v, out):
 
 
 def main():
-    global SYSLOG
     variant, out = sys.argv[1], sys.argv[2]
-    samples = ck.samples_dir()
-    if samples is None or os.geteuid() != 0:
+    env = Env(os.environ)
+    if crio.samples_dir(env) is None or os.geteuid() != 0:
         print('podready.py: needs root and CK_CRIO_SAMPLES', file=sys.stderr)
         return 1
     # the benchmark's cleanup (or Ctrl-C) ends us with a signal: clean up first
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda n, _f: sys.exit(128 + n))
-    ck.set_child_subreaper()
-    ck.W.open(samples)
+    set_child_subreaper()
+    ctx = Context('ckcr', env)
     status = 1
-    try:
-        SYSLOG = Syslog(os.path.join(ck.W.tmp, 'log.sock'))
+    with ctx:
+        crio.open_world(ctx, syslog=False)
         try:
-            one_pod(Variant(variant == 'ours'), out)
-            status = 0
-        finally:
-            SYSLOG.close()
-    except (Failed, RuntimeError) as e:
-        print(f'podready.py: {variant}: {e}', file=sys.stderr)
-    finally:
-        ck.cleanup()
-    if ck.tap.failed:
-        print('podready.py: left behind: ' + '; '.join(ck.tap.failed), file=sys.stderr)
+            syslog = Syslog(os.path.join(ctx.tmp, 'log.sock'))
+            try:
+                one_pod(Variant(ctx, variant == 'ours'), syslog, out)
+                status = 0
+            finally:
+                syslog.close()
+        except (Failed, RuntimeError) as e:
+            print(f'podready.py: {variant}: {e}', file=sys.stderr)
+    if ctx.tap.failed:
+        print('podready.py: left behind: ' + '; '.join(ctx.tap.failed), file=sys.stderr)
         status = 1
     return status
 
 
 RUNC = subprocess.run(['sh', '-c', 'command -v runc'], capture_output=True, text=True).stdout.strip()
 CONMON = subprocess.run(['sh', '-c', 'command -v conmon'], capture_output=True, text=True).stdout.strip()
-SYSLOG = None
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -34,24 +34,28 @@ import time
 sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from ckdriver import (  # noqa: E402
-    K8S_LINE, AttachClient, Ctr, Monitor, Pod, W, await_exit, create_argv, create_started, delete, k8s_parse,
-    pod_qemu, procs_mentioning, read_bytes, recv_to_eof, run_driver, short, stop_pod, tap, wait_until, write_fifo)
+from ckdriver.crio import (  # noqa: E402
+    Ctr, Monitor, Pod, await_exit, create_argv, create_started, delete, pod_qemu, run_crio_suite, stop_pod)
+from ckdriver.files import k8s_parse, write_fifo  # noqa: E402
+from ckdriver.oci import K8S_LINE  # noqa: E402
+from ckdriver.procs import procs_mentioning  # noqa: E402
+from ckdriver.streams import AttachClient, recv_to_eof  # noqa: E402
+from ckdriver.util import read_bytes, short, wait_until  # noqa: E402
 
 # the pod monitor's peak RSS while its ctl FIFO is flooded
 RSS_LIMIT_KIB = 64 * 1024
 
 
-def new_pod(name, config=None):
-    return Pod(name, f'{name}-uid', f'{name}-sandbox', config=config, netns_prefix='ckfaults')
+def new_pod(ctx, name, config=None):
+    return Pod(ctx, name, f'{name}-uid', f'{name}-sandbox', config=config, netns_prefix='ckfaults')
 
 
-def failed_create(c, want, desc):
+def failed_create(ctx, c, want, desc):
     """conmon-kata create as CRI-O runs it must fail: P0 exits 0 (the
     failure is the sync pipe's), the sync pipe carries {"pid": -1,
     "message": ...} with `want` in one line, and nothing of the container
     or its pod is left."""
-    mon = Monitor(create_argv(c), cwd=c.bundle)
+    mon = Monitor(ctx, create_argv(c), cwd=c.bundle)
     c.mon = mon
     mon.write_start()
     rc = mon.wait_p0(120)
@@ -63,43 +67,43 @@ def failed_create(c, want, desc):
     except ValueError:
         pass
     good = isinstance(msg, str) and '\n' not in msg and (want.search(msg) if hasattr(want, 'search') else want in msg)
-    tap.note(f'{desc}: {msg!r}')
-    tap.ok(rc == 0 and good, f'{desc}: create fails, one line naming it', f'P0 status: {rc}', f'sync: {sync!r}',
-           f'want: {want.pattern if hasattr(want, "pattern") else want!r}', *mon.diag())
-    pod_dir = os.path.join(W.root, 'pods', c.pod.sandbox.id)
+    ctx.tap.note(f'{desc}: {msg!r}')
+    ctx.tap.ok(rc == 0 and good, f'{desc}: create fails, one line naming it', f'P0 status: {rc}', f'sync: {sync!r}',
+               f'want: {want.pattern if hasattr(want, "pattern") else want!r}', *mon.diag())
+    pod_dir = os.path.join(ctx.root, 'pods', c.pod.sandbox.id)
     left = wait_until(lambda: not procs_mentioning(c.bundle) and (not c.is_sandbox or not pod_qemu(c.pod.sandbox)),
                       15)
-    tap.ok(left and not os.path.exists(os.path.join(W.root, 'containers', c.id)) and
-           (not c.is_sandbox or not os.path.exists(pod_dir)),
-           f'{desc}: nothing is left (no process, QEMU, state or pod folder)',
-           *[f'{p} {comm}' for p, comm, _ in procs_mentioning(c.bundle)], f'root: {os.listdir(W.root)}')
+    ctx.tap.ok(left and not os.path.exists(os.path.join(ctx.root, 'containers', c.id)) and
+               (not c.is_sandbox or not os.path.exists(pod_dir)),
+               f'{desc}: nothing is left (no process, QEMU, state or pod folder)',
+               *[f'{p} {comm}' for p, comm, _ in procs_mentioning(c.bundle)], f'root: {os.listdir(ctx.root)}')
     c.deleted = True
 
 
-def bad_bundles():
-    pod = new_pod('badbundle')
+def bad_bundles(ctx):
+    pod = new_pod(ctx, 'badbundle')
     sb = pod.sandbox.prepare()
     with open(os.path.join(sb.bundle, 'config.json'), 'w') as f:
         f.write('{"ociVersion": "1.0.2", "process": {')
-    failed_create(sb, re.compile(re.escape(os.path.join(sb.bundle, 'config.json')) + r': .*(parse|JSON|json)'),
+    failed_create(ctx, sb, re.compile(re.escape(os.path.join(sb.bundle, 'config.json')) + r': .*(parse|JSON|json)'),
                   'a sandbox whose config.json is cut short')
 
-    pod = new_pod('norootfs')
-    sb = pod.sandbox.prepare(edit=lambda spec: spec['root'].update(path=os.path.join(W.tmp, 'no-such-rootfs')))
-    failed_create(sb, os.path.join(W.tmp, 'no-such-rootfs'), 'a sandbox whose rootfs does not exist')
+    pod = new_pod(ctx, 'norootfs')
+    sb = pod.sandbox.prepare(edit=lambda spec: spec['root'].update(path=os.path.join(ctx.tmp, 'no-such-rootfs')))
+    failed_create(ctx, sb, os.path.join(ctx.tmp, 'no-such-rootfs'), 'a sandbox whose rootfs does not exist')
 
     # a container of a running pod: its own create fails, the pod runs on
-    pod = new_pod('goodpod')
+    pod = new_pod(ctx, 'goodpod')
     sb = pod.sandbox.prepare()
     create_started(sb)
     c = Ctr(pod, 'nojson').prepare()
     with open(os.path.join(c.bundle, 'config.json'), 'w') as f:
         f.write('not json at all')
-    failed_create(c, re.compile(re.escape(os.path.join(c.bundle, 'config.json')) + r': .*(parse|JSON|json)'),
+    failed_create(ctx, c, re.compile(re.escape(os.path.join(c.bundle, 'config.json')) + r': .*(parse|JSON|json)'),
                   'a container whose config.json is not JSON')
     c = Ctr(pod, 'norootfs').prepare(edit=lambda spec: spec['root'].update(path='/nonexistent-ckfaults'))
-    failed_create(c, '/nonexistent-ckfaults', 'a container whose rootfs does not exist')
-    tap.eq('goodpod: its QEMU still runs after its containers\' failed creates', 1, len(pod_qemu(sb)))
+    failed_create(ctx, c, '/nonexistent-ckfaults', 'a container whose rootfs does not exist')
+    ctx.tap.eq('goodpod: its QEMU still runs after its containers\' failed creates', 1, len(pod_qemu(sb)))
     stop_pod(pod)
 
 
@@ -111,9 +115,9 @@ def config_text(**edits):
     return text
 
 
-def bad_configs():
-    kernel_dir = W.mk('kernel-is-a-folder')
-    fifo = os.path.join(W.tmp, 'initrd-fifo')
+def bad_configs(ctx):
+    kernel_dir = ctx.mk('kernel-is-a-folder')
+    fifo = os.path.join(ctx.tmp, 'initrd-fifo')
     os.mkfifo(fifo)
     cases = [
         ('kernel-dir', config_text(kernel=json.dumps(kernel_dir)), f'hypervisor.qemu.kernel: {kernel_dir}: not a '
@@ -127,7 +131,7 @@ def bad_configs():
         ('not-toml', config_text().replace('[agent.kata]', '[agent.kata'), None, 'a configuration that is not TOML'),
     ]
     for name, text, want, desc in cases:
-        path = os.path.join(W.tmp, f'bad-{name}.toml')
+        path = os.path.join(ctx.tmp, f'bad-{name}.toml')
         with open(path, 'w') as f:
             f.write(text)
         if want is None:
@@ -136,11 +140,11 @@ def bad_configs():
         elif name in ('relative', 'dotdot'):
             line = next(i for i, ln in enumerate(text.splitlines(), 1) if ln.startswith('kernel = '))
             want = f'{path}:{line}: {want}'
-        pod = new_pod(f'cfg-{name}', config=path)
+        pod = new_pod(ctx, f'cfg-{name}', config=path)
         sb = pod.sandbox.prepare()
         t0 = time.time()
-        failed_create(sb, want, desc)
-        tap.note(f'{desc}: failed in {time.time() - t0:.1f} s')
+        failed_create(ctx, sb, want, desc)
+        ctx.tap.note(f'{desc}: failed in {time.time() - t0:.1f} s')
 
 
 def fifo_unread(path):
@@ -155,43 +159,43 @@ def fifo_unread(path):
         os.close(fd)
 
 
-def ctl_flood():
-    pod = new_pod('ctlflood')
+def ctl_flood(ctx):
+    pod = new_pod(ctx, 'ctlflood')
     sb = pod.sandbox.prepare()
     create_started(sb)
     c = Ctr(pod, 'tty').prepare(['sh', '-c', 'while read l; do stty size; done'], terminal=True)
     create_started(c, ['-t'])
-    a = AttachClient(os.path.join(W.sockdir, c.id, 'attach'))
+    a = AttachClient(os.path.join(ctx.crio.sockdir, c.id, 'attach'))
     ctl = os.path.join(c.bundle, 'ctl')
     junk = bytearray(os.urandom(4 * 1024 * 1024))
     err = write_fifo(ctl, bytes(junk), timeout=60)
-    tap.ok(err is None, 'tty: 4 MiB of random bytes written into its ctl FIFO', err)
+    ctx.tap.ok(err is None, 'tty: 4 MiB of random bytes written into its ctl FIFO', err)
     # conmon drops the rest of a read after a bad line: a newline ends the
     # junk's last line, and the resize goes in once all of it was read
-    tap.ok(wait_until(lambda: fifo_unread(ctl) == 0, 30, 0.1), 'tty: its monitor reads all of the junk',
-           f'unread: {fifo_unread(ctl)} bytes')
+    ctx.tap.ok(wait_until(lambda: fifo_unread(ctl) == 0, 30, 0.1), 'tty: its monitor reads all of the junk',
+               f'unread: {fifo_unread(ctl)} bytes')
     write_fifo(ctl, b'\n')
     wait_until(lambda: fifo_unread(ctl) == 0, 10, 0.1)
     time.sleep(0.5)
     err = write_fifo(ctl, b'1 33 101\n')
-    tap.ok(err is None, 'tty: then a well-formed resize line', err)
+    ctx.tap.ok(err is None, 'tty: then a well-formed resize line', err)
 
     def size_is(want):
         mark = len(a.stream(2))
         a.send(b'x\n')
         a.wait(lambda x: want in x.stream(2)[mark:], 3)
         return want in a.stream(2)[mark:]
-    tap.ok(wait_until(lambda: size_is(b'33 101\r\n'), 20, 0.2),
-           'tty: the resize after the junk takes effect (the monitor and the container carried on)',
-           f'output: {short(a.stream(2)[-200:])}')
+    ctx.tap.ok(wait_until(lambda: size_is(b'33 101\r\n'), 20, 0.2),
+               'tty: the resize after the junk takes effect (the monitor and the container carried on)',
+               f'output: {short(a.stream(2)[-200:])}')
     status = read_bytes(f'/proc/{c.p1}/status') or b''
     m = re.search(rb'^VmHWM:\s+([0-9]+) kB', status, re.M)
     hwm = int(m.group(1)) if m else None
-    tap.ok(hwm is not None and hwm < RSS_LIMIT_KIB, f'tty: its monitor\'s peak RSS stays under '
-           f'{RSS_LIMIT_KIB // 1024} MiB', f'VmHWM: {hwm} KiB')
+    ctx.tap.ok(hwm is not None and hwm < RSS_LIMIT_KIB, f'tty: its monitor\'s peak RSS stays under '
+               f'{RSS_LIMIT_KIB // 1024} MiB', f'VmHWM: {hwm} KiB')
     a.close()
     r = c.vmctl('kill', c.id, 'KILL')
-    tap.ok(r.rc == 0, 'tty: `kill KILL` exits 0', *r.diag())
+    ctx.tap.ok(r.rc == 0, 'tty: `kill KILL` exits 0', *r.diag())
     await_exit(c, 137)
     delete(c)
     stop_pod(pod)
@@ -206,12 +210,12 @@ def log_content(parsed, stream):
     return b''.join(body + (b'\n' if tag == 'F' else b'') for s, tag, body in parsed if s == stream)
 
 
-def huge_and_binary():
-    pod = new_pod('biglog')
+def huge_and_binary(ctx):
+    pod = new_pod(ctx, 'biglog')
     sb = pod.sandbox.prepare()
     create_started(sb)
     binary = bytes(range(256)) * 4 + b'\r\n\r\0\0\xff\xfe\xc3\x28\xe2\x82\n' + b'\x1b[2J tail'
-    with open(os.path.join(W.tmp, 'binary.bin'), 'wb') as f:
+    with open(os.path.join(ctx.tmp, 'binary.bin'), 'wb') as f:
         f.write(binary)
     c = Ctr(pod, 'blob').prepare(['sh', '-c', f'head -c {BIG} /dev/zero | tr "\\0" q; echo; cat /blob.bin; echo'])
     with open(os.path.join(c.bundle, 'rootfs', 'blob.bin'), 'wb') as f:
@@ -221,27 +225,27 @@ def huge_and_binary():
     text = read_bytes(c.log) or b''
     lines = text.split(b'\n')
     bad = [ln[:120] for ln in lines[:-1] if not K8S_LINE.match(ln)]
-    tap.ok(text.endswith(b'\n') and not bad, 'blob: every line of its log is a CRI line (timestamp, stream, P|F)',
-           f'bad: {bad[:3]}', f'{len(lines) - 1} lines')
+    ctx.tap.ok(text.endswith(b'\n') and not bad, 'blob: every line of its log is a CRI line (timestamp, stream, P|F)',
+               f'bad: {bad[:3]}', f'{len(lines) - 1} lines')
     parsed = k8s_parse(text)
     got = log_content(parsed, 'stdout')
     want = b'q' * BIG + b'\n' + binary + b'\n'
-    tap.ok(got == want, f'blob: the lines carry exactly what it wrote: one {BIG >> 20} MiB line, then every byte '
-           'value, NULs, CRs and invalid UTF-8',
-           f'got {len(got)} bytes (sha256 {hashlib.sha256(got).hexdigest()[:16]}), want {len(want)} '
-           f'(sha256 {hashlib.sha256(want).hexdigest()[:16]})',
-           f'first difference at {next((i for i, (x, y) in enumerate(zip(got, want)) if x != y), min(len(got), len(want)))}')
+    ctx.tap.ok(got == want, f'blob: the lines carry exactly what it wrote: one {BIG >> 20} MiB line, then every byte '
+               'value, NULs, CRs and invalid UTF-8',
+               f'got {len(got)} bytes (sha256 {hashlib.sha256(got).hexdigest()[:16]}), want {len(want)} '
+               f'(sha256 {hashlib.sha256(want).hexdigest()[:16]})',
+               f'first difference at {next((i for i, (x, y) in enumerate(zip(got, want)) if x != y), min(len(got), len(want)))}')
     delete(c)
     stop_pod(pod)
 
 
 def main():
-    def body():
-        tap.item('malformed config.json, missing rootfs', bad_bundles)
-        tap.item('bad configuration: kernel, initrd, TOML, relative and .. paths', bad_configs)
-        tap.item('the ctl FIFO flooded with junk', ctl_flood)
-        tap.item('a huge line and binary output', huge_and_binary)
-    return run_driver(body)
+    def body(ctx):
+        ctx.tap.item('malformed config.json, missing rootfs', bad_bundles, ctx)
+        ctx.tap.item('bad configuration: kernel, initrd, TOML, relative and .. paths', bad_configs, ctx)
+        ctx.tap.item('the ctl FIFO flooded with junk', ctl_flood, ctx)
+        ctx.tap.item('a huge line and binary output', huge_and_binary, ctx)
+    return run_crio_suite(body)
 
 
 if __name__ == '__main__':

@@ -9,13 +9,13 @@ emptying the runtime root, and no process, mount, tap or host cgroup of
 the pod left behind.
 """
 import os
-import re
 import secrets
-import subprocess
 
-from ckdriver import (  # noqa: E402
-    REAPER, SYSLOG, W, await_exit, check_state, delete, mounts_under, pid_alive, pod_qemu, procs_mentioning,
-    read_bytes, tap, wait_until)
+from ckdriver.crio import await_exit, check_state, delete, pod_qemu  # noqa: E402
+from ckdriver.files import mounts_under  # noqa: E402
+from ckdriver.netns import taps_in  # noqa: E402
+from ckdriver.procs import pid_alive, procs_mentioning  # noqa: E402
+from ckdriver.util import read_bytes, wait_until  # noqa: E402
 
 # all 41 capabilities of Linux 6.1 (CAP_LAST_CAP = CAP_CHECKPOINT_RESTORE)
 ALL_CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL',
@@ -43,9 +43,9 @@ class ExitCommands:
     """conmon's --exit-command, as Podman passes it: a script that appends
     its argument (the container's id) to one record file per run."""
 
-    def __init__(self):
-        self.record = os.path.join(W.tmp, f'exit-commands-{secrets.token_hex(4)}')
-        self.script = os.path.join(W.tmp, 'exit-command.sh')
+    def __init__(self, ctx):
+        self.record = os.path.join(ctx.tmp, f'exit-commands-{secrets.token_hex(4)}')
+        self.script = os.path.join(ctx.tmp, 'exit-command.sh')
         with open(self.script, 'w') as f:
             f.write(f'#!/bin/sh\necho "$1" >> {self.record}\n')
         os.chmod(self.script, 0o755)
@@ -57,19 +57,13 @@ class ExitCommands:
         return (read_bytes(self.record) or b'').decode().split().count(c.id)
 
 
-def taps_in(netns):
-    """The tap devices left in a network namespace (`tap<N>_kata`)."""
-    r = subprocess.run(['ip', '-n', netns, '-o', 'link', 'show'], capture_output=True, text=True)
-    return re.findall(r'^\d+: (tap[^:@]*)', r.stdout, re.M)
-
-
-def host_cgroups_of(c):
+def host_cgroups_of(ctx, c):
     """The container's host cgroup folders that still exist."""
-    return [os.path.join(parent, f'crio-{c.id}') for parent in W.cgroup_parents
+    return [os.path.join(parent, f'crio-{c.id}') for parent in ctx.crio.cgroup_parents
             if os.path.isdir(os.path.join(parent, f'crio-{c.id}'))]
 
 
-def after_fault(pod, ctrs, code, exits, qemu_pids, reason=None, p1_status=True):
+def after_fault(ctx, pod, ctrs, code, exits, qemu_pids, reason=None, p1_status=True):
     """The checks of issue 14 item 3 once every container of `pod` (ctrs,
     the sandbox last) has ended: exit files holding `code`, the exit command
     run once each, stand-ins and QEMU (qemu_pids) gone, state stopped (with
@@ -81,37 +75,39 @@ def after_fault(pod, ctrs, code, exits, qemu_pids, reason=None, p1_status=True):
     for c in ctrs:
         L = c.label()
         if p1_status:
-            tap.eq(f'{L}: the exit command ran exactly once', 1, exits.count(c))
-        tap.ok(wait_until(lambda c=c: not pid_alive(c.pid) or REAPER.gone(c.pid), 10),
-               f'{L}: its stand-in is gone', f'pid {c.pid}')
-    tap.ok(wait_until(lambda: all(REAPER.gone(q) or not pid_alive(q) for q in qemu_pids), 15)
-           and not pod_qemu(pod.sandbox), f'{name}: QEMU is gone', f'QEMU pids {qemu_pids}: {pod_qemu(pod.sandbox)}')
+            ctx.tap.eq(f'{L}: the exit command ran exactly once', 1, exits.count(c))
+        ctx.tap.ok(wait_until(lambda c=c: not pid_alive(c.pid) or ctx.reaper.gone(c.pid), 10),
+                   f'{L}: its stand-in is gone', f'pid {c.pid}')
+    ctx.tap.ok(wait_until(lambda: all(ctx.reaper.gone(q) or not pid_alive(q) for q in qemu_pids), 15)
+               and not pod_qemu(pod.sandbox), f'{name}: QEMU is gone',
+               f'QEMU pids {qemu_pids}: {pod_qemu(pod.sandbox)}')
     for c in ctrs:
         js = check_state(c, f'{c.label()}: `vmctl state` says stopped', 'stopped')
         if reason is not None:
             got = (js.get('annotations') or {}).get('io.conmon-kata.stop-reason') or ''
-            tap.ok(reason in got, f'{c.label()}: its stop reason says "{reason}"', f'stop reason: {got!r}')
+            ctx.tap.ok(reason in got, f'{c.label()}: its stop reason says "{reason}"', f'stop reason: {got!r}')
     for c in ctrs:
         delete(c)
-    pod_dir = os.path.join(W.root, 'pods', pod.sandbox.id)
+    pod_dir = os.path.join(ctx.root, 'pods', pod.sandbox.id)
     texts = [pod_dir] + [c.bundle for c in ctrs]
     gone = wait_until(lambda: not any(procs_mentioning(t) for t in texts), 15)
-    tap.ok(gone, f'{name}: no process of it is left',
-           *[f'{p} {comm}: {cl[:200]}' for t in texts for p, comm, cl in procs_mentioning(t)])
-    tap.ok(not os.path.exists(pod_dir) and not any(os.path.exists(os.path.join(W.root, 'containers', c.id))
-                                                   for c in ctrs),
-           f'{name}: `vmctl delete` left nothing of it in the runtime root',
-           f'runtime root: {sorted(os.listdir(W.root))}')
-    tap.eq(f'{name}: no mount is left under its folder or bundles', [],
-           [m for t in texts for m in mounts_under(t)])
-    tap.eq(f'{name}: no tap is left in its network namespace', [], taps_in(pod.netns))
-    tap.eq(f'{name}: no host cgroup of its containers is left', [], [d for c in ctrs for d in host_cgroups_of(c)])
+    ctx.tap.ok(gone, f'{name}: no process of it is left',
+               *[f'{p} {comm}: {cl[:200]}' for t in texts for p, comm, cl in procs_mentioning(t)])
+    ctx.tap.ok(not os.path.exists(pod_dir) and not any(os.path.exists(os.path.join(ctx.root, 'containers', c.id))
+                                                       for c in ctrs),
+               f'{name}: `vmctl delete` left nothing of it in the runtime root',
+               f'runtime root: {sorted(os.listdir(ctx.root))}')
+    ctx.tap.eq(f'{name}: no mount is left under its folder or bundles', [],
+               [m for t in texts for m in mounts_under(t)])
+    ctx.tap.eq(f'{name}: no tap is left in its network namespace', [], taps_in(pod.netns))
+    ctx.tap.eq(f'{name}: no host cgroup of its containers is left', [],
+               [d for c in ctrs for d in host_cgroups_of(ctx, c)])
 
 
-def monitor_log(c, *needles, timeout=10):
+def monitor_log(ctx, c, *needles, timeout=10):
     """The monitor's syslog lines of container c that hold every needle
     (they carry the container's id)."""
-    if not SYSLOG.available:
+    if not ctx.syslog.available:
         return None
-    SYSLOG.wait(c.id[:20], *needles, timeout=timeout)
-    return SYSLOG.lines(c.id[:20], *needles)
+    ctx.syslog.wait(c.id[:20], *needles, timeout=timeout)
+    return ctx.syslog.lines(c.id[:20], *needles)

@@ -33,9 +33,11 @@ import time
 sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from ckdriver import (  # noqa: E402
-    SYSLOG, W, Ctr, Monitor, Pod, await_exit, create_argv, delete, expect_pid_sync, k8s_parse, pod_qemu, read_bytes,
-    recv_line, run_driver, start, stream_exec, tap, wait_until)
+from ckdriver.crio import (  # noqa: E402
+    Ctr, Monitor, Pod, await_exit, create_argv, delete, expect_pid_sync, pod_qemu, run_crio_suite, start, stream_exec)
+from ckdriver.files import k8s_parse  # noqa: E402
+from ckdriver.streams import recv_line  # noqa: E402
+from ckdriver.util import read_bytes, wait_until  # noqa: E402
 from faultlib import ExitCommands, after_fault, monitor_log  # noqa: E402
 
 IMAGE = os.environ.get('CK_HOSTILE_IMAGE', '')
@@ -61,22 +63,22 @@ MODES = [
 # and 'console-flood', which is no protocol violation: console_flood()
 
 
-def create_all(ctrs, exits):
+def create_all(ctx, ctrs, exits):
     for c in ctrs:
-        c.mon = Monitor(create_argv(c, extra=exits.args(c)), cwd=c.bundle)
+        c.mon = Monitor(ctx, create_argv(c, extra=exits.args(c)), cwd=c.bundle)
         c.mon.write_start()
         rc = c.mon.wait_p0(120)
-        tap.must(rc == 0, f'{c.label()}: P0 exits 0 after the start byte', f'exit status: {rc}', *c.mon.diag())
+        ctx.tap.must(rc == 0, f'{c.label()}: P0 exits 0 after the start byte', f'exit status: {rc}', *c.mon.diag())
         text = read_bytes(c.conmon_pidfile)
         c.p1 = int(text) if text and re.fullmatch(rb'[1-9][0-9]*', text) else None
         expect_pid_sync(c, recv_line(c.mon.sync, 150))
         start(c)
 
 
-def ask_misbehave(sb, mode):
+def ask_misbehave(ctx, sb, mode):
     """{"op": "misbehave", "mode": mode} through the pod's control socket,
     as a client of the pod monitor; returns the response's payload."""
-    path = os.path.join(W.root, 'pods', sb.id, 'ctl.sock')
+    path = os.path.join(ctx.root, 'pods', sb.id, 'ctl.sock')
     body = json.dumps({'op': 'misbehave', 'mode': mode}).encode()
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(20)
@@ -129,64 +131,64 @@ class Usage:
         self.thread.join(5)
 
 
-def hostile_pod(mode, pattern, cfg, steady):
-    exits = ExitCommands()
-    pod = Pod(f'hostile-{mode}', f'hostile-{mode}-uid', f'{mode}-sandbox', config=cfg, netns_prefix='ckfaults')
+def hostile_pod(ctx, mode, pattern, cfg, steady):
+    exits = ExitCommands(ctx)
+    pod = Pod(ctx, f'hostile-{mode}', f'hostile-{mode}-uid', f'{mode}-sandbox', config=cfg, netns_prefix='ckfaults')
     sb = pod.sandbox.prepare()
     c = Ctr(pod, f'{mode}-victim').prepare(['sh', '-c', 'echo started; exec tail -f /dev/null'])
-    create_all([sb, c], exits)
+    create_all(ctx, [sb, c], exits)
     qemu = [p for p, _, _ in pod_qemu(sb)]
-    tap.must(len(qemu) == 1, f'{pod.name}: one QEMU runs for it', f'QEMU: {qemu}')
+    ctx.tap.must(len(qemu) == 1, f'{pod.name}: one QEMU runs for it', f'QEMU: {qemu}')
     usage = Usage(sb.p1)
     cpu_before = usage.cpu_s
-    reply = ask_misbehave(sb, mode)
-    tap.eq(f'{pod.name}: the agent accepts "misbehave" {mode}', {'result': {}},
-           json.loads(reply) if reply and reply.startswith(b'{') else reply)
+    reply = ask_misbehave(ctx, sb, mode)
+    ctx.tap.eq(f'{pod.name}: the agent accepts "misbehave" {mode}', {'result': {}},
+               json.loads(reply) if reply and reply.startswith(b'{') else reply)
     want = re.compile(r"the agent broke the protocol \((" + pattern + r")\), so QEMU was stopped")
     for x in (c, sb):
         await_exit(x, 137, timeout=60)
     usage.stop()
     last = (k8s_parse(read_bytes(c.log) or b'') or [(None, None, b'')])[-1]
-    tap.ok(last[0] == 'stderr' and want.search(last[2].decode(errors='replace')),
-           f'{c.label()}: the last line of its log says the agent broke the protocol, and how', f'line: {last}')
-    if not SYSLOG.available:
-        tap.skip(f'{pod.name}: its pod monitor logs one line naming the violation',
-                 f'{SYSLOG.PATH} belongs to a syslog daemon here')
+    ctx.tap.ok(last[0] == 'stderr' and want.search(last[2].decode(errors='replace')),
+               f'{c.label()}: the last line of its log says the agent broke the protocol, and how', f'line: {last}')
+    if not ctx.syslog.available:
+        ctx.tap.skip(f'{pod.name}: its pod monitor logs one line naming the violation',
+                     f'{ctx.syslog.PATH} belongs to a syslog daemon here')
     else:
-        lines = [m for m in monitor_log(sb, f'pod {sb.id}: the agent broke the protocol') if '<error>' in m]
-        tap.ok(len(lines) == 1 and want.search(lines[0]),
-               f'{pod.name}: its pod monitor logs one line naming the violation', *lines,
-               *SYSLOG.lines(sb.id[:20])[-4:])
-    tap.note(f'{mode}: pod monitor peak RSS {usage.hwm_kib} KiB, CPU {usage.cpu_s:.2f} s '
-             f'({usage.cpu_s - cpu_before:.2f} s after the request)')
-    tap.ok(0 < usage.hwm_kib < RSS_LIMIT_KIB, f'{pod.name}: the pod monitor\'s peak RSS stays under '
-           f'{RSS_LIMIT_KIB // 1024} MiB', f'VmHWM {usage.hwm_kib} KiB')
-    tap.ok(usage.cpu_s < CPU_LIMIT_S, f'{pod.name}: the pod monitor used under {CPU_LIMIT_S:.0f} s of CPU',
-           f'{usage.cpu_s:.2f} s')
-    after_fault(pod, [c, sb], 137, exits, qemu, reason='the agent broke the protocol (')
+        lines = [m for m in monitor_log(ctx, sb, f'pod {sb.id}: the agent broke the protocol') if '<error>' in m]
+        ctx.tap.ok(len(lines) == 1 and want.search(lines[0]),
+                   f'{pod.name}: its pod monitor logs one line naming the violation', *lines,
+                   *ctx.syslog.lines(sb.id[:20])[-4:])
+    ctx.tap.note(f'{mode}: pod monitor peak RSS {usage.hwm_kib} KiB, CPU {usage.cpu_s:.2f} s '
+                 f'({usage.cpu_s - cpu_before:.2f} s after the request)')
+    ctx.tap.ok(0 < usage.hwm_kib < RSS_LIMIT_KIB, f'{pod.name}: the pod monitor\'s peak RSS stays under '
+               f'{RSS_LIMIT_KIB // 1024} MiB', f'VmHWM {usage.hwm_kib} KiB')
+    ctx.tap.ok(usage.cpu_s < CPU_LIMIT_S, f'{pod.name}: the pod monitor used under {CPU_LIMIT_S:.0f} s of CPU',
+               f'{usage.cpu_s:.2f} s')
+    after_fault(ctx, pod, [c, sb], 137, exits, qemu, reason='the agent broke the protocol (')
     r = stream_exec(steady, ['echo', 'still serving'])
-    tap.eq(f'steady: its container still answers an exec after {pod.name}', (0, b'still serving\n'),
-           (r.rc, r.out), *r.diag())
+    ctx.tap.eq(f'steady: its container still answers an exec after {pod.name}', (0, b'still serving\n'),
+               (r.rc, r.out), *r.diag())
 
 
-def console_flood(steady):
+def console_flood(ctx, steady):
     """The guest writes 256 KiB to its serial console: the pod's
     console.log never grows past its bound (the older part rotates to
     console.log.1), the pod monitor's memory stays bounded, and the pod
     keeps serving."""
-    cfg = W.config('hostile-console.toml', kernel=os.path.join(IMAGE, 'vmlinux'),
-                   initrd=os.path.join(IMAGE, 'initrd.img'), console_log_size_max=CONSOLE_MAX)
-    exits = ExitCommands()
-    pod = Pod('hostile-console', 'hostile-console-uid', 'console-sandbox', config=cfg, netns_prefix='ckfaults')
+    cfg = ctx.config('hostile-console.toml', kernel=os.path.join(IMAGE, 'vmlinux'),
+                     initrd=os.path.join(IMAGE, 'initrd.img'), console_log_size_max=CONSOLE_MAX)
+    exits = ExitCommands(ctx)
+    pod = Pod(ctx, 'hostile-console', 'hostile-console-uid', 'console-sandbox', config=cfg, netns_prefix='ckfaults')
     sb = pod.sandbox.prepare()
     c = Ctr(pod, 'console-victim').prepare(['tail', '-f', '/dev/null'])
-    create_all([sb, c], exits)
+    create_all(ctx, [sb, c], exits)
     qemu = [p for p, _, _ in pod_qemu(sb)]
-    console = os.path.join(W.root, 'pods', sb.id, 'console.log')
+    console = os.path.join(ctx.root, 'pods', sb.id, 'console.log')
     usage = Usage(sb.p1)
-    reply = ask_misbehave(sb, 'console-flood')
-    tap.eq(f'{pod.name}: the agent accepts "misbehave" console-flood', {'result': {}},
-           json.loads(reply) if reply and reply.startswith(b'{') else reply)
+    reply = ask_misbehave(ctx, sb, 'console-flood')
+    ctx.tap.eq(f'{pod.name}: the agent accepts "misbehave" console-flood', {'result': {}},
+               json.loads(reply) if reply and reply.startswith(b'{') else reply)
     sizes = []
 
     def done():
@@ -194,56 +196,57 @@ def console_flood(steady):
         return (read_bytes(console) or b'').endswith(CONSOLE_DONE)
     finished = wait_until(done, 300, interval=0.2)
     usage.stop()
-    tap.ok(finished, f'{pod.name}: the flood\'s last line reached console.log', f'size: {sizes[-1:]}')
+    ctx.tap.ok(finished, f'{pod.name}: the flood\'s last line reached console.log', f'size: {sizes[-1:]}')
     older = read_bytes(console + '.1') or b''
-    tap.ok(0 <= max(sizes) <= CONSOLE_MAX, f'{pod.name}: console.log never held more than {CONSOLE_MAX} bytes',
-           f'largest seen: {max(sizes)}')
-    tap.eq(f'{pod.name}: the older part rotated to console.log.1, at the bound', CONSOLE_MAX, len(older))
-    tap.ok(set(older) <= set(b'c\r\n') and b'c' * 127 + b'\r\n' in older,
-           f'{pod.name}: console.log.1 holds the flood\'s lines', repr(older[:80]))
-    tap.note(f'console flood: pod monitor peak RSS {usage.hwm_kib} KiB, CPU {usage.cpu_s:.2f} s')
-    tap.ok(0 < usage.hwm_kib < RSS_LIMIT_KIB, f'{pod.name}: the pod monitor\'s peak RSS stays under '
-           f'{RSS_LIMIT_KIB // 1024} MiB', f'VmHWM {usage.hwm_kib} KiB')
+    ctx.tap.ok(0 <= max(sizes) <= CONSOLE_MAX, f'{pod.name}: console.log never held more than {CONSOLE_MAX} bytes',
+               f'largest seen: {max(sizes)}')
+    ctx.tap.eq(f'{pod.name}: the older part rotated to console.log.1, at the bound', CONSOLE_MAX, len(older))
+    ctx.tap.ok(set(older) <= set(b'c\r\n') and b'c' * 127 + b'\r\n' in older,
+               f'{pod.name}: console.log.1 holds the flood\'s lines', repr(older[:80]))
+    ctx.tap.note(f'console flood: pod monitor peak RSS {usage.hwm_kib} KiB, CPU {usage.cpu_s:.2f} s')
+    ctx.tap.ok(0 < usage.hwm_kib < RSS_LIMIT_KIB, f'{pod.name}: the pod monitor\'s peak RSS stays under '
+               f'{RSS_LIMIT_KIB // 1024} MiB', f'VmHWM {usage.hwm_kib} KiB')
     r = stream_exec(c, ['echo', 'still serving'])
-    tap.eq(f'{pod.name}: its container still answers an exec', (0, b'still serving\n'), (r.rc, r.out), *r.diag())
+    ctx.tap.eq(f'{pod.name}: its container still answers an exec', (0, b'still serving\n'), (r.rc, r.out),
+               *r.diag())
     r = c.vmctl('kill', c.id, 'KILL')
-    tap.ok(r.rc == 0, f'{c.label()}: `kill KILL` exits 0', *r.diag())
+    ctx.tap.ok(r.rc == 0, f'{c.label()}: `kill KILL` exits 0', *r.diag())
     await_exit(c, 137)
-    tap.eq(f'{c.label()}: the exit command ran exactly once', 1, exits.count(c))
+    ctx.tap.eq(f'{c.label()}: the exit command ran exactly once', 1, exits.count(c))
     delete(c)
     r = sb.vmctl('kill', sb.id, '15')
-    tap.ok(r.rc == 0, f'{pod.name}: `kill <sandbox> 15` exits 0', *r.diag())
-    after_fault(pod, [sb], 0, exits, qemu)
+    ctx.tap.ok(r.rc == 0, f'{pod.name}: `kill <sandbox> 15` exits 0', *r.diag())
+    after_fault(ctx, pod, [sb], 0, exits, qemu)
 
 
 def main():
-    def body():
-        cfg = W.config('hostile.toml', kernel=os.path.join(IMAGE, 'vmlinux'),
-                       initrd=os.path.join(IMAGE, 'initrd.img'))
-        exits = ExitCommands()
-        steady_pod = Pod('steady', 'steady-uid', 'steady-sandbox', netns_prefix='ckfaults')
+    def body(ctx):
+        cfg = ctx.config('hostile.toml', kernel=os.path.join(IMAGE, 'vmlinux'),
+                         initrd=os.path.join(IMAGE, 'initrd.img'))
+        exits = ExitCommands(ctx)
+        steady_pod = Pod(ctx, 'steady', 'steady-uid', 'steady-sandbox', netns_prefix='ckfaults')
         ssb = steady_pod.sandbox.prepare()
         steady = Ctr(steady_pod, 'steady').prepare(['tail', '-f', '/dev/null'])
-        create_all([ssb, steady], exits)
+        create_all(ctx, [ssb, steady], exits)
         only = [m for m in os.environ.get('CK_HOSTILE_ONLY', '').split(',') if m]
         for mode, pattern in MODES:
             if only and mode not in only:
                 continue
-            tap.item(f'hostile guest: {mode}', lambda m=mode, p=pattern: hostile_pod(m, p, cfg, steady))
+            ctx.tap.item(f'hostile guest: {mode}', lambda m=mode, p=pattern: hostile_pod(ctx, m, p, cfg, steady))
         if not only or 'console-flood' in only:
-            tap.item('hostile guest: console-flood', lambda: console_flood(steady))
+            ctx.tap.item('hostile guest: console-flood', lambda: console_flood(ctx, steady))
         r = steady.vmctl('kill', steady.id, 'KILL')
-        tap.ok(r.rc == 0, 'steady: `kill KILL` exits 0', *r.diag())
+        ctx.tap.ok(r.rc == 0, 'steady: `kill KILL` exits 0', *r.diag())
         await_exit(steady, 137)
         r = ssb.vmctl('kill', ssb.id, '15')
-        tap.ok(r.rc == 0, 'steady: `kill <sandbox> 15` exits 0', *r.diag())
+        ctx.tap.ok(r.rc == 0, 'steady: `kill <sandbox> 15` exits 0', *r.diag())
         await_exit(ssb, 0)
         delete(steady)
         delete(ssb)
     if not IMAGE or not os.path.isfile(os.path.join(IMAGE, 'initrd.img')):
         print(f'1..0 # SKIP run through meson test (the hostile image is not built: {IMAGE!r})')
         return 0
-    return run_driver(body)
+    return run_crio_suite(body)
 
 
 if __name__ == '__main__':

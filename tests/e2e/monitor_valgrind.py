@@ -2,7 +2,7 @@
 """monitor_valgrind.py: the pod monitor under valgrind's memcheck (TAP).
 
 Issue 14 item 7. A VM pod goes through a whole lifecycle the way CRI-O
-drives it (ckdriver.py), with both of its conmon-kata processes started
+drives it (the ckdriver package), with both of its conmon-kata processes started
 under `valgrind --tool=memcheck --leak-check=full
 --errors-for-leak-kinds=definite --error-exitcode=99`: the sandbox's
 (the pod monitor: it starts QEMU, serves the agent channel and the
@@ -38,10 +38,11 @@ import sys
 sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import ckdriver  # noqa: E402
-from ckdriver import (  # noqa: E402
-    REAPER, Ctr, Pod, W, await_exit, bad_k8s_lines, check_state, crio_create, delete, expect_pid_sync,
-    procs_mentioning, read_bytes, run_driver, short, start, tap, wait_log, wait_until)
+from ckdriver.crio import (  # noqa: E402
+    Ctr, Pod, await_exit, check_state, crio_create, delete, expect_pid_sync, run_crio_suite, start, wait_log)
+from ckdriver.files import bad_k8s_lines  # noqa: E402
+from ckdriver.procs import procs_mentioning  # noqa: E402
+from ckdriver.util import read_bytes, short, wait_until  # noqa: E402
 
 VALGRIND_EXIT = 99
 # valgrind's own false positives, each with its reason
@@ -77,29 +78,29 @@ def findings(text, limit=12000):
     return '\n'.join(keep)[-limit:]
 
 
-def check_monitor_logs(c, logdir):
+def check_monitor_logs(ctx, c, logdir):
     """P0's and P1's logs: complete, no error, nothing definitely lost."""
     L = c.label()
     for what, pid in (('P0', c.mon.p0), ('P1 (the monitor)', c.p1)):
         text = read_log(logdir, pid)
         complete, errors, lost = log_verdict(text)
-        tap.ok(complete and errors == 0 and lost == 0,
-               f'{L}: memcheck on {what}: a complete log, 0 errors, 0 bytes definitely lost',
-               f'log vg.{pid}: complete {complete}, errors {errors}, definitely lost {lost}', findings(text))
+        ctx.tap.ok(complete and errors == 0 and lost == 0,
+                   f'{L}: memcheck on {what}: a complete log, 0 errors, 0 bytes definitely lost',
+                   f'log vg.{pid}: complete {complete}, errors {errors}, definitely lost {lost}', findings(text))
 
 
-def lifecycle(logdir):
+def lifecycle(ctx, logdir):
     vg = valgrind_argv(logdir)
-    pod = Pod('vg-pod', 'vg-pod-uid-0001', netns_prefix='ckvg')
+    pod = Pod(ctx, 'vg-pod', 'vg-pod-uid-0001', netns_prefix='ckvg')
     sb = pod.sandbox.prepare()
     ctr = Ctr(pod, 'talker').prepare(['sh', '-c', 'echo out-line; echo err-line >&2; exit 3'])
 
     # RunPodSandbox under valgrind: the pod monitor boots the VM
     sync = crio_create(sb, wrapper=vg)
     expect_pid_sync(sb, sync)
-    tap.ok('valgrind' in ' '.join(sb.mon.argv) and os.path.exists(os.path.join(logdir, f'vg.{sb.p1}')),
-           'sandbox: the pod monitor (P1) runs under memcheck: it has its own log', f'P1 {sb.p1}',
-           f'logs: {sorted(os.listdir(logdir))}')
+    ctx.tap.ok('valgrind' in ' '.join(sb.mon.argv) and os.path.exists(os.path.join(logdir, f'vg.{sb.p1}')),
+               'sandbox: the pod monitor (P1) runs under memcheck: it has its own log', f'P1 {sb.p1}',
+               f'logs: {sorted(os.listdir(logdir))}')
     start(sb, 'sandbox: `start` exits 0')
     check_state(sb, 'sandbox: state says running', 'running', sb.pid)
 
@@ -109,24 +110,24 @@ def lifecycle(logdir):
     start(ctr, 'talker: `start` exits 0')
     got = wait_log(ctr, b' stderr F err-line\n', 60) and wait_log(ctr, b' stdout F out-line\n', 5)
     log = read_bytes(ctr.log) or b''
-    tap.ok(got and not bad_k8s_lines(log), 'talker: the CRI log has "stdout F out-line" and "stderr F err-line"',
-           f'log: {short(log)}')
+    ctx.tap.ok(got and not bad_k8s_lines(log), 'talker: the CRI log has "stdout F out-line" and "stderr F err-line"',
+               f'log: {short(log)}')
     await_exit(ctr, 3, timeout=120)
     check_state(ctr, 'talker: state says stopped', 'stopped')
 
     # StopPodSandbox: kill 15, the pause process exits 0
     r = sb.vmctl('kill', sb.id, '15')
-    tap.ok(r.rc == 0, 'sandbox: `kill 15` exits 0', *r.diag())
+    ctx.tap.ok(r.rc == 0, 'sandbox: `kill 15` exits 0', *r.diag())
     await_exit(sb, 0, timeout=120)
     delete(ctr)
     delete(sb)
-    pod_dir = os.path.join(W.root, 'pods', sb.id)
-    tap.ok(wait_until(lambda: not procs_mentioning(pod_dir), 30), 'the pod\'s QEMU is gone once it is deleted',
-           *[f'{p} {comm}' for p, comm, _ in procs_mentioning(pod_dir)])
+    pod_dir = os.path.join(ctx.root, 'pods', sb.id)
+    ctx.tap.ok(wait_until(lambda: not procs_mentioning(pod_dir), 30), 'the pod\'s QEMU is gone once it is deleted',
+               *[f'{p} {comm}' for p, comm, _ in procs_mentioning(pod_dir)])
 
     # the verdicts: both monitors, then every other complete log
     for c in (sb, ctr):
-        check_monitor_logs(c, logdir)
+        check_monitor_logs(ctx, c, logdir)
     monitors = {str(p) for c in (sb, ctr) for p in (c.mon.p0, c.p1)}
     others, bad = 0, []
     for name in sorted(os.listdir(logdir)):
@@ -138,22 +139,22 @@ def lifecycle(logdir):
             others += 1
             if errors != 0:
                 bad.append(f'{name}: {errors} errors, {lost} bytes definitely lost\n{findings(text, 4000)}')
-    tap.ok(not bad, f'memcheck: the other {others} complete logs (stand-ins, children before exec) have 0 errors',
-           *bad)
+    ctx.tap.ok(not bad, f'memcheck: the other {others} complete logs (stand-ins, children before exec) have 0 errors',
+               *bad)
 
 
 def main():
     if shutil.which('valgrind') is None:
         print('1..0 # SKIP valgrind is not installed (contrib/install-deps.sh installs it)')
         return 0
-    # what GLib asks for under valgrind; reaches both monitors' environments
-    ckdriver.EXTRA_ENV.update({'G_SLICE': 'always-malloc', 'G_DEBUG': 'gc-friendly'})
 
-    def body():
-        logdir = W.mk('valgrind')
-        tap.note(f'valgrind logs in {logdir}')
-        tap.item('a VM pod\'s lifecycle with both monitors under memcheck', lambda: lifecycle(logdir))
-    return run_driver(body)
+    def body(ctx):
+        # what GLib asks for under valgrind; reaches both monitors' environments
+        ctx.extra_env.update({'G_SLICE': 'always-malloc', 'G_DEBUG': 'gc-friendly'})
+        logdir = ctx.mk('valgrind')
+        ctx.tap.note(f'valgrind logs in {logdir}')
+        ctx.tap.item('a VM pod\'s lifecycle with both monitors under memcheck', lambda: lifecycle(ctx, logdir))
+    return run_crio_suite(body)
 
 
 if __name__ == '__main__':

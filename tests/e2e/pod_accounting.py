@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """pod_accounting.py: where a VM pod is charged on the host, its stats, its OOM kills (TAP).
 
-Issue 16 items 3-5, played as CRI-O 1.26 (ckdriver.py, as crio_replay.py)
+Issue 16 items 3-5, played as CRI-O 1.26 (the ckdriver package, as crio_replay.py)
 on real VMs, with the host cgroups a kubelet would make, made by the test
 under /sys/fs/cgroup/<hierarchy>/ck-accounting-<random>/ (docs/cgroups.md,
 "Pod accounting"):
@@ -36,20 +36,21 @@ names) are both handled. Everything started is stopped at the end, even on
 failure; the test's cgroups are removed last.
 """
 
-import json
 import os
 import re
 import secrets
-import signal
 import sys
 import time
 
 sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from ckdriver import (  # noqa: E402
-    SYSLOG, Ctr, Pod, W, await_exit, check_state, create_started, delete, exec_sync, k8s_parse, kill_and_wait_stopped,
-    oom_score_adj_floor, pod_qemu, read_bytes, run_driver, stop_pod, tap, vmctl, wait_log, wait_until)
+from ckdriver.crio import (  # noqa: E402
+    Ctr, Pod, await_exit, check_state, create_started, delete, exec_sync, kill_and_wait_stopped, oom_score_adj_floor,
+    pod_qemu, run_crio_suite, stop_pod, wait_log)
+from ckdriver.files import k8s_parse  # noqa: E402
+from ckdriver.util import read_bytes, wait_until  # noqa: E402
+from ckdriver.vm import qemu_memory  # noqa: E402
 from pod_policy import expect_refused  # noqa: E402
 
 MiB = 1024 * 1024
@@ -76,7 +77,7 @@ def hierarchies():
     return out
 
 
-def remove_top():
+def remove_top(ctx):
     """The test's cgroups, deepest first, in every hierarchy (after the
     driver's cleanup has stopped every process)."""
     left = []
@@ -89,7 +90,7 @@ def remove_top():
                 os.rmdir(d)
             except OSError as e:
                 left.append(f'{d}: {e}')
-    tap.ok(not left, f'the test\'s cgroups ({TOP}) are gone', *left)
+    ctx.tap.ok(not left, f'the test\'s cgroups ({TOP}) are gone', *left)
 
 
 def write(path, text):
@@ -146,17 +147,9 @@ def memory_cgroup_of(pid):
     return None
 
 
-def qemu_memory(cmdline):
-    """QEMU's -m: (boot MiB, maxmem MiB or the boot size)."""
-    m = re.search(r' -m ([0-9]+)M(?:,slots=[0-9]+,maxmem=([0-9]+)M)?', cmdline)
-    if m is None:
-        return None, None
-    return int(m.group(1)), int(m.group(2) or m.group(1))
-
-
-def the_qemu(sb, what):
+def the_qemu(ctx, sb, what):
     qemu = pod_qemu(sb)
-    tap.must(len(qemu) == 1, f'{what}: one QEMU runs for the pod', f'QEMU: {qemu}')
+    ctx.tap.must(len(qemu) == 1, f'{what}: one QEMU runs for the pod', f'QEMU: {qemu}')
     return qemu[0]
 
 
@@ -166,68 +159,69 @@ CLOSE_LIMIT = 128 * MiB
 CLOSE_OVERHEAD = 192 * MiB
 
 
-def close_pod():
+def close_pod(ctx):
     rel = pod_cgroup('close')
     pod_limit = CLOSE_LIMIT + CLOSE_OVERHEAD
     write(os.path.join(MEMORY + rel, LIMIT), str(pod_limit))
-    pod = Pod('acct-close', 'acct-pod-uid-0001', 'sandbox-close')
+    pod = Pod(ctx, 'acct-close', 'acct-pod-uid-0001', 'sandbox-close')
     sb = pod.sandbox.prepare(edit=in_cgroup(rel))
     create_started(sb, before_start=monitor_into(rel, sb))
-    pid, _, cl = the_qemu(sb, 'close')
+    pid, _, cl = the_qemu(ctx, sb, 'close')
     boot, ceiling = qemu_memory(cl)
-    tap.ok(boot is not None and ceiling + RESERVE_MIB <= pod_limit // MiB,
-           f'close: the VM (boot and hot-plug ceiling) plus the host reserve ({RESERVE_MIB} MiB) fits the pod\'s '
-           f'memory limit ({pod_limit // MiB} MiB: a {CLOSE_LIMIT // MiB} MiB container and a '
-           f'{CLOSE_OVERHEAD // MiB} MiB overhead)', f'QEMU -m: boot {boot} MiB, ceiling {ceiling} MiB',
-           f'cmdline: {cl[:400]}')
+    ctx.tap.ok(boot is not None and ceiling + RESERVE_MIB <= pod_limit // MiB,
+               f'close: the VM (boot and hot-plug ceiling) plus the host reserve ({RESERVE_MIB} MiB) fits the pod\'s '
+               f'memory limit ({pod_limit // MiB} MiB: a {CLOSE_LIMIT // MiB} MiB container and a '
+               f'{CLOSE_OVERHEAD // MiB} MiB overhead)', f'QEMU -m: boot {boot} MiB, ceiling {ceiling} MiB',
+               f'cmdline: {cl[:400]}')
     want = f'{rel}/crio-{sb.id}'
-    tap.eq('close: QEMU is in the sandbox\'s cgroupsPath (memory)', want, memory_cgroup_of(pid))
-    tap.eq('close: the monitor stayed where CRI-O put it (monitor_cgroup = "pod")', f'{rel}/crio-conmon-{sb.id}',
-           memory_cgroup_of(sb.p1))
+    ctx.tap.eq('close: QEMU is in the sandbox\'s cgroupsPath (memory)', want, memory_cgroup_of(pid))
+    ctx.tap.eq('close: the monitor stayed where CRI-O put it (monitor_cgroup = "pod")', f'{rel}/crio-conmon-{sb.id}',
+               memory_cgroup_of(sb.p1))
     # QEMU started there: the guest's boot (kernel, initrd, TCG's buffer)
     # is charged to the sandbox's cgroup, not left with the monitor's
     sb_use, mon_use = number(MEMORY + f'{want}/{USAGE}'), number(MEMORY + f'{rel}/crio-conmon-{sb.id}/{USAGE}')
-    tap.ok(sb_use is not None and mon_use is not None and sb_use >= 24 * MiB and mon_use < sb_use // 2,
-           'close: what QEMU touched while booting is charged to the sandbox\'s cgroup (>= 24 MiB), the monitor\'s '
-           'holds less than half of it', f'sandbox: {sb_use}', f'monitor: {mon_use}')
+    ctx.tap.ok(sb_use is not None and mon_use is not None and sb_use >= 24 * MiB and mon_use < sb_use // 2,
+               'close: what QEMU touched while booting is charged to the sandbox\'s cgroup (>= 24 MiB), the monitor\'s '
+               'holds less than half of it', f'sandbox: {sb_use}', f'monitor: {mon_use}')
     # without CAP_SYS_RESOURCE (these test machines drop it) nothing can go
     # below the floor: the monitor's -1000 fails as the sandbox's -998 does
     want_adj, floor = sb.spec['process'].get('oomScoreAdj', 0), oom_score_adj_floor()
-    tap.eq('close: QEMU has the sandbox\'s oomScoreAdj (or the floor without CAP_SYS_RESOURCE), never the '
-           'monitor\'s -1000', str(want_adj if floor is None else max(want_adj, floor)).encode(),
-           (read_bytes(f'/proc/{pid}/oom_score_adj') or b'').strip(), f'floor: {floor}')
+    ctx.tap.eq('close: QEMU has the sandbox\'s oomScoreAdj (or the floor without CAP_SYS_RESOURCE), never the '
+               'monitor\'s -1000', str(want_adj if floor is None else max(want_adj, floor)).encode(),
+               (read_bytes(f'/proc/{pid}/oom_score_adj') or b'').strip(), f'floor: {floor}')
 
     hog = Ctr(pod, 'hog').prepare(['tail', '/dev/zero'], memory=CLOSE_LIMIT, edit=in_cgroup(rel))
     create_started(hog)
     await_exit(hog, 137, oom=True, timeout=240)
-    tap.ok(os.path.exists(os.path.join(hog.bundle, 'oom')) and os.path.exists(os.path.join(hog.persist, 'oom')),
-           'close: past its limit, the container was OOM-killed in the guest: <bundle>/oom and <persist>/oom')
-    if SYSLOG.available:
-        tap.ok(SYSLOG.wait(hog.id[:20], 'OOM-killed in the pod\'s VM'),
-               'hog: its monitor\'s log says it was OOM-killed in the pod\'s VM',
-               *[f'log: {m}' for m in SYSLOG.lines(hog.id[:20])][-6:])
+    ctx.tap.ok(os.path.exists(os.path.join(hog.bundle, 'oom')) and os.path.exists(os.path.join(hog.persist, 'oom')),
+               'close: past its limit, the container was OOM-killed in the guest: <bundle>/oom and <persist>/oom')
+    if ctx.syslog.available:
+        ctx.tap.ok(ctx.syslog.wait(hog.id[:20], 'OOM-killed in the pod\'s VM'),
+                   'hog: its monitor\'s log says it was OOM-killed in the pod\'s VM',
+                   *[f'log: {m}' for m in ctx.syslog.lines(hog.id[:20])][-6:])
     kills = {d: oom_kills(d) for d in (rel, want)}
-    tap.ok(all(v == 0 for v in kills.values()) and pod_qemu(sb) and pod_qemu(sb)[0][0] == pid,
-           'close: the host\'s OOM killer never ran in the pod\'s cgroups, and the same QEMU runs on', f'{OOM}: {kills}',
-           f'QEMU now: {pod_qemu(sb)}')
+    ctx.tap.ok(all(v == 0 for v in kills.values()) and pod_qemu(sb) and pod_qemu(sb)[0][0] == pid,
+               'close: the host\'s OOM killer never ran in the pod\'s cgroups, and the same QEMU runs on',
+               f'{OOM}: {kills}',
+               f'QEMU now: {pod_qemu(sb)}')
     peak = number(MEMORY + f'{rel}/' + ('memory.peak' if UNIFIED else 'memory.max_usage_in_bytes'))
-    tap.note(f'close: the pod\'s cgroup peaked at {peak // MiB if peak else "?"} MiB of its {pod_limit // MiB} MiB '
-             f'(a guest of {ceiling} MiB)')
+    ctx.tap.note(f'close: the pod\'s cgroup peaked at {peak // MiB if peak else "?"} MiB of its {pod_limit // MiB} MiB '
+                 f'(a guest of {ceiling} MiB)')
     delete(hog)
-    tap.item('stats: a busy container', lambda: stats(pod, rel))
+    ctx.tap.item('stats: a busy container', lambda: stats(ctx, pod, rel))
     stop_pod(pod, 'close')
-    tap.ok(not os.path.exists(MEMORY + want), 'close: the sandbox\'s cgroup went with the pod (QEMU gone first)',
-           MEMORY + want)
+    ctx.tap.ok(not os.path.exists(MEMORY + want), 'close: the sandbox\'s cgroup went with the pod (QEMU gone first)',
+               MEMORY + want)
 
 
-def tiny_pod():
+def tiny_pod(ctx):
     """A pod cgroup too small for the smallest VM: the sandbox's create is
     refused with one line naming the cgroup and the sizes, nothing left."""
     rel = pod_cgroup('tiny')
     write(os.path.join(MEMORY + rel, LIMIT), str(100 * MiB))
-    pod = Pod('acct-tiny', 'acct-pod-uid-0003', 'sandbox-tiny')
+    pod = Pod(ctx, 'acct-tiny', 'acct-pod-uid-0003', 'sandbox-tiny')
     sb = pod.sandbox.prepare(edit=in_cgroup(rel))
-    expect_refused(sb, f'pod {sb.id}: the host memory cgroup {MEMORY}{rel} allows 100 MiB, less than the smallest '
+    expect_refused(ctx, sb, f'pod {sb.id}: the host memory cgroup {MEMORY}{rel} allows 100 MiB, less than the smallest '
                    f'VM takes (64 MiB of guest RAM and {RESERVE_MIB} MiB for QEMU and its monitor)',
                    'tiny: a 100 MiB pod')
 
@@ -235,8 +229,8 @@ def tiny_pod():
 # --- stats: vmctl events --stats ------------------------------------------------------------
 
 
-def event(c):
-    r = vmctl('events', '--stats', c.id)
+def event(ctx, c):
+    r = ctx.vmctl('events', '--stats', c.id)
     ev = r.json() or {}
     d = ev.get('data') or {}
     return r, ev, (((d.get('cpu') or {}).get('usage') or {}).get('total'),
@@ -252,29 +246,30 @@ def host_view(rel, c):
     return number(f'{CGROUP_FS}/cpuacct{base}/cpuacct.usage'), number(f'{MEMORY}{base}/{USAGE}')
 
 
-def stats(pod, rel):
+def stats(ctx, pod, rel):
     busy = Ctr(pod, 'busy').prepare(['sh', '-c', 'tail -c 67108864 /dev/zero & echo holding; while :; do :; done'],
                                     memory=CLOSE_LIMIT, edit=in_cgroup(rel))
     create_started(busy)
     wait_log(busy, b'holding', timeout=60)
     # until tail holds its 64 MiB
-    wait_until(lambda: (event(busy)[2][1] or 0) >= 64 * MiB, 60, 0.5)
-    r1, ev, (cpu1, mem1, pids1) = event(busy)
+    wait_until(lambda: (event(ctx, busy)[2][1] or 0) >= 64 * MiB, 60, 0.5)
+    r1, ev, (cpu1, mem1, pids1) = event(ctx, busy)
     time.sleep(3)
-    r2, _, (cpu2, mem2, pids2) = event(busy)
-    tap.ok(r1.rc == 0 and ev.get('type') == 'stats' and ev.get('id') == busy.id and r1.out.count(b'\n') == 1,
-           'stats: `vmctl events --stats` prints one line {"type":"stats","id":...,"data":...}', *r1.diag())
-    tap.ok(isinstance(cpu1, int) and isinstance(cpu2, int) and cpu2 - cpu1 >= 300_000_000,
-           'stats: data.cpu.usage.total (ns) grows while the container burns CPU (>= 0.3 s in 3 s under TCG)',
-           f'{cpu1} then {cpu2}')
-    tap.ok(isinstance(mem2, int) and 64 * MiB <= mem2 <= CLOSE_LIMIT,
-           'stats: data.memory.usage.usage holds the 64 MiB the container keeps (within its limit)', f'{mem1}, {mem2}')
-    tap.ok(isinstance(pids2, int) and pids2 >= 2, 'stats: data.pids.current counts its processes (sh and tail)',
-           f'{pids1}, {pids2}')
+    r2, _, (cpu2, mem2, pids2) = event(ctx, busy)
+    ctx.tap.ok(r1.rc == 0 and ev.get('type') == 'stats' and ev.get('id') == busy.id and r1.out.count(b'\n') == 1,
+               'stats: `vmctl events --stats` prints one line {"type":"stats","id":...,"data":...}', *r1.diag())
+    ctx.tap.ok(isinstance(cpu1, int) and isinstance(cpu2, int) and cpu2 - cpu1 >= 300_000_000,
+               'stats: data.cpu.usage.total (ns) grows while the container burns CPU (>= 0.3 s in 3 s under TCG)',
+               f'{cpu1} then {cpu2}')
+    ctx.tap.ok(isinstance(mem2, int) and 64 * MiB <= mem2 <= CLOSE_LIMIT,
+               'stats: data.memory.usage.usage holds the 64 MiB the container keeps (within its limit)',
+               f'{mem1}, {mem2}')
+    ctx.tap.ok(isinstance(pids2, int) and pids2 >= 2, 'stats: data.pids.current counts its processes (sh and tail)',
+               f'{pids1}, {pids2}')
     host_cpu, host_mem = host_view(rel, busy)
-    tap.ok(host_cpu is not None and host_mem is not None and host_cpu < 100_000_000 and host_mem < 8 * MiB,
-           'stats: the container\'s host cgroup (what CRI-O\'s container stats read) holds only the stand-in: '
-           'under 0.1 s of CPU and 8 MiB', f'host cgroup: cpu {host_cpu} ns, memory {host_mem} bytes')
+    ctx.tap.ok(host_cpu is not None and host_mem is not None and host_cpu < 100_000_000 and host_mem < 8 * MiB,
+               'stats: the container\'s host cgroup (what CRI-O\'s container stats read) holds only the stand-in: '
+               'under 0.1 s of CPU and 8 MiB', f'host cgroup: cpu {host_cpu} ns, memory {host_mem} bytes')
     kill_and_wait_stopped(busy, 'KILL', 137)
     delete(busy)
 
@@ -282,63 +277,64 @@ def stats(pod, rel):
 # --- hostoom: QEMU OOM-killed on the host ---------------------------------------------------
 
 
-def host_oom():
+def host_oom(ctx):
     rel = pod_cgroup('hostoom')
-    pod = Pod('acct-hostoom', 'acct-pod-uid-0002', 'sandbox-hostoom')
+    pod = Pod(ctx, 'acct-hostoom', 'acct-pod-uid-0002', 'sandbox-hostoom')
     sb = pod.sandbox.prepare(edit=in_cgroup(rel))
     create_started(sb)
     victim = Ctr(pod, 'victim').prepare(['tail', '-f', '/dev/null'], edit=in_cgroup(rel))
     create_started(victim)
-    pid, _, _ = the_qemu(sb, 'hostoom')
+    pid, _, _ = the_qemu(ctx, sb, 'hostoom')
     sb_cg = f'{rel}/crio-{sb.id}'
-    tap.eq('hostoom: QEMU is in the sandbox\'s cgroupsPath (memory)', sb_cg, memory_cgroup_of(pid))
+    ctx.tap.eq('hostoom: QEMU is in the sandbox\'s cgroupsPath (memory)', sb_cg, memory_cgroup_of(pid))
     used = number(os.path.join(MEMORY + rel, USAGE)) or 0
     write(os.path.join(MEMORY + rel, LIMIT), str(used + 32 * MiB))
-    tap.note(f'hostoom: the pod\'s cgroup uses {used // MiB} MiB; its limit is now {(used + 32 * MiB) // MiB} MiB')
+    ctx.tap.note(f'hostoom: the pod\'s cgroup uses {used // MiB} MiB; its limit is now {(used + 32 * MiB) // MiB} MiB')
     rc, _, _, _, _ = exec_sync(victim, ['sh', '-c', 'head -c 268435456 /dev/zero | tail -c 268435456 >/dev/null'])
-    tap.ok(wait_until(lambda: not pod_qemu(sb), 60), 'hostoom: QEMU is gone once the guest touched 256 MiB',
-           f'QEMU: {pod_qemu(sb)}', f'the exec\'s monitor: {rc}')
+    ctx.tap.ok(wait_until(lambda: not pod_qemu(sb), 60), 'hostoom: QEMU is gone once the guest touched 256 MiB',
+               f'QEMU: {pod_qemu(sb)}', f'the exec\'s monitor: {rc}')
     # QEMU's cgroup (the sandbox's) went with the sandbox: its counter is
     # as the pod monitor read it, in the reason every container reports
     for c in (victim, sb):
         await_exit(c, 137)
-    console = os.path.join(W.root, 'pods', sb.id, 'console.log')
-    reason = ((vmctl('state', victim.id).json() or {}).get('annotations') or {}).get(STOP_REASON) or ''
+    console = os.path.join(ctx.root, 'pods', sb.id, 'console.log')
+    reason = ((ctx.vmctl('state', victim.id).json() or {}).get('annotations') or {}).get(STOP_REASON) or ''
     counter = f'{MEMORY}{sb_cg}/{OOM}'
     m = re.fullmatch(r"the pod's VM stopped: QEMU was killed by the host's OOM killer \((.*): OOM kills 0 -> "
                      r"([0-9]+)\) \(console log: (.*)\)", reason)
-    tap.ok(m is not None and m.group(1) == counter and int(m.group(2)) >= 1 and m.group(3) == console,
-           'hostoom: the pod monitor saw QEMU\'s memory cgroup count an OOM kill more', f'reason: {reason!r}',
-           f'counter file: {counter}')
+    ctx.tap.ok(m is not None and m.group(1) == counter and int(m.group(2)) >= 1 and m.group(3) == console,
+               'hostoom: the pod monitor saw QEMU\'s memory cgroup count an OOM kill more', f'reason: {reason!r}',
+               f'counter file: {counter}')
     want = m.group(0) if m else 'the host\'s OOM kill named'
     for c in (victim, sb):
         L = c.label()
         last = (k8s_parse(read_bytes(c.log)) or [(None, None, b'')])[-1]
-        tap.eq(f'{L}: the last line of its log names the host\'s OOM killer', ('stderr', 'F', want.encode()), last)
+        ctx.tap.eq(f'{L}: the last line of its log names the host\'s OOM killer', ('stderr', 'F', want.encode()), last)
         js = check_state(c, f'{L}: state says stopped', 'stopped')
-        tap.eq(f'{L}: its state\'s {STOP_REASON} names the host\'s OOM killer', want,
-               (js.get('annotations') or {}).get(STOP_REASON))
-        tap.ok(not os.path.exists(os.path.join(c.bundle, 'oom')) and not os.path.exists(os.path.join(c.persist,
-                                                                                                     'oom')),
-               f'{L}: no oom file: the container was not OOM-killed in the guest')
-        if SYSLOG.available:
-            tap.ok(SYSLOG.wait(c.id[:20], "the host's OOM killer"), f'{L}: its monitor\'s log names the host\'s '
-                   'OOM killer', *[f'log: {m}' for m in SYSLOG.lines(c.id[:20])][-6:])
+        ctx.tap.eq(f'{L}: its state\'s {STOP_REASON} names the host\'s OOM killer', want,
+                   (js.get('annotations') or {}).get(STOP_REASON))
+        ctx.tap.ok(not os.path.exists(os.path.join(c.bundle, 'oom')) and not os.path.exists(os.path.join(c.persist,
+                                                                                                         'oom')),
+                   f'{L}: no oom file: the container was not OOM-killed in the guest')
+        if ctx.syslog.available:
+            ctx.tap.ok(ctx.syslog.wait(c.id[:20], "the host's OOM killer"),
+                       f'{L}: its monitor\'s log names the host\'s '
+                       'OOM killer', *[f'log: {m}' for m in ctx.syslog.lines(c.id[:20])][-6:])
     delete(victim)
     delete(sb)
 
 
 def main():
-    def body():
-        W.after_cleanup.append(remove_top)
-        tap.note(f'cgroup {"v2" if UNIFIED else "v1"}; the test\'s cgroups under {MEMORY}/{TOP}')
-        if not SYSLOG.available:
-            tap.note(f'{SYSLOG.PATH} belongs to a syslog daemon (or another driver) here: the monitors\' log '
-                     'lines are not checked')
-        tap.item('close: a container limit close to the overhead', close_pod)
-        tap.item('tiny: a pod too small for a VM', tiny_pod)
-        tap.item('hostoom: QEMU OOM-killed on the host', host_oom)
-    return run_driver(body)
+    def body(ctx):
+        ctx.defer(lambda: remove_top(ctx))
+        ctx.tap.note(f'cgroup {"v2" if UNIFIED else "v1"}; the test\'s cgroups under {MEMORY}/{TOP}')
+        if not ctx.syslog.available:
+            ctx.tap.note(f'{ctx.syslog.PATH} belongs to a syslog daemon (or another driver) here: the monitors\' log '
+                         'lines are not checked')
+        ctx.tap.item('close: a container limit close to the overhead', close_pod, ctx)
+        ctx.tap.item('tiny: a pod too small for a VM', tiny_pod, ctx)
+        ctx.tap.item('hostoom: QEMU OOM-killed on the host', host_oom, ctx)
+    return run_crio_suite(body)
 
 
 if __name__ == '__main__':

@@ -46,9 +46,9 @@ import time
 sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from ckdriver import (  # noqa: E402
-    REAPER, W, Ctr, Pod, create_started, delete, kill_and_wait_stopped, pod_qemu, read_bytes, run_driver, short,
-    stop_pod, tap, wait_until)
+from ckdriver.crio import (  # noqa: E402
+    Ctr, Pod, create_started, delete, kill_and_wait_stopped, pod_qemu, run_crio_suite, stop_pod)
+from ckdriver.util import read_bytes, short, wait_until  # noqa: E402
 
 MIB = 1024 * 1024
 ECHO_ALL = 7001      # nc -ll -p 7001 -e cat
@@ -185,19 +185,19 @@ SERVERS = (f'httpd -p 127.0.0.1:{HTTP_LOCAL} -h /www && nc -ll -p {ECHO_ALL_2} -
            f'exec nc -ll -p {ECHO_ALL} -e cat')
 
 
-def lo_up(pod):
+def lo_up(ctx, pod):
     """CNI's loopback plugin brings lo up in a pod's namespace; `ip netns
     add` leaves it down."""
     r = subprocess.run(['ip', 'netns', 'exec', pod.netns, 'ip', 'link', 'set', 'lo', 'up'], capture_output=True)
-    tap.must(r.returncode == 0, f'{pod.name}: lo is up in its network namespace {pod.netns}', r.stderr)
+    ctx.tap.must(r.returncode == 0, f'{pod.name}: lo is up in its network namespace {pod.netns}', r.stderr)
 
 
-def servers_pod(name):
+def servers_pod(ctx, name):
     """A VM pod with a container running the servers, once they answer."""
-    pod = Pod(name, f'uid-{name}', netns_prefix='portfwd')
-    lo_up(pod)
+    pod = Pod(ctx, name, f'uid-{name}', netns_prefix='portfwd')
+    lo_up(ctx, pod)
     create_started(pod.sandbox.prepare())
-    tap.ok(len(pod_qemu(pod.sandbox)) == 1, f'{name}: the pod runs in a VM')
+    ctx.tap.ok(len(pod_qemu(pod.sandbox)) == 1, f'{name}: the pod runs in a VM')
     ctr = Ctr(pod, 'servers')
     ctr.prepare(['sh', '-c', SERVERS])
     www = os.path.join(ctr.bundle, 'rootfs', 'www')
@@ -209,27 +209,27 @@ def servers_pod(name):
     def answering():
         got = in_netns(pod.netns_path, [(exchange, (p, b'ping', 20)) for p in (ECHO_ALL, ECHO_ALL_2)])
         return got == [b'ping', b'ping']
-    tap.must(wait_until(answering, 90, 1.0), f'{name}: both echo servers of the guest answer through 127.0.0.1 '
-             'in the pod\'s namespace', f'monitor stderr: {short(pod.sandbox.mon.stderr())}')
+    ctx.tap.must(wait_until(answering, 90, 1.0), f'{name}: both echo servers of the guest answer through 127.0.0.1 '
+                 'in the pod\'s namespace', f'monitor stderr: {short(pod.sandbox.mon.stderr())}')
     return pod, ctr
 
 
 # --- a: bytes both ways ---------------------------------------------------------------------------------
 
 
-def bytes_both_ways(pod):
+def bytes_both_ways(ctx, pod):
     ns = pod.netns_path
     for port in (ECHO_ALL, ECHO_ALL_2):
         data = blob(MIB, f'echo-{port}')
         t0 = time.monotonic()
         got = one(ns, exchange, port, data)
         secs = time.monotonic() - t0
-        tap.ok(got == data, f'127.0.0.1:{port}: 1 MiB sent comes back byte-exact ({secs:.1f} s)',
-               f'got: {got!r}'[:300] if not isinstance(got, bytes) else f'{len(got)} bytes')
+        ctx.tap.ok(got == data, f'127.0.0.1:{port}: 1 MiB sent comes back byte-exact ({secs:.1f} s)',
+                   f'got: {got!r}'[:300] if not isinstance(got, bytes) else f'{len(got)} bytes')
     status, body = one(ns, http_get, HTTP_LOCAL, '/blob')
-    tap.ok(status.startswith(b'HTTP/1.') and b' 200 ' in status + b' ' and body == blob(MIB, 'http'),
-           f'127.0.0.1:{HTTP_LOCAL} (httpd bound to 127.0.0.1 in the guest): GET /blob is 1 MiB byte-exact',
-           f'status: {status!r}', f'body: {len(body)} bytes')
+    ctx.tap.ok(status.startswith(b'HTTP/1.') and b' 200 ' in status + b' ' and body == blob(MIB, 'http'),
+               f'127.0.0.1:{HTTP_LOCAL} (httpd bound to 127.0.0.1 in the guest): GET /blob is 1 MiB byte-exact',
+               f'status: {status!r}', f'body: {len(body)} bytes')
 
     datas = [blob(MIB, f'concurrent-{i}') for i in range(4)]
     ports = [ECHO_ALL, ECHO_ALL_2, ECHO_ALL, ECHO_ALL_2]
@@ -238,28 +238,28 @@ def bytes_both_ways(pod):
     secs = time.monotonic() - t0
     bad = [f'#{i} port {p}: {g!r}'[:200] if not isinstance(g, bytes) else f'#{i} port {p}: {len(g)} bytes'
            for i, (p, d, g) in enumerate(zip(ports, datas, got)) if g != d]
-    tap.ok(not bad, f'four connections at once on two ports: 1 MiB each comes back byte-exact ({secs:.1f} s)', *bad)
+    ctx.tap.ok(not bad, f'four connections at once on two ports: 1 MiB each comes back byte-exact ({secs:.1f} s)', *bad)
 
 
-def ipv6_loopback(pod):
+def ipv6_loopback(ctx, pod):
     """[::1]:PORT is forwarded to [::1]:PORT in the guest: the echo server
     listens on every address of both families there, the httpd on
     127.0.0.1 only, so [::1] does not reach it, as in a runc pod."""
     data = blob(MIB, 'ipv6')
     got = one(pod.netns_path, exchange, ECHO_ALL, data, IO_TIMEOUT, '::1')
-    tap.ok(got == data, f'[::1]:{ECHO_ALL}: 1 MiB sent comes back byte-exact',
-           f'got: {got!r}'[:300] if not isinstance(got, bytes) else f'{len(got)} bytes')
+    ctx.tap.ok(got == data, f'[::1]:{ECHO_ALL}: 1 MiB sent comes back byte-exact',
+               f'got: {got!r}'[:300] if not isinstance(got, bytes) else f'{len(got)} bytes')
     got = one(pod.netns_path, first_read, HTTP_LOCAL, '::1')
-    tap.ok(was_reset(got),
-           f'[::1]:{HTTP_LOCAL}, a server bound to 127.0.0.1 in the guest: reset (ECONNRESET)',
-           f'seen: {got!r}')
+    ctx.tap.ok(was_reset(got),
+               f'[::1]:{HTTP_LOCAL}, a server bound to 127.0.0.1 in the guest: reset (ECONNRESET)',
+               f'seen: {got!r}')
 
 
-def control_socket_refuses(pod):
+def control_socket_refuses(ctx, pod):
     """connect_port through the pod's control socket (as vmctl or another
     monitor would send it): refused, since nobody would end the
     connection; the monitor relays only its own."""
-    path = os.path.join(W.root, 'pods', pod.sandbox.id, 'ctl.sock')
+    path = os.path.join(ctx.root, 'pods', pod.sandbox.id, 'ctl.sock')
     body = json.dumps({'op': 'connect_port', 'port': ECHO_ALL}).encode()
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(30)
@@ -275,28 +275,28 @@ def control_socket_refuses(pod):
             payload += s.recv(length - len(payload))
     finally:
         s.close()
-    tap.eq('connect_port through the control socket: refused with a permission error naming the op',
-           (0xC7, 2, 1, {'code': 'permission', 'errno': 0,
-                         'message': 'connect_port: only the pod monitor forwards ports'}),
-           (magic, kind, rid, json.loads(payload).get('error')))
+    ctx.tap.eq('connect_port through the control socket: refused with a permission error naming the op',
+               (0xC7, 2, 1, {'code': 'permission', 'errno': 0,
+                             'message': 'connect_port: only the pod monitor forwards ports'}),
+               (magic, kind, rid, json.loads(payload).get('error')))
 
 
 # --- b: nothing listens -------------------------------------------------------------------------------------
 
 
-def nobody_listens(pod):
+def nobody_listens(ctx, pod):
     got = one(pod.netns_path, first_read, NOBODY)
-    tap.ok(was_reset(got) and got[2] < 30,
-           f'127.0.0.1:{NOBODY}, where nothing listens in the guest: the client sees ECONNRESET (first read, or '
-           'connect) within 30 s', f'seen: {got!r}')
+    ctx.tap.ok(was_reset(got) and got[2] < 30,
+               f'127.0.0.1:{NOBODY}, where nothing listens in the guest: the client sees ECONNRESET (first read, or '
+               'connect) within 30 s', f'seen: {got!r}')
     got = one(pod.netns_path, exchange, ECHO_ALL, b'still here', 30)
-    tap.ok(got == b'still here', 'the pod forwards on afterwards', f'got: {got!r}')
+    ctx.tap.ok(got == b'still here', 'the pod forwards on afterwards', f'got: {got!r}')
 
 
 # --- c: the bound -----------------------------------------------------------------------------------------------
 
 
-def bound(pod):
+def bound(ctx, pod):
     ns = pod.netns_path
     held = []
 
@@ -316,60 +316,61 @@ def bound(pod):
         return len(held)
     try:
         n = one(ns, open_many)
-        tap.ok(n == MAX_CONNECTIONS, f'{MAX_CONNECTIONS} forwarded connections are open at once, each echoing',
-               f'result: {n!r}')
+        ctx.tap.ok(n == MAX_CONNECTIONS, f'{MAX_CONNECTIONS} forwarded connections are open at once, each echoing',
+                   f'result: {n!r}')
         got = one(ns, first_read, ECHO_ALL)
-        tap.ok(was_reset(got),
-               f'with {MAX_CONNECTIONS} open, one more is reset (ECONNRESET)', f'seen: {got!r}')
+        ctx.tap.ok(was_reset(got),
+                   f'with {MAX_CONNECTIONS} open, one more is reset (ECONNRESET)', f'seen: {got!r}')
     finally:
         for s in held:
             s.close()
 
     def works_again():
         return one(ns, exchange, ECHO_ALL, b'again', 20) == b'again'
-    tap.ok(wait_until(works_again, 60, 1.0), 'once they are closed, a new connection is forwarded again')
+    ctx.tap.ok(wait_until(works_again, 60, 1.0), 'once they are closed, a new connection is forwarded again')
 
 
 # --- d, e: nothing left attached -----------------------------------------------------------------------------------
 
 
-def detached_after_delete(pod, ctr):
+def detached_after_delete(ctx, pod, ctr):
     kill_and_wait_stopped(ctr, 'KILL', 137)
     delete(ctr)
     stop_pod(pod)
     got = one(pod.netns_path, connect_outcome, ECHO_ALL)
-    tap.eq(f'after the pod is deleted, 127.0.0.1:{ECHO_ALL} in its namespace is refused: nothing attached',
-           'ECONNREFUSED', got)
+    ctx.tap.eq(f'after the pod is deleted, 127.0.0.1:{ECHO_ALL} in its namespace is refused: nothing attached',
+               'ECONNREFUSED', got)
 
 
-def detached_after_kill9():
-    pod = Pod('pf-kill', 'uid-pf-kill', netns_prefix='portfwd')
-    lo_up(pod)
+def detached_after_kill9(ctx):
+    pod = Pod(ctx, 'pf-kill', 'uid-pf-kill', netns_prefix='portfwd')
+    lo_up(ctx, pod)
     sb = pod.sandbox.prepare()
     create_started(sb)
     got = one(pod.netns_path, first_read, NOBODY)
-    tap.ok(was_reset(got),
-           'second pod: steering is attached (a connection is accepted, then reset)', f'seen: {got!r}')
+    ctx.tap.ok(was_reset(got),
+               'second pod: steering is attached (a connection is accepted, then reset)', f'seen: {got!r}')
     monitor = sb.p1
     os.kill(monitor, signal.SIGKILL)
-    tap.ok(wait_until(lambda: REAPER.gone(monitor), 30, 0.1), f'kill -9 of the pod monitor ({monitor}): it is gone')
+    ctx.tap.ok(wait_until(lambda: ctx.reaper.gone(monitor), 30, 0.1),
+               f'kill -9 of the pod monitor ({monitor}): it is gone')
     got = None
 
     def refused():
         nonlocal got
         got = one(pod.netns_path, connect_outcome, NOBODY)
         return got == 'ECONNREFUSED'
-    tap.ok(wait_until(refused, 10, 0.2), f'after kill -9 of the pod monitor, 127.0.0.1:{NOBODY} in the namespace '
-           'is refused: the link went with its fds', f'last seen: {got!r}')
-    crio_remove_after_kill(sb)
+    ctx.tap.ok(wait_until(refused, 10, 0.2), f'after kill -9 of the pod monitor, 127.0.0.1:{NOBODY} in the namespace '
+               'is refused: the link went with its fds', f'last seen: {got!r}')
+    crio_remove_after_kill(ctx, sb)
 
 
-def crio_remove_after_kill(sb):
+def crio_remove_after_kill(ctx, sb):
     """RemovePodSandbox after its monitor died: `delete --force`, and the
     sandbox's host cgroup, which the monitor removes when it exits normally
     and CRI-O's cgroup manager removes otherwise."""
     r = sb.vmctl('delete', '--force', sb.id, timeout=60)
-    tap.ok(r.rc == 0, 'second pod: `delete --force` after the monitor was killed exits 0', *r.diag())
+    ctx.tap.ok(r.rc == 0, 'second pod: `delete --force` after the monitor was killed exits 0', *r.diag())
     sb.deleted = True
     for ctrl in os.listdir('/sys/fs/cgroup'):
         d = os.path.join('/sys/fs/cgroup', ctrl, 'kubepods', f'crio-{sb.id}')
@@ -382,22 +383,23 @@ def crio_remove_after_kill(sb):
 
 
 def main():
-    def body():
+    def body(ctx):
         state = {}
 
         def first():
-            state['pod'], state['ctr'] = servers_pod('pf-pod')
-        tap.item('a VM pod with servers on 127.0.0.1 and on every address', first)
+            state['pod'], state['ctr'] = servers_pod(ctx, 'pf-pod')
+        ctx.tap.item('a VM pod with servers on 127.0.0.1 and on every address', first)
         if 'pod' not in state:
             return
-        tap.item('a: bytes both ways, several ports, concurrent connections', lambda: bytes_both_ways(state['pod']))
-        tap.item('a: ::1', lambda: ipv6_loopback(state['pod']))
-        tap.item('a: only the monitor opens port connections', lambda: control_socket_refuses(state['pod']))
-        tap.item('b: a port nothing listens on in the guest', lambda: nobody_listens(state['pod']))
-        tap.item('c: at most 64 connections at a time', lambda: bound(state['pod']))
-        tap.item('d: nothing attached after delete', lambda: detached_after_delete(state['pod'], state['ctr']))
-        tap.item('e: nothing attached after kill -9 of the monitor', detached_after_kill9)
-    return run_driver(body)
+        ctx.tap.item('a: bytes both ways, several ports, concurrent connections',
+                     lambda: bytes_both_ways(ctx, state['pod']))
+        ctx.tap.item('a: ::1', lambda: ipv6_loopback(ctx, state['pod']))
+        ctx.tap.item('a: only the monitor opens port connections', lambda: control_socket_refuses(ctx, state['pod']))
+        ctx.tap.item('b: a port nothing listens on in the guest', lambda: nobody_listens(ctx, state['pod']))
+        ctx.tap.item('c: at most 64 connections at a time', lambda: bound(ctx, state['pod']))
+        ctx.tap.item('d: nothing attached after delete', lambda: detached_after_delete(ctx, state['pod'], state['ctr']))
+        ctx.tap.item('e: nothing attached after kill -9 of the monitor', detached_after_kill9, ctx)
+    return run_crio_suite(body)
 
 
 if __name__ == '__main__':

@@ -30,28 +30,25 @@ CK_TEST_ROOTFS, CK_SYSTEMD_PEER.
 
 import os
 import re
-import subprocess
 import sys
 
 sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import ckdriver  # noqa: E402
-from sdbus import PrivateSystemd  # noqa: E402
-from ckdriver import (  # noqa: E402
-    REAPER, VMCTL, Pod, Result, W, cgroup_lines, crio_create, ctr_error, expect_error, expect_pid_sync, now,
-    read_bytes, run_driver, start, tap, wait_until)
+from ckdriver.crio import Pod, crio_create, expect_pid_sync, run_crio_suite, start  # noqa: E402
+from ckdriver.oci import ctr_error, expect_error  # noqa: E402
+from ckdriver.procs import cgroup_lines  # noqa: E402
+from ckdriver.systemd import PrivateSystemd  # noqa: E402
+from ckdriver.util import read_bytes, wait_until  # noqa: E402
 
 MIB = 1024 * 1024
 RESOURCES = {'memory': {'limit': 256 * MIB}, 'cpu': {'shares': 512, 'quota': 50000, 'period': 100000},
              'pids': {'limit': 200}}
 
-BUS = None
 
-
-def scope_pod(name):
+def scope_pod(ctx, name):
     """A pod whose sandbox has a systemd cgroupsPath and resources."""
-    pod = Pod(name, f'uid-{name}', netns_prefix='cgroups')
+    pod = Pod(ctx, name, f'uid-{name}', netns_prefix='cgroups')
     sb = pod.sandbox
 
     def edit(spec):
@@ -69,110 +66,100 @@ def start_line(unit, pid):
             'TasksMax=t:200 aux=0')
 
 
-def check_started(what, unit, pid):
-    tap.eq(f'{what}: one StartTransientUnit of crio-<id>.scope in the slice, with the reported pid, Delegate, '
-           f'the accounting switches and the spec\'s resources (runc\'s cgroup v1 names)',
-           ['Subscribe', start_line(unit, pid)], BUS.take())
+def check_started(ctx, what, unit, pid):
+    ctx.tap.eq(f'{what}: one StartTransientUnit of crio-<id>.scope in the slice, with the reported pid, Delegate, '
+               f'the accounting switches and the spec\'s resources (runc\'s cgroup v1 names)',
+               ['Subscribe', start_line(unit, pid)], ctx.systemd.take())
     # cgroup v1: systemd makes the scope where it manages (here: nowhere,
     # the peer makes nothing); as runc, the pid joins the scope's folder
     # in every other hierarchy itself, all but name=systemd
     cg = cgroup_lines(pid)
     want = f'/system.slice/{unit}'
     wrong = {k: v for k, v in cg.items() if k in ('memory', 'cpuset', 'pids') and v != want}
-    tap.ok(len(cg) > 3 and not wrong and cg.get('name=systemd') != want,
-           f'{what}: the pid is in {want} in the memory, cpuset and pids hierarchies, and not moved in '
-           f'name=systemd (systemd\'s own)', f'/proc/{pid}/cgroup: {cg}')
+    ctx.tap.ok(len(cg) > 3 and not wrong and cg.get('name=systemd') != want,
+               f'{what}: the pid is in {want} in the memory, cpuset and pids hierarchies, and not moved in '
+               f'name=systemd (systemd\'s own)', f'/proc/{pid}/cgroup: {cg}')
 
 
-def stop_checked(what, c, unit):
+def stop_checked(ctx, what, c, unit):
     """kill KILL (a TERM right after start may come before the pause
     process's trap, and PID 1 ignores it then), the pid ends, the scope
     is stopped, then delete."""
     pid = c.pid
     r = c.vmctl('kill', c.id, 'KILL')
-    tap.ok(r.rc == 0, f'{what}: `kill <sandbox> KILL` exits 0', *r.diag())
-    gone = wait_until(lambda: REAPER.gone(pid), 30, 0.1)
-    stopped = wait_until(lambda: (read_bytes(BUS.record) or b'') != b'', 30, 0.1)
-    tap.eq(f'{what}: at the container\'s end its scope is stopped (StopUnit, then ResetFailedUnit as runc does)',
-           ['Subscribe', f'StopUnit {unit} replace', f'ResetFailedUnit {unit}'], BUS.take() if stopped else [],
-           f'pid {pid} gone: {gone}', *(c.mon.diag() if c.mon else []))
+    ctx.tap.ok(r.rc == 0, f'{what}: `kill <sandbox> KILL` exits 0', *r.diag())
+    gone = wait_until(lambda: ctx.reaper.gone(pid), 30, 0.1)
+    stopped = wait_until(lambda: (read_bytes(ctx.systemd.record) or b'') != b'', 30, 0.1)
+    ctx.tap.eq(f'{what}: at the container\'s end its scope is stopped (StopUnit, then ResetFailedUnit as runc does)',
+               ['Subscribe', f'StopUnit {unit} replace', f'ResetFailedUnit {unit}'],
+               ctx.systemd.take() if stopped else [],
+               f'pid {pid} gone: {gone}', *(c.mon.diag() if c.mon else []))
     folder = f'/sys/fs/cgroup/memory/system.slice/{unit}'
-    tap.ok(not os.path.exists(folder), f'{what}: the scope\'s folder made beside systemd is gone', f'{folder} exists')
+    ctx.tap.ok(not os.path.exists(folder), f'{what}: the scope\'s folder made beside systemd is gone',
+               f'{folder} exists')
     r = c.vmctl('delete', '--force', c.id)
-    tap.ok(r.rc == 0, f'{what}: `delete --force` exits 0', *r.diag())
+    ctx.tap.ok(r.rc == 0, f'{what}: `delete --force` exits 0', *r.diag())
     c.deleted = r.rc == 0
-    tap.eq(f'{what}: delete makes no further call', [], BUS.take())
+    ctx.tap.eq(f'{what}: delete makes no further call', [], ctx.systemd.take())
 
 
-def crio_monitor():
+def crio_monitor(ctx):
     """conmon-kata -s as CRI-O runs it: the stand-in goes into the scope."""
-    _, sb = scope_pod('sd-crio')
+    _, sb = scope_pod(ctx, 'sd-crio')
     expect_pid_sync(sb, crio_create(sb, extra=['-s']))
     unit = f'crio-{sb.id}.scope'
-    check_started('conmon-kata -s', unit, sb.pid)
+    check_started(ctx, 'conmon-kata -s', unit, sb.pid)
     start(sb)
-    stop_checked('conmon-kata -s', sb, unit)
+    stop_checked(ctx, 'conmon-kata -s', sb, unit)
 
 
-def vmctl_files(c, *args):
-    """vmctl as stock conmon calls it, stdio on files (the container
-    inherits them, so vmctl's own exit is what is waited for)."""
-    cmd = [VMCTL, '--root', W.root, '--config', c.pod.config, *args]
-    out, err = W.tmpfile('vmctl-out-', b''), W.tmpfile('vmctl-err-', b'')
-    t0 = now()
-    with open(out, 'wb') as fo, open(err, 'wb') as fe:
-        try:
-            rc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe, timeout=180, cwd=c.bundle,
-                                env=ckdriver.runtime_env()).returncode
-        except subprocess.TimeoutExpired:
-            rc = None
-    return Result(cmd, rc, read_bytes(out) or b'', read_bytes(err) or b'', now() - t0)
+def vmctl_files(ctx, c, *args):
+    """vmctl as stock conmon calls it, from the bundle, stdio on files (the
+    container inherits them, so vmctl's own exit is what is waited for)."""
+    return ctx.vmctl_files(f'vmctl-{c.id}', *args, timeout=180, config=c.pod.config, cwd=c.bundle)
 
 
-def vmctl_shim():
+def vmctl_shim(ctx):
     """vmctl --systemd-cgroup create (stock conmon's call): conmon-kata
     --shim is the container's pid and goes into the scope itself."""
-    _, sb = scope_pod('sd-shim')
-    r = vmctl_files(sb, '--systemd-cgroup', 'create', '--bundle', sb.bundle, '--pid-file', sb.pidfile, sb.id)
+    _, sb = scope_pod(ctx, 'sd-shim')
+    r = vmctl_files(ctx, sb, '--systemd-cgroup', 'create', '--bundle', sb.bundle, '--pid-file', sb.pidfile, sb.id)
     text = read_bytes(sb.pidfile) or b''
-    tap.must(r.rc == 0 and re.fullmatch(rb'[1-9][0-9]*', text), 'vmctl --systemd-cgroup create exits 0 with a pid',
-             *r.diag())
+    ctx.tap.must(r.rc == 0 and re.fullmatch(rb'[1-9][0-9]*', text), 'vmctl --systemd-cgroup create exits 0 with a pid',
+                 *r.diag())
     sb.pid = int(text)
     unit = f'crio-{sb.id}.scope'
-    check_started('vmctl --systemd-cgroup', unit, sb.pid)
+    check_started(ctx, 'vmctl --systemd-cgroup', unit, sb.pid)
     start(sb)
-    stop_checked('vmctl --systemd-cgroup', sb, unit)
+    stop_checked(ctx, 'vmctl --systemd-cgroup', sb, unit)
 
 
-def no_bus():
+def no_bus(ctx):
     """No systemd reachable: one line naming the bus, nothing left."""
-    _, sb = scope_pod('sd-nobus')
-    nobus = f"unix:path={os.path.join(BUS.dir, 'nobus')}"
-    ckdriver.EXTRA_ENV['DBUS_SYSTEM_BUS_ADDRESS'] = nobus
+    _, sb = scope_pod(ctx, 'sd-nobus')
+    nobus = f"unix:path={os.path.join(ctx.systemd.dir, 'nobus')}"
+    ctx.extra_env['DBUS_SYSTEM_BUS_ADDRESS'] = nobus
     try:
-        r = vmctl_files(sb, '--systemd-cgroup', 'create', '--bundle', sb.bundle, '--pid-file', sb.pidfile, sb.id)
+        r = vmctl_files(ctx, sb, '--systemd-cgroup', 'create', '--bundle', sb.bundle, '--pid-file', sb.pidfile, sb.id)
     finally:
-        ckdriver.EXTRA_ENV['DBUS_SYSTEM_BUS_ADDRESS'] = BUS.address
-    expect_error(tap, r, 'vmctl --systemd-cgroup create with no bus: exit 1, one line naming the bus',
+        ctx.extra_env['DBUS_SYSTEM_BUS_ADDRESS'] = ctx.systemd.address
+    expect_error(ctx.tap, r, 'vmctl --systemd-cgroup create with no bus: exit 1, one line naming the bus',
                  ctr_error(sb.id, f'systemd cgroup: connect to the system bus ({nobus}): No such file or directory'))
-    tap.eq('no bus: no call reached the peer', [], BUS.take())
+    ctx.tap.eq('no bus: no call reached the peer', [], ctx.systemd.take())
     r = sb.vmctl('state', sb.id)
-    tap.ok(r.rc == 1, 'no bus: the container does not exist afterwards', *r.diag())
+    ctx.tap.ok(r.rc == 1, 'no bus: the container does not exist afterwards', *r.diag())
     sb.deleted = True
 
 
-def body():
-    global BUS
-    BUS = PrivateSystemd(W.mk('dbus'))
-    try:
-        BUS.start(tap)
-        ckdriver.EXTRA_ENV.update(BUS.env())
-        tap.item('conmon-kata -s', crio_monitor)
-        tap.item('vmctl --systemd-cgroup', vmctl_shim)
-        tap.item('no bus', no_bus)
-    finally:
-        BUS.stop()
+def body(ctx):
+    ctx.systemd = PrivateSystemd(ctx.mk('dbus'), ctx.env.systemd_peer)
+    ctx.on_stop(ctx.systemd.stop)
+    ctx.systemd.start(ctx.tap)
+    ctx.extra_env.update(ctx.systemd.env())
+    ctx.tap.item('conmon-kata -s', crio_monitor, ctx)
+    ctx.tap.item('vmctl --systemd-cgroup', vmctl_shim, ctx)
+    ctx.tap.item('no bus', no_bus, ctx)
 
 
 if __name__ == '__main__':
-    sys.exit(run_driver(body))
+    sys.exit(run_crio_suite(body))

@@ -2,7 +2,7 @@
 """templating.py: VM templating as CRI-O drives it (TAP; docs/templating.md).
 
 Issue 13's integration part, on real VMs under TCG, the driver playing
-CRI-O 1.26 as crio_replay.py does (ckdriver.py):
+CRI-O 1.26 as crio_replay.py does (ckdriver.crio):
 
   a  two pods racing for a template that does not exist yet make one
      template: both are restored from it (QEMU started with -incoming and
@@ -33,37 +33,28 @@ the end, even on failure.
 
 import os
 import re
-import secrets
 import signal
-import subprocess
 import sys
 import time
 
 sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from ckdriver import (  # noqa: E402
-    SYSLOG, Ctr, Monitor, Pod, W, create_argv, create_started, delete, expect_pid_sync, pod_qemu, read_bytes,
-    recv_line, run_driver, start, stop_pod, stream_exec, tap, vmctl, wait_until)
-
-CFG = {}
-NETNS = []  # peer namespaces this test made
-
-
-def must_run(*argv):
-    r = subprocess.run(argv, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f'{" ".join(argv)}: {r.stderr.strip()}')
-    return r.stdout
+from ckdriver.crio import (  # noqa: E402
+    Ctr, Monitor, Pod, create_argv, create_started, delete, expect_pid_sync, pod_qemu, run_crio_suite, start,
+    stop_pod, stream_exec)
+from ckdriver.netns import must_run  # noqa: E402
+from ckdriver.streams import recv_line  # noqa: E402
+from ckdriver.util import read_bytes, wait_until  # noqa: E402
 
 
-def factory_dir():
-    return os.path.join(W.root, 'factory')
+def factory_dir(ctx):
+    return os.path.join(ctx.root, 'factory')
 
 
-def templates():
+def templates(ctx):
     """The complete templates on disk: {key: folder}."""
-    d = factory_dir()
+    d = factory_dir(ctx)
     names = os.listdir(d) if os.path.isdir(d) else []
     return {n: os.path.join(d, n) for n in names
             if not n.startswith('.') and os.path.isfile(os.path.join(d, n, 'key'))}
@@ -79,21 +70,19 @@ def restored_from(sb):
     return m.group(1) if m else None
 
 
-def warnings():
+def warnings(ctx):
     """The monitors' template warnings so far, for a diagnosis."""
-    return [f'log: {m}' for m in SYSLOG.lines('booting instead')] if SYSLOG.available else []
+    return [f'log: {m}' for m in ctx.syslog.lines('booting instead')] if ctx.syslog.available else []
 
 
-def pod_with_nic(name, config):
+def pod_with_nic(ctx, name, config):
     """A pod whose namespace has eth0, a veth to a peer namespace of ours."""
-    pod = Pod(name, f'uid-{name}', config=config, netns_prefix='template')
-    peer = f'template-peer-{secrets.token_hex(4)}'
-    must_run('ip', 'netns', 'add', peer)
-    NETNS.append(peer)
+    pod = Pod(ctx, name, f'uid-{name}', config=config, netns_prefix='template')
+    peer = ctx.add_netns(f'peer{len(ctx.netns)}')
     must_run('ip', '-n', pod.netns, 'link', 'add', 'name', 'eth0', 'type', 'veth', 'peer', 'name', 'peer0', 'netns',
              peer)
     must_run('ip', '-n', pod.netns, 'link', 'set', 'eth0', 'up')
-    must_run('ip', '-n', pod.netns, 'addr', 'add', f'192.0.2.{10 + len(NETNS)}/24', 'dev', 'eth0')
+    must_run('ip', '-n', pod.netns, 'addr', 'add', f'192.0.2.{10 + len(ctx.netns)}/24', 'dev', 'eth0')
     pod.mac = must_run('ip', 'netns', 'exec', pod.netns, 'cat', '/sys/class/net/eth0/address').strip()
     return pod
 
@@ -108,15 +97,15 @@ def prepare_pod(pod, hostname):
     return sb, ctr
 
 
-def race_sandboxes(sbs):
+def race_sandboxes(ctx, sbs):
     """CRI-O's RunPodSandbox for several pods at once: every monitor gets
     its start byte before any sync pipe is read."""
     for sb in sbs:
-        sb.mon = Monitor(create_argv(sb), cwd=sb.bundle)
+        sb.mon = Monitor(ctx, create_argv(sb), cwd=sb.bundle)
     for sb in sbs:
         sb.mon.write_start()
     for sb in sbs:
-        tap.must(sb.mon.wait_p0(30) == 0, f'{sb.pod.name}: P0 exits 0 after the start byte', *sb.mon.diag())
+        ctx.tap.must(sb.mon.wait_p0(30) == 0, f'{sb.pod.name}: P0 exits 0 after the start byte', *sb.mon.diag())
         text = read_bytes(sb.conmon_pidfile)
         sb.p1 = int(text) if text and text.isdigit() else None
     for sb in sbs:
@@ -140,75 +129,76 @@ def facts(ctr):
     return f
 
 
-def status(config):
-    return vmctl('factory', 'status', config=config)
+def status(ctx, config):
+    return ctx.vmctl('factory', 'status', config=config)
 
 
 # --- a, b: two clones ---------------------------------------------------------------------------
 
 
-def two_clones(state):
-    a, b = pod_with_nic('tpl-a', CFG['on']), pod_with_nic('tpl-b', CFG['on'])
+def two_clones(ctx, state):
+    a, b = pod_with_nic(ctx, 'tpl-a', ctx.configs['on']), pod_with_nic(ctx, 'tpl-b', ctx.configs['on'])
     (sa, ca), (sb, cb) = prepare_pod(a, 'tpl-a-host'), prepare_pod(b, 'tpl-b-host')
-    tap.eq('no template before the first pods', {}, templates())
-    race_sandboxes([sa, sb])
-    made = templates()
-    tap.eq('a: two pods racing for a missing template make exactly one', 1, len(made), f'templates: {made}')
+    ctx.tap.eq('no template before the first pods', {}, templates(ctx))
+    race_sandboxes(ctx, [sa, sb])
+    made = templates(ctx)
+    ctx.tap.eq('a: two pods racing for a missing template make exactly one', 1, len(made), f'templates: {made}')
     where = [restored_from(sa), restored_from(sb)]
-    tap.ok(len(made) == 1 and where == [list(made.values())[0]] * 2,
-           'a: both pods are restored from it (QEMU -incoming, its memory mapped share=off)',
-           f'restored from: {where}', f'templates: {made}', *warnings())
-    if not SYSLOG.available:
-        tap.skip('a: one monitor logs that it made the template', f'{SYSLOG.PATH} belongs to a syslog daemon here')
+    ctx.tap.ok(len(made) == 1 and where == [list(made.values())[0]] * 2,
+               'a: both pods are restored from it (QEMU -incoming, its memory mapped share=off)',
+               f'restored from: {where}', f'templates: {made}', *warnings(ctx))
+    if not ctx.syslog.available:
+        ctx.tap.skip('a: one monitor logs that it made the template',
+                     f'{ctx.syslog.PATH} belongs to a syslog daemon here')
     else:
-        lines = SYSLOG.lines('VM template', 'made in')
-        tap.eq('a: one monitor logs that it made the template', 1, len(lines), *lines)
+        lines = ctx.syslog.lines('VM template', 'made in')
+        ctx.tap.eq('a: one monitor logs that it made the template', 1, len(lines), *lines)
     d = list(made.values())[0] if made else None
     modes = {n: oct(os.stat(os.path.join(d, n)).st_mode & 0o777) for n in ('memory', 'state', 'key')} if d else {}
-    tap.ok(d is not None and oct(os.stat(d).st_mode & 0o777) == '0o700' and set(modes.values()) == {'0o600'},
-           'a: the template folder is 0700, its memory, state and key 0600', f'modes: {modes}')
-    r = status(CFG['on'])
+    ctx.tap.ok(d is not None and oct(os.stat(d).st_mode & 0o777) == '0o700' and set(modes.values()) == {'0o600'},
+               'a: the template folder is 0700, its memory, state and key 0600', f'modes: {modes}')
+    r = status(ctx, ctx.configs['on'])
     key = list(made)[0] if made else '?'
-    tap.ok(r.rc == 0 and f'template {key}: current' in r.out.decode(), 'a: `factory status` calls it current',
-           *r.diag())
-    r = vmctl('check', config=CFG['on'])
-    tap.ok(f'current: {key[:12]}' in r.out.decode(), '`vmctl check` reports the current template', *r.diag())
-    r = vmctl('factory', 'init', config=CFG['on'])
-    tap.ok(r.rc == 0 and f'template {key} already in' in r.out.decode(), 'a: `factory init` finds it there',
-           *r.diag())
+    ctx.tap.ok(r.rc == 0 and f'template {key}: current' in r.out.decode(), 'a: `factory status` calls it current',
+               *r.diag())
+    r = ctx.vmctl('check', config=ctx.configs['on'])
+    ctx.tap.ok(f'current: {key[:12]}' in r.out.decode(), '`vmctl check` reports the current template', *r.diag())
+    r = ctx.vmctl('factory', 'init', config=ctx.configs['on'])
+    ctx.tap.ok(r.rc == 0 and f'template {key} already in' in r.out.decode(), 'a: `factory init` finds it there',
+               *r.diag())
 
     create_started(ca)
     create_started(cb)
     fa, fb = facts(ca), facts(cb)
     for pod, f in ((a, fa), (b, fb)):
-        tap.ok(f.get('hostname') == f'{pod.name}-host', f'b: {pod.name}: the hostname is the pod\'s',
-               f'facts: {f}')
-        tap.eq(f'b: {pod.name}: its 9p rootfs is its own', f'rootfs of {pod.name}', f.get('marker'), f['diag'])
-        tap.eq(f'b: {pod.name}: eth0 has the MAC of the veth in its namespace', pod.mac, f.get('mac'), f['diag'])
+        ctx.tap.ok(f.get('hostname') == f'{pod.name}-host', f'b: {pod.name}: the hostname is the pod\'s',
+                   f'facts: {f}')
+        ctx.tap.eq(f'b: {pod.name}: its 9p rootfs is its own', f'rootfs of {pod.name}', f.get('marker'), f['diag'])
+        ctx.tap.eq(f'b: {pod.name}: eth0 has the MAC of the veth in its namespace', pod.mac, f.get('mac'), f['diag'])
         ok = f.get('date', '').isdigit() and f['t0'] - 1 <= int(f['date']) <= f['t1'] + 1
-        tap.ok(ok, f'b: {pod.name}: the guest wall clock is the host\'s within 1 s',
-               f'guest {f.get("date")}, host {f["t0"]:.2f}..{f["t1"]:.2f}, guest uptime {f.get("uptime")}')
-    tap.ok(fa.get('random') and fb.get('random') and fa['random'] != fb['random'],
-           'b: 32 bytes of /dev/urandom differ between the clones (the kernel RNG was reseeded)',
-           f'a: {fa.get("random")}', f'b: {fb.get("random")}')
-    tap.ok(fa.get('boot_id') and fb.get('boot_id') and fa['boot_id'] != fb['boot_id'],
-           'b: each clone has its own boot_id', f'a: {fa.get("boot_id")}', f'b: {fb.get("boot_id")}')
+        ctx.tap.ok(ok, f'b: {pod.name}: the guest wall clock is the host\'s within 1 s',
+                   f'guest {f.get("date")}, host {f["t0"]:.2f}..{f["t1"]:.2f}, guest uptime {f.get("uptime")}')
+    ctx.tap.ok(fa.get('random') and fb.get('random') and fa['random'] != fb['random'],
+               'b: 32 bytes of /dev/urandom differ between the clones (the kernel RNG was reseeded)',
+               f'a: {fa.get("random")}', f'b: {fb.get("random")}')
+    ctx.tap.ok(fa.get('boot_id') and fb.get('boot_id') and fa['boot_id'] != fb['boot_id'],
+               'b: each clone has its own boot_id', f'a: {fa.get("boot_id")}', f'b: {fb.get("boot_id")}')
     state.update(a=a, b=b, ca=ca, cb=cb, key=key)
 
 
 # --- c: kill -9 of one clone -------------------------------------------------------------------
 
 
-def kill_one(state):
+def kill_one(ctx, state):
     a, ca, cb, key = state['a'], state['ca'], state['cb'], state['key']
     qemu = pod_qemu(a.sandbox)
-    tap.must(len(qemu) == 1, 'c: the first clone has its QEMU', f'qemu: {qemu}')
+    ctx.tap.must(len(qemu) == 1, 'c: the first clone has its QEMU', f'qemu: {qemu}')
     os.kill(qemu[0][0], signal.SIGKILL)
-    tap.ok(wait_until(lambda: not pod_qemu(a.sandbox), 20), 'c: its QEMU is gone after kill -9')
+    ctx.tap.ok(wait_until(lambda: not pod_qemu(a.sandbox), 20), 'c: its QEMU is gone after kill -9')
     f = facts(cb)
-    tap.eq('c: the other clone\'s container still answers', 'tpl-b-host', f.get('hostname'), f['diag'])
-    r = status(CFG['on'])
-    tap.ok(f'template {key}: current' in r.out.decode(), 'c: the template is still there and current', *r.diag())
+    ctx.tap.eq('c: the other clone\'s container still answers', 'tpl-b-host', f.get('hostname'), f['diag'])
+    r = status(ctx, ctx.configs['on'])
+    ctx.tap.ok(f'template {key}: current' in r.out.decode(), 'c: the template is still there and current', *r.diag())
     delete(ca, 'c: the killed clone\'s container: `delete --force` exits 0')
     delete(a.sandbox, 'c: the killed clone\'s sandbox: `delete --force` exits 0')
 
@@ -216,23 +206,23 @@ def kill_one(state):
 # --- d: factory destroy with a clone running ----------------------------------------------------
 
 
-def destroy_running(state):
+def destroy_running(ctx, state):
     cb = state['cb']
-    r = vmctl('factory', 'destroy', config=CFG['on'])
-    tap.ok(r.rc == 0 and not os.path.exists(factory_dir()), 'd: `factory destroy` removes every template',
-           *r.diag())
+    r = ctx.vmctl('factory', 'destroy', config=ctx.configs['on'])
+    ctx.tap.ok(r.rc == 0 and not os.path.exists(factory_dir(ctx)), 'd: `factory destroy` removes every template',
+               *r.diag())
     r = stream_exec(cb, ['sh', '-c', 'dd if=/dev/urandom of=/dev/shm/x bs=1M count=16 2>/dev/null && '
                          'cat /dev/shm/x > /dev/null && rm /dev/shm/x && echo fine'])
-    tap.eq('d: the running clone goes on (writes and reads 16 MiB of fresh memory)', b'fine\n', r.out, *r.diag())
-    c = pod_with_nic('tpl-c', CFG['on'])
+    ctx.tap.eq('d: the running clone goes on (writes and reads 16 MiB of fresh memory)', b'fine\n', r.out, *r.diag())
+    c = pod_with_nic(ctx, 'tpl-c', ctx.configs['on'])
     sc, cc = prepare_pod(c, 'tpl-c-host')
     create_started(sc)
-    made = templates()
-    tap.ok(len(made) == 1 and restored_from(sc) == list(made.values())[0],
-           'd: the next pod makes a new template and is restored from it', f'templates: {made}',
-           f'restored from: {restored_from(sc)}', *warnings())
+    made = templates(ctx)
+    ctx.tap.ok(len(made) == 1 and restored_from(sc) == list(made.values())[0],
+               'd: the next pod makes a new template and is restored from it', f'templates: {made}',
+               f'restored from: {restored_from(sc)}', *warnings(ctx))
     create_started(cc)
-    tap.eq('d: its container runs', 'tpl-c-host', facts(cc).get('hostname'))
+    ctx.tap.eq('d: its container runs', 'tpl-c-host', facts(cc).get('hostname'))
     stop_pod(state['b'])
     stop_pod(c)
 
@@ -240,85 +230,81 @@ def destroy_running(state):
 # --- e: a configuration change ----------------------------------------------------------------
 
 
-def invalidated(state):
-    before = templates()
-    d = pod_with_nic('tpl-d', CFG['changed'])
+def invalidated(ctx, state):
+    before = templates(ctx)
+    d = pod_with_nic(ctx, 'tpl-d', ctx.configs['changed'])
     sd, cd = prepare_pod(d, 'tpl-d-host')
     create_started(sd)
-    after = templates()
+    after = templates(ctx)
     new = {k: v for k, v in after.items() if k not in before}
-    tap.ok(len(new) == 1 and restored_from(sd) == list(new.values())[0],
-           'e: kernel_params changed: a new template is made and the pod restored from it',
-           f'before: {list(before)}', f'after: {list(after)}', f'restored from: {restored_from(sd)}', *warnings())
+    ctx.tap.ok(len(new) == 1 and restored_from(sd) == list(new.values())[0],
+               'e: kernel_params changed: a new template is made and the pod restored from it',
+               f'before: {list(before)}', f'after: {list(after)}', f'restored from: {restored_from(sd)}',
+               *warnings(ctx))
     create_started(cd)
-    tap.eq('e: its container runs', 'tpl-d-host', facts(cd).get('hostname'))
-    r = status(CFG['changed'])
+    ctx.tap.eq('e: its container runs', 'tpl-d-host', facts(cd).get('hostname'))
+    r = status(ctx, ctx.configs['changed'])
     old = list(before)[0] if before else '?'
-    tap.ok(f'template {old}: not used by this configuration' in r.out.decode(),
-           'e: `factory status` of the new configuration never calls the old one current', *r.diag())
+    ctx.tap.ok(f'template {old}: not used by this configuration' in r.out.decode(),
+               'e: `factory status` of the new configuration never calls the old one current', *r.diag())
     stop_pod(d)
 
 
 # --- f: a corrupt template --------------------------------------------------------------------
 
 
-def corrupt(state):
-    made = templates()
-    tap.must(len(made) >= 1, 'f: a template to corrupt', f'templates: {made}')
-    key, d = current_of(CFG['on'], made)
+def corrupt(ctx, state):
+    made = templates(ctx)
+    ctx.tap.must(len(made) >= 1, 'f: a template to corrupt', f'templates: {made}')
+    key, d = current_of(ctx, ctx.configs['on'], made)
     with open(os.path.join(d, 'state'), 'r+b') as f:
         f.seek(64)
         f.write(b'\xff' * 4096)
-    e = pod_with_nic('tpl-e', CFG['on'])
+    e = pod_with_nic(ctx, 'tpl-e', ctx.configs['on'])
     se, ce = prepare_pod(e, 'tpl-e-host')
     create_started(se)
     qemu = pod_qemu(se)
-    tap.ok(len(qemu) == 1 and '-incoming' not in qemu[0][2], 'f: the pod boots instead (QEMU without -incoming)',
-           f'qemu: {qemu}')
-    if not SYSLOG.available:
-        tap.skip('f: its monitor logs exactly one warning line naming the template',
-                 f'{SYSLOG.PATH} belongs to a syslog daemon here')
+    ctx.tap.ok(len(qemu) == 1 and '-incoming' not in qemu[0][2], 'f: the pod boots instead (QEMU without -incoming)',
+               f'qemu: {qemu}')
+    if not ctx.syslog.available:
+        ctx.tap.skip('f: its monitor logs exactly one warning line naming the template',
+                     f'{ctx.syslog.PATH} belongs to a syslog daemon here')
     else:
-        lines = SYSLOG.lines(se.id[:20], 'booting instead')
-        tap.ok(len(lines) == 1 and f'VM template {key[:12]}' in lines[0],
-               'f: its monitor logs exactly one warning line naming the template', *lines)
+        lines = ctx.syslog.lines(se.id[:20], 'booting instead')
+        ctx.tap.ok(len(lines) == 1 and f'VM template {key[:12]}' in lines[0],
+                   'f: its monitor logs exactly one warning line naming the template', *lines)
     create_started(ce)
-    tap.eq('f: its container runs', 'tpl-e-host', facts(ce).get('hostname'))
-    tap.ok(not os.path.exists(d), 'f: the corrupt template is removed (the next pod makes a new one)',
-           f'{d} exists: {os.path.exists(d)}')
+    ctx.tap.eq('f: its container runs', 'tpl-e-host', facts(ce).get('hostname'))
+    ctx.tap.ok(not os.path.exists(d), 'f: the corrupt template is removed (the next pod makes a new one)',
+               f'{d} exists: {os.path.exists(d)}')
     stop_pod(e)
 
 
-def current_of(config, made):
-    out = status(config).out.decode()
+def current_of(ctx, config, made):
+    out = status(ctx, config).out.decode()
     for k, v in made.items():
         if f'template {k}: current' in out:
             return k, v
     raise RuntimeError(f'no current template in: {out}')
 
 
-def cleanup_netns():
-    for ns in NETNS:
-        subprocess.run(['ip', 'netns', 'del', ns], capture_output=True)
-
-
 def main():
-    def body():
-        CFG['on'] = W.config('template.toml', enable_template=True)
-        CFG['changed'] = W.config('template-changed.toml', enable_template=True, kernel_params='ck.template=2')
+    def body(ctx):
+        ctx.configs['on'] = ctx.config('template.toml', enable_template=True)
+        ctx.configs['changed'] = ctx.config('template-changed.toml', enable_template=True,
+                                            kernel_params='ck.template=2')
         state = {}
         try:
-            tap.item('a, b: two clones from one template', lambda: two_clones(state))
+            ctx.tap.item('a, b: two clones from one template', lambda: two_clones(ctx, state))
             if 'cb' not in state:
                 return
-            tap.item('c: kill -9 of a clone\'s QEMU', lambda: kill_one(state))
-            tap.item('d: factory destroy with a clone running', lambda: destroy_running(state))
-            tap.item('e: a configuration change makes a new template', lambda: invalidated(state))
-            tap.item('f: a corrupt template falls back to a boot', lambda: corrupt(state))
+            ctx.tap.item('c: kill -9 of a clone\'s QEMU', lambda: kill_one(ctx, state))
+            ctx.tap.item('d: factory destroy with a clone running', lambda: destroy_running(ctx, state))
+            ctx.tap.item('e: a configuration change makes a new template', lambda: invalidated(ctx, state))
+            ctx.tap.item('f: a corrupt template falls back to a boot', lambda: corrupt(ctx, state))
         finally:
-            vmctl('factory', 'destroy', config=CFG['on'])
-            cleanup_netns()
-    return run_driver(body)
+            ctx.vmctl('factory', 'destroy', config=ctx.configs['on'])
+    return run_crio_suite(body)
 
 
 if __name__ == '__main__':

@@ -1,4 +1,4 @@
-"""sdbus.py: a private system bus with tests/lib/systemd-peer answering
+"""A private system bus with tests/lib/systemd-peer answering
 as systemd, for the drivers that run the systemd cgroup driver
 (`--systemd-cgroup`; docs/cgroups.md).
 
@@ -15,9 +15,8 @@ import os
 import signal
 import subprocess
 
-from ckdriver import read_bytes, signal_quietly
-
-PEER = os.environ.get('CK_SYSTEMD_PEER', '')
+from .procs import signal_quietly
+from .util import read_bytes
 
 BUS_CONF = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -35,8 +34,11 @@ BUS_CONF = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configur
 
 
 class PrivateSystemd:
-    def __init__(self, folder):
+    """peer: tests/lib/systemd-peer (ctx.env.systemd_peer)."""
+
+    def __init__(self, folder, peer):
         os.makedirs(folder, exist_ok=True)
+        self.peer = peer
         self.dir = folder
         self.address = f"unix:path={os.path.join(folder, 'bus')}"
         self.record = os.path.join(folder, 'record')
@@ -55,7 +57,8 @@ class PrivateSystemd:
 
     def start(self, tap):
         """Starts the bus and the peer; tap.must() on each."""
-        tap.must(PEER and os.access(PEER, os.X_OK), 'tests/lib/systemd-peer is built', f'CK_SYSTEMD_PEER={PEER!r}')
+        tap.must(self.peer and os.access(self.peer, os.X_OK), 'tests/lib/systemd-peer is built',
+                 f'CK_SYSTEMD_PEER={self.peer!r}')
         conf = os.path.join(self.dir, 'bus.conf')
         with open(conf, 'w') as f:
             f.write(BUS_CONF.format(address=self.address))
@@ -64,7 +67,7 @@ class PrivateSystemd:
                                    '--print-address'])
         tap.must(line.startswith(self.address), 'a private dbus-daemon listens on its own socket',
                  f'first line: {line!r}', f'stderr: {read_bytes(self.errors)!r}')
-        ready = self._start_daemon([PEER, self.address, self.record])
+        ready = self._start_daemon([self.peer, self.address, self.record])
         tap.must(ready == 'ready', 'systemd-peer owns org.freedesktop.systemd1 on it (this host has no systemd '
                  'as PID 1)', f'first line: {ready!r}', f'stderr: {read_bytes(self.errors)!r}')
 
