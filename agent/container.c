@@ -396,8 +396,39 @@ static Container *container_new(Agent *agent, const Args *a, OciSpec *spec)
 	return c;
 }
 
+/* The steps of create_container, each a monotonic moment (us) at its
+ * end; the reply carries their durations (protocol.md, create_container),
+ * which the host logs for the sandbox (docs/performance.md, pod ready). */
+typedef enum {
+	CREATE_BEGIN,
+	CREATE_SPEC,	   /* the spec parsed */
+	CREATE_STDIO,	   /* the init's stdio pipes or pty made */
+	CREATE_CGROUP,	   /* its cgroup made, resources set */
+	CREATE_PLAN,	   /* namespaces, mounts and seccomp planned */
+	CREATE_NAMESPACES, /* = SpawnedProcess.pid_at_us */
+	CREATE_SETUP,	   /* = SpawnedProcess.ready_at_us */
+	CREATE_DONE,	   /* the agent's bookkeeping */
+	CREATE_N_STEPS,
+} CreateStep;
+
+static const char *const create_step_names[CREATE_N_STEPS] = {
+	[CREATE_SPEC] = "spec",		    [CREATE_STDIO] = "stdio", [CREATE_CGROUP] = "cgroup",
+	[CREATE_PLAN] = "plan",		    [CREATE_NAMESPACES] = "namespaces",
+	[CREATE_SETUP] = "setup",	    [CREATE_DONE] = "done",
+};
+
+static void create_steps_reply(const gint64 at[CREATE_N_STEPS], CkJsonGen *result)
+{
+	ck_json_key(result, "steps_us");
+	ck_json_map_open(result);
+	for (int i = CREATE_BEGIN + 1; i < CREATE_N_STEPS; i++)
+		ck_json_kv_int(result, create_step_names[i], MAX(at[i] - at[i - 1], 0));
+	ck_json_map_close(result);
+}
+
 /* Creates the init process's stdio, the cgroup, and the held child. */
-static gboolean spawn_init(Agent *agent, Container *c, const Args *a, SpawnedProcess *sp, GError **error)
+static gboolean spawn_init(Agent *agent, Container *c, const Args *a, SpawnedProcess *sp, gint64 *at,
+			   GError **error)
 {
 	const OciProcess *p = &c->spec->process;
 	g_auto(SpawnPlan) plan;
@@ -406,18 +437,26 @@ static gboolean spawn_init(Agent *agent, Container *c, const Args *a, SpawnedPro
 	if (!c->spec->has_process)
 		return ck_set_error(error, CK_ERROR_INVALID, "process: required to create a container");
 	c->init = process_new(agent, c, NULL, p->terminal, a->stdin_, p->console_height, p->console_width, error);
-	if (c->init == NULL || !cgroup_create(c->cgroup, c->spec->has_resources ? &c->spec->resources : NULL, error))
+	if (c->init == NULL)
 		return FALSE;
+	at[CREATE_STDIO] = g_get_monotonic_time();
+	if (!cgroup_create(c->cgroup, c->spec->has_resources ? &c->spec->resources : NULL, error))
+		return FALSE;
+	at[CREATE_CGROUP] = g_get_monotonic_time();
 	/* READY comes after the createContainer hooks */
 	int timeout_ms = SPAWN_TIMEOUT_MS + guest_hooks_budget_ms(&c->spec->hooks[OCI_HOOK_CREATE_CONTAINER]);
-	if (!plan_init(agent, c, c->init, &plan, error) || !spawn_process(&plan, timeout_ms, sp, error)) {
+	gboolean planned = plan_init(agent, c, c->init, &plan, error);
+	at[CREATE_PLAN] = g_get_monotonic_time();
+	if (!planned || !spawn_process(&plan, timeout_ms, sp, error)) {
 		(void)cgroup_destroy(c->cgroup, REMOVE_TIMEOUT_MS, NULL);
 		return FALSE;
 	}
+	at[CREATE_NAMESPACES] = sp->pid_at_us;
+	at[CREATE_SETUP] = sp->ready_at_us;
 	return TRUE;
 }
 
-static gboolean create(Agent *agent, const Args *a, OciSpec *spec, CkJsonGen *result, GError **error)
+static gboolean create(Agent *agent, const Args *a, OciSpec *spec, gint64 *at, CkJsonGen *result, GError **error)
 {
 	Container *c = container_new(agent, a, spec);
 	SpawnedProcess sp = {.sync_fd = -1, .pty_master = -1};
@@ -427,7 +466,7 @@ static gboolean create(Agent *agent, const Args *a, OciSpec *spec, CkJsonGen *re
 	guest_hooks_set_default_timeout(&spec->hooks[OCI_HOOK_CREATE_CONTAINER]);
 	guest_hooks_set_default_timeout(&spec->hooks[OCI_HOOK_START_CONTAINER]);
 
-	if (!spawn_init(agent, c, a, &sp, error)) {
+	if (!spawn_init(agent, c, a, &sp, at, error)) {
 		g_prefix_error(error, "create container %s: ", a->id);
 		container_free(c);
 		return FALSE;
@@ -435,14 +474,17 @@ static gboolean create(Agent *agent, const Args *a, OciSpec *spec, CkJsonGen *re
 	process_started(c->init, &sp);
 	start_oom_watch(c);
 	g_hash_table_insert(agent->containers, c->id, c);
+	at[CREATE_DONE] = g_get_monotonic_time();
 	ck_json_kv_int(result, "handle", c->init->handle);
 	ck_json_kv_int(result, "pid", c->init->pid);
+	create_steps_reply(at, result);
 	return TRUE;
 }
 
 gboolean op_create_container(AgentRequest *req, yajl_val args, CkJsonGen *result, GError **error)
 {
 	g_auto(Args) a = {0};
+	gint64 at[CREATE_N_STEPS] = {[CREATE_BEGIN] = g_get_monotonic_time()};
 
 	if (!parse_args(args, "create_container", &a, error) || !need_id(&a, "create_container", error))
 		return FALSE;
@@ -463,7 +505,8 @@ gboolean op_create_container(AgentRequest *req, yajl_val args, CkJsonGen *result
 		g_prefix_error(error, "create container %s: ", a.id);
 		return FALSE;
 	}
-	return create(req->agent, &a, spec, result, error);
+	at[CREATE_SPEC] = g_get_monotonic_time();
+	return create(req->agent, &a, spec, at, result, error);
 }
 
 /* --- guest hooks --------------------------------------------------------------- */

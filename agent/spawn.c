@@ -739,6 +739,7 @@ gboolean spawn_process(const SpawnPlan *plan, int timeout_ms, SpawnedProcess *ou
 	reap(stage1_pid);
 	if (!ok)
 		return FALSE;
+	out->pid_at_us = g_get_monotonic_time();
 	ck_autopid stage2_pid = msg.pid;
 	ck_autofd pty_master = -1;
 	if (plan->terminal && !expect(ours, SYNC_PTY, timeout_ms, &msg, &pty_master, error))
@@ -747,6 +748,7 @@ gboolean spawn_process(const SpawnPlan *plan, int timeout_ms, SpawnedProcess *ou
 		return FALSE;
 	if (!expect(ours, SYNC_READY, timeout_ms, &msg, NULL, error))
 		return FALSE;
+	out->ready_at_us = g_get_monotonic_time();
 	if (!plan->wait_for_start && !wait_exec(ours, timeout_ms, error))
 		return FALSE;
 

@@ -49,6 +49,9 @@ SANDBOX_READY = re.compile(r'sandbox ready in ([0-9.]+) s: monitor set-up ([0-9.
                            r'control socket and port forwarding ([0-9.]+) s, sandbox container: bundle into '
                            r'the share ([0-9.]+) s, create_container ([0-9.]+) s, stand-in, state and hooks '
                            r'([0-9.]+) s')
+GUEST_CREATE = re.compile(r'sandbox container in the guest in ([0-9.]+) s: spec ([0-9.]+) s, stdio ([0-9.]+) s, '
+                          r'cgroup ([0-9.]+) s, plan ([0-9.]+) s, namespaces and fork ([0-9.]+) s, rootfs and '
+                          r'mounts ([0-9.]+) s, bookkeeping ([0-9.]+) s')
 
 
 def boottime():
@@ -212,6 +215,12 @@ def one_pod(v, out):
         for key, value in zip(('monitor_s', 'pod_setup_s', 'vm_boot_s', 'network_s', 'create_sandbox_s',
                                'serving_s', 'share_s', 'guest_ctr_s', 'standin_s'), steps[1:]):
             rec[f'sb_{key}'] = value
+        m = SYSLOG.find(GUEST_CREATE, 10)
+        if m is None:
+            raise Failed('no "sandbox container in the guest" line from the sandbox monitor in syslog')
+        for key, value in zip(('call', 'spec', 'stdio', 'cgroup', 'plan', 'namespaces', 'setup', 'done'),
+                              m.groups()):
+            rec[f'gc_{key}_s'] = float(value)
     stop(v, ctr)
     stop(v, sb)
     with open(out, 'w') as f:
