@@ -496,11 +496,8 @@ gboolean op_create_container(AgentRequest *req, yajl_val args, CkJsonGen *result
 		g_prefix_error(error, "create container %s: ", a.id);
 		return FALSE;
 	}
-	g_autoptr(CkJsonGen) g = ck_json_gen_new();
-	ck_json_value(g, a.spec);
-	gsize len = 0;
-	g_autofree char *doc = ck_json_gen_finish(g, &len, error);
-	OciSpec *spec = doc ? oci_spec_parse(doc, len, "spec", error) : NULL;
+	/* the request's own tree becomes the spec's: no copy */
+	OciSpec *spec = oci_spec_from_tree(ck_json_take(args, "spec"), "spec", error);
 	if (spec == NULL) {
 		g_prefix_error(error, "create container %s: ", a.id);
 		return FALSE;
