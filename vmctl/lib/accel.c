@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 
 #define VERDICT_FILE "accel-verdict.json"
 #define TSC_FILE "host-tsc.json"
+#define TSC_LOCK_FILE "host-tsc.lock"
 /* the TSC measurement: its interval, and the widest a (clock, TSC, clock)
  * sample may be to count (wider: the thread was preempted in it) */
 #define TSC_INTERVAL_NS 20000000
@@ -162,6 +164,10 @@ static guint32 measure_tsc_khz(void)
 	if (!tsc_sample(&tsc1, &ns1) || ns1 <= ns0 || tsc1 <= tsc0)
 		return 0;
 	guint64 khz = (tsc1 - tsc0) * G_GUINT64_CONSTANT(1000000) / (guint64)(ns1 - ns0);
+	/* whole MHz: the guest refines it against its HPET within a second
+	 * (it accepts a change of up to 1 %), and a coarser figure stays the
+	 * same from one measurement to the next (template keys) */
+	khz = (khz + 500) / 1000 * 1000;
 	return khz >= TSC_MIN_KHZ && khz <= TSC_MAX_KHZ ? (guint32)khz : 0;
 }
 #else
@@ -171,9 +177,8 @@ static guint32 measure_tsc_khz(void)
 }
 #endif
 
-guint32 accel_host_tsc_khz(const char *root)
+static guint32 cached_tsc_khz(const char *path)
 {
-	g_autofree char *path = g_build_filename(root, TSC_FILE, NULL);
 	g_autofree char *boot_id = host_boot_id();
 	g_auto(yajl_val) doc = ck_json_parse_file(path, 64 * 1024, NULL);
 	yajl_val id = ck_json_get(doc, "boot_id");
@@ -182,8 +187,26 @@ guint32 accel_host_tsc_khz(const char *root)
 	if (id != NULL && YAJL_IS_STRING(id) && g_str_equal(id->u.string, boot_id) &&
 	    ck_json_as_int64(ck_json_get(doc, "tsc_khz"), &cached) && cached >= TSC_MIN_KHZ && cached <= TSC_MAX_KHZ)
 		return (guint32)cached;
+	return 0;
+}
 
-	guint32 khz = measure_tsc_khz();
+guint32 accel_host_tsc_khz(const char *root)
+{
+	g_autofree char *path = g_build_filename(root, TSC_FILE, NULL);
+	g_autofree char *lock_path = g_build_filename(root, TSC_LOCK_FILE, NULL);
+	guint32 khz = cached_tsc_khz(path);
+
+	if (khz != 0)
+		return khz;
+	/* one measurement per root: two VMs racing here would otherwise
+	 * differ in the last digits, and so in their template keys */
+	ck_autofd lock = ck_mkdir_p(root, 0711, NULL) ? open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+	if (lock >= 0 && flock(lock, LOCK_EX) < 0)
+		ck_log_debug("host TSC: flock %s: %s, measuring anyway", lock_path, g_strerror(errno));
+	khz = cached_tsc_khz(path);
+	if (khz != 0)
+		return khz;
+	khz = measure_tsc_khz();
 	if (khz == 0) {
 		ck_log_debug("host TSC frequency unknown: the guest calibrates its own");
 		return 0;
