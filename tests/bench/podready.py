@@ -89,10 +89,14 @@ class Syslog:
             except OSError:
                 return
 
-    def find(self, pattern, timeout):
+    def find(self, pattern, timeout, pod_id):
+        """The first message of pod `pod_id` matching: /dev/log may be the
+        host's own, where every other pod of the machine logs too."""
+        tag = f'pod {pod_id}: '
+
         def match():
             for m in list(self.messages):
-                found = pattern.search(m)
+                found = pattern.search(m) if tag in m else None
                 if found:
                     return found
             return None
@@ -200,13 +204,13 @@ def one_pod(v, out):
     rec['ctr_started_at_s'] = v.call('start container', 'start', ctr.id) - t0
     rec['first_log_at_s'] = first_log_line(ctr) - t0
     if v.ours:
-        m = SYSLOG.find(VM_UP, 10)
+        m = SYSLOG.find(VM_UP, 10, sb.id)
         if m is None:
             raise Failed('no "VM up" line from the pod monitor in syslog')
         for key, value in zip(('boot_s', 'exec_to_kernel_s', 'kernel_to_init_s', 'init_to_ready_s',
                                'ready_to_answer_s'), m.groups()):
             rec[f'guest_{key}'] = float(value)
-        m = SYSLOG.find(SANDBOX_READY, 10)
+        m = SYSLOG.find(SANDBOX_READY, 10, sb.id)
         if m is None:
             raise Failed('no "sandbox ready" line from the pod monitor in syslog')
         steps = [float(x) for x in m.groups()]
@@ -215,7 +219,7 @@ def one_pod(v, out):
         for key, value in zip(('monitor_s', 'pod_setup_s', 'vm_boot_s', 'network_s', 'create_sandbox_s',
                                'serving_s', 'share_s', 'guest_ctr_s', 'standin_s'), steps[1:]):
             rec[f'sb_{key}'] = value
-        m = SYSLOG.find(GUEST_CREATE, 10)
+        m = SYSLOG.find(GUEST_CREATE, 10, sb.id)
         if m is None:
             raise Failed('no "sandbox container in the guest" line from the sandbox monitor in syslog')
         for key, value in zip(('call', 'spec', 'stdio', 'cgroup', 'plan', 'namespaces', 'setup', 'done'),
