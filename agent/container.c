@@ -356,9 +356,36 @@ static ProcessOwner owner_of(Container *c)
 	return (ProcessOwner){c, c->id, on_process_exiting, on_process_finished};
 }
 
+/* The steps of create_container, each a monotonic moment (us) at its
+ * end; the reply carries their durations (CkCreateSteps, protocol.md),
+ * which the host logs for the sandbox (docs/performance.md, pod ready). */
+typedef enum {
+	CREATE_BEGIN,
+	CREATE_SPEC,	   /* the spec parsed */
+	CREATE_STDIO,	   /* the init's stdio pipes or pty made */
+	CREATE_CGROUP,	   /* its cgroup made, resources set */
+	CREATE_PLAN,	   /* namespaces, mounts and seccomp planned */
+	CREATE_NAMESPACES, /* = SpawnedProcess.pid_at_us */
+	CREATE_SETUP,	   /* = SpawnedProcess.ready_at_us */
+	CREATE_DONE,	   /* the agent's bookkeeping */
+	CREATE_N_STEPS,
+} CreateStep;
+
+static void create_steps_result(const gint64 at[CREATE_N_STEPS], CkCreateSteps *out)
+{
+	gint64 *d[CREATE_N_STEPS] = {
+	    [CREATE_SPEC] = &out->spec,		    [CREATE_STDIO] = &out->stdio, [CREATE_CGROUP] = &out->cgroup,
+	    [CREATE_PLAN] = &out->plan,		    [CREATE_NAMESPACES] = &out->namespaces,
+	    [CREATE_SETUP] = &out->setup,	    [CREATE_DONE] = &out->done,
+	};
+
+	for (int i = CREATE_BEGIN + 1; i < CREATE_N_STEPS; i++)
+		*d[i] = MAX(at[i] - at[i - 1], 0);
+}
+
 /* Creates the init process's stdio, the cgroup, and the held child. */
 static gboolean spawn_init(Agent *agent, Container *c, const CkCreateContainerArgs *a, SpawnedProcess *sp,
-			   GError **error)
+			   gint64 *at, GError **error)
 {
 	const OciProcess *p = &c->spec->process;
 	g_auto(SpawnPlan) plan;
@@ -369,19 +396,27 @@ static gboolean spawn_init(Agent *agent, Container *c, const CkCreateContainerAr
 	ProcessOwner owner = owner_of(c);
 
 	c->init = process_new(agent, &owner, NULL, p->terminal, a->stdin_, p->console_height, p->console_width, error);
-	if (c->init == NULL || !cgroup_create(c->cgroup, c->spec->has_resources ? &c->spec->resources : NULL, error))
+	if (c->init == NULL)
 		return FALSE;
+	at[CREATE_STDIO] = g_get_monotonic_time();
+	if (!cgroup_create(c->cgroup, c->spec->has_resources ? &c->spec->resources : NULL, error))
+		return FALSE;
+	at[CREATE_CGROUP] = g_get_monotonic_time();
 	/* READY comes after the createContainer hooks */
 	int timeout_ms = SPAWN_TIMEOUT_MS + guest_hooks_budget_ms(&c->spec->hooks[OCI_HOOK_CREATE_CONTAINER]);
-	if (!plan_init(agent, c, c->init, &plan, error) || !spawn_process(&plan, timeout_ms, sp, error)) {
+	gboolean planned = plan_init(agent, c, c->init, &plan, error);
+	at[CREATE_PLAN] = g_get_monotonic_time();
+	if (!planned || !spawn_process(&plan, timeout_ms, sp, error)) {
 		(void)cgroup_destroy(c->cgroup, REMOVE_TIMEOUT_MS, NULL);
 		return FALSE;
 	}
+	at[CREATE_NAMESPACES] = sp->pid_at_us;
+	at[CREATE_SETUP] = sp->ready_at_us;
 	return TRUE;
 }
 
-static gboolean create(Agent *agent, const CkCreateContainerArgs *a, OciSpec *spec, CkSpawnResult *result,
-		       GError **error)
+static gboolean create(Agent *agent, const CkCreateContainerArgs *a, OciSpec *spec, gint64 *at,
+		       CkSpawnResult *result, GError **error)
 {
 	Container *c = container_new(agent, a, spec);
 	SpawnedProcess sp = {.sync_fd = -1, .pty_master = -1};
@@ -391,7 +426,7 @@ static gboolean create(Agent *agent, const CkCreateContainerArgs *a, OciSpec *sp
 	guest_hooks_set_default_timeout(&spec->hooks[OCI_HOOK_CREATE_CONTAINER]);
 	guest_hooks_set_default_timeout(&spec->hooks[OCI_HOOK_START_CONTAINER]);
 
-	if (!spawn_init(agent, c, a, &sp, error)) {
+	if (!spawn_init(agent, c, a, &sp, at, error)) {
 		g_prefix_error(error, "create container %s: ", a->id);
 		container_free(c);
 		return FALSE;
@@ -399,14 +434,17 @@ static gboolean create(Agent *agent, const CkCreateContainerArgs *a, OciSpec *sp
 	process_started(c->init, &sp);
 	start_oom_watch(c);
 	g_hash_table_insert(agent->containers, c->id, c);
+	at[CREATE_DONE] = g_get_monotonic_time();
 	result->handle = c->init->handle;
 	result->pid = c->init->pid;
+	create_steps_result(at, &result->steps_us);
 	return TRUE;
 }
 
 gboolean op_create_container(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
 	const CkCreateContainerArgs *a = args;
+	gint64 at[CREATE_N_STEPS] = {[CREATE_BEGIN] = g_get_monotonic_time()};
 
 	if (!need_id(a->id, req->op, error))
 		return FALSE;
@@ -418,16 +456,15 @@ gboolean op_create_container(AgentRequest *req, gpointer args, gpointer result, 
 		g_prefix_error(error, "create container %s: ", a->id);
 		return FALSE;
 	}
-	g_autoptr(CkJsonGen) g = ck_json_gen_new();
-	ck_json_value(g, a->spec);
-	gsize len = 0;
-	g_autofree char *doc = ck_json_gen_finish(g, &len, error);
-	OciSpec *spec = doc ? oci_spec_parse(doc, len, "spec", error) : NULL;
+	/* the request's own tree becomes the spec's: no copy (a->spec, the
+	 * same node, is only borrowed) */
+	OciSpec *spec = oci_spec_from_tree(ck_json_take(req->tree, "spec"), "spec", error);
 	if (spec == NULL) {
 		g_prefix_error(error, "create container %s: ", a->id);
 		return FALSE;
 	}
-	return create(req->agent, a, spec, result, error);
+	at[CREATE_SPEC] = g_get_monotonic_time();
+	return create(req->agent, a, spec, at, result, error);
 }
 
 /* --- guest hooks --------------------------------------------------------------- */

@@ -24,6 +24,9 @@ typedef struct {
 	CkOp op;	   /* CK_OP_UNKNOWN for a test build's own operation */
 	char *name;	   /* the operation's name, for the log */
 	gboolean deferred; /* set by a handler that will answer later */
+	/* the parsed request, the server's until the handler returns: a
+	 * handler may take a member out of it (ck_json_take) to keep */
+	yajl_val tree;
 } AgentRequest;
 
 /* Answers req with its operation's result struct (ck-ops.h), or NULL for

@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/ck-cleanup.h"
@@ -53,6 +54,15 @@
 #define ARCH_PREFIX "SCMP_ARCH_"
 /* A syscall has at most six arguments: index 0..5. */
 #define SYSCALL_ARGS 6
+
+/* x32 system calls are x86_64 ones with this bit set */
+#define X32_SYSCALL_BIT 0x40000000
+
+/* which compat ABIs the kernel runs; both until probed */
+static struct {
+	gboolean ia32;
+	gboolean x32;
+} kernel_abis = {TRUE, TRUE};
 
 struct AgentSeccomp {
 	scmp_filter_ctx ctx;
@@ -229,6 +239,29 @@ static gboolean parse_arch(const char *name, const char *path, uint32_t *out, GE
 	return ck_set_error(error, CK_ERROR_INVALID, "%s: unknown architecture '%s'", path, name);
 }
 
+void agent_seccomp_set_kernel_abis(gboolean ia32, gboolean x32)
+{
+	kernel_abis.ia32 = ia32;
+	kernel_abis.x32 = x32;
+}
+
+void agent_seccomp_probe_kernel(void)
+{
+#if defined(__x86_64__)
+	gboolean ia32 = access("/proc/sys/abi/vsyscall32", F_OK) == 0;
+	gboolean x32 = !(syscall(X32_SYSCALL_BIT | SYS_getpid) < 0 && errno == ENOSYS);
+
+	agent_seccomp_set_kernel_abis(ia32, x32);
+	ck_log_debug("seccomp: the kernel runs x86 (ia32) %s, x32 %s", ia32 ? "yes" : "no", x32 ? "yes" : "no");
+#endif
+}
+
+/* An architecture the kernel cannot run: its rules would never match. */
+static gboolean arch_unreachable(uint32_t arch)
+{
+	return (arch == SCMP_ARCH_X86 && !kernel_abis.ia32) || (arch == SCMP_ARCH_X32 && !kernel_abis.x32);
+}
+
 /* --- building the filter --------------------------------------------- */
 
 static AgentSeccomp *filter_new(uint32_t default_action, const char *name, const char *path, GError **error)
@@ -263,6 +296,10 @@ static gboolean add_architectures(AgentSeccomp *s, char **names, const char *pat
 
 		if (!parse_arch(names[i], p, &arch, error))
 			return FALSE;
+		if (arch_unreachable(arch)) {
+			ck_log_debug("%s: %s left out, the kernel does not run it", p, names[i]);
+			continue;
+		}
 		rc = seccomp_arch_add(s->ctx, arch);
 		/* a new filter already has the native architecture */
 		if (rc < 0 && rc != -EEXIST)

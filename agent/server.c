@@ -23,6 +23,7 @@ static void dispatch(AgentRequest *req, const AgentOp *entry, yajl_val tree)
 	if (args != NULL && entry->defaults != NULL)
 		memcpy(args, entry->defaults, info->args->size);
 	/* a handler that defers copies what it keeps of args */
+	req->tree = tree;
 	if (!ck_msg_decode_args(op, tree, args, &error) || !entry->func(req, args, result, &error))
 		agent_request_fail(req, error);
 	else if (!req->deferred)

@@ -471,6 +471,7 @@ gboolean spawn_process(const SpawnPlan *plan, int timeout_ms, SpawnedProcess *ou
 	reap(stage1_pid);
 	if (!ok)
 		return FALSE;
+	out->pid_at_us = g_get_monotonic_time();
 	ck_autopid stage2_pid = msg.pid;
 	ck_autofd pty_master = -1;
 	if (plan->terminal && !spawn_sync_expect(ours, SYNC_PTY, timeout_ms, &msg, &pty_master, error))
@@ -479,6 +480,7 @@ gboolean spawn_process(const SpawnPlan *plan, int timeout_ms, SpawnedProcess *ou
 		return FALSE;
 	if (!spawn_sync_expect(ours, SYNC_READY, timeout_ms, &msg, NULL, error))
 		return FALSE;
+	out->ready_at_us = g_get_monotonic_time();
 	if (!plan->wait_for_start && !spawn_sync_wait_exec(ours, timeout_ms, error))
 		return FALSE;
 

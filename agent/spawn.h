@@ -61,6 +61,11 @@ typedef struct {
 	pid_t pid;   /* stage 2, in the agent's PID namespace */
 	int sync_fd; /* to send START; EOF once execve succeeded */
 	int pty_master; /* the container's own pty, -1: the plan's stdio are used */
+	/* monotonic moments (us), for the create timeline: stage 1 reported
+	 * the pid (cgroup joined, namespaces joined or made, stage 2 forked),
+	 * stage 2 reported READY (rootfs, mounts, hooks, ids set up) */
+	gint64 pid_at_us;
+	gint64 ready_at_us;
 } SpawnedProcess;
 
 /* Runs both stages and waits (up to timeout_ms) for READY. Without

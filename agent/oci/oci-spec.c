@@ -908,6 +908,11 @@ OciSpec *oci_spec_parse(const char *data, gsize len, const char *what, GError **
 	return spec_from_tree(tree, what, FALSE, error);
 }
 
+OciSpec *oci_spec_from_tree(yajl_val tree, const char *what, GError **error)
+{
+	return spec_from_tree(tree, what, FALSE, error);
+}
+
 OciSpec *oci_spec_load_file(const char *path, GError **error)
 {
 	yajl_val tree = ck_json_parse_file(path, OCI_SPEC_MAX_SIZE, error);

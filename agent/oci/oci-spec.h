@@ -180,6 +180,9 @@ typedef struct {
  * "spec"). */
 OciSpec *oci_spec_parse(const char *data, gsize len, const char *what, GError **error);
 OciSpec *oci_spec_load_file(const char *path, GError **error);
+/* The same from a parsed tree, which the spec takes over (freed with it,
+ * or at once on failure). */
+OciSpec *oci_spec_from_tree(yajl_val tree, const char *what, GError **error);
 /* Field errors of oci_spec_parse() are "<dotted path>: <problem>" without
  * `what` (the caller adds its context); `what` names the document in JSON
  * syntax errors and when it is not an object. oci_spec_load_file() puts

@@ -362,14 +362,49 @@ static const CkJsonField exec_args_fields[] = {
 };
 static const CkMsgType exec_args = {"exec_process", exec_args_fields, NULL, NULL, sizeof(CkExecProcessArgs)};
 
+/* create_container's steps_us: an object of numbers, sent when measured */
+static const CkJsonField create_steps_fields[] = {
+    FIELD(CkSpawnResult, "spec", CK_JSON_INT64, steps_us.spec, 0),
+    FIELD(CkSpawnResult, "stdio", CK_JSON_INT64, steps_us.stdio, 0),
+    FIELD(CkSpawnResult, "cgroup", CK_JSON_INT64, steps_us.cgroup, 0),
+    FIELD(CkSpawnResult, "plan", CK_JSON_INT64, steps_us.plan, 0),
+    FIELD(CkSpawnResult, "namespaces", CK_JSON_INT64, steps_us.namespaces, 0),
+    FIELD(CkSpawnResult, "setup", CK_JSON_INT64, steps_us.setup, 0),
+    FIELD(CkSpawnResult, "done", CK_JSON_INT64, steps_us.done, 0),
+    END,
+};
+static const CkMsgType create_steps_type = {"steps_us", create_steps_fields, NULL, NULL, sizeof(CkSpawnResult)};
+
+static gboolean decode_create_steps(yajl_val v, const char *path, gpointer field, GError **error)
+{
+	gpointer whole = (char *)field - G_STRUCT_OFFSET(CkSpawnResult, steps_us);
+
+	return ck_json_dispatch(v, create_steps_fields, whole, path, CK_JSON_LENIENT, error);
+}
+
+static void encode_create_steps(CkJsonGen *g, const CkJsonField *f, gconstpointer msg)
+{
+	static const CkCreateSteps none;
+	const CkSpawnResult *r = msg;
+
+	if (memcmp(&r->steps_us, &none, sizeof none) == 0)
+		return;
+	ck_json_key(g, f->key);
+	ck_json_map_open(g);
+	ck_msg_encode(&create_steps_type, g, msg);
+	ck_json_map_close(g);
+}
+
 static const CkJsonField spawn_result_fields[] = {
     FIELD(CkSpawnResult, "handle", CK_JSON_UINT32, handle, REQUIRED),
     FIELD(CkSpawnResult, "pid", CK_JSON_INT64, pid, 0),
+    CUSTOM(CkSpawnResult, "steps_us", steps_us, 0, decode_create_steps),
     END,
 };
-static const CkMsgType create_result = {"create_container result", spawn_result_fields, NULL, NULL,
+static const CkMsgType create_result = {"create_container result", spawn_result_fields, encode_create_steps, NULL,
 					sizeof(CkSpawnResult)};
-static const CkMsgType exec_result = {"exec_process result", spawn_result_fields, NULL, NULL, sizeof(CkSpawnResult)};
+static const CkMsgType exec_result = {"exec_process result", spawn_result_fields, encode_create_steps, NULL,
+				      sizeof(CkSpawnResult)};
 
 /* the process reference, first in the structs that hold one */
 #define PROCESS_REF(T)                                                                                      \

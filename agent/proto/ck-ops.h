@@ -202,10 +202,17 @@ typedef struct {
 	gboolean stdin_;
 } CkExecProcessArgs;
 
+/* create_container's steps in the guest, in microseconds
+ * (docs/protocol.md); all 0 (exec_process): not sent */
+typedef struct {
+	gint64 spec, stdio, cgroup, plan, namespaces, setup, done;
+} CkCreateSteps;
+
 /* create_container and exec_process */
 typedef struct {
 	guint32 handle;
 	gint64 pid;
+	CkCreateSteps steps_us;
 } CkSpawnResult;
 
 /* The process an operation names: a handle, or a container (+ exec id). */

@@ -54,6 +54,9 @@ SANDBOX_READY = re.compile(r'sandbox ready in ([0-9.]+) s: monitor set-up ([0-9.
                            r'control socket and port forwarding ([0-9.]+) s, sandbox container: bundle into '
                            r'the share ([0-9.]+) s, create_container ([0-9.]+) s, stand-in, state and hooks '
                            r'([0-9.]+) s')
+GUEST_CREATE = re.compile(r'sandbox container in the guest in ([0-9.]+) s: spec ([0-9.]+) s, stdio ([0-9.]+) s, '
+                          r'cgroup ([0-9.]+) s, plan ([0-9.]+) s, namespaces and fork ([0-9.]+) s, rootfs and '
+                          r'mounts ([0-9.]+) s, bookkeeping ([0-9.]+) s')
 
 
 def boottime():
@@ -91,10 +94,14 @@ class Syslog:
             except OSError:
                 return
 
-    def find(self, pattern, timeout):
+    def find(self, pattern, timeout, pod_id):
+        """The first message of pod `pod_id` matching: /dev/log may be the
+        host's own, where every other pod of the machine logs too."""
+        tag = f'pod {pod_id}: '
+
         def match():
             for m in list(self.messages):
-                found = pattern.search(m)
+                found = pattern.search(m) if tag in m else None
                 if found:
                     return found
             return None
@@ -200,13 +207,13 @@ def one_pod(v, syslog, out):
     rec['ctr_started_at_s'] = v.call('start container', 'start', ctr.id) - t0
     rec['first_log_at_s'] = first_log_line(ctr) - t0
     if v.ours:
-        m = syslog.find(VM_UP, 10)
+        m = syslog.find(VM_UP, 10, sb.id)
         if m is None:
             raise Failed('no "VM up" line from the pod monitor in syslog')
         for key, value in zip(('boot_s', 'exec_to_kernel_s', 'kernel_to_init_s', 'init_to_ready_s',
                                'ready_to_answer_s'), m.groups()):
             rec[f'guest_{key}'] = float(value)
-        m = syslog.find(SANDBOX_READY, 10)
+        m = syslog.find(SANDBOX_READY, 10, sb.id)
         if m is None:
             raise Failed('no "sandbox ready" line from the pod monitor in syslog')
         steps = [float(x) for x in m.groups()]
@@ -215,6 +222,12 @@ def one_pod(v, syslog, out):
         for key, value in zip(('monitor_s', 'pod_setup_s', 'vm_boot_s', 'network_s', 'create_sandbox_s',
                                'serving_s', 'share_s', 'guest_ctr_s', 'standin_s'), steps[1:]):
             rec[f'sb_{key}'] = value
+        m = syslog.find(GUEST_CREATE, 10, sb.id)
+        if m is None:
+            raise Failed('no "sandbox container in the guest" line from the sandbox monitor in syslog')
+        for key, value in zip(('call', 'spec', 'stdio', 'cgroup', 'plan', 'namespaces', 'setup', 'done'),
+                              m.groups()):
+            rec[f'gc_{key}_s'] = float(value)
     stop(v, ctr)
     stop(v, sb)
     with open(out, 'w') as f:

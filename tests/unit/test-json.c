@@ -212,10 +212,30 @@ static void test_layout(void)
 	g_assert_cmpstr(empty, ==, "[]");
 }
 
+/* A member's value taken out of its object: the caller owns it, the
+ * object keeps the key without a value, and both free cleanly. */
+static void test_take(void)
+{
+	static const char text[] = "{\"a\":1,\"spec\":{\"x\":[1,2]},\"b\":true}";
+	g_autoptr(GError) error = NULL;
+	g_auto(yajl_val) obj = ck_json_parse(text, strlen(text), "test", &error);
+
+	g_assert_no_error(error);
+	g_auto(yajl_val) spec = ck_json_take(obj, "spec");
+	g_assert_nonnull(spec);
+	g_assert_true(YAJL_IS_ARRAY(ck_json_get(spec, "x")));
+	g_assert_null(ck_json_get(obj, "spec"));
+	g_assert_null(ck_json_take(obj, "spec"));
+	g_assert_null(ck_json_take(obj, "absent"));
+	g_assert_null(ck_json_take(ck_json_get(obj, "a"), "a"));
+	g_assert_true(YAJL_IS_TRUE(ck_json_get(obj, "b")));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/json/parse/depth", test_parse_depth);
+	g_test_add_func("/json/take", test_take);
 	g_test_add_func("/json/parse/depth-text", test_parse_depth_text);
 	g_test_add_func("/json/generator/too-deep", test_too_deep);
 	g_test_add_func("/json/generator/too-deep-value", test_too_deep_value);

@@ -204,7 +204,7 @@ static void test_results_round_trip(void)
 	CkCloneIdentityResult clone = {"6f2c"};
 	CkGuestDetailsResult details = {"6.1.0", 2048, 1024, 2, 4, 1};
 	CkOnlineCpuMemResult online = {2, 8, 4};
-	CkSpawnResult spawn = {3, 77};
+	CkSpawnResult spawn = {3, 77, {11, 12, 13, 14, 15, 16, 17}};
 	CkWaitProcessResult wait = {137, 9, TRUE, 77};
 	CkStatsResult stats = {{1, 2, 3, 4, 5}, {6, 7, 8, 9, 10}, {11}};
 	CkStateResult state = {"stopped", 77, 3, 137, TRUE};

@@ -79,6 +79,12 @@ static void test_kernel_cmdline(void)
 	g_assert_true(g_str_has_prefix(quiet, "console=ttyS0 panic=1 "));
 	g_assert_nonnull(strstr(quiet, " nr_cpus=4 quiet"));
 	g_assert_null(strstr(quiet, "agent.log"));
+	g_assert_null(strstr(quiet, "tsc_early_khz"));
+
+	/* the host's TSC frequency, when known, before the user's parameters */
+	s.tsc_khz = 2596137;
+	g_autofree char *tsc = qemu_kernel_cmdline(&s, &error);
+	g_assert_nonnull(strstr(tsc, " nr_cpus=4 tsc_early_khz=2596137 quiet"));
 
 	s.debug = TRUE;
 	s.agent_channel = CK_AGENT_CHANNEL_VSOCK;

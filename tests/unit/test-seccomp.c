@@ -412,6 +412,32 @@ static void test_enforce_args_or(void)
 	g_assert_cmpint(WEXITSTATUS(status), ==, CHILD_OK);
 }
 
+/* A kernel without IA32 emulation or the x32 ABI: the filter keeps only
+ * x86_64 of the three, with the same rules; both kept once allowed again. */
+static void test_kernel_abis(void)
+{
+	static const char json[] = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_X86_64\","
+				   "\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"],\"syscalls\":[{\"names\":[\"mkdir\"],"
+				   "\"action\":\"SCMP_ACT_ERRNO\"}]}";
+
+	agent_seccomp_set_kernel_abis(FALSE, FALSE);
+	g_autofree char *lean = compile_pfc(json);
+	agent_seccomp_set_kernel_abis(TRUE, FALSE);
+	g_autofree char *ia32 = compile_pfc(json);
+	agent_seccomp_set_kernel_abis(TRUE, TRUE);
+	g_autofree char *all = compile_pfc(json);
+
+	g_assert_nonnull(strstr(lean, "# filter for arch x86_64 ("));
+	g_assert_null(strstr(lean, "# filter for arch x86 ("));
+	g_assert_null(strstr(lean, "# filter for arch x32 ("));
+	g_autofree char *action = pfc_action_for(lean, "mkdir");
+	g_assert_cmpstr(action, ==, "ERRNO(1)");
+	g_assert_nonnull(strstr(ia32, "# filter for arch x86 ("));
+	g_assert_null(strstr(ia32, "# filter for arch x32 ("));
+	g_assert_nonnull(strstr(all, "# filter for arch x86 ("));
+	g_assert_nonnull(strstr(all, "# filter for arch x32 ("));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -421,6 +447,7 @@ int main(int argc, char **argv)
 		g_test_add_data_func(name, &compile_cases[i], test_compile);
 	}
 	g_test_add_func("/seccomp/reject", test_reject);
+	g_test_add_func("/seccomp/kernel-abis", test_kernel_abis);
 	g_test_add_func("/seccomp/value-range", test_value_range);
 	g_test_add_func("/seccomp/enforce/errno", test_enforce_errno);
 	g_test_add_func("/seccomp/enforce/kill-process", test_enforce_kill_process);

@@ -33,6 +33,17 @@ AccelVerdict accel_verdict_load(const char *root, char **out_detail);
 /* Best effort: a read-only root only costs the next boot its probe. */
 void accel_verdict_store(const char *root, AccelVerdict verdict, const char *detail);
 
+/* The host's TSC frequency in kHz, for a TCG guest's kernel command line
+ * (tsc_early_khz=): under TCG the guest's rdtsc reads the host's TSC, so
+ * the guest need not calibrate it against emulated timers, which goes
+ * wrong when the host is busy (docs/performance.md, "The guest clock").
+ * Measured once per boot of the host against CLOCK_MONOTONIC_RAW (20 ms),
+ * in whole MHz (the guest refines it), under <runtime root>/host-tsc.lock,
+ * and cached in <runtime root>/host-tsc.json with the boot id, so every
+ * VM of this host boot gets the same value (a template's key holds the
+ * kernel command line). 0 when unknown: not x86-64, or no sane value. */
+guint32 accel_host_tsc_khz(const char *root);
+
 typedef struct {
 	CkAccel accel;		 /* KVM or TCG */
 	guint timeout_ms;	 /* to reach the agent */

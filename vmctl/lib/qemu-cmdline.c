@@ -8,7 +8,7 @@
 
 /* Guest kernel parameters we always pass. Most mirror what Kata's runtime
  * adds on x86: skip slow probes (i8042, SCSI scan, crypto self-tests),
- * trust the TSC (no calibration under TCG), panic ->
+ * trust the TSC (its frequency under TCG: qemu_kernel_cmdline), panic ->
  * reboot -> QEMU exits thanks to -no-reboot. Ours: hot-added memory comes
  * online by itself, cgroup v1 stays off so that every controller is
  * available to the agent's cgroup v2 hierarchy, and no SWIOTLB bounce
@@ -81,6 +81,10 @@ char *qemu_kernel_cmdline(const VmSpec *spec, GError **error)
 	for (gsize i = 0; i < G_N_ELEMENTS(fixed_params); i++)
 		g_string_append_printf(s, "%s ", fixed_params[i]);
 	g_string_append_printf(s, "nr_cpus=%d ", spec->maxvcpus);
+	/* under TCG the guest's TSC is the host's: no calibration against
+	 * emulated timers, which a busy host throws off (accel.h) */
+	if (spec->tsc_khz > 0)
+		g_string_append_printf(s, "tsc_early_khz=%u ", spec->tsc_khz);
 	g_string_append(s, spec->debug ? "loglevel=7 agent.log=debug " : "quiet ");
 	if (spec->agent_channel == CK_AGENT_CHANNEL_VSOCK)
 		g_string_append(s, "agent.channel=vsock ");

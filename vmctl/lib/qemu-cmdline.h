@@ -46,6 +46,7 @@ typedef struct {
 	guint32 memory_slots;  /* 0: no memory hot-plug */
 	guint32 maxmemory_mib; /* with slots > 0 */
 	char *kernel_params;   /* user's extra parameters */
+	guint32 tsc_khz;       /* > 0: tsc_early_khz= (TCG: the host's TSC) */
 	gboolean debug;	       /* verbose kernel, agent.log=debug */
 	CkAgentChannel agent_channel;
 	guint32 vsock_cid;     /* with CK_AGENT_CHANNEL_VSOCK */

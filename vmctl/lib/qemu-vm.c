@@ -202,6 +202,8 @@ static void fill_spec(VmSpec *spec, const QemuVmOptions *opts, CkAccel accel)
 	if (spec->maxmemory_mib <= spec->memory_mib)
 		spec->memory_slots = 0; /* nothing to hot-plug into */
 	spec->kernel_params = g_strdup(cfg->hypervisor.kernel_params);
+	if (accel == CK_ACCEL_TCG)
+		spec->tsc_khz = accel_host_tsc_khz(opts->state_root);
 	spec->debug = cfg->hypervisor.enable_debug || cfg->agent.enable_debug;
 	spec->agent_channel = cfg->hypervisor.agent_channel;
 	spec->vsock_cid = VSOCK_FIRST_CID + (guint32)getpid();

@@ -40,7 +40,7 @@ typedef struct QemuVm QemuVm;
 typedef struct {
 	const CkConfig *config;
 	const char *run_dir;	/* exists; holds console.log, qemu.log, qemu.pid, sockets */
-	const char *state_root; /* runtime root: where the accel verdict is cached */
+	const char *state_root; /* runtime root: accel verdict, host TSC cache */
 	const char *name;	/* VM name (-name), e.g. the pod id */
 	const char *share_dir;	/* 9p export root, NULL: no share */
 	const char *netns_path; /* network namespace to start QEMU in, NULL: ours */

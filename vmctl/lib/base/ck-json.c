@@ -326,6 +326,20 @@ yajl_val ck_json_get(yajl_val obj, const char *key)
 	return NULL;
 }
 
+yajl_val ck_json_take(yajl_val obj, const char *key)
+{
+	if (obj == NULL || !YAJL_IS_OBJECT(obj))
+		return NULL;
+	for (size_t i = 0; i < obj->u.object.len; i++) {
+		if (strcmp(obj->u.object.keys[i], key) == 0) {
+			yajl_val v = obj->u.object.values[i];
+			obj->u.object.values[i] = NULL;
+			return v;
+		}
+	}
+	return NULL;
+}
+
 gboolean ck_json_as_int64(yajl_val v, gint64 *out)
 {
 	if (v == NULL || !YAJL_IS_INTEGER(v))

@@ -83,6 +83,10 @@ const char *ck_json_type_name(yajl_val v);
 
 /* Member lookup; NULL when obj is not an object or the key is absent. */
 yajl_val ck_json_get(yajl_val obj, const char *key);
+/* Takes the value of `key` out of obj: the caller owns it; obj keeps the
+ * key with no value (NULL, as yajl_tree_free and ck_json_get accept).
+ * NULL when obj is no object or has no such key. */
+yajl_val ck_json_take(yajl_val obj, const char *key);
 
 /* Integer value of a number node that fits in gint64. */
 gboolean ck_json_as_int64(yajl_val v, gint64 *out);
