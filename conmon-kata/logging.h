@@ -23,6 +23,7 @@
  */
 #pragma once
 
+#include <string.h>
 #include <time.h>
 
 #include <glib.h>
@@ -82,8 +83,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(LogSet, log_set_free)
 char *log_k8s_timestamp(const struct timespec *ts);
 
 /* Length of the first piece of data: up to and including the first "\n"
- * (*out_partial = FALSE), or all of it when there is none (TRUE). len > 0. */
-gsize log_next_line(const guint8 *data, gsize len, gboolean *out_partial);
+ * (*out_partial = FALSE), or all of it when there is none (TRUE). len > 0.
+ * Inline: both drivers split with it, and the set (logging.c) calls the
+ * drivers, which must not call it back. */
+static inline gsize log_next_line(const guint8 *data, gsize len, gboolean *out_partial)
+{
+	const guint8 *nl = memchr(data, '\n', len);
+
+	*out_partial = nl == NULL;
+	return nl == NULL ? len : (gsize)(nl - data) + 1;
+}
 
 /* Bytes one k8s line adds to the file (conmon-interface.md#log-size-limits-and-rotation). */
 gsize log_k8s_line_cost(gsize content_len, gboolean partial);

@@ -48,6 +48,12 @@ typedef struct {
 	int exit_code, exit_signal;
 	gboolean never_exits;
 	const char *early_input; /* sent to the attach socket during spawn */
+	gboolean resizes;	 /* writes resizes to the ctl FIFO during spawn */
+	int exit_after_ms;	 /* the exit comes this much later */
+	int signal_after_ms;	 /* the monitor gets SIGTERM this much later */
+	guint later_sources[2];
+	gboolean pending; /* what pending_size() said during spawn */
+	int pending_rows, pending_cols;
 
 	/* what the core did */
 	const MonitorSink *sink;
@@ -97,9 +103,38 @@ static gboolean play_script(gpointer data)
 		f->sink->output(f->sink->core, TRUE, (const guint8 *)f->err, strlen(f->err));
 	if (f->oom)
 		f->sink->oom(f->sink->core);
-	if (!f->never_exits)
+	if (!f->never_exits && f->exit_after_ms == 0)
 		f->sink->exited(f->sink->core, f->exit_code, f->exit_signal);
 	return G_SOURCE_REMOVE;
+}
+
+static gboolean exit_later(gpointer data)
+{
+	Fake *f = data;
+
+	f->later_sources[0] = 0;
+	f->sink->exited(f->sink->core, f->exit_code, f->exit_signal);
+	return G_SOURCE_REMOVE;
+}
+
+static MonitorCore *current_core;
+
+static gboolean signal_later(gpointer data)
+{
+	Fake *f = data;
+
+	f->later_sources[1] = 0;
+	monitor_core_signal(current_core, SIGTERM);
+	return G_SOURCE_REMOVE;
+}
+
+static void write_ctl(const char *bundle, const char *line)
+{
+	g_autofree char *path = g_build_filename(bundle, "ctl", NULL);
+	ck_autofd fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+
+	g_assert_no_errno(fd);
+	g_assert_cmpint(write(fd, line, strlen(line)), ==, (ssize_t)strlen(line));
 }
 
 /* A client of the attach socket sends input before the process exists;
@@ -137,7 +172,18 @@ static gboolean fake_spawn(gpointer self, pid_t *out_pid, GError **error)
 		return FALSE;
 	if (f->early_input != NULL)
 		send_early_input(f, fake_bundle);
+	if (f->resizes) {
+		/* one the terminal is made with (the VM backend's exec), one
+		 * that comes once the process exists */
+		write_ctl(fake_bundle, "1 30 100\n");
+		f->pending = f->sink->pending_size(f->sink->core, &f->pending_rows, &f->pending_cols);
+		write_ctl(fake_bundle, "1 24 80\n");
+	}
 	f->script_source = g_idle_add(play_script, f);
+	if (f->exit_after_ms > 0)
+		f->later_sources[0] = g_timeout_add((guint)f->exit_after_ms, exit_later, f);
+	if (f->signal_after_ms > 0)
+		f->later_sources[1] = g_timeout_add((guint)f->signal_after_ms, signal_later, f);
 	f->spawned = TRUE;
 	*out_pid = FAKE_PID;
 	return TRUE;
@@ -195,7 +241,12 @@ static void fake_resize(gpointer self, int rows, int cols)
 
 static gboolean fake_kill(gpointer self, int sig)
 {
-	record(self, "kill(%d)", sig);
+	Fake *f = self;
+
+	record(f, "kill(%d)", sig);
+	/* a SIGTERM the process does not catch */
+	if (sig == SIGTERM && !f->never_exits)
+		f->sink->exited(f->sink->core, 0, SIGTERM);
 	return TRUE;
 }
 
@@ -339,12 +390,17 @@ static void run_monitor(Run *r, const char *const *extra)
 	g_assert_no_errno(pipe2(p, O_CLOEXEC));
 	MonitorFds fds = {.sync_fd = p[1], .start_fd = -1, .attach_fd = -1};
 	MonitorCore *core = monitor_core_new(cfg, &fds);
+	current_core = core;
 	r->fake.sink = monitor_core_sink(core);
 	fake_bundle = r->bundle;
 	gint64 t0 = g_get_monotonic_time();
 	r->status = monitor_core_run(core, &fake_backend, &r->fake);
 	r->seconds = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
 	monitor_core_free(core); /* closes the sync pipe */
+	current_core = NULL;
+	for (guint i = 0; i < G_N_ELEMENTS(r->fake.later_sources); i++)
+		if (r->fake.later_sources[i] != 0)
+			g_source_remove(r->fake.later_sources[i]);
 	r->sync = read_all(p[0]);
 	close(p[0]);
 }
@@ -581,6 +637,42 @@ static void test_fail_early(void)
 	run_clear(&r);
 }
 
+/* Resizes through the ctl FIFO: one written before the process exists is
+ * what pending_size() gives (the terminal is made with it); a later one
+ * reaches the backend's resize() once the process exists. */
+static void test_resize(void)
+{
+	Run r;
+
+	run_init(&r);
+	r.fake.resizes = TRUE;
+	r.fake.terminal = TRUE;
+	r.fake.exit_after_ms = 300;
+	run_monitor(&r, (const char *const[]){"--terminal", NULL});
+	g_assert_true(r.fake.pending);
+	g_assert_cmpint(r.fake.pending_rows, ==, 30);
+	g_assert_cmpint(r.fake.pending_cols, ==, 100);
+	g_assert_cmpstr(r.fake.calls->str, ==, "prepare spawn created reported resize(24,80) release(0)");
+	run_clear(&r);
+}
+
+/* A signal the monitor gets goes to the process (conmon forwards SIGTERM,
+ * SIGINT, SIGQUIT); this one ends it. */
+static void test_signal_forwarded(void)
+{
+	Run r;
+
+	run_init(&r);
+	r.fake.exit_after_ms = 10000;
+	r.fake.signal_after_ms = 50;
+	run_monitor(&r, NULL);
+	g_assert_cmpstr(r.fake.calls->str, ==, "prepare spawn created reported kill(15) release(143)");
+	assert_exit_files(&r, "143");
+	g_assert_cmpint(r.status, ==, 143);
+	g_assert_cmpfloat(r.seconds, <, 10.0);
+	run_clear(&r);
+}
+
 /* ---- exec --------------------------------------------------------------------------------- */
 
 /* Legacy exec: nothing until the exit, then {"exit_code": E}. */
@@ -787,6 +879,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/monitor/output/terminal", test_terminal_output);
 	g_test_add_func("/monitor/output/chunks", test_output_chunks);
 	g_test_add_func("/monitor/input/early", test_early_input);
+	g_test_add_func("/monitor/input/resize", test_resize);
+	g_test_add_func("/monitor/signal/forwarded", test_signal_forwarded);
 	g_test_add_func("/monitor/exec/legacy", test_exec_legacy);
 	g_test_add_func("/monitor/exec/api-v1", test_exec_api_v1);
 	g_test_add_func("/monitor/exec/failed", test_exec_failed);
