@@ -26,6 +26,15 @@
 
 G_BEGIN_DECLS
 
+/* The fds the process model collected (-1 when absent). */
+typedef struct {
+	int sync_fd;	/* _OCI_SYNCPIPE */
+	int start_fd;	/* _OCI_STARTPIPE, still needed with --exec-attach */
+	int attach_fd;	/* _OCI_ATTACHPIPE (--exec-attach) */
+	gboolean shim;	/* started by `vmctl create`: the monitor is its own stand-in */
+	char *console_socket; /* shim mode with a terminal: where to send the pty */
+} MonitorFds;
+
 /* The core's side, for a backend. Every callback runs on the default
  * GMainContext and may be called from the backend's own event sources. */
 typedef struct {

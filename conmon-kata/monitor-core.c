@@ -328,6 +328,7 @@ int monitor_core_run(MonitorCore *m, const MonitorBackend *be, gpointer self)
 
 	m->be = be;
 	m->self = self;
+	ck_log_debug("container %s: the %s backend", m->cfg->cid, be->name);
 	if ((be->prepare != NULL && !be->prepare(self, &error)) || !setup_io(m, &error) ||
 	    !exec_attach_handshake(m, &error) || !be->spawn(self, &pid, &error))
 		return start_failed(m, &error);

@@ -21,7 +21,6 @@
 
 #include "cli.h"
 #include "monitor-backend.h"
-#include "monitor.h"
 
 G_BEGIN_DECLS
 

@@ -15,12 +15,12 @@
 #include "lib/workload.h"
 #include "cli.h"
 #include "monitor-backend.h"
-#include "monitor-vm.h"
-#include "monitor.h"
 #include "pod.h"
 #include "standin.h"
 
 G_BEGIN_DECLS
+
+typedef struct MonitorVm MonitorVm; /* as monitor-vm.h says */
 
 struct MonitorVm {
 	const MonitorSink *sink;

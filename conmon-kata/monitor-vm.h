@@ -13,7 +13,6 @@
 #include "lib/workload.h"
 #include "cli.h"
 #include "monitor-backend.h"
-#include "monitor.h"
 
 G_BEGIN_DECLS
 

@@ -24,17 +24,9 @@
 #include <glib.h>
 
 #include "cli.h"
+#include "monitor-backend.h" /* MonitorFds */
 
 G_BEGIN_DECLS
-
-/* The fds the process model collected (-1 when absent). */
-typedef struct {
-	int sync_fd;	/* _OCI_SYNCPIPE */
-	int start_fd;	/* _OCI_STARTPIPE, still needed with --exec-attach */
-	int attach_fd;	/* _OCI_ATTACHPIPE (--exec-attach) */
-	gboolean shim;	/* started by `vmctl create`: the monitor is its own stand-in */
-	char *console_socket; /* shim mode with a terminal: where to send the pty */
-} MonitorFds;
 
 /* Runs to the end; returns the status the monitor exits with: the
  * process's exit code (modulo 256, -1 as 255), or 1 for a failed create. */
