@@ -17,7 +17,7 @@
  * so send exactly the listed fields. */
 #define SD_JOURNAL_SUPPRESS_LOCATION 1
 
-#include "logging.h"
+#include "log-journald.h"
 
 #include <string.h>
 #include <sys/uio.h>
@@ -25,6 +25,7 @@
 #include <systemd/sd-journal.h>
 
 #include "base/ck-log.h"
+#include "log-line.h"
 
 /* conmon-interface.md#journald: CONTAINER_ID is the first 12 characters of --cid. */
 #define SHORT_ID_LEN 12

@@ -13,7 +13,7 @@
  * (conmon-interface.md#log-size-limits-and-rotation), and rotating by time (the kubelet does that by renaming the
  * file and asking for a reopen, conmon-interface.md#log-reopen).
  */
-#include "logging.h"
+#include "log-k8s.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +27,7 @@
 #include "base/ck-error.h"
 #include "base/ck-io.h"
 #include "base/ck-log.h"
+#include "log-line.h"
 
 struct LogK8s {
 	char *path;

@@ -1,9 +1,8 @@
 /* logging: the set of log drivers one container uses
- * (conmon-interface.md#log-path-values) and the line splitting they share. The drivers themselves live in
+ * (conmon-interface.md#log-path-values). The drivers themselves live in
  * log-k8s.c and log-journald.c; see logging.h. */
 #include "logging.h"
 
-#include <string.h>
 #include <time.h>
 
 #include "base/ck-error.h"
@@ -69,16 +68,4 @@ void log_set_finish(LogSet *ls)
 		log_journald_finish(ls->journald);
 	if (ls->k8s != NULL)
 		log_k8s_finish(ls->k8s);
-}
-
-gsize log_next_line(const guint8 *data, gsize len, gboolean *out_partial)
-{
-	const guint8 *nl = memchr(data, '\n', len);
-
-	if (nl == NULL) {
-		*out_partial = TRUE;
-		return len;
-	}
-	*out_partial = FALSE;
-	return (gsize)(nl - data) + 1;
 }

@@ -8,8 +8,8 @@
  *       meanwhile; nothing is forked before, QEMU included) -> fork ->
  *       write P1's pid to -P -> exit 0.
  *   P1: setsid, child subreaper, stdio to /dev/null (unless passthrough)
- *       -> the monitor (monitor.c) -> the exit command -> exit with the
- *       container's status.
+ *       -> the monitor (monitor.c) -> the exit command (monitor-exit.c)
+ *       -> exit with the container's status.
  *   With --sync there is no fork and P0 is the monitor.
  *
  * Pre-fork messages go to stderr exactly as conmon words them; P1's own
@@ -25,7 +25,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -35,6 +34,7 @@
 #include "base/ck-log.h"
 #include "base/ck-parse.h"
 #include "cli.h"
+#include "monitor-exit.h"
 #include "monitor.h"
 
 static void print_warnings(const MonitorConfig *cfg)
@@ -63,18 +63,16 @@ static int env_fd(const char *name, gboolean *out_bad)
 
 static char saved_oom_score_adj[16];
 
-static void set_oom_score_adj(const char *value)
+/* Saves ours for the exit command (monitor-exit.h), then -1000. */
+static void set_oom_score_adj(void)
 {
 	int fd = open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC);
 
 	if (fd < 0)
 		return;
-	if (value == NULL) {
-		ssize_t n = read(fd, saved_oom_score_adj, sizeof saved_oom_score_adj - 1);
-		saved_oom_score_adj[MAX(n, 0)] = '\0';
-		value = "-1000";
-	}
-	(void)!write(fd, value, strlen(value));
+	ssize_t n = read(fd, saved_oom_score_adj, sizeof saved_oom_score_adj - 1);
+	saved_oom_score_adj[MAX(n, 0)] = '\0';
+	(void)!write(fd, "-1000", strlen("-1000"));
 	close(fd);
 }
 
@@ -168,41 +166,6 @@ static void setup_logging(const MonitorConfig *cfg, const MonitorFds *fds, gbool
 		ck_log_add_sink(syslog_sink, (gpointer)cfg);
 }
 
-/* conmon-interface.md#exit-command: after everything else, fds closed, no longer a
- * subreaper, after --exit-delay; P1 waits for it and for every other
- * child left. */
-static int run_exit_command(const MonitorConfig *cfg)
-{
-	if (cfg->exit_command == NULL)
-		return 0;
-	(void)close_range(3, ~0U, 0);
-	(void)prctl(PR_SET_CHILD_SUBREAPER, 0);
-	signal(SIGCHLD, SIG_DFL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		if (cfg->exit_delay > 0)
-			sleep((unsigned)cfg->exit_delay);
-		if (saved_oom_score_adj[0] != '\0')
-			set_oom_score_adj(saved_oom_score_adj);
-		g_autoptr(GPtrArray) argv = g_ptr_array_new();
-		g_ptr_array_add(argv, cfg->exit_command);
-		for (char **a = cfg->exit_command_args; a != NULL && *a != NULL; a++)
-			g_ptr_array_add(argv, *a);
-		g_ptr_array_add(argv, NULL);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		execv(cfg->exit_command, (char **)argv->pdata);
-		_exit(127);
-	}
-	int status = 0, command_status = 0;
-	pid_t r;
-	while ((r = waitpid(-1, &status, 0)) > 0 || (r < 0 && errno == EINTR))
-		if (r == pid)
-			command_status = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-	return command_status;
-}
-
 /* vmctl create and exec --detach leave the shim running after the call
  * returns. Like the container process runc leaves behind, it must not
  * keep the caller's other descriptors open: a lock the caller took, a pipe
@@ -234,7 +197,7 @@ static int run(MonitorConfig *cfg)
 	gboolean bad = FALSE;
 	gboolean keep_stdio = cfg->use_passthrough || cfg->shim;
 
-	set_oom_score_adj(NULL);
+	set_oom_score_adj();
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_early_term);
 	int start_fd = env_fd("_OCI_STARTPIPE", &bad);
@@ -266,7 +229,7 @@ static int run(MonitorConfig *cfg)
 		ck_stdio_to_devnull();
 	setup_logging(cfg, &fds, keep_stdio);
 	int status = monitor_run(cfg, &fds);
-	int command_status = run_exit_command(cfg);
+	int command_status = monitor_exit_command_run(cfg, saved_oom_score_adj[0] != '\0' ? saved_oom_score_adj : NULL);
 	return command_status != 0 ? command_status : status;
 }
 

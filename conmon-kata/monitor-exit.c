@@ -1,41 +1,37 @@
-/* monitor-exit: reporting an exit in the order callers depend on
- * (conmon-interface.md#exit-sequence):
+/* monitor-exit: exit files, oom files, the pid file and the exit command
+ * in the formats callers parse (conmon-interface.md#exit-sequence). The
+ * order they appear in is the core's (monitor-core.c):
  *
- *   oom files (persist dir and bundle) when the guest reported an OOM kill
- *   -> the log's fsync -> the stand-in exits and is reaped (so `state`
- *   says stopped and kill(pid, 0) fails) -> the container leaves the
- *   guest and the pod's share (CRI-O unmounts the rootfs as soon as it
- *   sees the exit file) -> the sandbox's pod shuts down -> attach clients
- *   see EOF -> <persist>/exit -> <exit-dir>/<cid> -> the final exec
- *   message -> the attach socket is unlinked.
+ *   oom files (persist dir and bundle) when the process was OOM-killed
+ *   -> the log's fsync -> the backend's release (the stand-in exits and is
+ *   reaped, the container leaves the guest and the pod's share, the
+ *   state says stopped) -> attach clients see EOF -> <persist>/exit ->
+ *   <exit-dir>/<cid> -> the final exec message -> the attach socket is
+ *   unlinked -> (main.c) the exit command.
  *
  * Exit files hold the decimal status without a newline and appear
  * atomically (temp file + rename: inotify sees IN_MOVED_TO).
  */
+#include "monitor-exit.h"
+
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include "base/ck-error.h"
 #include "base/ck-io.h"
-#include "base/ck-json.h"
 #include "base/ck-log.h"
-#include "proto/ck-message.h"
-#include "lib/guest-spec.h"
-#include "lib/pod-client.h"
-#include "monitor-internal.h"
 
-#define REMOVE_TIMEOUT_MS 15000
-#define STANDIN_TIMEOUT_MS 5000
-
-gboolean monitor_write_pidfile(Monitor *m, pid_t pid, GError **error)
+gboolean monitor_exit_write_pidfile(const MonitorConfig *cfg, pid_t pid, GError **error)
 {
 	g_autofree char *text = g_strdup_printf("%d", (int)pid);
 
-	if (m->cfg->container_pidfile == NULL)
+	if (cfg->container_pidfile == NULL)
 		return TRUE;
-	return ck_file_write_atomic(m->cfg->container_pidfile, text, strlen(text), 0644, FALSE, error);
+	return ck_file_write_atomic(cfg->container_pidfile, text, strlen(text), 0644, FALSE, error);
 }
 
 static void touch_oom(const char *dir)
@@ -52,6 +48,12 @@ static void touch_oom(const char *dir)
 		close(fd);
 }
 
+void monitor_exit_touch_oom(const MonitorConfig *cfg)
+{
+	touch_oom(cfg->persist_dir);
+	touch_oom(cfg->bundle_path);
+}
+
 static gboolean write_exit_file(const char *path, int code, GError **error)
 {
 	g_autofree char *text = g_strdup_printf("%d", code);
@@ -63,90 +65,58 @@ static gboolean write_exit_file(const char *path, int code, GError **error)
 	return TRUE;
 }
 
-/* The container leaves the guest and the host bind mounts are released. */
-static void release_container(Monitor *m)
+gboolean monitor_exit_write_files(const MonitorConfig *cfg, int code, GError **error)
 {
-	g_autoptr(GError) error = NULL;
-
-	if (m->created_in_guest && m->agent != NULL && !agent_client_is_closed(m->agent)) {
-		CkContainerArgs args = {.id = m->cfg->cid};
-		if (!agent_client_op(m->agent, CK_OP_REMOVE_CONTAINER, &args, NULL, REMOVE_TIMEOUT_MS, &error))
-			ck_log_warning("remove %s from the guest: %s", m->cfg->cid, error->message);
-		g_clear_error(&error);
-	}
-	if (m->shared) {
-		g_autofree char *share = pod_share_dir(m->root, m->role.pod_id);
-		if (!guest_spec_release(share, m->cfg->cid, &error))
-			ck_log_warning("%s", error->message);
-		m->shared = FALSE;
-	}
-	if (m->pod != NULL)
-		pod_monitor_stop(m->pod);
-}
-
-static void record_stopped(Monitor *m)
-{
-	g_autoptr(GError) error = NULL;
-
-	if (m->state == NULL || m->cfg->exec)
-		return;
-	int lock = container_state_lock(m->root, m->state->id, TRUE, FALSE, &error);
-	if (lock < 0)
-		return; /* deleted meanwhile: nothing to record */
-	g_free(m->state->status);
-	m->state->status = g_strdup("stopped");
-	m->state->has_exit_code = TRUE;
-	m->state->exit_code = m->exit_code;
-	if (m->stop_reason != NULL)
-		g_hash_table_replace(m->state->annotations, g_strdup(ANNOTATION_STOP_REASON), g_strdup(m->stop_reason));
-	if (!container_state_write(m->root, m->state, &error))
-		ck_log_warning("%s", error->message);
-	close(lock);
-}
-
-static gboolean write_exit_files(Monitor *m, int code, GError **error)
-{
-	if (m->cfg->persist_dir != NULL) {
-		g_autofree char *path = g_build_filename(m->cfg->persist_dir, "exit", NULL);
+	if (cfg->persist_dir != NULL) {
+		g_autofree char *path = g_build_filename(cfg->persist_dir, "exit", NULL);
 		if (!write_exit_file(path, code, error))
 			return FALSE;
 	}
-	if (m->cfg->exit_dir != NULL) {
-		g_autofree char *path = g_build_filename(m->cfg->exit_dir, m->cfg->cid, NULL);
+	if (cfg->exit_dir != NULL) {
+		g_autofree char *path = g_build_filename(cfg->exit_dir, cfg->cid, NULL);
 		if (!write_exit_file(path, code, error))
 			return FALSE;
 	}
 	return TRUE;
 }
 
-int monitor_finish(Monitor *m)
+G_NORETURN static void exec_exit_command(const MonitorConfig *cfg, const char *oom_score_adj)
 {
-	g_autoptr(GError) error = NULL;
-	int code = m->exited ? m->exit_code : -1;
+	if (cfg->exit_delay > 0)
+		sleep((unsigned)cfg->exit_delay);
+	if (oom_score_adj != NULL) {
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			(void)!write(fd, oom_score_adj, strlen(oom_score_adj));
+			close(fd);
+		}
+	}
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_ptr_array_add(argv, cfg->exit_command);
+	for (char **a = cfg->exit_command_args; a != NULL && *a != NULL; a++)
+		g_ptr_array_add(argv, *a);
+	g_ptr_array_add(argv, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execv(cfg->exit_command, (char **)argv->pdata);
+	_exit(127);
+}
 
-	if (m->oom_killed) {
-		touch_oom(m->cfg->persist_dir);
-		touch_oom(m->cfg->bundle_path);
-	}
-	if (m->logs != NULL)
-		log_set_finish(m->logs);
-	if (m->standin != NULL)
-		standin_finish(m->standin, code & 0xff, STANDIN_TIMEOUT_MS);
-	if (!m->cfg->exec)
-		release_container(m);
-	/* after the pod's QEMU, which a sandbox's cgroup holds, has gone */
-	host_cgroup_cleanup(&m->cgroup);
-	if (m->attach != NULL)
-		attach_server_close_clients(m->attach);
-	record_stopped(m);
-	if (!write_exit_files(m, code, &error)) {
-		ck_log_error("%s", error->message);
-		return 1;
-	}
-	if (m->cfg->exec)
-		(void)monitor_sync_write(m, code, m->exit_message);
-	g_clear_pointer(&m->attach, attach_server_free);
-	if (m->timed_out)
-		return 255;
-	return code & 0xff;
+int monitor_exit_command_run(const MonitorConfig *cfg, const char *oom_score_adj)
+{
+	if (cfg->exit_command == NULL)
+		return 0;
+	(void)close_range(3, ~0U, 0);
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 0);
+	signal(SIGCHLD, SIG_DFL);
+	pid_t pid = fork();
+	if (pid == 0)
+		exec_exit_command(cfg, oom_score_adj);
+	int status = 0, command_status = 0;
+	pid_t r;
+	while ((r = waitpid(-1, &status, 0)) > 0 || (r < 0 && errno == EINTR))
+		if (r == pid)
+			command_status = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+	return command_status;
 }

@@ -33,8 +33,7 @@
 #include "base/ck-io.h"
 #include "base/ck-log.h"
 #include "base/ck-socket.h"
-#include "proto/ck-message.h"
-#include "monitor-internal.h"
+#include "monitor-vm-internal.h"
 
 static struct termios saved_termios;
 static gboolean termios_saved;
@@ -64,7 +63,7 @@ static gboolean send_master(const char *socket_path, int master, const char *nam
 	return TRUE;
 }
 
-static gboolean host_pty(Monitor *m, GError **error)
+static gboolean host_pty(MonitorVm *vm, GError **error)
 {
 	char name[64];
 	ck_autofd master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -81,12 +80,12 @@ static gboolean host_pty(Monitor *m, GError **error)
 	}
 	/* our controlling terminal: its resizes reach us as SIGWINCH */
 	(void)ioctl(slave, TIOCSCTTY, 0);
-	if (!send_master(m->fds->console_socket, master, name, error)) {
+	if (!send_master(vm->fds->console_socket, master, name, error)) {
 		close(slave);
 		return FALSE;
 	}
-	m->host_pty = slave;
-	m->passthrough_in = slave;
+	vm->host_pty = slave;
+	vm->passthrough_in = slave;
 	return TRUE;
 }
 
@@ -103,61 +102,61 @@ static void raw_stdin(void)
 	(void)tcsetattr(STDIN_FILENO, TCSANOW, &t);
 }
 
-gboolean monitor_shim_setup(Monitor *m, GError **error)
+gboolean monitor_shim_setup(MonitorVm *vm, GError **error)
 {
-	if (!m->fds->shim)
+	if (!vm->fds->shim)
 		return TRUE;
-	m->passthrough_in = STDIN_FILENO;
-	if (!m->terminal)
+	vm->passthrough_in = STDIN_FILENO;
+	if (!vm->terminal)
 		return TRUE;
-	if (m->fds->console_socket != NULL)
-		return host_pty(m, error);
+	if (vm->fds->console_socket != NULL)
+		return host_pty(vm, error);
 	raw_stdin();
 	return TRUE;
 }
 
-gboolean monitor_shim_join_cgroup(Monitor *m, GError **error)
+gboolean monitor_shim_join_cgroup(MonitorVm *vm, GError **error)
 {
-	if (m->cgroup.procs != NULL)
+	if (vm->cgroup.procs != NULL)
 		return TRUE; /* joined already: a sandbox, before its VM boots */
-	if (monitor_systemd_cgroup(m))
-		return host_cgroup_systemd_join(&m->cgroup, m->spec->cgroups_path, monitor_spec_resources(m), getpid(),
-						error);
-	return host_cgroup_prepare(&m->cgroup, m->spec != NULL ? m->spec->cgroups_path : NULL, error) &&
-	       host_cgroup_join_self(&m->cgroup, error);
+	if (monitor_vm_systemd_cgroup(vm))
+		return host_cgroup_systemd_join(&vm->cgroup, vm->spec->cgroups_path, monitor_vm_spec_resources(vm),
+						getpid(), error);
+	return host_cgroup_prepare(&vm->cgroup, vm->spec != NULL ? vm->spec->cgroups_path : NULL, error) &&
+	       host_cgroup_join_self(&vm->cgroup, error);
 }
 
-gboolean monitor_shim_join(Monitor *m, GError **error)
+gboolean monitor_shim_join(MonitorVm *vm, GError **error)
 {
-	if (!monitor_shim_join_cgroup(m, error))
+	if (!monitor_shim_join_cgroup(vm, error))
 		return FALSE;
-	if (m->netns_path == NULL)
+	if (vm->netns_path == NULL)
 		return TRUE;
-	ck_autofd ns = open(m->netns_path, O_RDONLY | O_CLOEXEC);
+	ck_autofd ns = open(vm->netns_path, O_RDONLY | O_CLOEXEC);
 	if (ns < 0 || setns(ns, CLONE_NEWNET) < 0)
-		return ck_set_error_errno(error, errno, "join the network namespace %s", m->netns_path);
+		return ck_set_error_errno(error, errno, "join the network namespace %s", vm->netns_path);
 	return TRUE;
 }
 
-/* The terminal's size, to the guest process's pty. */
-void monitor_shim_resize(Monitor *m)
+gboolean monitor_shim_window_size(MonitorVm *vm, int *out_rows, int *out_cols)
 {
 	struct winsize ws;
-	int fd = m->host_pty >= 0 ? m->host_pty : STDIN_FILENO;
+	int fd = vm->host_pty >= 0 ? vm->host_pty : STDIN_FILENO;
 
-	if (!m->terminal || m->proc == NULL || ioctl(fd, TIOCGWINSZ, &ws) < 0)
-		return;
-	CkResizeTerminalArgs args = {.ref.handle = m->handle, .rows = ws.ws_row, .cols = ws.ws_col};
-	agent_client_send_op(m->agent, CK_OP_RESIZE_TERMINAL, &args);
+	if (!vm->terminal || vm->proc == NULL || ioctl(fd, TIOCGWINSZ, &ws) < 0)
+		return FALSE;
+	*out_rows = ws.ws_row;
+	*out_cols = ws.ws_col;
+	return TRUE;
 }
 
-gboolean monitor_shim_console_size(Monitor *m, guint16 *out_rows, guint16 *out_cols)
+gboolean monitor_shim_console_size(MonitorVm *vm, guint16 *out_rows, guint16 *out_cols)
 {
 	struct winsize ws;
 
 	/* with a console socket the pty is ours and new: its size comes
 	 * later, from whoever holds the master, as SIGWINCH */
-	if (!m->fds->shim || !m->terminal || m->fds->console_socket != NULL || !isatty(STDIN_FILENO) ||
+	if (!vm->fds->shim || !vm->terminal || vm->fds->console_socket != NULL || !isatty(STDIN_FILENO) ||
 	    ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0 || (ws.ws_row == 0 && ws.ws_col == 0))
 		return FALSE;
 	*out_rows = ws.ws_row;
@@ -165,9 +164,9 @@ gboolean monitor_shim_console_size(Monitor *m, guint16 *out_rows, guint16 *out_c
 	return TRUE;
 }
 
-void monitor_shim_reported(Monitor *m)
+void monitor_shim_reported(MonitorVm *vm)
 {
-	if (!m->fds->shim)
+	if (!vm->fds->shim)
 		return;
 	ck_log_set_stderr(FALSE);
 	ck_log_set_file_errors(TRUE);
@@ -175,6 +174,6 @@ void monitor_shim_reported(Monitor *m)
 	 * Holding on to the caller's stdout would keep a caller that reads it
 	 * to EOF waiting for as long as the container lives (containerd's
 	 * runc shim collects the output of `create --console-socket` so). */
-	if (m->host_pty >= 0)
+	if (vm->host_pty >= 0)
 		ck_stdio_to_devnull();
 }

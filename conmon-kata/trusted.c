@@ -8,9 +8,11 @@
  * on /dev/null and a console socket with -t), stderr captured as the error
  * text until the pid file is read and relayed as container stderr after.
  * The container process is then re-parented to us (the subreaper); its
- * output, input, terminal, timeout and exit go through the same monitor
- * code as on the VM path. An OOM kill in its memory cgroup while it ran
- * makes the exit an OOM one (the oom files), as conmon reports it.
+ * output, an OOM kill and its exit go to the monitor core through the
+ * sink, and its input, terminal size and signals come from the core
+ * through the backend table (monitor-backend.h). An OOM kill in its memory
+ * cgroup while it ran makes the exit an OOM one (the oom files), as conmon
+ * reports it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,24 +38,24 @@
 #include "base/ck-parse.h"
 #include "base/ck-socket.h"
 #include "lib/host-cgroup.h"
-#include "monitor-internal.h"
 #include "signals.h"
+#include "trusted.h"
 
 #define STDERR_MAX 8191
 
 struct Trusted {
-	Monitor *m;
-	int in_w;	/* container stdin (pipe write end), or the pty */
+	const MonitorSink *sink;
+	const MonitorConfig *cfg;
+	int in_w; /* container stdin (pipe write end), or the pty */
 	int out_r, err_r;
 	int console_listen;
 	char *console_path;
-	int pty;	/* the pty master from the console socket */
-	pid_t pid;	/* the container process (P3) */
+	int pty;   /* the pty master from the console socket */
+	pid_t pid; /* the container process (P3) */
 	guint sources[3];
 	char *oom_file; /* its memory cgroup's OOM counters, NULL: unknown */
 	guint64 ooms;	/* their sum when the process was created */
 };
-typedef struct Trusted Trusted;
 
 /* --- the runtime child ---------------------------------------------------------- */
 
@@ -120,7 +122,7 @@ G_NORETURN static void exec_runtime(GPtrArray *argv, int in, int out, int err, p
 /* stdio for the runtime (and thus the container): conmon-interface.md#runtime-stdio */
 static gboolean make_stdio(Trusted *t, int child[3], GError **error)
 {
-	const MonitorConfig *cfg = t->m->cfg;
+	const MonitorConfig *cfg = t->cfg;
 	int p[2];
 
 	child[0] = child[1] = child[2] = -1;
@@ -179,7 +181,8 @@ static gboolean run_runtime(Trusted *t, GPtrArray *argv, int child[3], GString *
 	if (pid < 0)
 		return FALSE;
 	for (;;) {
-		struct pollfd pfd[2] = {{.fd = t->err_r, .events = POLLIN}, {.fd = t->console_listen, .events = POLLIN}};
+		struct pollfd pfd[2] = {{.fd = t->err_r, .events = POLLIN},
+					{.fd = t->console_listen, .events = POLLIN}};
 		int status;
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			*out_status = status;
@@ -214,7 +217,7 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
 	(void)cond;
 	ssize_t n = ck_read_retry(fd, buf, sizeof buf);
 	if (n > 0) {
-		monitor_output(t->m, fd == t->err_r, buf, (gsize)n);
+		t->sink->output(t->sink->core, fd == t->err_r, buf, (gsize)n);
 		return G_SOURCE_CONTINUE;
 	}
 	if (n < 0 && errno == EAGAIN)
@@ -242,7 +245,7 @@ static void drain(Trusted *t)
 		(void)ck_set_nonblock(fds[i], TRUE, NULL);
 		ssize_t n;
 		while ((n = ck_read_retry(fds[i], buf, sizeof buf)) > 0)
-			monitor_output(t->m, fds[i] == t->err_r, buf, (gsize)n);
+			t->sink->output(t->sink->core, fds[i] == t->err_r, buf, (gsize)n);
 	}
 }
 
@@ -266,11 +269,13 @@ static gboolean oom_killed(Trusted *t)
 static void on_container_exit(pid_t pid, int status, gpointer data)
 {
 	Trusted *t = data;
-	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 
 	(void)pid;
 	drain(t);
-	monitor_process_exited(t->m, code, oom_killed(t), NULL);
+	if (oom_killed(t))
+		t->sink->oom(t->sink->core);
+	t->sink->exited(t->sink->core, WIFEXITED(status) ? WEXITSTATUS(status) : 0,
+			WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
 static void watch_output(Trusted *t)
@@ -315,101 +320,131 @@ static int read_pid(const char *path, GError **error)
 	return pid;
 }
 
-static int report_failure(Trusted *t, const char *message)
+static gboolean fail(GError **error, const char *message)
 {
-	ck_log_error("%s", message);
-	(void)monitor_sync_write(t->m, -1, message);
-	return 1;
+	g_set_error_literal(error, CK_ERROR, CK_ERROR_FAILED, message);
+	return FALSE;
 }
 
-static int run(Trusted *t)
+/* Sets the tty's output processing as conmon does. */
+static void setup_pty(Trusted *t)
 {
-	Monitor *m = t->m;
-	g_autoptr(GError) error = NULL;
+	struct termios tio;
+
+	if (tcgetattr(t->pty, &tio) == 0) {
+		tio.c_oflag |= ONLCR;
+		(void)tcsetattr(t->pty, TCSANOW, &tio);
+	}
+}
+
+/* The runtime's create or exec, to the pid it wrote; its stderr is the
+ * error text of a failure, and container stderr after. */
+static gboolean trusted_spawn(gpointer self, pid_t *out_pid, GError **error)
+{
+	Trusted *t = self;
+	const MonitorConfig *cfg = t->cfg;
 	int child[3] = {-1, -1, -1};
 	g_autoptr(GString) errtext = g_string_new(NULL);
 	int status = 0;
 
-	if (!monitor_setup_io(m, m->cfg->bundle_path, &error) || !monitor_exec_attach_handshake(m, &error) ||
-	    !make_stdio(t, child, &error) || (m->cfg->terminal && !listen_console(t, &error)))
-		return report_failure(t, error->message);
-	g_autoptr(GPtrArray) argv = runtime_argv(m->cfg, t->console_path);
+	if (!make_stdio(t, child, error) || (cfg->terminal && !listen_console(t, error)))
+		return FALSE;
+	g_autoptr(GPtrArray) argv = runtime_argv(cfg, t->console_path);
 	if (!run_runtime(t, argv, child, errtext, &status))
-		return report_failure(t, "could not start the runtime");
+		return fail(error, "could not start the runtime");
 	gboolean ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	if (!ok && !m->cfg->exec)
-		return report_failure(t, errtext->len ? g_strstrip(errtext->str) : "runtime failed");
-	if (m->cfg->terminal && t->pty < 0 && !m->cfg->exec)
-		return report_failure(t, "Runtime did not set up terminal");
-	t->pid = read_pid(m->cfg->container_pidfile, &error);
+	if (!ok && !cfg->exec)
+		return fail(error, errtext->len ? g_strstrip(errtext->str) : "runtime failed");
+	if (cfg->terminal && t->pty < 0 && !cfg->exec)
+		return fail(error, "Runtime did not set up terminal");
+	g_autoptr(GError) pid_error = NULL;
+	t->pid = read_pid(cfg->container_pidfile, &pid_error);
 	if (t->pid < 0)
-		return report_failure(t, errtext->len ? g_strstrip(errtext->str) : error->message);
+		return fail(error, errtext->len ? g_strstrip(errtext->str) : pid_error->message);
 	if (errtext->len > 0)
-		monitor_output(m, TRUE, (const guint8 *)errtext->str, errtext->len);
+		t->sink->output(t->sink->core, TRUE, (const guint8 *)errtext->str, errtext->len);
 	watch_oom(t);
 	signals_watch_child(t->pid, on_container_exit, t);
 	watch_output(t);
-	if (t->pty >= 0) {
-		struct termios tio;
-		if (tcgetattr(t->pty, &tio) == 0) {
-			tio.c_oflag |= ONLCR;
-			(void)tcsetattr(t->pty, TCSANOW, &tio);
-		}
-		if (m->ctl != NULL)
-			ctl_fifos_arm_winsz(m->ctl);
-	}
-	if (!m->cfg->exec || m->cfg->api_version)
-		(void)monitor_sync_write(m, t->pid, NULL);
-	monitor_start_timeout(m);
-	g_main_loop_run(m->loop);
-	return monitor_finish(m);
+	if (t->pty >= 0)
+		setup_pty(t);
+	*out_pid = t->pid;
+	return TRUE;
 }
 
-/* --- the monitor's hooks into this path ----------------------------------------------- */
+/* --- the operations the core calls -------------------------------------------------- */
 
-void monitor_trusted_input(Monitor *m, const guint8 *data, gsize len)
+static gboolean trusted_terminal(gpointer self)
 {
-	Trusted *t = m->trusted;
+	Trusted *t = self;
+
+	return t->cfg->terminal;
+}
+
+static void trusted_write_stdin(gpointer self, const guint8 *data, gsize len)
+{
+	Trusted *t = self;
 	int fd = t->pty >= 0 ? t->pty : t->in_w;
 
 	if (fd >= 0 && !ck_write_all(fd, data, len))
 		ck_log_debug("stdin: %s", g_strerror(errno));
 }
 
-void monitor_trusted_close_input(Monitor *m)
+static void trusted_close_stdin(gpointer self)
 {
-	ck_close_fdp(&m->trusted->in_w);
+	Trusted *t = self;
+
+	ck_close_fdp(&t->in_w);
 }
 
-void monitor_trusted_signal(Monitor *m, int sig)
+static gboolean trusted_kill(gpointer self, int sig)
 {
-	Trusted *t = m->trusted;
+	Trusted *t = self;
 
 	if (t->pid <= 0)
-		return;
+		return FALSE;
 	/* the timeout kills the process group, as conmon does (7.1 step 5) */
 	if (sig == SIGKILL && getpgid(t->pid) > 1)
 		(void)kill(-getpgid(t->pid), SIGKILL);
 	else
 		(void)kill(t->pid, sig);
+	return TRUE;
 }
 
-void monitor_trusted_resize(Monitor *m, int rows, int cols)
+static void trusted_resize(gpointer self, int rows, int cols)
 {
+	Trusted *t = self;
 	struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
 
-	if (m->trusted->pty >= 0)
-		(void)ioctl(m->trusted->pty, TIOCSWINSZ, &ws);
+	if (t->pty >= 0)
+		(void)ioctl(t->pty, TIOCSWINSZ, &ws);
 }
 
-int monitor_trusted(Monitor *m)
-{
-	Trusted t = {.m = m, .in_w = -1, .out_r = -1, .err_r = -1, .console_listen = -1, .pty = -1};
+const MonitorBackend monitor_trusted_backend = {
+	.name = "trusted",
+	.writes_pidfile = TRUE,
+	.spawn = trusted_spawn,
+	.terminal = trusted_terminal,
+	.write_stdin = trusted_write_stdin,
+	.close_stdin = trusted_close_stdin,
+	.resize = trusted_resize,
+	.kill = trusted_kill,
+};
 
-	m->trusted = &t;
-	m->terminal = m->cfg->terminal;
-	int status = run(&t);
-	m->trusted = NULL;
-	trusted_clear(&t);
-	return status;
+Trusted *trusted_new(const MonitorSink *sink, const MonitorConfig *cfg)
+{
+	Trusted *t = g_new0(Trusted, 1);
+
+	t->sink = sink;
+	t->cfg = cfg;
+	t->in_w = t->out_r = t->err_r = t->console_listen = t->pty = -1;
+	return t;
+}
+
+void trusted_free(Trusted *t)
+{
+	if (t == NULL)
+		return;
+	trusted_clear(t);
+	g_free(t);
 }
