@@ -5,8 +5,8 @@ A module is a .c file with the .h of the same name in the same folder (or
 either alone). Module A uses module B when A's .c or .h includes B's .h
 (resolved as check-includes.py resolves it), or when A's .c names a
 function that B's .c defines (not static; a name two modules define is
-left out): a header that declares the functions of several files
-(monitor-internal.h) does not hide who calls whom. The product is every layer of docs/ARCHITECTURE.md's
+left out): a header that declares the functions of several files does
+not hide who calls whom. The product is every layer of docs/ARCHITECTURE.md's
 table that may not use "all" (so tests/ is not product). A cycle is a
 strongly connected component of two or more modules: in one, no module can
 be read, tested or replaced without the others.
