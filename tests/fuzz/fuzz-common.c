@@ -6,6 +6,7 @@
  */
 #include "fuzz.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,17 +99,29 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+char *fuzz_strip_config_comments(const char *toml)
+{
+	GString *out = g_string_sized_new(strlen(toml));
+
+	/* Line by line, in one pass: g_strsplit() and g_strjoinv() made this
+	 * a third of fuzz-annotations' time. */
+	for (const char *line = toml; *line != '\0';) {
+		const char *nl = strchrnul(line, '\n');
+		const char *comment = g_strstr_len(line, nl - line, "  # ");
+		g_string_append_len(out, line, (comment != NULL ? comment : nl) - line);
+		if (*nl == '\0')
+			break;
+		g_string_append_c(out, '\n');
+		line = nl + 1;
+	}
+	return g_string_free(out, FALSE);
+}
+
 char *fuzz_config_text(const CkConfig *cfg)
 {
 	g_autofree char *text = ck_config_to_toml(cfg);
-	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
 
-	for (char **l = lines; *l != NULL; l++) {
-		char *comment = strstr(*l, "  # ");
-		if (comment != NULL)
-			*comment = '\0';
-	}
-	return g_strjoinv("\n", lines);
+	return fuzz_strip_config_comments(text);
 }
 
 /* Scratch files go to a memory file system when there is one: the log
@@ -138,9 +151,12 @@ void fuzz_clear_dir(const char *dir)
 	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
 	const char *name;
 
+	/* Plain files are most of it (fuzz-k8s-log's logs): one unlink()
+	 * each; ck_rm_rf() for what that cannot remove. */
 	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
 		g_autofree char *path = g_build_filename(dir, name, NULL);
-		(void)ck_rm_rf(path, NULL);
+		if (unlink(path) < 0 && errno != ENOENT)
+			(void)ck_rm_rf(path, NULL);
 	}
 }
 

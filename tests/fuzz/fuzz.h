@@ -41,6 +41,9 @@ void fuzz_init(void);
 /* ck_config_to_toml() without its "# from <file>:<line>" comments: the
  * configuration's values, to compare two configurations. g_free. */
 char *fuzz_config_text(const CkConfig *cfg);
+/* The same, of text ck_config_to_toml() wrote: each line cut at its
+ * first "  # ". g_free. */
+char *fuzz_strip_config_comments(const char *toml);
 
 /* A private directory (under $TMPDIR) created on first use and removed,
  * with its contents, at exit. Owned by the helper. */
