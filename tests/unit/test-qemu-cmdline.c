@@ -57,7 +57,7 @@ static void test_exact_argv(void)
 		"|-m|512M,slots=10,maxmem=8192M|-smp|1,maxcpus=4,sockets=4,cores=1,threads=1"
 		"|-nodefaults|-no-user-config|-nographic|-no-reboot"
 		"|-kernel|/k/vmlinux|-initrd|/k/initrd.img|-append|%s"
-		"|-chardev|socket,id=console0,fd=6|-serial|chardev:console0"
+		"|-chardev|file,id=console0,path=/dev/fd/6|-serial|chardev:console0"
 		"|-device|virtio-serial-pci,id=serial0|-chardev|socket,id=agent0,fd=3"
 		"|-device|virtserialport,bus=serial0.0,chardev=agent0,name=agent.channel.0"
 		"|-device|virtio-balloon-pci,id=balloon0,free-page-reporting=on"

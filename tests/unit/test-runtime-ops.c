@@ -145,6 +145,7 @@ static void write_state(Fixture *f, const char *status)
 	st->pod_id = g_strdup(POD);
 	st->bundle = g_strdup("/bundle");
 	st->rootfs = g_strdup("/bundle/rootfs");
+	g_free(st->status);
 	st->status = g_strdup(status);
 	st->pid = getpid();
 	st->pid_start = proc_start_time(getpid());

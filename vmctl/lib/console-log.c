@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,12 +21,12 @@ struct ConsoleLog {
 	char *path;
 	char *rotated; /* <path>.1 */
 	gsize max_bytes;
-	int sock;      /* ours; -1 once the guest's side closed */
+	int sock;      /* the read end; -1 once the guest's side closed */
 	int file;      /* -1 after a failure to reopen it */
 	gsize file_size;
 	GByteArray *tail;
 	GMainContext *ctx;
-	GSource *source; /* the socket's watch, or the pause after a read */
+	GSource *source; /* the pipe's watch, or the pause after a read */
 	guint64 bytes;
 	guint rotations;
 	gboolean write_failed; /* said once */
@@ -100,7 +99,7 @@ static void unwatch(ConsoleLog *log)
 }
 
 /* Reads up to `limit` bytes without waiting; FALSE once the guest's side
- * has closed (QEMU exited): then nothing watches the socket any more. */
+ * has closed (QEMU exited): then nothing watches the pipe any more. */
 static gboolean read_some(ConsoleLog *log, gsize limit)
 {
 	guint8 buf[CHUNK];
@@ -137,7 +136,7 @@ static gboolean on_pause_over(gpointer data)
 /* QEMU's serial port passes the guest's bytes on one or a few at a time:
  * waking up for each would cost the host a system call or two per byte
  * the guest prints. After a read, the next waits CONSOLE_LOG_PAUSE_MS,
- * while the socket buffer (and then QEMU) holds what comes meanwhile. */
+ * while the pipe (and then QEMU) holds what comes meanwhile. */
 static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
 {
 	ConsoleLog *log = data;
@@ -165,6 +164,7 @@ ConsoleLog *console_log_new(const char *path, gsize max_bytes, GMainContext *ctx
 	g_autoptr(ConsoleLog) log = g_new0(ConsoleLog, 1);
 	int pair[2];
 	struct stat st;
+	int pipe_size = CONSOLE_LOG_PIPE_SIZE;
 
 	log->path = g_strdup(path);
 	log->rotated = g_strdup_printf("%s.1", path);
@@ -175,8 +175,10 @@ ConsoleLog *console_log_new(const char *path, gsize max_bytes, GMainContext *ctx
 	if (log->file < 0 || fstat(log->file, &st) < 0)
 		return ck_set_error_errno(error, errno, "console log %s", path), NULL;
 	log->file_size = (gsize)st.st_size;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
-		return ck_set_error_errno(error, errno, "console log %s: socketpair", path), NULL;
+	if (pipe2(pair, O_CLOEXEC) < 0)
+		return ck_set_error_errno(error, errno, "console log %s: pipe", path), NULL;
+	/* best effort: the default 64 KiB holds less of a burst */
+	(void)fcntl(pair[1], F_SETPIPE_SZ, pipe_size);
 	log->sock = pair[0];
 	if (!ck_set_nonblock(log->sock, TRUE, error)) {
 		close(pair[1]);

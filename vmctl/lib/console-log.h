@@ -5,8 +5,14 @@
  * VM stopped: the last "Kernel panic" line). A guest is hostile input, so
  * what it writes may not grow without end on the host, whose runtime
  * root is usually a tmpfs (host memory). QEMU therefore does not write a
- * file itself: its serial chardev is one end of a socket pair, and the
- * other end is read here, in the owner's main context:
+ * file itself: its serial chardev writes into a pipe (a file chardev on
+ * the pipe's write end, which QEMU inherits and opens as /dev/fd/N), and
+ * the read end
+ * is read here, in the owner's main context. A pipe, not a socket: QEMU's
+ * serial port writes a byte at a time, and a socket buffer full of
+ * one-byte messages holds a few hundred bytes, after which QEMU drops
+ * what the guest prints; a pipe packs them, and when it is full QEMU
+ * waits instead of dropping:
  *
  *   - the file holds at most `max_bytes` (hypervisor.qemu's
  *     console_log_size_max, docs/configuration.md); when the next bytes would not
@@ -29,14 +35,15 @@ G_BEGIN_DECLS
 #define CONSOLE_LOG_TAIL_MAX (16 * 1024)
 #define CONSOLE_LOG_READ_MAX (256 * 1024)
 #define CONSOLE_LOG_PAUSE_MS 20
+#define CONSOLE_LOG_PIPE_SIZE (1024 * 1024)
 /* a drain takes what a socket buffer holds, not a guest that keeps on */
 #define CONSOLE_LOG_DRAIN_MAX (4 * 1024 * 1024)
 
 typedef struct ConsoleLog ConsoleLog;
 
-/* Opens (appending to) `path` and makes the socket pair: *out_peer is
- * QEMU's end (close-on-exec, the caller's to pass on and close); ours is
- * watched in `ctx` (NULL: the thread-default context). */
+/* Opens (appending to) `path` and makes the pipe: *out_peer is QEMU's
+ * end, the write end (close-on-exec, the caller's to pass on and close);
+ * the read end is watched in `ctx` (NULL: the thread-default context). */
 ConsoleLog *console_log_new(const char *path, gsize max_bytes, GMainContext *ctx, int *out_peer, GError **error);
 
 /* Reads whatever the guest has written so far, without waiting: before

@@ -213,11 +213,13 @@ static gboolean add_boot(GPtrArray *argv, const VmSpec *spec, GError **error)
 	return TRUE;
 }
 
-/* A socket, not a file: what the guest writes is kept within bounds by
- * whoever holds the other end (console-log.h) */
+/* A pipe, not the file itself: what the guest writes is kept within
+ * bounds by whoever reads the other end (console-log.h). QEMU opens the
+ * pipe's write end, which it inherited, as /dev/fd/N (an fd set refuses
+ * the file chardev's O_CREAT). */
 static void add_console(GPtrArray *argv, const VmSpec *spec)
 {
-	add2(argv, "-chardev", g_strdup_printf("socket,id=console0,fd=%d", spec->console_fd));
+	add2(argv, "-chardev", g_strdup_printf("file,id=console0,path=/dev/fd/%d", spec->console_fd));
 	add2(argv, "-serial", g_strdup("chardev:console0"));
 }
 

@@ -54,7 +54,7 @@ typedef struct {
 	int qmp_fd;	       /* fd number in QEMU of the QMP socket */
 	char *share_dir;       /* 9p export root, NULL for none */
 	guint32 msize_9p;
-	int console_fd;        /* fd number in QEMU of the serial console's socket (console-log.h) */
+	int console_fd;        /* fd number in QEMU of the serial console's pipe (console-log.h) */
 	char *pidfile;	       /* NULL for none */
 	char *extra_monitor;   /* operator socket path, NULL for none */
 	int extra_monitor_fd;  /* > 2: that socket, already bound, as this fd in QEMU */

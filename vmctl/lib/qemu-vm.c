@@ -32,7 +32,7 @@
 #define QEMU_AGENT_FD 3
 #define QEMU_QMP_FD 4
 #define QEMU_MONITOR_FD 5 /* the operator's extra monitor, when configured */
-#define QEMU_CONSOLE_FD 6 /* the serial console's socket (console-log.h) */
+#define QEMU_CONSOLE_FD 6 /* the serial console's pipe (console-log.h) */
 #define QEMU_NIC_FD_BASE 7 /* the taps, 7.. */
 #define PARKED_FD_MIN 32   /* above the fixed numbers, below the error pipe */
 #define QMP_TIMEOUT_MS 5000
