@@ -213,6 +213,13 @@ static const RejectCase reject_cases[] = {
      {A_HV "default_memory", "1024"},
      "annotation " A_HV "default_memory: enable_annotations in [hypervisor.qemu]: '[' is not a valid regular "
      "expression"},
+    /* a stray parenthesis must not escape the anchors: "^(?:a)|(b)$"
+     * would match every name that starts with "a" (found by fuzzing) */
+    {"not-enabled/parenthesis-escaping-the-anchors",
+     HV "enable_annotations = [\"a)|(b\"]\n",
+     {A_AGENT "enable_debug", "true"},
+     "annotation " A_AGENT "enable_debug: enable_annotations in [hypervisor.qemu]: 'a)|(b' is not a valid regular "
+     "expression"},
     {"not-enabled/empty-pattern",
      HV "enable_annotations = [\"\"]\n",
      {A_HV "default_memory", "1024"},

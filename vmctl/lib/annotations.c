@@ -140,6 +140,22 @@ static const AnnotationKey *find_annotation(const char *name, const AnnotationGr
 
 /* ---- checks ---------------------------------------------------------------------------- */
 
+/* One enable_annotations entry, matching a whole name: "^(?:entry)$".
+ * The entry must compile on its own first: one with a stray parenthesis,
+ * "a)|(b", would otherwise close the group early and leave the anchors
+ * inside alternatives, "^(?:a)|(b)$", which matches any name that starts
+ * with "a" (fuzz-annotations found one that matched every name). */
+static GRegex *compile_entry(const char *entry)
+{
+	GRegex *alone = g_regex_new(entry, 0, 0, NULL);
+
+	if (alone == NULL)
+		return NULL;
+	g_regex_unref(alone);
+	g_autofree char *anchored = g_strdup_printf("^(?:%s)$", entry);
+	return g_regex_new(anchored, G_REGEX_DOLLAR_ENDONLY, 0, NULL);
+}
+
 /* As Kata: `gated` must match one expression as a whole. An expression
  * that does not compile is an error rather than skipped, so a typo in the
  * configuration cannot quietly disable (or enable) anything; every one is
@@ -150,8 +166,7 @@ static gboolean check_enabled(const CkConfig *cfg, const char *gated, const char
 	g_autoptr(GPtrArray) res = g_ptr_array_new_with_free_func((GDestroyNotify)g_regex_unref);
 
 	for (char **p = cfg->hypervisor.enable_annotations; p != NULL && *p != NULL; p++) {
-		g_autofree char *anchored = g_strdup_printf("^(?:%s)$", *p);
-		GRegex *re = g_regex_new(anchored, G_REGEX_DOLLAR_ENDONLY, 0, NULL);
+		GRegex *re = compile_entry(*p);
 		if (re == NULL) {
 			g_autofree char *pattern = ck_config_show_value(*p);
 			return ck_set_error(error, CK_ERROR_INVALID,
