@@ -144,9 +144,14 @@ static const AnnotationKey *find_annotation(const char *name, const AnnotationGr
  * The entry must compile on its own first: one with a stray parenthesis,
  * "a)|(b", would otherwise close the group early and leave the anchors
  * inside alternatives, "^(?:a)|(b)$", which matches any name that starts
- * with "a" (fuzz-annotations found one that matched every name). */
+ * with "a" (fuzz-annotations found one that matched every name). And it
+ * must be UTF-8. */
 static GRegex *compile_entry(const char *entry)
 {
+	/* GRegex reads patterns as UTF-8: "agent\\..*\xc0" took the ")" after
+	 * the stray byte into it and matched every agent name (fuzzing) */
+	if (!g_utf8_validate(entry, -1, NULL))
+		return NULL;
 	GRegex *alone = g_regex_new(entry, 0, 0, NULL);
 
 	if (alone == NULL)
