@@ -371,16 +371,21 @@ typedef enum {
 	CREATE_N_STEPS,
 } CreateStep;
 
+/* How long step `s` took: from the end of the one before it. */
+static gint64 step_us(const gint64 at[CREATE_N_STEPS], CreateStep s)
+{
+	return MAX(at[s] - at[s - 1], 0);
+}
+
 static void create_steps_result(const gint64 at[CREATE_N_STEPS], CkCreateSteps *out)
 {
-	gint64 *d[CREATE_N_STEPS] = {
-	    [CREATE_SPEC] = &out->spec,		    [CREATE_STDIO] = &out->stdio, [CREATE_CGROUP] = &out->cgroup,
-	    [CREATE_PLAN] = &out->plan,		    [CREATE_NAMESPACES] = &out->namespaces,
-	    [CREATE_SETUP] = &out->setup,	    [CREATE_DONE] = &out->done,
-	};
-
-	for (int i = CREATE_BEGIN + 1; i < CREATE_N_STEPS; i++)
-		*d[i] = MAX(at[i] - at[i - 1], 0);
+	out->spec = step_us(at, CREATE_SPEC);
+	out->stdio = step_us(at, CREATE_STDIO);
+	out->cgroup = step_us(at, CREATE_CGROUP);
+	out->plan = step_us(at, CREATE_PLAN);
+	out->namespaces = step_us(at, CREATE_NAMESPACES);
+	out->setup = step_us(at, CREATE_SETUP);
+	out->done = step_us(at, CREATE_DONE);
 }
 
 /* Creates the init process's stdio, the cgroup, and the held child. */

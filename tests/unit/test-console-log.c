@@ -1,6 +1,6 @@
 /* Unit tests for console-log: the bound on the console file, its rotation,
  * the tail kept in memory, and the end of the guest's side. The test
- * writes into QEMU's end of the socket pair and runs the main context. */
+ * writes into QEMU's end of the pipe and runs the main context. */
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -124,7 +124,7 @@ static void test_appends_and_counts_existing(Fixture *f, gconstpointer data)
 }
 
 /* QEMU exits: what it wrote last is read by a drain, without the main
- * loop, and the closed socket stops the watch (no busy loop on EOF). */
+ * loop, and the closed pipe stops the watch (no busy loop on EOF). */
 static void test_drain_and_eof(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;

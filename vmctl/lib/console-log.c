@@ -21,7 +21,7 @@ struct ConsoleLog {
 	char *path;
 	char *rotated; /* <path>.1 */
 	gsize max_bytes;
-	int sock;      /* the read end; -1 once the guest's side closed */
+	int pipe_fd;   /* the read end; -1 once the guest's side closed */
 	int file;      /* -1 after a failure to reopen it */
 	gsize file_size;
 	GByteArray *tail;
@@ -105,8 +105,8 @@ static gboolean read_some(ConsoleLog *log, gsize limit)
 	guint8 buf[CHUNK];
 	gsize got = 0;
 
-	while (log->sock >= 0 && got < limit) {
-		ssize_t n = read(log->sock, buf, sizeof buf);
+	while (log->pipe_fd >= 0 && got < limit) {
+		ssize_t n = read(log->pipe_fd, buf, sizeof buf);
 		if (n > 0) {
 			store(log, buf, (gsize)n);
 			got += (gsize)n;
@@ -116,10 +116,10 @@ static gboolean read_some(ConsoleLog *log, gsize limit)
 			return TRUE;
 		} else {
 			unwatch(log);
-			ck_close_fdp(&log->sock);
+			ck_close_fdp(&log->pipe_fd);
 		}
 	}
-	return log->sock >= 0;
+	return log->pipe_fd >= 0;
 }
 
 static void watch(ConsoleLog *log);
@@ -154,7 +154,7 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
 
 static void watch(ConsoleLog *log)
 {
-	log->source = g_unix_fd_source_new(log->sock, G_IO_IN | G_IO_HUP | G_IO_ERR);
+	log->source = g_unix_fd_source_new(log->pipe_fd, G_IO_IN | G_IO_HUP | G_IO_ERR);
 	g_source_set_callback(log->source, G_SOURCE_FUNC(on_readable), log, NULL);
 	g_source_attach(log->source, log->ctx);
 }
@@ -164,12 +164,11 @@ ConsoleLog *console_log_new(const char *path, gsize max_bytes, GMainContext *ctx
 	g_autoptr(ConsoleLog) log = g_new0(ConsoleLog, 1);
 	int pair[2];
 	struct stat st;
-	int pipe_size = CONSOLE_LOG_PIPE_SIZE;
 
 	log->path = g_strdup(path);
 	log->rotated = g_strdup_printf("%s.1", path);
 	log->max_bytes = MAX(max_bytes, 1);
-	log->sock = log->file = -1;
+	log->pipe_fd = log->file = -1;
 	log->tail = g_byte_array_new();
 	log->file = open_file(path, 0);
 	if (log->file < 0 || fstat(log->file, &st) < 0)
@@ -178,9 +177,9 @@ ConsoleLog *console_log_new(const char *path, gsize max_bytes, GMainContext *ctx
 	if (pipe2(pair, O_CLOEXEC) < 0)
 		return ck_set_error_errno(error, errno, "console log %s: pipe", path), NULL;
 	/* best effort: the default 64 KiB holds less of a burst */
-	(void)fcntl(pair[1], F_SETPIPE_SZ, pipe_size);
-	log->sock = pair[0];
-	if (!ck_set_nonblock(log->sock, TRUE, error)) {
+	(void)fcntl(pair[1], F_SETPIPE_SZ, CONSOLE_LOG_PIPE_SIZE);
+	log->pipe_fd = pair[0];
+	if (!ck_set_nonblock(log->pipe_fd, TRUE, error)) {
 		close(pair[1]);
 		return NULL;
 	}
@@ -223,7 +222,7 @@ void console_log_free(ConsoleLog *log)
 	console_log_drain(log);
 	if (log->ctx != NULL)
 		g_main_context_unref(log->ctx);
-	ck_close_fdp(&log->sock);
+	ck_close_fdp(&log->pipe_fd);
 	ck_close_fdp(&log->file);
 	g_byte_array_unref(log->tail);
 	g_free(log->path);

@@ -36,7 +36,7 @@ G_BEGIN_DECLS
 #define CONSOLE_LOG_READ_MAX (256 * 1024)
 #define CONSOLE_LOG_PAUSE_MS 20
 #define CONSOLE_LOG_PIPE_SIZE (1024 * 1024)
-/* a drain takes what a socket buffer holds, not a guest that keeps on */
+/* a drain takes what the pipe holds, not a guest that keeps on */
 #define CONSOLE_LOG_DRAIN_MAX (4 * 1024 * 1024)
 
 typedef struct ConsoleLog ConsoleLog;

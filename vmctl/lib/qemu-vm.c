@@ -45,8 +45,7 @@ struct QemuVm {
 	CkAccel accel;
 	AgentClient *agent;
 	QmpClient *qmp;
-	char *console_log;
-	ConsoleLog *console;
+	ConsoleLog *console; /* holds the console log's path */
 	char *qemu_log;
 	gint64 spawn_us;
 	gint64 ready_us;
@@ -78,7 +77,7 @@ QmpClient *qemu_vm_get_qmp(QemuVm *vm)
 
 const char *qemu_vm_get_console_log(QemuVm *vm)
 {
-	return vm->console_log;
+	return vm->console != NULL ? console_log_path(vm->console) : NULL;
 }
 
 char *qemu_vm_get_console_tail(QemuVm *vm)
@@ -480,7 +479,7 @@ static gboolean explain_early_exit(QemuVm *vm, const char *accel, GError **error
 	return ck_set_error(error, CK_ERROR_FAILED,
 			    "the %s guest stopped before its agent answered (kernel or initrd unbootable?); "
 			    "console log: %s",
-			    accel, vm->console_log);
+			    accel, qemu_vm_get_console_log(vm));
 }
 
 static gboolean query_version(QemuVm *vm, int timeout_ms, GError **error)
@@ -507,7 +506,7 @@ static gboolean wait_agent(QemuVm *vm, const AccelPlan *plan, GError **error)
 	if (ck_error_is(local, CK_ERROR_TIMEOUT))
 		return ck_set_error(error, CK_ERROR_TIMEOUT,
 				    "%s boot did not reach the guest agent within %.1f s; console log: %s", accel,
-				    plan->timeout_ms / 1000.0, vm->console_log);
+				    plan->timeout_ms / 1000.0, qemu_vm_get_console_log(vm));
 	g_propagate_error(error, g_steal_pointer(&local));
 	return FALSE;
 }
@@ -563,7 +562,6 @@ static QemuVm *start_vm(const QemuVmOptions *opts, const AccelPlan *plan, const 
 	int agent_pair[2], qmp_pair[2];
 
 	vm->accel = plan->accel;
-	vm->console_log = g_build_filename(opts->run_dir, "console.log", NULL);
 	vm->qemu_log = g_build_filename(opts->run_dir, "qemu.log", NULL);
 	fill_spec(spec, opts, plan->accel);
 	apply_launch(spec, launch);
@@ -580,7 +578,8 @@ static QemuVm *start_vm(const QemuVmOptions *opts, const AccelPlan *plan, const 
 		return ck_set_error_errno(error, errno, "socketpair"), NULL;
 	ck_autofd qmp_ours = qmp_pair[0], qmp_theirs = qmp_pair[1];
 	ck_autofd console_theirs = -1;
-	vm->console = console_log_new(vm->console_log, opts->config->hypervisor.console_log_size_max, opts->context,
+	g_autofree char *console_log = g_build_filename(opts->run_dir, "console.log", NULL);
+	vm->console = console_log_new(console_log, opts->config->hypervisor.console_log_size_max, opts->context,
 				      &console_theirs, error);
 	if (vm->console == NULL)
 		return NULL;
@@ -1089,7 +1088,6 @@ void qemu_vm_free(QemuVm *vm)
 	qemu_vm_kill(vm);
 	console_log_free(vm->console);
 	ck_msg_clear_result(CK_OP_VERSION, &vm->info);
-	g_free(vm->console_log);
 	g_free(vm->qemu_log);
 	g_free(vm);
 }
