@@ -346,12 +346,16 @@ static void vm_reported(gpointer self)
 	monitor_shim_reported(self);
 }
 
-/* The container leaves the guest and the host bind mounts are released. */
+/* The container leaves the guest and the host bind mounts are released.
+ * A sandbox whose pod stops right after skips the guest's removal (a
+ * round trip that kills, waits for and frees what the VM's power-off ends
+ * anyway) unless the pod has guest hooks, whose poststop stage runs in it. */
 static void release_container(MonitorVm *vm)
 {
 	g_autoptr(GError) error = NULL;
+	gboolean vm_ends = vm->pod != NULL && *vm->config->hypervisor.guest_hook_path == '\0';
 
-	if (vm->created_in_guest && vm->agent != NULL && !agent_client_is_closed(vm->agent)) {
+	if (vm->created_in_guest && !vm_ends && vm->agent != NULL && !agent_client_is_closed(vm->agent)) {
 		CkContainerArgs args = {.id = vm->cfg->cid};
 		if (!agent_client_op(vm->agent, CK_OP_REMOVE_CONTAINER, &args, NULL, REMOVE_TIMEOUT_MS, &error))
 			ck_log_warning("remove %s from the guest: %s", vm->cfg->cid, error->message);
