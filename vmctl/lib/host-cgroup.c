@@ -371,6 +371,19 @@ gboolean host_cgroup_move_beside(pid_t pid, pid_t beside, GError **error)
 	return TRUE;
 }
 
+gboolean host_cgroup_charge_to_root(pid_t pid, GError **error)
+{
+	g_autofree char *procs = host_cgroup_is_unified() ? g_build_filename(root_dir(), "cgroup.procs", NULL)
+							  : g_build_filename(root_dir(), "memory", "cgroup.procs", NULL);
+	g_autofree char *text = g_strdup_printf("%d", (int)pid);
+
+	if (!g_file_test(procs, G_FILE_TEST_EXISTS))
+		return TRUE;
+	if (!write_text(procs, text))
+		return host_cgroup_join_error(procs, errno, error);
+	return TRUE;
+}
+
 /* v1 reports "no limit" as the largest page-aligned count; any value
  * from 2^62 on is taken as none. */
 #define UNLIMITED_FROM (G_GUINT64_CONSTANT(1) << 62)

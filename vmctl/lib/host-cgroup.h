@@ -118,6 +118,14 @@ gboolean host_cgroup_oom_count(const char *path, guint64 *out);
  * controller (host_cgroup_join_error); the ones before it are joined. */
 gboolean host_cgroup_move_beside(pid_t pid, pid_t beside, GError **error);
 
+/* Moves pid into the root of the memory hierarchy (v1: the memory
+ * controller's root only; v2: the unified root), so that what it
+ * allocates from then on is charged to no cgroup below: the VM template's
+ * QEMU, whose memory stays in the template's file for every later pod
+ * (docs/templating.md). TRUE without a move when there is no memory
+ * controller; an error names the file. */
+gboolean host_cgroup_charge_to_root(pid_t pid, GError **error);
+
 /* The memory a cgroup may use on the host: the smallest memory limit
  * (v1 memory.limit_in_bytes, v2 memory.max) on the cgroup of cgroups_path
  * and every ancestor, and on the caller's own memory cgroup and its

@@ -24,6 +24,7 @@
 #include "proto/ck-message.h"
 #include "accel.h"
 #include "console-log.h"
+#include "host-cgroup.h"
 #include "pod-net.h"
 #include "qemu-cmdline.h"
 #include "qemu-template.h"
@@ -587,6 +588,13 @@ static QemuVm *start_vm(const QemuVmOptions *opts, const AccelPlan *plan, const 
 	int ends[3] = {agent_theirs, qmp_theirs, console_theirs};
 	if (!spawn(vm, spec, opts, ends, launch->state_fd, error))
 		return NULL;
+	/* The template's memory outlives its QEMU in the template's file and
+	 * is every clone's: charged to no pod. Moved while QEMU is still
+	 * setting itself up, before it loads the guest into that memory. */
+	g_autoptr(GError) charge_error = NULL;
+	if (launch->ram_shared && !host_cgroup_charge_to_root(vm->pid, &charge_error))
+		ck_log_warning("the VM template's memory stays charged to this process's cgroup: %s",
+			       charge_error->message);
 	vm->qmp = qmp_client_new(ck_steal_fd(&qmp_ours));
 	*out_agent_fd = ck_steal_fd(&agent_ours);
 	return g_steal_pointer(&vm);
