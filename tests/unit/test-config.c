@@ -612,11 +612,17 @@ static CkConfig *load_generated(const char *env)
 
 /* The shipped file sets every key (so the file documents every key) to
  * its built-in default (so the file and the code agree), except
- * valid_hypervisor_paths, which it leaves to follow `path`. */
+ * valid_hypervisor_paths, which it leaves to follow `path`, and
+ * enable_template, which it turns on (docs/templating.md#the-default;
+ * left out of a file it is Kata's false). */
 static void test_shipped_file(void)
 {
 	g_autoptr(CkConfig) cfg = load_generated("CK_CONFIG_SHIPPED");
 	g_autoptr(CkConfig) defaults = ck_config_new_defaults();
+
+	g_assert_false(defaults->factory.enable_template);
+	g_assert_true(cfg->factory.enable_template);
+	defaults->factory.enable_template = TRUE;
 	g_autofree char *toml = ck_config_to_toml(cfg);
 	g_auto(GStrv) lines = g_strsplit(toml, "\n", -1);
 
