@@ -75,6 +75,14 @@ static void on_output(gpointer core, gboolean is_stderr, const guint8 *data, gsi
 		is_stderr = FALSE;
 	while (len > 0) {
 		gsize n = MIN(len, CHUNK);
+		/* A chunk from the guest holds what the agent read in one batch,
+		 * often more than conmon's one read of a pipe: cut it after a
+		 * line where it can, as the producer's own writes were, so that a
+		 * line is split into partial records only when it is longer than
+		 * a read, not wherever 8192 bytes happen to end. */
+		const guint8 *nl = n < len ? memrchr(data, '\n', n) : NULL;
+		if (nl != NULL)
+			n = (gsize)(nl - data) + 1;
 		/* conmon's order: the log drivers first, then the attach clients */
 		if (m->logs != NULL)
 			log_set_write(m->logs, is_stderr, data, n);

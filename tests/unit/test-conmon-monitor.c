@@ -566,6 +566,29 @@ static void test_output_chunks(void)
 	run_clear(&r);
 }
 
+/* Whole lines totalling more than 8192 bytes in one chunk (what the
+ * agent read in one batch): cut after the last line that fits, never
+ * inside a line that fits in a read. */
+static void test_output_chunks_at_lines(void)
+{
+	Run r;
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autoptr(GString) want = g_string_new(NULL);
+
+	for (int i = 1; i <= 400; i++) {
+		g_autofree char *text = g_strdup_printf("line%d-%0*d", i, 40, 0);
+		g_string_append_printf(out, "%s\n", text);
+		g_string_append_printf(want, "stdout F %s|", text);
+	}
+	g_assert_cmpuint(out->len, >, 2 * 8192);
+	run_init(&r);
+	r.fake.out = out->str;
+	run_monitor(&r, NULL);
+	g_autofree char *log = log_lines(&r);
+	g_assert_cmpstr(log, ==, want->str);
+	run_clear(&r);
+}
+
 /* Attach input before the process exists is kept and given to it, in
  * order, and the client's end closes its stdin (-i). */
 static void test_early_input(void)
@@ -878,6 +901,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/monitor/exit/oom", test_oom);
 	g_test_add_func("/monitor/output/terminal", test_terminal_output);
 	g_test_add_func("/monitor/output/chunks", test_output_chunks);
+	g_test_add_func("/monitor/output/chunks-at-lines", test_output_chunks_at_lines);
 	g_test_add_func("/monitor/input/early", test_early_input);
 	g_test_add_func("/monitor/input/resize", test_resize);
 	g_test_add_func("/monitor/signal/forwarded", test_signal_forwarded);
