@@ -595,6 +595,22 @@ def wait_log(c, needle, timeout=30, path=None):
     return wait_until(lambda: needle in (read_bytes(path) or b''), timeout, 0.05)
 
 
+def no_exit_diagnostics(c):
+    """What an exit that never came leaves to read: the container's and
+    its pod's monitor log lines, the stand-in's state, the last lines of
+    its log, the tail of its pod's console."""
+    ctx = c.ctx
+    out = []
+    if ctx.syslog.available:
+        ids = {c.id[:20], c.pod.sandbox.id[:20]}
+        out += [f'log: {m}' for m in ctx.syslog.lines() if any(i in m for i in ids)][-12:]
+    out.append(f'stand-in {c.pid}: {proc_stat(c.pid) if c.pid else None}')
+    out.append(f'its log ends: {short((read_bytes(c.log) or b"")[-400:], 400)}')
+    console = os.path.join(pod_dir(ctx, c.pod.sandbox.id), 'console.log')
+    out.append(f'console ends: {short((read_bytes(console) or b"")[-600:], 600)}')
+    return out
+
+
 def await_exit(c, code, timeout=60, full=False, oom=False, p1_status=True):
     """CRI-O's exit handling: inotify Create of exits/<id>, then state,
     then <persist>/exit. Checks item 15's exit-side promises (full) or the
@@ -610,7 +626,8 @@ def await_exit(c, code, timeout=60, full=False, oom=False, p1_status=True):
     # what CRI-O does at once on the event
     alive_now = pid_alive(c.pid) if c.pid else None
     ctx.tap.must(ev is not None, f'{L}: <exit-dir>/<id> appears', f'waited {timeout} s',
-                 f'events: {ctx.crio.ino.about(ctx.crio.exits, c.persist, c.bundle)[-12:]}')
+                 f'events: {ctx.crio.ino.about(ctx.crio.exits, c.persist, c.bundle)[-12:]}',
+                 *([] if ev is not None else no_exit_diagnostics(c)))
     if full:
         ctx.tap.ok(alive_now is False, f'{L}: when the exit-dir file appears, kill(N, 0) fails with ESRCH (15)',
                    f'process {c.pid}: {proc_stat(c.pid)}')
