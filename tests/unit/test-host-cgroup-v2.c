@@ -256,6 +256,29 @@ static void test_move_beside(void)
 	waitpid(qemu, NULL, 0);
 }
 
+/* The VM template's QEMU leaves the pod's cgroup for the hierarchy's
+ * root, where its memory is charged to no pod (docs/templating.md). */
+static void test_charge_to_root(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_build_filename(top, "first-pod", NULL);
+	g_autofree char *procs = g_build_filename(dir, "cgroup.procs", NULL);
+	g_autofree char *want = g_strconcat(top_rel, "/first-pod", NULL);
+	pid_t qemu = fork_pause();
+	g_autofree char *pid_text = g_strdup_printf("%d", (int)qemu);
+
+	g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
+	g_assert_true(write_file(procs, pid_text));
+	g_autofree char *before = v2_path_of(qemu);
+	g_assert_cmpstr(before, ==, want);
+	g_assert_true(host_cgroup_charge_to_root(qemu, &error));
+	g_assert_no_error(error);
+	g_autofree char *after = v2_path_of(qemu);
+	g_assert_cmpstr(after, ==, "/");
+	kill(qemu, SIGKILL);
+	waitpid(qemu, NULL, 0);
+}
+
 /* The smallest memory.max on the path and its ancestors; with no memory
  * controller in this hierarchy (a v1 host) there is none. */
 static void test_memory_limit(void)
@@ -304,6 +327,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/host-cgroup/v2/join-fails", test_join_fails);
 	g_test_add_func("/host-cgroup/v2/move-beside", test_move_beside);
 	g_test_add_func("/host-cgroup/v2/memory-limit", test_memory_limit);
+	g_test_add_func("/host-cgroup/v2/charge-to-root", test_charge_to_root);
 	int rc = g_test_run();
 
 	remove_tree(top);

@@ -371,14 +371,32 @@ gboolean host_cgroup_move_beside(pid_t pid, pid_t beside, GError **error)
 	return TRUE;
 }
 
+/* The hierarchy the memory controller is in: the root on v2; on v1 the
+ * folder whose name lists "memory" ("memory", or a mount shared with
+ * other controllers such as "cpu,memory"); NULL when there is none. */
+static char *memory_hierarchy(void)
+{
+	g_autoptr(GPtrArray) bases = hierarchies();
+
+	if (host_cgroup_is_unified())
+		return g_strdup(root_dir());
+	for (guint i = 0; i < bases->len; i++) {
+		g_autofree char *name = g_path_get_basename(g_ptr_array_index(bases, i));
+		g_auto(GStrv) ctrls = g_strsplit(name, ",", -1);
+		if (g_strv_contains((const char *const *)ctrls, "memory"))
+			return g_strdup(g_ptr_array_index(bases, i));
+	}
+	return NULL;
+}
+
 gboolean host_cgroup_charge_to_root(pid_t pid, GError **error)
 {
-	g_autofree char *procs = host_cgroup_is_unified() ? g_build_filename(root_dir(), "cgroup.procs", NULL)
-							  : g_build_filename(root_dir(), "memory", "cgroup.procs", NULL);
+	g_autofree char *base = memory_hierarchy();
 	g_autofree char *text = g_strdup_printf("%d", (int)pid);
 
-	if (!g_file_test(procs, G_FILE_TEST_EXISTS))
+	if (base == NULL)
 		return TRUE;
+	g_autofree char *procs = g_build_filename(base, "cgroup.procs", NULL);
 	if (!write_text(procs, text))
 		return host_cgroup_join_error(procs, errno, error);
 	return TRUE;

@@ -589,8 +589,10 @@ static QemuVm *start_vm(const QemuVmOptions *opts, const AccelPlan *plan, const 
 	if (!spawn(vm, spec, opts, ends, launch->state_fd, error))
 		return NULL;
 	/* The template's memory outlives its QEMU in the template's file and
-	 * is every clone's: charged to no pod. Moved while QEMU is still
-	 * setting itself up, before it loads the guest into that memory. */
+	 * is every clone's: charged to no pod. Moved right after its exec,
+	 * tens of milliseconds before QEMU has set itself up and loads the
+	 * guest into that memory (a page touched before the move would stay
+	 * charged where it was). */
 	g_autoptr(GError) charge_error = NULL;
 	if (launch->ram_shared && !host_cgroup_charge_to_root(vm->pid, &charge_error))
 		ck_log_warning("the VM template's memory stays charged to this process's cgroup: %s",
