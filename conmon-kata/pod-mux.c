@@ -38,6 +38,9 @@ struct PodMux {
 	 * stream_key(): a well-behaved agent never has more than the window
 	 * in flight, so the owner's queue stays bounded */
 	GHashTable *inflight;
+	/* Forward*: requests passed on whose answers are still to come; they
+	 * may outlive the mux (the pod stopping), and are then let go */
+	GHashTable *forwards;
 	PodMuxEventFunc on_event;
 	gpointer event_data;
 	PodMuxRequestFunc on_request;
@@ -153,14 +156,31 @@ static guint32 created_handle(const CkFrame *response)
 	return handle > 0 && handle <= G_MAXUINT32 ? (guint32)handle : 0;
 }
 
+/* An answer that will never come (the agent client is freed first). */
+static void forward_dropped(gpointer data)
+{
+	Forward *fw = data;
+
+	if (fw->mux != NULL)
+		g_hash_table_remove(fw->mux->forwards, fw);
+	g_free(fw);
+}
+
 static void on_forwarded_reply(AgentClient *c, const CkFrame *response, gpointer data)
 {
 	Forward *fw = data;
 	PodMux *mux = fw->mux;
+
+	(void)c;
+	if (mux == NULL) {
+		/* the mux is gone, and the pod with it: nobody to tell */
+		g_free(fw);
+		return;
+	}
+	g_hash_table_remove(mux->forwards, fw);
 	MuxClient *cl = g_hash_table_lookup(mux->clients, GUINT_TO_POINTER(fw->client));
 	guint32 handle = response != NULL && fw->creates_process ? created_handle(response) : 0;
 
-	(void)c;
 	if (handle != 0 && (cl == NULL || ck_channel_is_closed(cl->ch)))
 		kill_orphan(mux, handle); /* the asker left before the answer */
 	else if (handle != 0) {
@@ -195,7 +215,8 @@ static void forward_request(MuxClient *cl, const CkFrame *frame)
 	fw->client = cl->id;
 	fw->client_req_id = frame->id;
 	fw->creates_process = op == CK_OP_CREATE_CONTAINER || op == CK_OP_EXEC_PROCESS;
-	agent_client_forward(cl->mux->agent, frame->payload, frame->len, on_forwarded_reply, fw);
+	g_hash_table_add(cl->mux->forwards, fw);
+	agent_client_forward(cl->mux->agent, frame->payload, frame->len, on_forwarded_reply, fw, forward_dropped);
 }
 
 /* --- frames ------------------------------------------------------------------- */
@@ -323,6 +344,7 @@ PodMux *pod_mux_new(AgentClient *agent, const char *socket_path, GError **error)
 	mux->clients = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)client_free);
 	mux->owners = g_hash_table_new(g_direct_hash, g_direct_equal);
 	mux->inflight = g_hash_table_new(g_direct_hash, g_direct_equal);
+	mux->forwards = g_hash_table_new(g_direct_hash, g_direct_equal);
 	mux->listen_source = g_unix_fd_add(fd, G_IO_IN, on_accept, mux);
 	agent_client_set_default_stream_func(agent, on_agent_stream, mux);
 	agent_client_set_event_func(agent, on_agent_event, mux);
@@ -381,6 +403,13 @@ void pod_mux_free(PodMux *mux)
 	(void)unlink(mux->socket_path);
 	agent_client_set_default_stream_func(mux->agent, NULL, NULL);
 	agent_client_set_event_func(mux->agent, NULL, NULL);
+	/* answers still to come find no mux (on_forwarded_reply) */
+	GHashTableIter it;
+	gpointer fw;
+	g_hash_table_iter_init(&it, mux->forwards);
+	while (g_hash_table_iter_next(&it, &fw, NULL))
+		((Forward *)fw)->mux = NULL;
+	g_hash_table_unref(mux->forwards);
 	g_hash_table_unref(mux->clients);
 	g_hash_table_unref(mux->owners);
 	g_hash_table_unref(mux->inflight);

@@ -325,7 +325,7 @@ static void ignore_reply(AgentClient *c, const CkFrame *response, gpointer user_
 }
 
 guint32 agent_client_forward(AgentClient *c, const guint8 *json, gsize len, AgentRawReplyFunc func,
-			     gpointer user_data)
+			     gpointer user_data, GDestroyNotify destroy)
 {
 	guint32 id = c->next_id++;
 
@@ -338,6 +338,7 @@ guint32 agent_client_forward(AgentClient *c, const guint8 *json, gsize len, Agen
 	Pending *p = g_new0(Pending, 1);
 	p->raw_func = func;
 	p->data = user_data;
+	p->destroy = destroy;
 	g_hash_table_insert(c->pending, GUINT_TO_POINTER(id), p);
 	ck_channel_send_json(c->channel, CK_FRAME_REQUEST, id, (const char *)json, len);
 	return id;
@@ -449,7 +450,7 @@ void agent_client_send_op(AgentClient *c, CkOp op, gconstpointer args)
 	gsize len = 0;
 	g_autofree char *doc = ck_msg_finish(request, &len);
 
-	agent_client_forward(c, (const guint8 *)doc, len, NULL, NULL);
+	agent_client_forward(c, (const guint8 *)doc, len, NULL, NULL, NULL);
 }
 
 gboolean agent_client_wait_ready(AgentClient *c, int timeout_ms, GError **error)

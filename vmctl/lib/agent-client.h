@@ -73,10 +73,12 @@ gboolean agent_client_is_ready(AgentClient *c);
 
 /* Relaying (the pod monitor's multiplexer): sends a request payload as
  * is and hands back the raw response frame (NULL when the connection
- * closed first). func NULL: the response is not wanted. */
+ * closed first). func NULL: the response is not wanted. destroy, when not
+ * NULL, gets user_data instead of func when the client is freed before an
+ * answer came. */
 typedef void (*AgentRawReplyFunc)(AgentClient *c, const CkFrame *response, gpointer user_data);
 guint32 agent_client_forward(AgentClient *c, const guint8 *json, gsize len, AgentRawReplyFunc func,
-			     gpointer user_data);
+			     gpointer user_data, GDestroyNotify destroy);
 
 /* Receives stream frames of handles that have no handler of their own. */
 void agent_client_set_default_stream_func(AgentClient *c, AgentStreamFunc func, gpointer user_data);
