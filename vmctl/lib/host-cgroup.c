@@ -376,10 +376,9 @@ gboolean host_cgroup_move_beside(pid_t pid, pid_t beside, GError **error)
  * other controllers such as "cpu,memory"); NULL when there is none. */
 static char *memory_hierarchy(void)
 {
-	g_autoptr(GPtrArray) bases = hierarchies();
-
 	if (host_cgroup_is_unified())
 		return g_strdup(root_dir());
+	g_autoptr(GPtrArray) bases = hierarchies();
 	for (guint i = 0; i < bases->len; i++) {
 		g_autofree char *name = g_path_get_basename(g_ptr_array_index(bases, i));
 		g_auto(GStrv) ctrls = g_strsplit(name, ",", -1);
@@ -441,13 +440,15 @@ static void chain_limit(const char *base, const char *rel, gboolean unified, Hos
 void host_cgroup_memory_limit(const char *cgroups_path, HostMemoryLimit *out)
 {
 	gboolean unified = host_cgroup_is_unified();
-	g_autofree char *base = unified ? g_strdup(root_dir()) : g_build_filename(root_dir(), "memory", NULL);
+	g_autofree char *base = memory_hierarchy();
 	g_autofree char *rel = host_cgroup_fs_path(cgroups_path);
 	g_autoptr(GHashTable) self = proc_cgroups(getpid(), NULL);
-	const char *own = self != NULL ? g_hash_table_lookup(self, unified ? "" : "memory") : NULL;
+	const char *own = self != NULL && base != NULL ? hierarchy_path(self, base) : NULL;
 
 	out->bytes = G_MAXUINT64;
 	out->dir = NULL;
+	if (base == NULL)
+		return;
 	if (rel != NULL)
 		chain_limit(base, rel, unified, out);
 	if (own != NULL)
@@ -556,9 +557,12 @@ char *host_cgroup_oom_file(pid_t pid)
 			return g_strdup_printf("%s%s%smemory.events", root_dir(), f[2],
 					       g_str_has_suffix(f[2], "/") ? "" : "/");
 		g_auto(GStrv) ctrls = g_strsplit(f[1], ",", -1);
-		if (!unified && g_strv_contains((const char *const *)ctrls, "memory"))
-			return g_strdup_printf("%s/memory%s%smemory.oom_control", root_dir(), f[2],
-					       g_str_has_suffix(f[2], "/") ? "" : "/");
+		if (!unified && g_strv_contains((const char *const *)ctrls, "memory")) {
+			g_autofree char *base = memory_hierarchy();
+			return base == NULL ? NULL
+					    : g_strdup_printf("%s%s%smemory.oom_control", base, f[2],
+							      g_str_has_suffix(f[2], "/") ? "" : "/");
+		}
 	}
 	return NULL;
 }

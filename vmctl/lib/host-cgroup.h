@@ -104,8 +104,9 @@ void host_cgroup_remove(const char *cgroups_path);
  * cgroup outlives it until the runtime deletes the container).
  *
  * host_cgroup_oom_file() names the file of pid's memory cgroup
- * (<cgroup fs>/<path>/memory.events on v2, <cgroup fs>/memory/<path>/
- * memory.oom_control on v1), NULL when it has none; the caller owns it.
+ * (<cgroup fs>/<path>/memory.events on v2, <memory hierarchy>/<path>/
+ * memory.oom_control on v1: <cgroup fs>/memory, or the mount the memory
+ * controller shares), NULL when it has none; the caller owns it.
  * host_cgroup_oom_count() sums its "oom" and "oom_kill" lines (v1 has
  * only the latter, from Linux 4.13 on); FALSE when it cannot be read. */
 char *host_cgroup_oom_file(pid_t pid);
