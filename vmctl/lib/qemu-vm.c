@@ -547,12 +547,18 @@ typedef struct {
 
 static const VmLaunch plain_boot = {.state_fd = -1};
 
+/* Booted to become a template: its RAM a file every clone will map. */
+static gboolean launch_makes_template(const VmLaunch *launch)
+{
+	return launch->ram_file != NULL && launch->ram_shared;
+}
+
 static void apply_launch(VmSpec *spec, const VmLaunch *launch)
 {
 	spec->ram_file = g_strdup(launch->ram_file);
 	spec->ram_shared = launch->ram_shared;
 	spec->incoming = launch->clone;
-	if (launch->ram_file != NULL && launch->ram_shared)
+	if (launch_makes_template(launch))
 		g_clear_pointer(&spec->extra_monitor, g_free); /* the template's QEMU is ours alone */
 }
 
@@ -594,7 +600,7 @@ static QemuVm *start_vm(const QemuVmOptions *opts, const AccelPlan *plan, const 
 	 * guest into that memory (a page touched before the move would stay
 	 * charged where it was). */
 	g_autoptr(GError) charge_error = NULL;
-	if (launch->ram_shared && !host_cgroup_charge_to_root(vm->pid, &charge_error))
+	if (launch_makes_template(launch) && !host_cgroup_charge_to_root(vm->pid, &charge_error))
 		ck_log_warning("the VM template's memory stays charged to this process's cgroup: %s",
 			       charge_error->message);
 	vm->qmp = qmp_client_new(ck_steal_fd(&qmp_ours));
