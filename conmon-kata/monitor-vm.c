@@ -65,38 +65,58 @@ static gboolean fit_host_memory(MonitorVm *vm, GError **error)
 /* QEMU is best started in the sandbox's cgroup, so that what it touches
  * while booting is charged there too: the shim (containerd) joins it for
  * good, as it would later; the pod monitor with a stand-in joins the
- * cgroupfs folders only while it starts the pod (and goes back after).
+ * cgroupfs folders only around QEMU's fork (join_for_qemu, leave_after_qemu).
  * The systemd driver's scope exists only with its first pid, the
  * stand-in: QEMU then moves in after it (charge_pod). */
-static gboolean enter_sandbox_cgroup(MonitorVm *vm, GError **error)
+static gboolean prepare_sandbox_cgroup(MonitorVm *vm, GError **error)
 {
 	if (vm->fds->shim)
 		return monitor_shim_join_cgroup(vm, error);
 	if (monitor_vm_systemd_cgroup(vm))
 		return TRUE;
-	if (!host_cgroup_prepare(&vm->cgroup, vm->spec->cgroups_path, error) ||
-	    !host_cgroup_join_self(&vm->cgroup, error)) {
+	if (!host_cgroup_prepare(&vm->cgroup, vm->spec->cgroups_path, error)) {
 		g_prefix_error(error, "QEMU: ");
 		return FALSE;
 	}
 	return TRUE;
 }
 
+static gboolean join_for_qemu(gpointer data, GError **error)
+{
+	MonitorVm *vm = data;
+
+	if (!host_cgroup_join_self(&vm->cgroup, error)) {
+		g_prefix_error(error, "QEMU: ");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* A move between cgroups waits for an RCU grace period (milliseconds):
+ * this one waits while QEMU sets itself up, not before it starts. */
+static void leave_after_qemu(gpointer data)
+{
+	MonitorVm *vm = data;
+
+	host_cgroup_go_back(&vm->cgroup);
+}
+
 static PodMonitor *start_pod(MonitorVm *vm, GError **error)
 {
+	gboolean moves = !vm->fds->shim && !monitor_vm_systemd_cgroup(vm);
 	PodOptions opts = {
 		.config = vm->config,
 		.root = vm->root,
 		.pod_id = vm->role.pod_id,
 		.spec = vm->spec,
+		.spawning = moves ? join_for_qemu : NULL,
+		.spawned = moves ? leave_after_qemu : NULL,
+		.spawn_data = vm,
 	};
 
-	if (!fit_host_memory(vm, error) || !enter_sandbox_cgroup(vm, error))
+	if (!fit_host_memory(vm, error) || !prepare_sandbox_cgroup(vm, error))
 		return NULL;
-	PodMonitor *pod = pod_monitor_start(&opts, error);
-	if (!vm->fds->shim)
-		host_cgroup_go_back(&vm->cgroup);
-	return pod;
+	return pod_monitor_start(&opts, error);
 }
 
 static gboolean connect_pod(MonitorVm *vm, GError **error)
@@ -196,14 +216,18 @@ static gboolean charge_pod(MonitorVm *vm, GError **error)
 	return vm->pod == NULL || pod_monitor_charge(vm->pod, reported_pid(vm), error);
 }
 
-static gboolean spawn_standin(MonitorVm *vm, GError **error)
+/* The stand-in is forked before the process is made in the guest and
+ * sets itself up (its move into the cgroup waits for an RCU grace period)
+ * while the guest works; its pid is reported once both are done
+ * (standin_ready). The shim is the pid itself. */
+static gboolean start_standin(MonitorVm *vm, GError **error)
 {
 	if (vm->fds->shim)
-		return monitor_shim_join(vm, error);
+		return TRUE;
 	/* with the systemd driver, systemd places the stand-in once it runs */
 	gboolean systemd = monitor_vm_systemd_cgroup(vm);
 	const char *path = vm->spec != NULL && !systemd ? vm->spec->cgroups_path : NULL;
-	/* a sandbox's folders exist already (enter_sandbox_cgroup) */
+	/* a sandbox's folders exist already (prepare_sandbox_cgroup) */
 	if (vm->cgroup.procs == NULL && !host_cgroup_prepare(&vm->cgroup, path, error)) {
 		g_prefix_error(error, "stand-in: ");
 		return FALSE;
@@ -219,10 +243,18 @@ static gboolean spawn_standin(MonitorVm *vm, GError **error)
 		.on_died = on_standin_died,
 		.user_data = vm,
 	};
-	vm->standin = standin_spawn(&opts, error);
-	return vm->standin != NULL &&
-	       (!systemd || host_cgroup_systemd_join(&vm->cgroup, vm->spec->cgroups_path, monitor_vm_spec_resources(vm),
-						     standin_get_pid(vm->standin), error));
+	vm->standin = standin_start(&opts, error);
+	return vm->standin != NULL;
+}
+
+static gboolean standin_ready(MonitorVm *vm, GError **error)
+{
+	if (vm->fds->shim)
+		return monitor_shim_join(vm, error);
+	return standin_wait_ready(vm->standin, error) &&
+	       (!monitor_vm_systemd_cgroup(vm) ||
+		host_cgroup_systemd_join(&vm->cgroup, vm->spec->cgroups_path, monitor_vm_spec_resources(vm),
+					 standin_get_pid(vm->standin), error));
 }
 
 /* --- the guest process --------------------------------------------------------------- */
@@ -587,11 +619,12 @@ static gboolean create_prepare(MonitorVm *vm, GError **error)
 
 static gboolean create_spawn(MonitorVm *vm, pid_t *out_pid, GError **error)
 {
-	if (!monitor_shim_setup(vm, error) || !connect_pod(vm, error) || !guest_create(vm, error))
+	if (!monitor_shim_setup(vm, error) || !connect_pod(vm, error) || !start_standin(vm, error) ||
+	    !guest_create(vm, error))
 		return FALSE;
 	vm->t_guest = g_get_monotonic_time();
 	connect_guest_io(vm);
-	if (!spawn_standin(vm, error) || !charge_pod(vm, error))
+	if (!standin_ready(vm, error) || !charge_pod(vm, error))
 		return FALSE;
 	*out_pid = reported_pid(vm);
 	return TRUE;
@@ -702,10 +735,11 @@ static gboolean guest_exec(MonitorVm *vm, GError **error)
 
 static gboolean exec_spawn(MonitorVm *vm, pid_t *out_pid, GError **error)
 {
-	if (!connect_pod(vm, error) || !guest_exec(vm, error) || !monitor_shim_setup(vm, error))
+	if (!connect_pod(vm, error) || !start_standin(vm, error) || !guest_exec(vm, error) ||
+	    !monitor_shim_setup(vm, error))
 		return FALSE;
 	connect_guest_io(vm);
-	if (!spawn_standin(vm, error))
+	if (!standin_ready(vm, error))
 		return FALSE;
 	*out_pid = reported_pid(vm);
 	return TRUE;

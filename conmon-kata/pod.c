@@ -359,6 +359,9 @@ static gboolean boot(PodMonitor *pod, const PodOptions *opts, GError **error)
 		.name = pod->id,
 		.share_dir = pod->share_dir,
 		.netns_path = netns_of(opts->spec),
+		.spawning = opts->spawning,
+		.spawned = opts->spawned,
+		.spawn_data = opts->spawn_data,
 	};
 	sizing_boot(opts->config, &boot_size, (int)g_get_num_processors(), &vm_opts.vcpus, &vm_opts.memory_mib);
 	VmNic nics[POD_NET_MAX_IFACES];

@@ -36,6 +36,10 @@ typedef struct {
 	const OciSpec *spec; /* the sandbox container's spec */
 	PodDeadFunc on_dead;
 	gpointer user_data;
+	/* around QEMU's fork (QemuVmOptions): the caller's cgroup moves */
+	gboolean (*spawning)(gpointer data, GError **error);
+	void (*spawned)(gpointer data);
+	gpointer spawn_data;
 } PodOptions;
 
 PodMonitor *pod_monitor_start(const PodOptions *opts, GError **error);

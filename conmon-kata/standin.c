@@ -30,7 +30,10 @@ struct Standin {
 	guint64 start_time;
 	int ctl_fd; /* socketpair to the stand-in */
 	guint ctl_source;
+	gboolean ready; /* set up (standin_wait_ready) */
 	gboolean exited;
+	char *netns_path;    /* for the set-up's errors */
+	char **cgroup_procs; /* idem */
 	StandinSignalFunc on_signal;
 	StandinDiedFunc on_died;
 	gpointer user_data;
@@ -141,29 +144,30 @@ static void on_exit_cb(pid_t pid, int status, gpointer data)
 	Standin *s = data;
 
 	(void)pid;
-	gboolean expected = s->exited;
+	/* dead in its set-up: standin_wait_ready() says why */
+	gboolean expected = s->exited || !s->ready;
 	s->exited = TRUE;
 	if (!expected && s->on_died != NULL)
 		s->on_died(status, s->user_data);
 }
 
-static gboolean setup_failed(const StandinOptions *opts, const SetupReport *r, GError **error)
+static gboolean setup_failed(const Standin *s, const SetupReport *r, GError **error)
 {
-	int n_cgroups = opts->cgroup_procs != NULL ? (int)g_strv_length(opts->cgroup_procs) : 0;
+	int n_cgroups = s->cgroup_procs != NULL ? (int)g_strv_length(s->cgroup_procs) : 0;
 
 	if (r->err <= 0)
 		return ck_set_error_errno(error, EIO, "stand-in: set-up");
 	if (r->cgroup >= 0 && r->cgroup < n_cgroups) {
-		host_cgroup_join_error(opts->cgroup_procs[r->cgroup], r->err, error);
+		host_cgroup_join_error(s->cgroup_procs[r->cgroup], r->err, error);
 		g_prefix_error(error, "stand-in: ");
 		return FALSE;
 	}
-	if (r->cgroup == STEP_NETNS && opts->netns_path != NULL)
-		return ck_set_error_errno(error, r->err, "stand-in: join %s", opts->netns_path);
+	if (r->cgroup == STEP_NETNS && s->netns_path != NULL)
+		return ck_set_error_errno(error, r->err, "stand-in: join %s", s->netns_path);
 	return ck_set_error_errno(error, r->err, "stand-in: set-up");
 }
 
-Standin *standin_spawn(const StandinOptions *opts, GError **error)
+Standin *standin_start(const StandinOptions *opts, GError **error)
 {
 	int sv[2];
 
@@ -178,28 +182,41 @@ Standin *standin_spawn(const StandinOptions *opts, GError **error)
 		ck_clear_fd(&ours);
 		standin_main(opts, theirs, parent);
 	}
-	ck_clear_fd(&theirs);
-	SetupReport ready = {.err = ETIMEDOUT, .cgroup = STEP_OTHER};
-	struct pollfd pfd = {.fd = ours, .events = POLLIN};
-	if (poll(&pfd, 1, STANDIN_READY_TIMEOUT_MS) <= 0 || ck_read_retry(ours, &ready, sizeof ready) != sizeof ready ||
-	    ready.err != 0) {
-		(void)kill(pid, SIGKILL);
-		(void)waitpid(pid, NULL, 0);
-		return setup_failed(opts, &ready, error), NULL;
-	}
-
 	Standin *s = g_new0(Standin, 1);
 	s->pid = pid;
-	s->start_time = proc_start_time(pid);
+	s->ctl_fd = ck_steal_fd(&ours);
 	s->on_signal = opts->on_signal;
 	s->on_died = opts->on_died;
 	s->user_data = opts->user_data;
-	(void)ck_set_nonblock(ours, TRUE, NULL);
-	s->ctl_fd = ck_steal_fd(&ours);
-	s->ctl_source = g_unix_fd_add(s->ctl_fd, G_IO_IN | G_IO_HUP, on_ctl, s);
+	s->netns_path = g_strdup(opts->netns_path);
+	s->cgroup_procs = g_strdupv(opts->cgroup_procs);
 	signals_watch_child(pid, on_exit_cb, s);
 	return s;
 }
+
+gboolean standin_wait_ready(Standin *s, GError **error)
+{
+	SetupReport ready = {.err = ETIMEDOUT, .cgroup = STEP_OTHER};
+	struct pollfd pfd = {.fd = s->ctl_fd, .events = POLLIN};
+
+	if (s->ready)
+		return TRUE;
+	if (s->exited)
+		return ck_set_error_errno(error, ECHILD, "stand-in: set-up");
+	if (poll(&pfd, 1, STANDIN_READY_TIMEOUT_MS) <= 0 ||
+	    ck_read_retry(s->ctl_fd, &ready, sizeof ready) != sizeof ready || ready.err != 0) {
+		s->exited = TRUE;
+		(void)kill(s->pid, SIGKILL);
+		(void)signals_wait_child(s->pid, STANDIN_READY_TIMEOUT_MS);
+		return setup_failed(s, &ready, error);
+	}
+	s->ready = TRUE;
+	s->start_time = proc_start_time(s->pid);
+	(void)ck_set_nonblock(s->ctl_fd, TRUE, NULL);
+	s->ctl_source = g_unix_fd_add(s->ctl_fd, G_IO_IN | G_IO_HUP, on_ctl, s);
+	return TRUE;
+}
+
 
 pid_t standin_get_pid(Standin *s)
 {
@@ -233,5 +250,7 @@ void standin_free(Standin *s)
 	if (s->ctl_source != 0)
 		g_source_remove(s->ctl_source);
 	ck_close_fdp(&s->ctl_fd);
+	g_free(s->netns_path);
+	g_strfreev(s->cgroup_procs);
 	g_free(s);
 }

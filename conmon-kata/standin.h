@@ -12,7 +12,7 @@
  *     monitor;
  *   - joins the pod's network namespace and the container's host cgroup,
  *     so that /proc/<pid>/ns/net, net/dev and cgroup mean something (a
- *     cgroup it cannot join fails standin_spawn(), naming the controller);
+ *     cgroup it cannot join fails its set-up, naming the controller);
  *   - dies with the monitor (PR_SET_PDEATHSIG), and if it is SIGKILLed
  *     the monitor kills the guest process (it cannot forward SIGKILL).
  * It is a fork of the monitor that execs nothing: a few hundred KiB of
@@ -41,7 +41,13 @@ typedef struct {
 	gpointer user_data;
 } StandinOptions;
 
-Standin *standin_spawn(const StandinOptions *opts, GError **error);
+/* Forks the stand-in, which sets itself up (the namespace, the cgroups:
+ * a move between cgroups waits for an RCU grace period) while the caller
+ * goes on; standin_wait_ready() waits for that and reports a failed
+ * set-up (the stand-in is then gone). Its pid means nothing to anyone
+ * before it is ready. */
+Standin *standin_start(const StandinOptions *opts, GError **error);
+gboolean standin_wait_ready(Standin *s, GError **error);
 pid_t standin_get_pid(Standin *s);
 guint64 standin_get_start_time(Standin *s);
 

@@ -355,17 +355,21 @@ static gboolean record_origins(HostCgroup *cg, GPtrArray *bases, GError **error)
 	return TRUE;
 }
 
+/* Only where pid is elsewhere: every write to cgroup.procs, even one
+ * that moves nothing, waits for an RCU grace period (milliseconds). */
 gboolean host_cgroup_move_beside(pid_t pid, pid_t beside, GError **error)
 {
 	g_autoptr(GHashTable) there = proc_cgroups(beside, error);
+	g_autoptr(GHashTable) here = there != NULL ? proc_cgroups(pid, error) : NULL;
 	g_autofree char *text = g_strdup_printf("%d", (int)pid);
 
-	if (there == NULL)
+	if (here == NULL)
 		return FALSE;
 	g_autoptr(GPtrArray) bases = hierarchies();
 	for (guint i = 0; i < bases->len; i++) {
 		g_autofree char *procs = procs_of(there, g_ptr_array_index(bases, i));
-		if (procs != NULL && !write_text(procs, text))
+		g_autofree char *now = procs_of(here, g_ptr_array_index(bases, i));
+		if (procs != NULL && g_strcmp0(procs, now) != 0 && !write_text(procs, text))
 			return host_cgroup_join_error(procs, errno, error);
 	}
 	return TRUE;
@@ -459,7 +463,7 @@ gboolean host_cgroup_join_self(HostCgroup *cg, GError **error)
 {
 	g_autofree char *pid = g_strdup_printf("%d", (int)getpid());
 
-	if (cg->procs == NULL || cg->procs->len == 0)
+	if (cg->procs == NULL || cg->procs->len == 0 || cg->origins != NULL /* there already */)
 		return TRUE;
 	if (!record_origins(cg, cg->bases, error))
 		return FALSE;

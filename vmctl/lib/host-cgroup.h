@@ -70,8 +70,9 @@ gboolean host_cgroup_systemd_join(HostCgroup *cg, const char *cgroups_path, cons
 				  GError **error);
 
 /* Moves the calling process into the prepared cgroups, remembering where
- * it was. A cgroup it cannot join is an error naming the controller
- * (host_cgroup_join_error); the ones before it are joined. */
+ * it was (nothing if it is there already, not gone back). A cgroup it
+ * cannot join is an error naming the controller (host_cgroup_join_error);
+ * the ones before it are joined. */
 gboolean host_cgroup_join_self(HostCgroup *cg, GError **error);
 
 /* The hierarchy a cgroup.procs path belongs to, as an operator names it:
@@ -84,7 +85,7 @@ gboolean host_cgroup_join_error(const char *procs, int errsv, GError **error);
 
 /* Moves the calling process back to where it was before
  * host_cgroup_join_self(), if it joined; the cgroups stay. The pod
- * monitor joins its sandbox's cgroup only while it starts QEMU. */
+ * monitor joins its sandbox's cgroup only around QEMU's fork. */
 void host_cgroup_go_back(HostCgroup *cg);
 
 /* Moves the calling process back when it joined, stops the systemd scope

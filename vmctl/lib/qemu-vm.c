@@ -592,7 +592,12 @@ static QemuVm *start_vm(const QemuVmOptions *opts, const AccelPlan *plan, const 
 		return NULL;
 
 	int ends[3] = {agent_theirs, qmp_theirs, console_theirs};
-	if (!spawn(vm, spec, opts, ends, launch->state_fd, error))
+	if (opts->spawning != NULL && !opts->spawning(opts->spawn_data, error))
+		return NULL;
+	gboolean spawned = spawn(vm, spec, opts, ends, launch->state_fd, error);
+	if (opts->spawned != NULL)
+		opts->spawned(opts->spawn_data);
+	if (!spawned)
 		return NULL;
 	/* The template's memory outlives its QEMU in the template's file and
 	 * is every clone's: charged to no pod. Moved right after its exec,

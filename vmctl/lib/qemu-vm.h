@@ -51,6 +51,13 @@ typedef struct {
 	GMainContext *context;	/* for the agent client; NULL: thread default */
 	AgentCancelFunc cancel; /* polled while waiting (e.g. SIGINT seen) */
 	gpointer cancel_data;
+	/* Around each fork of a QEMU: `spawning` before it (the pod monitor
+	 * joins the pod's cgroup, for QEMU to be born there; FALSE fails the
+	 * start), `spawned` after it, whether the fork worked or not, while
+	 * QEMU sets itself up (the monitor leaves again). NULL: none. */
+	gboolean (*spawning)(gpointer data, GError **error);
+	void (*spawned)(gpointer data);
+	gpointer spawn_data;
 } QemuVmOptions;
 
 QemuVm *qemu_vm_boot(const QemuVmOptions *opts, GError **error);
