@@ -84,8 +84,11 @@ class Context:
     """One suite's run (see the module's description). prefix names what
     the run makes (/run/<prefix>.*, /tmp/<prefix>.*, network namespaces)."""
 
-    def __init__(self, prefix, env=None):
+    def __init__(self, prefix, env=None, root=None):
+        """root: a runtime root that outlives the run (a benchmark's pods
+        share one, as CRI-O's share /run/vmctl); None: the run's own."""
         self.prefix = prefix
+        self.kept_root = root
         self.env = env or Env(os.environ)
         self.tap = Tap()
         self.reaper = Reaper()
@@ -106,7 +109,7 @@ class Context:
         self._undo = []
 
     def __enter__(self):
-        self.root = tempfile.mkdtemp(prefix=f'{self.prefix}.', dir='/run')
+        self.root = self.kept_root or tempfile.mkdtemp(prefix=f'{self.prefix}.', dir='/run')
         self.tmp = tempfile.mkdtemp(prefix=f'{self.prefix}.', dir='/tmp')
         self.cwd = self.tmp
         return self
@@ -138,7 +141,7 @@ class Context:
                 self.tap.ok(False, f'cleanup: {getattr(fn, "__name__", fn)} raised {type(e).__name__}',
                             *traceback.format_exc().splitlines())
         for d in (self.root, self.tmp):
-            if d is not None:
+            if d is not None and d != self.kept_root:
                 rm_rf(d)
         self.root = self.tmp = None
 
