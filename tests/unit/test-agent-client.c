@@ -14,7 +14,10 @@
  * And a hostile peer: a malformed frame, a response or event that is not
  * the protocol's JSON, a response to a request never sent or a request
  * closes the connection as a protocol violation; a late answer to a
- * request given up on does not. */
+ * request given up on does not.
+ *
+ * And agent_client_ops(): its calls are all sent before the first answer,
+ * their results decoded, the first failure is the error. */
 #include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -368,6 +371,142 @@ static void test_unanswered_call_data_destroyed(void)
 	g_assert_cmpint(unanswered.destroyed, ==, 1);
 }
 
+/* A peer that answers only once it holds `expect` requests: ops calls
+ * that waited for each answer before sending the next would time out. */
+typedef struct {
+	int fd;
+	int expect;
+	const char *const *answers; /* one payload per request, by its id */
+	GString *ops;		    /* the requests' "op" values, in order */
+} Peer;
+
+static gpointer peer_main(gpointer data)
+{
+	Peer *p = data;
+	CkFrameReader r;
+	guint32 ids[8];
+	int n = 0;
+
+	ck_frame_reader_init(&r);
+	while (n < p->expect) {
+		guint8 buf[4096];
+		ssize_t got = read(p->fd, buf, sizeof buf);
+		if (got <= 0)
+			break;
+		ck_frame_reader_feed(&r, buf, (gsize)got);
+		CkFrame f;
+		while (n < p->expect && ck_frame_reader_next(&r, &f, NULL) == 1) {
+			g_auto(yajl_val) req = ck_json_parse((const char *)f.payload, f.len, "request", NULL);
+			yajl_val op = ck_json_get(req, "op");
+			g_string_append_printf(p->ops, "%s;", op != NULL && YAJL_IS_STRING(op) ? op->u.string : "?");
+			ids[n++] = f.id;
+		}
+	}
+	ck_frame_reader_clear(&r);
+	g_autoptr(GByteArray) out = g_byte_array_new();
+	for (int i = 0; i < n; i++)
+		append_frame(out, CK_FRAME_RESPONSE, ids[i], 0, p->answers[i]);
+	write_all(p->fd, out);
+	return NULL;
+}
+
+static void test_ops_back_to_back(void)
+{
+	static const char *const answers[] = {
+	    "{\"result\": {\"protocol\": 1, \"agent_version\": \"9.9\", \"uptime_us\": 42}}",
+	    "{\"result\": {\"boot_id\": \"b\"}}",
+	};
+	int sv[2];
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+	g_autoptr(GString) ops = g_string_new(NULL);
+	Peer peer = {.fd = sv[1], .expect = 2, .answers = answers, .ops = ops};
+	GThread *t = g_thread_new("peer", peer_main, &peer);
+	AgentClient *c = agent_client_new(sv[0], NULL);
+	CkVersionArgs v = {.protocol = 1};
+	CkVersionResult info = {0};
+	CkCloneIdentityArgs id = {.entropy = "AAAA", .realtime_ns = 1};
+	CkCloneIdentityResult idr = {0};
+	const AgentOpCall calls[] = {{CK_OP_VERSION, &v, &info}, {CK_OP_CLONE_IDENTITY, &id, &idr}};
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(agent_client_ops(c, calls, 2, 5000, &error));
+	g_assert_no_error(error);
+	g_thread_join(t);
+	g_assert_cmpstr(ops->str, ==, "version;clone_identity;");
+	g_assert_cmpstr(info.agent_version, ==, "9.9");
+	g_assert_cmpint(info.uptime_us, ==, 42);
+	g_assert_cmpstr(idr.boot_id, ==, "b");
+	ck_msg_clear_result(CK_OP_VERSION, &info);
+	ck_msg_clear_result(CK_OP_CLONE_IDENTITY, &idr);
+	g_assert_null(agent_client_violation(c));
+	agent_client_free(c);
+	close(sv[1]);
+}
+
+/* The first call's failure is the error even though the second succeeded;
+ * a result of the wrong shape is one too; no answer is a timeout naming
+ * the call, and its late answer is dropped. */
+static void test_ops_errors(void)
+{
+	static const char *const first_fails[] = {
+	    "{\"error\": {\"code\": \"not_found\", \"message\": \"no such thing\"}}",
+	    "{\"result\": {}}",
+	};
+	static const char *const bad_shape[] = {
+	    "{\"result\": {\"protocol\": 1}}",
+	    "{\"result\": {}}",
+	};
+	const char *const *scripts[] = {first_fails, bad_shape};
+
+	for (guint s = 0; s < G_N_ELEMENTS(scripts); s++) {
+		int sv[2];
+		g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+		g_autoptr(GString) ops = g_string_new(NULL);
+		Peer peer = {.fd = sv[1], .expect = 2, .answers = scripts[s], .ops = ops};
+		GThread *t = g_thread_new("peer", peer_main, &peer);
+		AgentClient *c = agent_client_new(sv[0], NULL);
+		CkVersionArgs v = {.protocol = 1};
+		CkVersionResult info = {0};
+		const AgentOpCall calls[] = {{CK_OP_VERSION, &v, &info}, {CK_OP_PING, NULL, NULL}};
+		g_autoptr(GError) error = NULL;
+
+		g_assert_false(agent_client_ops(c, calls, 2, 5000, &error));
+		g_thread_join(t);
+		if (s == 0) {
+			g_assert_error(error, CK_ERROR, CK_ERROR_NOT_FOUND);
+			g_assert_cmpstr(error->message, ==, "no such thing");
+		} else {
+			g_assert_error(error, CK_ERROR, CK_ERROR_INVALID);
+			g_assert_nonnull(strstr(error->message, "uptime_us"));
+		}
+		ck_msg_clear_result(CK_OP_VERSION, &info);
+		agent_client_free(c);
+		close(sv[1]);
+	}
+
+	int sv[2];
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+	AgentClient *c = agent_client_new(sv[0], NULL);
+	const AgentOpCall pings[] = {{CK_OP_PING, NULL, NULL}, {CK_OP_PING, NULL, NULL}};
+	g_autoptr(GError) error = NULL;
+	g_assert_false(agent_client_ops(c, pings, 2, 20, &error));
+	g_assert_error(error, CK_ERROR, CK_ERROR_TIMEOUT);
+	g_assert_cmpstr(error->message, ==, "ping: no answer from the agent within 20 ms");
+	g_autoptr(GByteArray) late = g_byte_array_new();
+	append_frame(late, CK_FRAME_RESPONSE, 1, 0, "{\"result\": {}}");
+	append_frame(late, CK_FRAME_RESPONSE, 2, 0, "{\"result\": {}}");
+	append_frame(late, CK_FRAME_RESPONSE, 3, 0, "{\"result\": {}}");
+	write_all(sv[1], late);
+	g_autoptr(CkJsonGen) again = ck_msg_request_begin(CK_OP_PING);
+	g_autoptr(GError) error2 = NULL;
+	yajl_val reply = agent_client_call(c, again, 5000, NULL, &error2);
+	g_assert_no_error(error2);
+	yajl_tree_free(reply);
+	g_assert_null(agent_client_violation(c));
+	agent_client_free(c);
+	close(sv[1]);
+}
+
 /* Which agent errors are a process that could not start, and runc's words
  * for them. */
 static void test_start_failure_words(void)
@@ -404,5 +543,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/agent-client/violations", test_violations);
 	g_test_add_func("/agent-client/late-reply-dropped", test_late_reply_dropped);
 	g_test_add_func("/agent-client/unanswered-call-data-destroyed", test_unanswered_call_data_destroyed);
+	g_test_add_func("/agent-client/ops-back-to-back", test_ops_back_to_back);
+	g_test_add_func("/agent-client/ops-errors", test_ops_errors);
 	return g_test_run();
 }

@@ -444,6 +444,50 @@ gboolean agent_client_op(AgentClient *c, CkOp op, gconstpointer args, gpointer o
 	return out_result == NULL || ck_msg_decode_result(op, result, out_result, error);
 }
 
+typedef struct {
+	const AgentOpCall *call;
+	guint32 id;
+	gboolean done;
+	GError *error;
+} OpReply;
+
+static void op_reply_cb(AgentClient *c, yajl_val result, const GError *error, gpointer data)
+{
+	OpReply *r = data;
+
+	(void)c;
+	r->done = TRUE;
+	if (error != NULL)
+		r->error = g_error_copy(error);
+	else if (r->call->out_result != NULL)
+		(void)ck_msg_decode_result(r->call->op, result, r->call->out_result, &r->error);
+}
+
+gboolean agent_client_ops(AgentClient *c, const AgentOpCall *calls, guint n, int timeout_ms, GError **error)
+{
+	g_autofree OpReply *replies = g_new0(OpReply, n);
+	gboolean ok = TRUE;
+
+	for (guint i = 0; i < n; i++) {
+		g_autoptr(CkJsonGen) request = ck_msg_request(calls[i].op, calls[i].args);
+		replies[i].call = &calls[i];
+		replies[i].id = agent_client_call_async(c, request, op_reply_cb, &replies[i]);
+	}
+	for (guint i = 0; i < n && ok; i++)
+		ok = run_until(c, &replies[i].done, timeout_ms, ck_op_info(calls[i].op)->name, error);
+	for (guint i = 0; i < n; i++) {
+		/* a late reply must not write into freed memory */
+		if (!replies[i].done)
+			g_hash_table_remove(c->pending, GUINT_TO_POINTER(replies[i].id));
+		if (ok && replies[i].error != NULL) {
+			g_propagate_error(error, g_steal_pointer(&replies[i].error));
+			ok = FALSE;
+		}
+		g_clear_error(&replies[i].error);
+	}
+	return ok;
+}
+
 void agent_client_send_op(AgentClient *c, CkOp op, gconstpointer args)
 {
 	g_autoptr(CkJsonGen) request = ck_msg_request(op, args);

@@ -67,6 +67,18 @@ gboolean agent_client_op(AgentClient *c, CkOp op, gconstpointer args, gpointer o
 /* Sends op with args and does not wait for, or look at, the answer. */
 void agent_client_send_op(AgentClient *c, CkOp op, gconstpointer args);
 
+/* Typed calls sent back to back, each before the one before it is
+ * answered: the agent answers in order, so n calls cost the guest no
+ * wake-up between them and the host no round trip each. Every result is
+ * filled on success (the caller clears them, as agent_client_op()'s);
+ * the error is the first failed call's; timeout_ms is each call's. */
+typedef struct {
+	CkOp op;
+	gconstpointer args;  /* NULL for an operation without */
+	gpointer out_result; /* NULL: not wanted */
+} AgentOpCall;
+gboolean agent_client_ops(AgentClient *c, const AgentOpCall *calls, guint n, int timeout_ms, GError **error);
+
 /* Runs the context until the agent's "ready" event arrived. */
 gboolean agent_client_wait_ready(AgentClient *c, int timeout_ms, GError **error);
 gboolean agent_client_is_ready(AgentClient *c);

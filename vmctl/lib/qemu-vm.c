@@ -673,8 +673,10 @@ static CkJsonGen *migration_uri(const VmSpec *spec)
 
 /* The saved state reaches a clone as an inherited fd (a number in the
  * URI); QEMU's outgoing side takes only a named one (getfd). */
-/* Polls `query` until its "status" is none of `busy`; returns it. */
-static char *wait_status(QemuVm *vm, const char *query, const char *const *busy, int timeout_ms, GError **error)
+/* Polls `query` every poll_us until its "status" is none of `busy`;
+ * returns it. */
+static char *wait_status(QemuVm *vm, const char *query, const char *const *busy, int poll_us, int timeout_ms,
+			 GError **error)
 {
 	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
 
@@ -694,7 +696,7 @@ static char *wait_status(QemuVm *vm, const char *query, const char *const *busy,
 			return ck_set_error(error, CK_ERROR_TIMEOUT, "%s: still '%s' after %d ms", query,
 					    status ? status : "?", timeout_ms),
 			       NULL;
-		g_usleep(5000);
+		g_usleep(poll_us);
 	}
 }
 
@@ -726,7 +728,7 @@ static gboolean save_template(QemuVm *vm, int state_fd, GError **error)
 	    !qmp_run(vm, "migrate", to, NULL, error))
 		return FALSE;
 	static const char *const saving[] = {"none", "setup", "active", "device", NULL};
-	status = wait_status(vm, "query-migrate", saving, TEMPLATE_RESTORE_TIMEOUT_MS, error);
+	status = wait_status(vm, "query-migrate", saving, 5000, TEMPLATE_RESTORE_TIMEOUT_MS, error);
 	if (status == NULL)
 		return FALSE;
 	if (!g_str_equal(status, "completed"))
@@ -853,9 +855,11 @@ static gboolean ensure_template(const QemuVmOptions *opts, const AccelPlan *plan
 	return qemu_template_is_ready(t) || make_template(opts, plan, t, spec, boot_failed, error);
 }
 
-/* The clone's guest becomes its own: host entropy into its kernel RNG,
- * the host's wall clock, its NICs found (docs/templating.md). */
-static gboolean clone_identity(QemuVm *vm, guint n_nics, int timeout_ms, GError **error)
+/* The agent said "ready" once, in the template: its answers to version
+ * and to clone_identity, sent back to back, prove it alive, and the
+ * latter makes the guest the clone's own: host entropy into its kernel
+ * RNG, the host's wall clock, its NICs found (docs/templating.md). */
+static gboolean greet_clone(QemuVm *vm, guint n_nics, int timeout_ms, GError **error)
 {
 	guint8 entropy[CLONE_ENTROPY_BYTES];
 	struct timespec now;
@@ -865,12 +869,18 @@ static gboolean clone_identity(QemuVm *vm, guint n_nics, int timeout_ms, GError 
 	g_autofree char *b64 = g_base64_encode(entropy, sizeof entropy);
 	explicit_bzero(entropy, sizeof entropy);
 	clock_gettime(CLOCK_REALTIME, &now);
-	CkCloneIdentityArgs args = {
+	CkVersionArgs version = {.protocol = CK_PROTO_VERSION};
+	CkCloneIdentityArgs identity = {
 	    .entropy = b64,
 	    .realtime_ns = (gint64)now.tv_sec * 1000000000 + now.tv_nsec,
 	    .rescan_pci = n_nics > 0,
 	};
-	gboolean ok = agent_client_op(vm->agent, CK_OP_CLONE_IDENTITY, &args, NULL, timeout_ms, error);
+	const AgentOpCall calls[] = {
+	    {CK_OP_VERSION, &version, &vm->info},
+	    {CK_OP_CLONE_IDENTITY, &identity, NULL},
+	};
+	ck_msg_clear_result(CK_OP_VERSION, &vm->info);
+	gboolean ok = agent_client_ops(vm->agent, calls, G_N_ELEMENTS(calls), timeout_ms, error);
 	explicit_bzero(b64, strlen(b64));
 	return ok;
 }
@@ -886,7 +896,8 @@ static gboolean load_clone_state(QemuVm *vm, const VmSpec *spec, int timeout_ms,
 	    !qmp_run(vm, "migrate-incoming", from, NULL, error))
 		return FALSE;
 	static const char *const loading[] = {"inmigrate", NULL};
-	status = wait_status(vm, "query-status", loading, timeout_ms, error);
+	/* a load takes about 10 ms: every millisecond of polling shows */
+	status = wait_status(vm, "query-status", loading, 1000, timeout_ms, error);
 	if (status == NULL)
 		return FALSE;
 	if (g_str_equal(status, "paused"))
@@ -915,9 +926,7 @@ static QemuVm *restore_clone(const QemuVmOptions *opts, const AccelPlan *plan, c
 	vm->agent = agent_client_new(ck_steal_fd(&agent_fd), opts->context);
 	if (opts->cancel != NULL)
 		agent_client_set_cancel_func(vm->agent, opts->cancel, opts->cancel_data);
-	/* the agent said "ready" once, in the template: a version call proves it alive */
-	if (!load_clone_state(vm, &spec, timeout_ms, error) || !query_version(vm, timeout_ms, error) ||
-	    !clone_identity(vm, spec.n_nics, timeout_ms, error)) {
+	if (!load_clone_state(vm, &spec, timeout_ms, error) || !greet_clone(vm, spec.n_nics, timeout_ms, error)) {
 		if (qemu_vm_has_exited(vm, NULL) || ck_error_is(*error, CK_ERROR_DISCONNECTED)) {
 			g_autofree char *qemu_says = (reap_blocking(vm), last_line_of(vm->qemu_log));
 			if (qemu_says != NULL)
