@@ -298,6 +298,26 @@ static void test_violations(void)
 
 /* The answer to a request the caller gave up on (it timed out) is no
  * violation: it is dropped and the connection serves on. */
+/* Answers ids 1..n_late (calls given up on) and, in the same write, id
+ * n_late + 1 (the next call's): the late ones are dropped without a
+ * violation and the next call is served. Frees c and closes peer. */
+static void late_answers_dropped(AgentClient *c, int peer, guint32 n_late)
+{
+	g_autoptr(GByteArray) s = g_byte_array_new();
+	g_autoptr(CkJsonGen) again = ck_msg_request_begin(CK_OP_PING);
+	g_autoptr(GError) error = NULL;
+
+	for (guint32 id = 1; id <= n_late + 1; id++)
+		append_frame(s, CK_FRAME_RESPONSE, id, 0, "{\"result\": {}}");
+	write_all(peer, s);
+	yajl_val reply = agent_client_call(c, again, 5000, NULL, &error);
+	g_assert_no_error(error);
+	yajl_tree_free(reply);
+	g_assert_null(agent_client_violation(c));
+	agent_client_free(c);
+	close(peer);
+}
+
 static void test_late_reply_dropped(void)
 {
 	int sv[2];
@@ -308,18 +328,7 @@ static void test_late_reply_dropped(void)
 
 	g_assert_null(agent_client_call(c, req, 10, NULL, &error));
 	g_assert_error(error, CK_ERROR, CK_ERROR_TIMEOUT);
-	g_autoptr(GByteArray) s = g_byte_array_new();
-	append_frame(s, CK_FRAME_RESPONSE, 1, 0, "{\"result\": {}}");
-	append_frame(s, CK_FRAME_RESPONSE, 2, 0, "{\"result\": {}}");
-	write_all(sv[1], s);
-	g_autoptr(CkJsonGen) again = ck_msg_request_begin(CK_OP_PING);
-	g_autoptr(GError) error2 = NULL;
-	yajl_val reply = agent_client_call(c, again, 5000, NULL, &error2);
-	g_assert_no_error(error2);
-	yajl_tree_free(reply);
-	g_assert_null(agent_client_violation(c));
-	agent_client_free(c);
-	close(sv[1]);
+	late_answers_dropped(c, sv[1], 1);
 }
 
 typedef struct {
@@ -492,19 +501,7 @@ static void test_ops_errors(void)
 	g_assert_false(agent_client_ops(c, pings, 2, 20, &error));
 	g_assert_error(error, CK_ERROR, CK_ERROR_TIMEOUT);
 	g_assert_cmpstr(error->message, ==, "ping: no answer from the agent within 20 ms");
-	g_autoptr(GByteArray) late = g_byte_array_new();
-	append_frame(late, CK_FRAME_RESPONSE, 1, 0, "{\"result\": {}}");
-	append_frame(late, CK_FRAME_RESPONSE, 2, 0, "{\"result\": {}}");
-	append_frame(late, CK_FRAME_RESPONSE, 3, 0, "{\"result\": {}}");
-	write_all(sv[1], late);
-	g_autoptr(CkJsonGen) again = ck_msg_request_begin(CK_OP_PING);
-	g_autoptr(GError) error2 = NULL;
-	yajl_val reply = agent_client_call(c, again, 5000, NULL, &error2);
-	g_assert_no_error(error2);
-	yajl_tree_free(reply);
-	g_assert_null(agent_client_violation(c));
-	agent_client_free(c);
-	close(sv[1]);
+	late_answers_dropped(c, sv[1], 2);
 }
 
 /* Which agent errors are a process that could not start, and runc's words
