@@ -201,15 +201,20 @@ gboolean standin_wait_ready(Standin *s, GError **error)
 
 	if (s->ready)
 		return TRUE;
-	if (s->exited)
-		return ck_set_error_errno(error, ECHILD, "stand-in: set-up");
+	/* one that died in its set-up has left its report in the socket */
 	if (poll(&pfd, 1, STANDIN_READY_TIMEOUT_MS) <= 0 ||
 	    ck_read_retry(s->ctl_fd, &ready, sizeof ready) != sizeof ready || ready.err != 0) {
-		s->exited = TRUE;
-		(void)kill(s->pid, SIGKILL);
-		(void)signals_wait_child(s->pid, STANDIN_READY_TIMEOUT_MS);
+		/* not reaped yet, so its pid is still its own */
+		if (!s->exited) {
+			s->exited = TRUE;
+			(void)kill(s->pid, SIGKILL);
+			(void)signals_wait_child(s->pid, STANDIN_READY_TIMEOUT_MS);
+		}
 		return setup_failed(s, &ready, error);
 	}
+	/* set up, then killed before its pid was published */
+	if (s->exited)
+		return ck_set_error_errno(error, ESRCH, "stand-in: died before its pid was reported");
 	s->ready = TRUE;
 	s->start_time = proc_start_time(s->pid);
 	(void)ck_set_nonblock(s->ctl_fd, TRUE, NULL);
