@@ -463,7 +463,7 @@ gboolean host_cgroup_join_self(HostCgroup *cg, GError **error)
 {
 	g_autofree char *pid = g_strdup_printf("%d", (int)getpid());
 
-	if (cg->procs == NULL || cg->procs->len == 0 || cg->origins != NULL /* there already */)
+	if (cg->procs == NULL || cg->procs->len == 0)
 		return TRUE;
 	if (!record_origins(cg, cg->bases, error))
 		return FALSE;

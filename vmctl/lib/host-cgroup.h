@@ -70,9 +70,8 @@ gboolean host_cgroup_systemd_join(HostCgroup *cg, const char *cgroups_path, cons
 				  GError **error);
 
 /* Moves the calling process into the prepared cgroups, remembering where
- * it was (nothing if it is there already, not gone back). A cgroup it
- * cannot join is an error naming the controller (host_cgroup_join_error);
- * the ones before it are joined. */
+ * it was. A cgroup it cannot join is an error naming the controller
+ * (host_cgroup_join_error); the ones before it are joined. */
 gboolean host_cgroup_join_self(HostCgroup *cg, GError **error);
 
 /* The hierarchy a cgroup.procs path belongs to, as an operator names it:

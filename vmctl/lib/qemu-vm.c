@@ -592,9 +592,9 @@ static QemuVm *start_vm(const QemuVmOptions *opts, const AccelPlan *plan, const 
 		return NULL;
 
 	int ends[3] = {agent_theirs, qmp_theirs, console_theirs};
-	if (opts->spawning != NULL && !opts->spawning(opts->spawn_data, error))
-		return NULL;
-	gboolean spawned = spawn(vm, spec, opts, ends, launch->state_fd, error);
+	/* `spawned` undoes a `spawning` that failed half-way too */
+	gboolean spawned = (opts->spawning == NULL || opts->spawning(opts->spawn_data, error)) &&
+			   spawn(vm, spec, opts, ends, launch->state_fd, error);
 	if (opts->spawned != NULL)
 		opts->spawned(opts->spawn_data);
 	if (!spawned)

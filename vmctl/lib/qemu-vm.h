@@ -53,8 +53,9 @@ typedef struct {
 	gpointer cancel_data;
 	/* Around each fork of a QEMU: `spawning` before it (the pod monitor
 	 * joins the pod's cgroup, for QEMU to be born there; FALSE fails the
-	 * start), `spawned` after it, whether the fork worked or not, while
-	 * QEMU sets itself up (the monitor leaves again). NULL: none. */
+	 * start), `spawned` after it, whether `spawning` and the fork worked
+	 * or not, while QEMU sets itself up (the monitor leaves again).
+	 * NULL: none. */
 	gboolean (*spawning)(gpointer data, GError **error);
 	void (*spawned)(gpointer data);
 	gpointer spawn_data;
