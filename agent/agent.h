@@ -9,6 +9,7 @@
 #include <glib.h>
 #include <yajl/yajl_tree.h>
 
+#include "oci/oci-seccomp.h"
 #include "proto/ck-channel.h"
 #include "guest-hooks.h"
 #include "guest-init.h"
@@ -35,6 +36,7 @@ struct Agent {
 	GHashTable *oom_watches;  /* watch descriptor -> Container* */
 	GuestHooks guest_hooks;	  /* Kata's guest hooks, found at create_sandbox */
 	struct PortFwd *portfwd;  /* forwarded connections (portfwd.c), from the first one on */
+	OciSeccompAbis seccomp_abis; /* what compiling a filter for this kernel may leave out */
 };
 
 G_END_DECLS

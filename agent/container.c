@@ -22,7 +22,7 @@
 #include "guest-hooks.h"
 #include "mounts.h"
 #include "guest-paths.h"
-#include "seccomp-filter.h"
+#include "oci/oci-seccomp.h"
 
 #define SPAWN_TIMEOUT_MS 30000
 #define REMOVE_TIMEOUT_MS 10000
@@ -37,6 +37,8 @@ struct Container {
 	char *rootfs;
 	char *bundle; /* the hooks' "bundle": the guest directory of the rootfs */
 	char *cgroup;
+	GBytes *seccomp_bpf; /* its processes' seccomp program; NULL: none */
+	guint seccomp_flags;
 	int oom_wd;
 	gint64 oom_kills;
 	gboolean oom_killed;
@@ -68,6 +70,8 @@ static void container_free(Container *c)
 	g_free(c->rootfs);
 	g_free(c->bundle);
 	g_free(c->cgroup);
+	if (c->seccomp_bpf != NULL)
+		g_bytes_unref(c->seccomp_bpf);
 	g_free(c->id);
 	g_free(c);
 }
@@ -286,12 +290,39 @@ static void plan_misc(SpawnPlan *plan, const OciSpec *spec)
 		ck_log_debug("apparmorProfile/selinuxLabel: no LSM in the guest, ignored");
 }
 
-static gboolean plan_seccomp(SpawnPlan *plan, const OciSpec *spec, GError **error)
+/* The container's seccomp program: the one the host compiled and sent
+ * (its monitor does, docs/protocol.md), or, from a client that sends only
+ * the profile, compiled here. Its execs get the same program. */
+static gboolean container_seccomp(Agent *agent, Container *c, const CkCreateContainerArgs *a, GError **error)
 {
-	if (spec->seccomp == NULL)
+	if (a->seccomp_bpf != NULL) {
+		gsize len = 0;
+		guchar *bytes = g_base64_decode(a->seccomp_bpf, &len);
+		g_autoptr(GBytes) program = g_bytes_new_take(bytes, len);
+
+		if (a->seccomp_flags < 0 || a->seccomp_flags > G_MAXUINT32)
+			return ck_set_error(error, CK_ERROR_INVALID, "seccomp_flags: %" G_GINT64_FORMAT " is out of range",
+					    a->seccomp_flags);
+		if (!oci_seccomp_check_bpf(program, (guint)a->seccomp_flags, "seccomp_bpf", error))
+			return FALSE;
+		c->seccomp_bpf = g_steal_pointer(&program);
+		c->seccomp_flags = (guint)a->seccomp_flags;
 		return TRUE;
-	plan->seccomp = agent_seccomp_compile(spec->seccomp, "linux.seccomp", error);
-	return plan->seccomp != NULL;
+	}
+	if (a->seccomp_flags != 0)
+		return ck_set_error(error, CK_ERROR_INVALID, "seccomp_flags: given without seccomp_bpf");
+	if (c->spec->seccomp == NULL)
+		return TRUE;
+	g_autoptr(OciSeccomp) s = oci_seccomp_compile(c->spec->seccomp, "linux.seccomp", &agent->seccomp_abis, error);
+	return s != NULL && oci_seccomp_export_bpf(s, &c->seccomp_bpf, &c->seccomp_flags, error);
+}
+
+static void plan_seccomp(SpawnPlan *plan, const Container *c)
+{
+	if (c->seccomp_bpf == NULL)
+		return;
+	plan->seccomp_bpf = g_bytes_ref(c->seccomp_bpf);
+	plan->seccomp_flags = c->seccomp_flags;
 }
 
 static gboolean plan_init(Agent *agent, Container *c, Process *proc, SpawnPlan *plan, GError **error)
@@ -302,8 +333,9 @@ static gboolean plan_init(Agent *agent, Container *c, Process *proc, SpawnPlan *
 		return ck_set_error(error, CK_ERROR_INVALID, "process: required to create a container");
 	if (!spawn_plan_set_process(plan, &spec->process, "process", error) ||
 	    !plan_namespaces(agent, plan, spec, error) || !check_mount_sources(spec, error) ||
-	    !mounts_plan(plan, spec, c->rootfs, error) || !plan_seccomp(plan, spec, error))
+	    !mounts_plan(plan, spec, c->rootfs, error))
 		return FALSE;
+	plan_seccomp(plan, c);
 	plan_misc(plan, spec);
 	plan->cgroup_procs = g_build_filename(c->cgroup, "cgroup.procs", NULL);
 	plan->wait_for_start = TRUE;
@@ -409,7 +441,7 @@ static gboolean spawn_init(Agent *agent, Container *c, const CkCreateContainerAr
 	at[CREATE_CGROUP] = g_get_monotonic_time();
 	/* READY comes after the createContainer hooks */
 	int timeout_ms = SPAWN_TIMEOUT_MS + guest_hooks_budget_ms(&c->spec->hooks[OCI_HOOK_CREATE_CONTAINER]);
-	gboolean planned = plan_init(agent, c, c->init, &plan, error);
+	gboolean planned = container_seccomp(agent, c, a, error) && plan_init(agent, c, c->init, &plan, error);
 	at[CREATE_PLAN] = g_get_monotonic_time();
 	if (!planned || !spawn_process(&plan, timeout_ms, sp, error)) {
 		(void)cgroup_destroy(c->cgroup, REMOVE_TIMEOUT_MS, NULL);
@@ -559,7 +591,9 @@ gboolean op_exec_process(AgentRequest *req, gpointer args, gpointer result, GErr
 
 	gboolean ok = oci_process_parse(a.process, "process", &proc_spec, error) &&
 		      spawn_plan_set_process(&plan, &proc_spec, "process", error) &&
-		      plan_join_container(&plan, c, error) && plan_seccomp(&plan, c->spec, error);
+		      plan_join_container(&plan, c, error);
+	if (ok)
+		plan_seccomp(&plan, c);
 	ProcessOwner owner = owner_of(c);
 	Process *proc = ok ? process_new(req->agent, &owner, a.exec_id, proc_spec.terminal, a.stdin_,
 					 proc_spec.console_height, proc_spec.console_width, error)

@@ -24,7 +24,7 @@
 #include "base/ck-io.h"
 #include "base/ck-log.h"
 #include "base/ck-parse.h"
-#include "seccomp-filter.h"
+#include "oci/oci-seccomp.h"
 #include "server.h"
 
 #define CHANNEL_TIMEOUT_MS 20000
@@ -77,7 +77,7 @@ static gboolean bring_up(Agent *agent, GError **error)
 	if (agent->settings.debug)
 		ck_log_set_level(CK_LOG_DEBUG);
 	guest_report_free_pages();
-	agent_seccomp_probe_kernel();
+	oci_seccomp_probe_kernel(&agent->seccomp_abis);
 	ck_log_debug("%u modules loaded, root switched at %" G_GINT64_FORMAT " us", agent->modules_loaded,
 		     guest_uptime_us());
 	return TRUE;

@@ -120,6 +120,23 @@ static gboolean poweroff_later(gpointer data)
 	guest_poweroff();
 }
 
+/* What compiling a seccomp filter for this kernel may leave out
+ * (oci-seccomp.h), for the host that compiles them; NULL: not probed. */
+static char **compat_abis(const OciSeccompAbis *abis)
+{
+	GPtrArray *names;
+
+	if (!abis->probed)
+		return NULL;
+	names = g_ptr_array_new();
+	if (abis->ia32)
+		g_ptr_array_add(names, g_strdup("ia32"));
+	if (abis->x32)
+		g_ptr_array_add(names, g_strdup("x32"));
+	g_ptr_array_add(names, NULL);
+	return (char **)g_ptr_array_free(names, FALSE);
+}
+
 gboolean op_version(AgentRequest *req, gpointer args, gpointer result, GError **error)
 {
 	const CkVersionArgs *a = args;
@@ -146,6 +163,7 @@ gboolean op_version(AgentRequest *req, gpointer args, gpointer result, GError **
 	    .mem_total_kib = (gint64)(si.totalram * si.mem_unit / 1024),
 	    .cpus_online = sysconf(_SC_NPROCESSORS_ONLN),
 	    .modules_loaded = req->agent->modules_loaded,
+	    .compat_abis = compat_abis(&req->agent->seccomp_abis),
 	};
 	return TRUE;
 }

@@ -6,7 +6,6 @@
 
 #include "base/ck-cleanup.h"
 #include "base/ck-error.h"
-#include "seccomp-filter.h"
 
 void spawn_plan_init(SpawnPlan *plan)
 {
@@ -48,7 +47,7 @@ void spawn_plan_clear(SpawnPlan *plan)
 	g_free(plan->rlimits);
 	for (int i = 0; i < CAPSET_MAX; i++)
 		g_free(plan->caps[i]);
-	agent_seccomp_free(plan->seccomp);
+	g_clear_pointer(&plan->seccomp_bpf, g_bytes_unref);
 	spawn_plan_init(plan);
 }
 

@@ -15,7 +15,7 @@
 
 G_BEGIN_DECLS
 
-typedef struct AgentSeccomp AgentSeccomp;
+typedef struct OciSeccomp OciSeccomp;
 
 /* One mount to perform inside the new mount namespace, relative to the
  * container's root before pivot_root. Prepared by mounts.c. */
@@ -112,7 +112,8 @@ typedef struct {
 	gboolean has_caps;
 	cap_value_t *caps[CAPSET_MAX];
 	gsize n_caps[CAPSET_MAX];
-	AgentSeccomp *seccomp; /* NULL: none */
+	GBytes *seccomp_bpf; /* the container's program (oci-seccomp.h); NULL: none */
+	guint seccomp_flags; /* seccomp(2) flags to load it with */
 
 	/* stdio: fds the child gets as 0, 1, 2. With a terminal, stage 2
 	 * opens a new pty from the container's own /dev/ptmx (as runc does:

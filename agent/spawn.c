@@ -28,7 +28,7 @@
 #include "hooks/hooks.h"
 #include "mounts.h"
 #include "spawn-sync.h"
-#include "seccomp-filter.h"
+#include "oci/oci-seccomp.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -168,7 +168,7 @@ static void load_seccomp(const SpawnPlan *plan)
 {
 	g_autoptr(GError) error = NULL;
 
-	if (plan->seccomp != NULL && !agent_seccomp_load(plan->seccomp, &error))
+	if (plan->seccomp_bpf != NULL && !oci_seccomp_load_bpf(plan->seccomp_bpf, plan->seccomp_flags, &error))
 		spawn_child_fail("seccomp", 0, "%s", error->message);
 }
 

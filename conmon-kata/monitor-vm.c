@@ -26,6 +26,7 @@
 #include "base/ck-io.h"
 #include "base/ck-json.h"
 #include "base/ck-log.h"
+#include "oci/oci-seccomp.h"
 #include "proto/ck-message.h"
 #include "lib/annotations.h"
 #include "lib/guest-spec.h"
@@ -468,6 +469,75 @@ static void log_guest_create_steps(MonitorVm *vm, const CkCreateSteps *t, gint64
 		    vm->role.pod_id, call_us / 1e6, s[0], s[1], s[2], s[3], s[4], s[5], s[6]);
 }
 
+/* Whether compiling `profile` depends on the compat ABIs of the kernel
+ * (oci-seccomp.h): only when it lists x86 or x32. */
+static gboolean names_compat_arch(yajl_val profile)
+{
+	yajl_val arches = ck_json_get(profile, "architectures");
+
+	for (gsize i = 0; YAJL_IS_ARRAY(arches) && i < arches->u.array.len; i++) {
+		const char *name = YAJL_GET_STRING(arches->u.array.values[i]);
+		if (g_strcmp0(name, "SCMP_ARCH_X86") == 0 || g_strcmp0(name, "SCMP_ARCH_X32") == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* The compat ABIs the guest's kernel runs, from its agent's version
+ * answer: the pod monitor has it and records it for the pod's other
+ * containers (guest.json); a pod that has no record is asked. */
+static gboolean guest_abis(MonitorVm *vm, OciSeccompAbis *out, GError **error)
+{
+	CkVersionArgs args = {.protocol = CK_PROTO_VERSION};
+	CkVersionResult asked = {0};
+	const CkVersionResult *v = vm->pod != NULL ? pod_monitor_guest_info(vm->pod) : NULL;
+	g_auto(GStrv) recorded = v == NULL ? pod_read_guest_abis(vm->root, vm->role.pod_id) : NULL;
+	char **abis = v != NULL ? v->compat_abis : recorded;
+
+	if (v == NULL && recorded == NULL) {
+		if (!agent_client_op(vm->agent, CK_OP_VERSION, &args, &asked, REQUEST_TIMEOUT_MS, error))
+			return FALSE;
+		abis = asked.compat_abis;
+	}
+	/* an agent that did not say: every listed architecture stays */
+	*out = (OciSeccompAbis){.probed = abis != NULL};
+	if (out->probed) {
+		out->ia32 = g_strv_contains((const char *const *)abis, "ia32");
+		out->x32 = g_strv_contains((const char *const *)abis, "x32");
+	}
+	ck_msg_clear_result(CK_OP_VERSION, &asked);
+	return TRUE;
+}
+
+/* linux.seccomp compiled here, where libseccomp runs natively, into the
+ * program the guest only loads (docs/protocol.md, create_container): under
+ * TCG the agent took 25-70 ms to compile a profile and as long again to
+ * generate its program. The profile then stays on the host. Its errors
+ * read as the agent's did. */
+static gboolean compile_seccomp(MonitorVm *vm, CkCreateContainerArgs *args, GError **error)
+{
+	OciSeccompAbis abis = {0};
+	g_autoptr(OciSeccomp) filter = NULL;
+	g_autoptr(GBytes) program = NULL;
+	guint flags = 0;
+
+	if (vm->spec->seccomp == NULL)
+		return TRUE;
+	if (names_compat_arch(vm->spec->seccomp) && !guest_abis(vm, &abis, error))
+		return FALSE;
+	filter = oci_seccomp_compile(vm->spec->seccomp, "linux.seccomp", &abis, error);
+	if (filter == NULL || !oci_seccomp_export_bpf(filter, &program, &flags, error)) {
+		g_prefix_error(error, "create container %s: ", vm->cfg->cid);
+		return FALSE;
+	}
+	gsize len = 0;
+	gconstpointer data = g_bytes_get_data(program, &len);
+	args->seccomp_bpf = g_base64_encode(data, len);
+	args->seccomp_flags = flags;
+	vm->spec->seccomp = NULL; /* borrowed from the spec's tree */
+	return TRUE;
+}
+
 static gboolean guest_create(MonitorVm *vm, GError **error)
 {
 	g_autofree char *share = pod_share_dir(vm->root, vm->role.pod_id);
@@ -478,13 +548,17 @@ static gboolean guest_create(MonitorVm *vm, GError **error)
 		return FALSE;
 	vm->shared = TRUE;
 	vm->t_prepared = g_get_monotonic_time();
+	CkCreateContainerArgs args = {.id = vm->cfg->cid, .rootfs = rootfs, .stdin_ = vm->cfg->use_stdin};
+	g_autofree char *program = NULL;
+	if (!compile_seccomp(vm, &args, error))
+		return FALSE;
+	program = args.seccomp_bpf;
 	gsize len = 0;
 	g_autofree char *spec_json = oci_spec_to_json(vm->spec, &len, error);
 	g_auto(yajl_val) spec_tree = spec_json ? ck_json_parse(spec_json, len, "spec", error) : NULL;
 	if (spec_tree == NULL)
 		return FALSE;
-	CkCreateContainerArgs args = {
-	    .id = vm->cfg->cid, .spec = spec_tree, .rootfs = rootfs, .stdin_ = vm->cfg->use_stdin};
+	args.spec = spec_tree;
 	CkSpawnResult result = {0};
 	gint64 call = g_get_monotonic_time();
 	if (!agent_client_op(vm->agent, CK_OP_CREATE_CONTAINER, &args, &result, REQUEST_TIMEOUT_MS, error))

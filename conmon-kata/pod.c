@@ -479,6 +479,10 @@ PodMonitor *pod_monitor_start(const PodOptions *opts, GError **error)
 		pod_monitor_abandon(pod);
 		return NULL;
 	}
+	/* before the control socket: the pod's other containers read it */
+	if (!pod_record_guest_abis(opts->root, opts->pod_id, qemu_vm_get_guest_info(pod->vm)->compat_abis, &local))
+		ck_log_warning("pod %s: %s", opts->pod_id, local->message);
+	g_clear_error(&local);
 	g_autofree char *sock = pod_socket_path(opts->root, opts->pod_id);
 	pod->mux = pod_mux_new(qemu_vm_get_agent(pod->vm), sock, error);
 	if (pod->mux == NULL) {
@@ -530,6 +534,11 @@ gboolean pod_monitor_charge(PodMonitor *pod, pid_t beside, GError **error)
 void pod_monitor_get_start_moments(const PodMonitor *pod, PodStartMoments *out)
 {
 	*out = pod->moments;
+}
+
+const CkVersionResult *pod_monitor_guest_info(PodMonitor *pod)
+{
+	return pod->vm != NULL ? qemu_vm_get_guest_info(pod->vm) : NULL;
 }
 
 int pod_monitor_connect(PodMonitor *pod, GError **error)

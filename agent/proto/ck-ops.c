@@ -155,6 +155,7 @@ static const CkJsonField version_result_fields[] = {
     FIELD(CkVersionResult, "mem_total_kib", CK_JSON_INT64, mem_total_kib, 0),
     FIELD(CkVersionResult, "cpus_online", CK_JSON_INT64, cpus_online, 0),
     FIELD(CkVersionResult, "modules_loaded", CK_JSON_INT64, modules_loaded, 0),
+    FIELD(CkVersionResult, "compat_abis", CK_JSON_STRV, compat_abis, OMIT | NULLABLE),
     END,
 };
 static const CkMsgType version_result = {"version result", version_result_fields, NULL, NULL, sizeof(CkVersionResult)};
@@ -347,6 +348,8 @@ static const CkJsonField create_args_fields[] = {
     FIELD(CkCreateContainerArgs, "spec", CK_JSON_OBJECT, spec, 0),
     FIELD(CkCreateContainerArgs, "rootfs", CK_JSON_STRING, rootfs, 0),
     FIELD(CkCreateContainerArgs, "stdin", CK_JSON_BOOL, stdin_, 0),
+    FIELD(CkCreateContainerArgs, "seccomp_bpf", CK_JSON_STRING, seccomp_bpf, OMIT | NULLABLE),
+    FIELD(CkCreateContainerArgs, "seccomp_flags", CK_JSON_INT64, seccomp_flags, OMIT),
     END,
 };
 static const CkMsgType create_args = {"create_container", create_args_fields, NULL, NULL,

@@ -117,6 +117,7 @@ typedef struct {
 	char *kernel_release, *kernel_version, *machine;
 	gint64 uptime_us, init_start_us, ready_us;
 	gint64 mem_total_kib, cpus_online, modules_loaded;
+	char **compat_abis; /* "ia32", "x32": what a seccomp filter needs; NULL: not known */
 } CkVersionResult;
 
 typedef struct {
@@ -193,6 +194,8 @@ typedef struct {
 	yajl_val spec;
 	char *rootfs;
 	gboolean stdin_;
+	char *seccomp_bpf;    /* base64 of the compiled linux.seccomp (oci-seccomp.h); NULL: none sent */
+	gint64 seccomp_flags; /* the seccomp(2) flags that go with it */
 } CkCreateContainerArgs;
 
 typedef struct {

@@ -166,6 +166,25 @@ assert_eq "run --rm /etc/passwd: Podman's error carries the guest's \"permission
 	"$(ids_out "$nx_err")"
 
 # ---------------------------------------------------------------------------
+# 2b. seccomp: Podman's default profile holds in the guest, and so does
+# one given with --security-opt, in the container and in an exec (the
+# monitor compiles the profile on the host, the guest loads the program)
+run_capture sd pm run --rm "${UL[@]}" "$IMAGE" grep Seccomp: /proc/self/status
+assert_match "run: Podman's default seccomp profile is in force in the guest (Seccomp: 2)" \
+	'^Seccomp:[[:space:]]+2$' "$sd_out"
+printf '%s' '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":18}]}' \
+	>"$T_TMP/nomkdir.json"
+run_capture sp pm run --rm --security-opt seccomp="$T_TMP/nomkdir.json" "${UL[@]}" "$IMAGE" mkdir /tmp/x
+assert_eq "run --security-opt seccomp=F (mkdir refused with EXDEV): exit 1" 1 "$sp_rc"
+assert_match "run --security-opt seccomp=F: mkdir says \"Invalid cross-device link\"" 'Invalid cross-device link' "$sp_err"
+run_capture spd pm run -d --name scx --security-opt seccomp="$T_TMP/nomkdir.json" "${UL[@]}" "$IMAGE" sleep 1000
+[ "$spd_rc" = 0 ] && wait_for 30 is_running scx
+run_capture spx pm exec scx mkdir /tmp/y
+assert_eq "exec in that container: mkdir is refused there too (exit 1)" 1 "$spx_rc"
+assert_match "exec in that container: \"Invalid cross-device link\"" 'Invalid cross-device link' "$spx_err"
+pm rm -f -t 0 scx >/dev/null 2>&1
+
+# ---------------------------------------------------------------------------
 # 3, 4, 12 (and later 5b, 6c, 10): one long-running container, reused.
 # It prints numbered lines and exits 5 from a TERM trap.
 run_capture lg pm run -d --name lg "${UL[@]}" "$IMAGE" \

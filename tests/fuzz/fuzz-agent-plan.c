@@ -1,6 +1,6 @@
 /* fuzz-agent-plan: a container's config.json as the agent turns it into
  * a spawn plan before forking anything (agent/spawn.c, agent/mounts.c,
- * agent/seccomp-filter.c, agent/cgroup.c).
+ * agent/oci/oci-seccomp.c, agent/cgroup.c).
  *
  * The input is the spec the host sends with create_container. It is
  * parsed (oci-spec.c), then every parent-side step of container creation
@@ -28,7 +28,7 @@
 #include "oci/oci-spec.h"
 #include "agent/cgroup.h"
 #include "agent/mounts.h"
-#include "agent/seccomp-filter.h"
+#include "oci/oci-seccomp.h"
 #include "agent/spawn.h"
 #include "fuzz.h"
 
@@ -148,8 +148,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_check(error != NULL, "mounts_plan failed without an error");
 	g_clear_error(&error);
 	if (spec->seccomp != NULL) {
-		plan.seccomp = agent_seccomp_compile(spec->seccomp, "linux.seccomp", &error);
-		fuzz_check((plan.seccomp == NULL) == (error != NULL), "seccomp: result and error disagree");
+		g_autoptr(OciSeccomp) filter = oci_seccomp_compile(spec->seccomp, "linux.seccomp", NULL, &error);
+		fuzz_check((filter == NULL) == (error != NULL), "seccomp: result and error disagree");
 		g_clear_error(&error);
 	}
 	if (spec->has_resources)

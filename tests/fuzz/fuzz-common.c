@@ -34,8 +34,8 @@ static char *tmpdir;
  *
  * The suppression has to name the library: it has no frame pointers, so
  * the fast unwinder that records allocation stacks stops inside it. A
- * filter we forget to release would hide behind it too; the AgentSeccomp
- * that holds it would not, so agent_seccomp_free() not being called still
+ * filter we forget to release would hide behind it too; the OciSeccomp
+ * that holds it would not, so oci_seccomp_free() not being called still
  * shows. */
 const char *__lsan_default_suppressions(void);
 

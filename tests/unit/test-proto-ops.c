@@ -139,7 +139,7 @@ static void test_requests_round_trip(void)
 	CkOnlineCpuMemArgs online = {.cpus = 4};
 	CkCopyFileArgs copy = {"/run/kata/files/hosts", "aGVsbG8=", 0600};
 	CkContainerArgs container = {.id = "web"};
-	CkCreateContainerArgs create = {"web", spec, "/run/kata/shared/web/rootfs", TRUE};
+	CkCreateContainerArgs create = {"web", spec, "/run/kata/shared/web/rootfs", TRUE, "IAAAAAQAAAA=", 1};
 	CkExecProcessArgs exec = {"web", "exec-1", process, TRUE};
 	CkSignalProcessArgs signal = {{7, "web", "exec-1"}, 15, TRUE};
 	CkWaitProcessArgs wait = {{7, "web", "exec-1"}};
@@ -200,7 +200,8 @@ static void test_requests_round_trip(void)
 static void test_results_round_trip(void)
 {
 	gint64 pids[] = {1, 7, 42};
-	CkVersionResult version = {1, "0.1.0", "abc", "6.1.0", "#1 SMP", "x86_64", 5, 1, 2, 1024, 2, 3};
+	char *abis[] = {"ia32", NULL};
+	CkVersionResult version = {1, "0.1.0", "abc", "6.1.0", "#1 SMP", "x86_64", 5, 1, 2, 1024, 2, 3, abis};
 	CkCloneIdentityResult clone = {"6f2c"};
 	CkGuestDetailsResult details = {"6.1.0", 2048, 1024, 2, 4, 1};
 	CkOnlineCpuMemResult online = {2, 8, 4};
@@ -459,6 +460,33 @@ static void test_lenient_results(void)
 	g_assert_cmpint(r.pid, ==, 9);
 }
 
+/* An agent that does not report its kernel's compat ABIs leaves them
+ * unknown (NULL), which is not the same as none ([]): the host then keeps
+ * every architecture a seccomp profile lists. A create without a compiled
+ * filter has none. */
+static void test_optional_fields(void)
+{
+	g_auto(yajl_val) old = parse("{\"protocol\":1,\"uptime_us\":5}");
+	g_auto(yajl_val) none = parse("{\"protocol\":1,\"uptime_us\":5,\"compat_abis\":[]}");
+	g_auto(yajl_val) create = parse("{\"op\":\"create_container\",\"id\":\"web\",\"spec\":{},\"rootfs\":\"/r\"}");
+	CkVersionResult v_old = {0}, v_none = {0};
+	CkCreateContainerArgs a = {0};
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(ck_msg_decode_result(CK_OP_VERSION, old, &v_old, &error));
+	g_assert_null(v_old.compat_abis);
+	g_assert_true(ck_msg_decode_result(CK_OP_VERSION, none, &v_none, &error));
+	g_assert_nonnull(v_none.compat_abis);
+	g_assert_null(v_none.compat_abis[0]);
+	g_assert_true(ck_msg_decode_args(CK_OP_CREATE_CONTAINER, create, &a, &error));
+	g_assert_no_error(error);
+	g_assert_null(a.seccomp_bpf);
+	g_assert_cmpint(a.seccomp_flags, ==, 0);
+	ck_msg_clear_result(CK_OP_VERSION, &v_old);
+	ck_msg_clear_result(CK_OP_VERSION, &v_none);
+	ck_msg_clear_args(CK_OP_CREATE_CONTAINER, &a);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -470,5 +498,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/proto-ops/refusals", test_refusals);
 	g_test_add_func("/proto-ops/list-bounds", test_list_bounds);
 	g_test_add_func("/proto-ops/lenient-results", test_lenient_results);
+	g_test_add_func("/proto-ops/optional-fields", test_optional_fields);
 	return g_test_run();
 }

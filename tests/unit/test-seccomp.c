@@ -1,7 +1,10 @@
-/* Unit tests: the agent's seccomp compiler (agent/seccomp.c). Filters are
- * checked through libseccomp's pseudo filter code (PFC) text, and two of
- * them are loaded for real in a forked child. */
+/* Unit tests: the seccomp compiler the host's monitor and the agent share
+ * (agent/oci/oci-seccomp.c). Filters are checked through libseccomp's
+ * pseudo filter code (PFC) text; some are exported as the BPF program the
+ * host sends the guest and loaded for real in a forked child, as the
+ * agent's child loads them; programs from elsewhere are checked. */
 #include <errno.h>
+#include <linux/filter.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -17,30 +20,53 @@
 #include "base/ck-cleanup.h"
 #include "base/ck-error.h"
 #include "base/ck-json.h"
-#include "agent/seccomp-filter.h"
+#include "oci/oci-seccomp.h"
 
 #define PATH "linux.seccomp"
 
-static AgentSeccomp *compile_json(const char *json, GError **error)
+static OciSeccomp *compile_for(const char *json, const OciSeccompAbis *abis, GError **error)
 {
 	g_auto(yajl_val) tree = ck_json_parse(json, strlen(json), "test", error);
 
 	if (tree == NULL)
 		return NULL;
-	return agent_seccomp_compile(tree, PATH, error);
+	return oci_seccomp_compile(tree, PATH, abis, error);
+}
+
+static OciSeccomp *compile_json(const char *json, GError **error)
+{
+	return compile_for(json, NULL, error);
+}
+
+static char *compile_pfc_for(const char *json, const OciSeccompAbis *abis)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OciSeccomp) s = compile_for(json, abis, &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(s);
+	char *pfc = oci_seccomp_export_pfc(s, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(pfc);
+	return pfc;
 }
 
 static char *compile_pfc(const char *json)
 {
+	return compile_pfc_for(json, NULL);
+}
+
+/* The program and flags the host would send for `json`. */
+static GBytes *compile_bpf(const char *json, const OciSeccompAbis *abis, guint *flags)
+{
 	g_autoptr(GError) error = NULL;
-	g_autoptr(AgentSeccomp) s = compile_json(json, &error);
+	g_autoptr(OciSeccomp) s = compile_for(json, abis, &error);
+	GBytes *program = NULL;
 
 	g_assert_no_error(error);
-	g_assert_nonnull(s);
-	char *pfc = agent_seccomp_export_pfc(s, &error);
+	g_assert_true(oci_seccomp_export_bpf(s, &program, flags, &error));
 	g_assert_no_error(error);
-	g_assert_nonnull(pfc);
-	return pfc;
+	return program;
 }
 
 /* The action of the first rule for `syscall` in the PFC text ("ERRNO(1)"),
@@ -281,7 +307,7 @@ static void test_reject(void)
 	for (gsize i = 0; i < G_N_ELEMENTS(reject_cases); i++) {
 		const RejectCase *c = &reject_cases[i];
 		g_autoptr(GError) error = NULL;
-		g_autoptr(AgentSeccomp) s = compile_json(c->json, &error);
+		g_autoptr(OciSeccomp) s = compile_json(c->json, &error);
 
 		g_test_message("case %" G_GSIZE_FORMAT ": %s", i, c->json);
 		g_assert_null(s);
@@ -308,16 +334,19 @@ enum {
 	CHILD_LOAD_FAILED = 3,
 };
 
-/* In a forked child: compiles and loads `json`; returns only on success. */
+/* In a forked child: compiles `json`, exports it as the host does and
+ * loads the program as the agent's child does; returns only on success. */
 static void child_load(const char *json)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(AgentSeccomp) s = compile_json(json, &error);
+	g_autoptr(OciSeccomp) s = compile_json(json, &error);
+	g_autoptr(GBytes) program = NULL;
+	guint flags = 0;
 
-	if (s == NULL)
+	if (s == NULL || !oci_seccomp_export_bpf(s, &program, &flags, &error))
 		_exit(CHILD_COMPILE_FAILED);
 	/* without CAP_SYS_ADMIN the kernel requires no_new_privs */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || !agent_seccomp_load(s, &error))
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || !oci_seccomp_load_bpf(program, flags, &error))
 		_exit(CHILD_LOAD_FAILED);
 }
 
@@ -412,20 +441,23 @@ static void test_enforce_args_or(void)
 	g_assert_cmpint(WEXITSTATUS(status), ==, CHILD_OK);
 }
 
-/* A kernel without IA32 emulation or the x32 ABI: the filter keeps only
- * x86_64 of the three, with the same rules; both kept once allowed again. */
-static void test_kernel_abis(void)
-{
-	static const char json[] = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_X86_64\","
+static const char three_arches[] = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_X86_64\","
 				   "\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"],\"syscalls\":[{\"names\":[\"mkdir\"],"
 				   "\"action\":\"SCMP_ACT_ERRNO\"}]}";
 
-	agent_seccomp_set_kernel_abis(FALSE, FALSE);
-	g_autofree char *lean = compile_pfc(json);
-	agent_seccomp_set_kernel_abis(TRUE, FALSE);
-	g_autofree char *ia32 = compile_pfc(json);
-	agent_seccomp_set_kernel_abis(TRUE, TRUE);
-	g_autofree char *all = compile_pfc(json);
+/* A kernel without IA32 emulation or the x32 ABI: the filter keeps only
+ * x86_64 of the three, with the same rules; both kept once allowed again,
+ * and when nothing is known of the kernel. */
+static void test_kernel_abis(void)
+{
+	const char *json = three_arches;
+	const OciSeccompAbis none = {.probed = TRUE}, only_ia32 = {.probed = TRUE, .ia32 = TRUE},
+			     both = {.probed = TRUE, .ia32 = TRUE, .x32 = TRUE}, unknown = {0};
+	g_autofree char *lean = compile_pfc_for(json, &none);
+	g_autofree char *ia32 = compile_pfc_for(json, &only_ia32);
+	g_autofree char *all = compile_pfc_for(json, &both);
+	g_autofree char *unprobed = compile_pfc_for(json, &unknown);
+	g_autofree char *null_abis = compile_pfc_for(json, NULL);
 
 	g_assert_nonnull(strstr(lean, "# filter for arch x86_64 ("));
 	g_assert_null(strstr(lean, "# filter for arch x86 ("));
@@ -436,6 +468,88 @@ static void test_kernel_abis(void)
 	g_assert_null(strstr(ia32, "# filter for arch x32 ("));
 	g_assert_nonnull(strstr(all, "# filter for arch x86 ("));
 	g_assert_nonnull(strstr(all, "# filter for arch x32 ("));
+	g_assert_cmpstr(unprobed, ==, all);
+	g_assert_cmpstr(null_abis, ==, all);
+}
+
+/* --- the program the host sends ------------------------------------------ */
+
+/* Whole sock_filter instructions, the lean program the smaller one,
+ * the profile's flags as seccomp(2) takes them. */
+static void test_bpf_export(void)
+{
+	const OciSeccompAbis none = {.probed = TRUE};
+	guint flags = 1;
+	g_autoptr(GBytes) lean = compile_bpf(three_arches, &none, &flags);
+	g_assert_cmpuint(flags, ==, 0);
+	g_autoptr(GBytes) all = compile_bpf(three_arches, NULL, &flags);
+	gsize lean_len = g_bytes_get_size(lean), all_len = g_bytes_get_size(all);
+
+	g_assert_cmpuint(lean_len % 8, ==, 0);
+	g_assert_cmpuint(all_len % 8, ==, 0);
+	g_assert_cmpuint(lean_len, >, 0);
+	g_assert_cmpuint(lean_len, <, all_len);
+
+	g_autoptr(GBytes) flagged = compile_bpf("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":["
+						"\"SECCOMP_FILTER_FLAG_TSYNC\",\"SECCOMP_FILTER_FLAG_LOG\"]}",
+						NULL, &flags);
+	g_assert_cmpuint(flags, ==, SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_LOG);
+	g_autoptr(GBytes) spec_allow = compile_bpf("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":["
+						   "\"SECCOMP_FILTER_FLAG_SPEC_ALLOW\"]}",
+						   NULL, &flags);
+	g_assert_cmpuint(flags, ==, SECCOMP_FILTER_FLAG_SPEC_ALLOW);
+}
+
+/* What the agent refuses before keeping a program from the host. */
+static void test_bpf_check(void)
+{
+	static const struct {
+		gsize len;
+		guint flags;
+		const char *message;
+	} cases[] = {
+	    {0, 0, "seccomp_bpf: 0 bytes is not a whole number of BPF instructions"},
+	    {7, 0, "seccomp_bpf: 7 bytes is not a whole number of BPF instructions"},
+	    {4097 * 8, 0, "seccomp_bpf: 4097 instructions, more than the kernel's 4096"},
+	    {8, 0x40, "seccomp_bpf: unknown seccomp flags 0x40"},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GBytes) program = g_bytes_new_take(g_malloc0(cases[i].len), cases[i].len);
+
+		g_assert_false(oci_seccomp_check_bpf(program, cases[i].flags, "seccomp_bpf", &error));
+		g_assert_error(error, CK_ERROR, CK_ERROR_INVALID);
+		g_assert_cmpstr(error->message, ==, cases[i].message);
+	}
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) largest = g_bytes_new_take(g_malloc0(4096 * 8), 4096 * 8);
+	g_assert_true(oci_seccomp_check_bpf(largest, SECCOMP_FILTER_FLAG_TSYNC, "seccomp_bpf", &error));
+	g_assert_no_error(error);
+}
+
+/* A program the kernel refuses (a jump past its end): the kernel's word,
+ * and no filter on the process. */
+static void child_bad_program(gconstpointer data)
+{
+	struct sock_filter insn[] = {BPF_JUMP(BPF_JMP | BPF_JA, 5, 0, 0)};
+	g_autoptr(GBytes) program = g_bytes_new(insn, sizeof insn);
+	g_autoptr(GError) error = NULL;
+
+	(void)data;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || oci_seccomp_load_bpf(program, 0, &error))
+		_exit(CHILD_WRONG);
+	if (!g_str_equal(error->message, "loading the seccomp filter: Invalid argument") ||
+	    prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 0)
+		_exit(CHILD_WRONG);
+}
+
+static void test_bpf_refused(void)
+{
+	int status = run_child(child_bad_program, NULL);
+
+	g_assert_true(WIFEXITED(status));
+	g_assert_cmpint(WEXITSTATUS(status), ==, CHILD_OK);
 }
 
 int main(int argc, char **argv)
@@ -448,6 +562,9 @@ int main(int argc, char **argv)
 	}
 	g_test_add_func("/seccomp/reject", test_reject);
 	g_test_add_func("/seccomp/kernel-abis", test_kernel_abis);
+	g_test_add_func("/seccomp/bpf/export", test_bpf_export);
+	g_test_add_func("/seccomp/bpf/check", test_bpf_check);
+	g_test_add_func("/seccomp/bpf/refused", test_bpf_refused);
 	g_test_add_func("/seccomp/value-range", test_value_range);
 	g_test_add_func("/seccomp/enforce/errno", test_enforce_errno);
 	g_test_add_func("/seccomp/enforce/kill-process", test_enforce_kill_process);

@@ -20,6 +20,7 @@
 #include "state.h"
 
 #define NAMESPACES_FILE "namespaces.json"
+#define GUEST_FILE "guest.json"
 
 char *pod_dir(const char *root, const char *pod_id)
 {
@@ -84,6 +85,42 @@ gboolean pod_record_namespaces(const char *root, const char *pod_id, const OciSp
 	gsize len = 0;
 	g_autofree char *doc = ck_json_gen_finish(g, &len, error);
 	return doc != NULL && ck_file_write_atomic(path, doc, len, 0600, FALSE, error);
+}
+
+gboolean pod_record_guest_abis(const char *root, const char *pod_id, char **compat_abis, GError **error)
+{
+	g_autofree char *dir = pod_dir(root, pod_id);
+	g_autofree char *path = g_build_filename(dir, GUEST_FILE, NULL);
+	g_autoptr(CkJsonGen) g = ck_json_gen_new();
+
+	ck_json_map_open(g);
+	if (compat_abis != NULL) {
+		ck_json_key(g, "compat_abis");
+		ck_json_array_open(g);
+		for (char **abi = compat_abis; *abi != NULL; abi++)
+			ck_json_string(g, *abi);
+		ck_json_array_close(g);
+	}
+	ck_json_map_close(g);
+	gsize len = 0;
+	g_autofree char *doc = ck_json_gen_finish(g, &len, error);
+	return doc != NULL && ck_file_write_atomic(path, doc, len, 0600, FALSE, error);
+}
+
+char **pod_read_guest_abis(const char *root, const char *pod_id)
+{
+	g_autofree char *dir = pod_dir(root, pod_id);
+	g_autofree char *path = g_build_filename(dir, GUEST_FILE, NULL);
+	g_auto(yajl_val) tree = ck_json_parse_file(path, 4096, NULL);
+	yajl_val abis = ck_json_get(tree, "compat_abis");
+	g_autoptr(GStrvBuilder) names = g_strv_builder_new();
+
+	if (!YAJL_IS_ARRAY(abis))
+		return NULL;
+	for (gsize i = 0; i < abis->u.array.len; i++)
+		if (YAJL_IS_STRING(abis->u.array.values[i]))
+			g_strv_builder_add(names, abis->u.array.values[i]->u.string);
+	return g_strv_builder_end(names);
 }
 
 /* "/proc/<pid>/ns/<x>": the container whose stand-in is pid, if any. */

@@ -2,8 +2,9 @@
  *
  * Every pod has a directory <runtime root>/pods/<pod id>/ owned by its pod
  * monitor: the control socket (ctl.sock), QEMU's logs and sockets, the
- * shared folder, and namespaces.json (the host namespace paths the
- * sandbox was created with). vmctl and the monitors of the pod's other
+ * shared folder, namespaces.json (the host namespace paths the sandbox
+ * was created with) and guest.json (what its guest agent said of its
+ * kernel). vmctl and the monitors of the pod's other
  * containers use these functions to reach the pod's agent.
  */
 #pragma once
@@ -28,6 +29,16 @@ int pod_connect_path(const char *path, GError **error);
 
 /* Writes the sandbox's namespace paths (pod monitor). */
 gboolean pod_record_namespaces(const char *root, const char *pod_id, const OciSpec *sandbox_spec, GError **error);
+
+/* Writes what the monitors of the pod's other containers need to know of
+ * its guest's kernel (pod monitor, once the VM is up): the compat ABIs
+ * its agent reported (CkVersionResult.compat_abis), for which they
+ * compile seccomp filters. NULL records that the agent did not say. */
+gboolean pod_record_guest_abis(const char *root, const char *pod_id, char **compat_abis, GError **error);
+
+/* The compat ABIs recorded; NULL when not recorded (an older pod) or not
+ * reported, and the caller must ask the agent or assume every ABI. */
+char **pod_read_guest_abis(const char *root, const char *pod_id);
 
 /* Checks the namespace paths of a sandbox's spec, before its VM starts:
  * each must exist and be a namespace of its type, and none but the

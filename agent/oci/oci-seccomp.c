@@ -1,10 +1,13 @@
-/* seccomp-filter: compiles an OCI linux.seccomp object (config-linux.md
- * "Seccomp") into a libseccomp filter, loads it and exports it as text.
+/* oci-seccomp: compiles an OCI linux.seccomp object (config-linux.md
+ * "Seccomp") into a libseccomp filter, exports it as a BPF program (or as
+ * text), checks and loads such a program.
  *
  * This module owns the translation of names (actions, architectures,
  * flags, operators, syscalls) to libseccomp values and the policy for what
- * a profile may ask for. It does not decide when the filter is loaded:
- * the container's child does that, right before execve.
+ * a profile may ask for. It does not decide where the filter is compiled
+ * (the host's monitor, or the agent for a client that sends no program)
+ * nor when it is loaded: the container's child does that, right before
+ * execve.
  *
  * Argument conditions. libseccomp ANDs the comparisons of one rule and
  * refuses (EINVAL) two comparisons on the same argument, while profiles
@@ -30,11 +33,12 @@
  *     load by default): it belongs to process.noNewPrivileges.
  */
 
-#include "seccomp-filter.h"
+#include "oci-seccomp.h"
 
 #include <seccomp.h>
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -58,15 +62,10 @@
 /* x32 system calls are x86_64 ones with this bit set */
 #define X32_SYSCALL_BIT 0x40000000
 
-/* which compat ABIs the kernel runs; both until probed */
-static struct {
-	gboolean ia32;
-	gboolean x32;
-} kernel_abis = {TRUE, TRUE};
-
-struct AgentSeccomp {
+struct OciSeccomp {
 	scmp_filter_ctx ctx;
 	uint32_t default_action;
+	const OciSeccompAbis *abis; /* during compiling only; NULL: unknown */
 };
 
 typedef struct {
@@ -239,34 +238,31 @@ static gboolean parse_arch(const char *name, const char *path, uint32_t *out, GE
 	return ck_set_error(error, CK_ERROR_INVALID, "%s: unknown architecture '%s'", path, name);
 }
 
-void agent_seccomp_set_kernel_abis(gboolean ia32, gboolean x32)
+void oci_seccomp_probe_kernel(OciSeccompAbis *out)
 {
-	kernel_abis.ia32 = ia32;
-	kernel_abis.x32 = x32;
-}
-
-void agent_seccomp_probe_kernel(void)
-{
+	*out = (OciSeccompAbis){0};
 #if defined(__x86_64__)
-	gboolean ia32 = access("/proc/sys/abi/vsyscall32", F_OK) == 0;
-	gboolean x32 = !(syscall(X32_SYSCALL_BIT | SYS_getpid) < 0 && errno == ENOSYS);
-
-	agent_seccomp_set_kernel_abis(ia32, x32);
-	ck_log_debug("seccomp: the kernel runs x86 (ia32) %s, x32 %s", ia32 ? "yes" : "no", x32 ? "yes" : "no");
+	out->probed = TRUE;
+	out->ia32 = access("/proc/sys/abi/vsyscall32", F_OK) == 0;
+	out->x32 = !(syscall(X32_SYSCALL_BIT | SYS_getpid) < 0 && errno == ENOSYS);
+	ck_log_debug("seccomp: the kernel runs x86 (ia32) %s, x32 %s", out->ia32 ? "yes" : "no",
+		     out->x32 ? "yes" : "no");
 #endif
 }
 
 /* An architecture the kernel cannot run: its rules would never match. */
-static gboolean arch_unreachable(uint32_t arch)
+static gboolean arch_unreachable(const OciSeccompAbis *abis, uint32_t arch)
 {
-	return (arch == SCMP_ARCH_X86 && !kernel_abis.ia32) || (arch == SCMP_ARCH_X32 && !kernel_abis.x32);
+	if (abis == NULL || !abis->probed)
+		return FALSE;
+	return (arch == SCMP_ARCH_X86 && !abis->ia32) || (arch == SCMP_ARCH_X32 && !abis->x32);
 }
 
 /* --- building the filter --------------------------------------------- */
 
-static AgentSeccomp *filter_new(uint32_t default_action, const char *name, const char *path, GError **error)
+static OciSeccomp *filter_new(uint32_t default_action, const char *name, const char *path, GError **error)
 {
-	g_autoptr(AgentSeccomp) s = g_new0(AgentSeccomp, 1);
+	g_autoptr(OciSeccomp) s = g_new0(OciSeccomp, 1);
 	int rc;
 
 	s->default_action = default_action;
@@ -285,7 +281,7 @@ static AgentSeccomp *filter_new(uint32_t default_action, const char *name, const
 	return g_steal_pointer(&s);
 }
 
-static gboolean add_architectures(AgentSeccomp *s, char **names, const char *path, GError **error)
+static gboolean add_architectures(OciSeccomp *s, char **names, const char *path, GError **error)
 {
 	g_autofree char *base = ck_json_path_key(path, "architectures");
 
@@ -296,7 +292,7 @@ static gboolean add_architectures(AgentSeccomp *s, char **names, const char *pat
 
 		if (!parse_arch(names[i], p, &arch, error))
 			return FALSE;
-		if (arch_unreachable(arch)) {
+		if (arch_unreachable(s->abis, arch)) {
 			ck_log_debug("%s: %s left out, the kernel does not run it", p, names[i]);
 			continue;
 		}
@@ -308,7 +304,7 @@ static gboolean add_architectures(AgentSeccomp *s, char **names, const char *pat
 	return TRUE;
 }
 
-static gboolean set_flag(AgentSeccomp *s, const char *name, const char *path, GError **error)
+static gboolean set_flag(OciSeccomp *s, const char *name, const char *path, GError **error)
 {
 	for (gsize i = 0; i < G_N_ELEMENTS(flag_names); i++) {
 		if (!g_str_equal(name, flag_names[i].name))
@@ -324,7 +320,7 @@ static gboolean set_flag(AgentSeccomp *s, const char *name, const char *path, GE
 	return ck_set_error(error, CK_ERROR_INVALID, "%s: unknown flag '%s'", path, name);
 }
 
-static gboolean set_flags(AgentSeccomp *s, char **names, const char *path, GError **error)
+static gboolean set_flags(OciSeccomp *s, char **names, const char *path, GError **error)
 {
 	g_autofree char *base = ck_json_path_key(path, "flags");
 
@@ -365,7 +361,7 @@ static gboolean parse_args(yajl_val args, const char *path, GArray *conds, gbool
 	return TRUE;
 }
 
-static gboolean add_rule(AgentSeccomp *s, int nr, uint32_t action, guint n, const struct scmp_arg_cmp *cmps,
+static gboolean add_rule(OciSeccomp *s, int nr, uint32_t action, guint n, const struct scmp_arg_cmp *cmps,
 			 const char *name, const char *path, GError **error)
 {
 	int rc = seccomp_rule_add_array(s->ctx, action, nr, n, cmps);
@@ -375,7 +371,7 @@ static gboolean add_rule(AgentSeccomp *s, int nr, uint32_t action, guint n, cons
 	return TRUE;
 }
 
-static gboolean add_syscall_rules(AgentSeccomp *s, const char *name, uint32_t action, GArray *conds, gboolean repeated,
+static gboolean add_syscall_rules(OciSeccomp *s, const char *name, uint32_t action, GArray *conds, gboolean repeated,
 				  const char *path, GError **error)
 {
 	int nr = seccomp_syscall_resolve_name(name);
@@ -393,7 +389,7 @@ static gboolean add_syscall_rules(AgentSeccomp *s, const char *name, uint32_t ac
 	return TRUE;
 }
 
-static gboolean add_syscall_entry(AgentSeccomp *s, yajl_val entry, const char *path, GError **error)
+static gboolean add_syscall_entry(OciSeccomp *s, yajl_val entry, const char *path, GError **error)
 {
 	g_auto(SeccompSyscall) sc = {.errno_ret = NO_RET};
 	g_autoptr(GArray) conds = g_array_new(FALSE, TRUE, sizeof(struct scmp_arg_cmp));
@@ -418,7 +414,7 @@ static gboolean add_syscall_entry(AgentSeccomp *s, yajl_val entry, const char *p
 	return TRUE;
 }
 
-static gboolean add_syscalls(AgentSeccomp *s, yajl_val syscalls, const char *path, GError **error)
+static gboolean add_syscalls(OciSeccomp *s, yajl_val syscalls, const char *path, GError **error)
 {
 	g_autofree char *base = ck_json_path_key(path, "syscalls");
 
@@ -447,12 +443,12 @@ static gboolean check_no_listener(const SeccompSpec *spec, const char *path, GEr
 	return ck_set_error(error, CK_ERROR_UNSUPPORTED, "%s: a seccomp listener is not supported", p);
 }
 
-AgentSeccomp *agent_seccomp_compile(yajl_val seccomp, const char *path, GError **error)
+OciSeccomp *oci_seccomp_compile(yajl_val seccomp, const char *path, const OciSeccompAbis *abis, GError **error)
 {
 	g_auto(SeccompSpec) spec = {.default_errno_ret = NO_RET};
 	g_autofree char *action_path = ck_json_path_key(path, "defaultAction");
 	g_autofree char *ret_path = ck_json_path_key(path, "defaultErrnoRet");
-	g_autoptr(AgentSeccomp) s = NULL;
+	g_autoptr(OciSeccomp) s = NULL;
 	uint32_t default_action = 0;
 
 	if (!ck_json_dispatch(seccomp, spec_fields, &spec, path, CK_JSON_LENIENT, error) ||
@@ -461,24 +457,19 @@ AgentSeccomp *agent_seccomp_compile(yajl_val seccomp, const char *path, GError *
 		return NULL;
 
 	s = filter_new(default_action, spec.default_action, path, error);
-	if (s == NULL || !add_architectures(s, spec.architectures, path, error) ||
-	    !set_flags(s, spec.flags, path, error) || !add_syscalls(s, spec.syscalls, path, error))
+	if (s == NULL)
 		return NULL;
+	s->abis = abis;
+	if (!add_architectures(s, spec.architectures, path, error) || !set_flags(s, spec.flags, path, error) ||
+	    !add_syscalls(s, spec.syscalls, path, error))
+		return NULL;
+	s->abis = NULL;
 	return g_steal_pointer(&s);
 }
 
 /* --- using the filter ------------------------------------------------ */
 
-gboolean agent_seccomp_load(AgentSeccomp *s, GError **error)
-{
-	int rc = seccomp_load(s->ctx);
-
-	if (rc < 0)
-		return ck_set_error_errno(error, -rc, "loading the seccomp filter");
-	return TRUE;
-}
-
-static char *read_from_start(int fd, GError **error)
+static GString *read_from_start(int fd, GError **error)
 {
 	g_autoptr(GString) text = g_string_new(NULL);
 	char buf[4096];
@@ -490,24 +481,103 @@ static char *read_from_start(int fd, GError **error)
 		g_string_append_len(text, buf, n);
 	if (n < 0)
 		return ck_set_error_errno(error, errno, "reading the seccomp export"), NULL;
-	return g_string_free(g_steal_pointer(&text), FALSE);
+	return g_steal_pointer(&text);
 }
 
-char *agent_seccomp_export_pfc(AgentSeccomp *s, GError **error)
+/* libseccomp's export `fn` into memory: a memfd rather than a pipe, as
+ * the export may be larger than a pipe holds */
+static GString *export(OciSeccomp *s, int (*fn)(const scmp_filter_ctx, int), GError **error)
 {
-	/* a memfd rather than a pipe: the text may be larger than a pipe holds */
-	ck_autofd fd = memfd_create("seccomp-pfc", MFD_CLOEXEC);
+	ck_autofd fd = memfd_create("seccomp-export", MFD_CLOEXEC);
 	int rc;
 
 	if (fd < 0)
 		return ck_set_error_errno(error, errno, "memfd_create"), NULL;
-	rc = seccomp_export_pfc(s->ctx, fd);
+	rc = fn(s->ctx, fd);
 	if (rc < 0)
 		return ck_set_error_errno(error, -rc, "exporting the seccomp filter"), NULL;
 	return read_from_start(fd, error);
 }
 
-void agent_seccomp_free(AgentSeccomp *s)
+char *oci_seccomp_export_pfc(OciSeccomp *s, GError **error)
+{
+	GString *text = export(s, seccomp_export_pfc, error);
+
+	return text != NULL ? g_string_free(text, FALSE) : NULL;
+}
+
+/* The profile's flags as seccomp(2) takes them: libseccomp's own
+ * translation when it loads a filter. */
+static gboolean load_flags(OciSeccomp *s, guint *out, GError **error)
+{
+	static const struct {
+		enum scmp_filter_attr attr;
+		guint flag;
+	} map[] = {
+	    {SCMP_FLTATR_CTL_TSYNC, SECCOMP_FILTER_FLAG_TSYNC},
+	    {SCMP_FLTATR_CTL_LOG, SECCOMP_FILTER_FLAG_LOG},
+	    {SCMP_FLTATR_CTL_SSB, SECCOMP_FILTER_FLAG_SPEC_ALLOW},
+	};
+
+	*out = 0;
+	for (gsize i = 0; i < G_N_ELEMENTS(map); i++) {
+		uint32_t on = 0;
+		int rc = seccomp_attr_get(s->ctx, map[i].attr, &on);
+		if (rc < 0)
+			return ck_set_error_errno(error, -rc, "reading the seccomp filter's attributes");
+		if (on)
+			*out |= map[i].flag;
+	}
+	return TRUE;
+}
+
+gboolean oci_seccomp_export_bpf(OciSeccomp *s, GBytes **out_program, guint *out_flags, GError **error)
+{
+	g_autoptr(GString) program = NULL;
+
+	if (!load_flags(s, out_flags, error))
+		return FALSE;
+	program = export(s, seccomp_export_bpf, error);
+	if (program == NULL)
+		return FALSE;
+	*out_program = g_string_free_to_bytes(g_steal_pointer(&program));
+	return oci_seccomp_check_bpf(*out_program, *out_flags, "the exported filter", error);
+}
+
+gboolean oci_seccomp_check_bpf(GBytes *program, guint flags, const char *path, GError **error)
+{
+	gsize len = g_bytes_get_size(program);
+
+	if (len == 0 || len % sizeof(struct sock_filter) != 0)
+		return ck_set_error(error, CK_ERROR_INVALID, "%s: %" G_GSIZE_FORMAT " bytes is not a whole number of "
+				    "BPF instructions", path, len);
+	if (len / sizeof(struct sock_filter) > OCI_SECCOMP_MAX_INSNS)
+		return ck_set_error(error, CK_ERROR_INVALID, "%s: %" G_GSIZE_FORMAT " instructions, more than the "
+				    "kernel's %d", path, len / sizeof(struct sock_filter), OCI_SECCOMP_MAX_INSNS);
+	if ((flags & ~(guint)OCI_SECCOMP_LOAD_FLAGS) != 0)
+		return ck_set_error(error, CK_ERROR_INVALID, "%s: unknown seccomp flags 0x%x", path,
+				    flags & ~(guint)OCI_SECCOMP_LOAD_FLAGS);
+	return TRUE;
+}
+
+gboolean oci_seccomp_load_bpf(GBytes *program, guint flags, GError **error)
+{
+	gsize len = 0;
+	struct sock_fprog prog = {0};
+
+	prog.filter = (struct sock_filter *)g_bytes_get_data(program, &len);
+	prog.len = (unsigned short)(len / sizeof(struct sock_filter));
+	long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	if (rc < 0)
+		return ck_set_error_errno(error, errno, "loading the seccomp filter");
+	/* TSYNC: the id of a thread that could not take the filter */
+	if (rc > 0)
+		return ck_set_error(error, CK_ERROR_FAILED, "loading the seccomp filter: thread %ld could not be "
+				    "synchronized", rc);
+	return TRUE;
+}
+
+void oci_seccomp_free(OciSeccomp *s)
 {
 	if (s == NULL)
 		return;
