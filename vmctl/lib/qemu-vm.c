@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/vm_sockets.h>
 #include <sched.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1076,15 +1078,26 @@ void qemu_vm_kill(QemuVm *vm)
 	}
 }
 
-/* Waits up to timeout_ms for QEMU to exit by itself. */
+/* Waits up to timeout_ms for QEMU to exit by itself, woken by the exit
+ * through a pidfd (polling every 10 ms cost a pod's stop 5 ms on average,
+ * on the way to its exit file); polled where the kernel has no pidfd_open
+ * (< 5.3). Nothing else reaps QEMU while this waits: the monitor's reaper
+ * runs from its main loop. */
 static gboolean wait_exit(QemuVm *vm, int timeout_ms)
 {
 	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	ck_autofd pidfd = vm->exited || vm->pid <= 0 ? -1 : (int)syscall(SYS_pidfd_open, vm->pid, 0);
 
 	while (!qemu_vm_has_exited(vm, NULL)) {
-		if (ck_deadline_remaining_ms(deadline) == 0)
+		int left = ck_deadline_remaining_ms(deadline);
+		if (left == 0)
 			return FALSE;
-		g_usleep(10000);
+		if (pidfd >= 0) {
+			struct pollfd p = {.fd = pidfd, .events = POLLIN};
+			(void)poll(&p, 1, left);
+		} else {
+			g_usleep((gulong)MIN(left, 10) * 1000);
+		}
 	}
 	return TRUE;
 }
