@@ -15,6 +15,7 @@
 
 #include "base/ck-error.h"
 #include "base/ck-json.h"
+#include "oci/oci-seccomp.h"
 #include "proto/ck-message.h"
 #include "lib/guest-spec.h"
 #include "tests/lib/harness.h"
@@ -365,6 +366,75 @@ static void test_seccomp_blocks(void)
 	spec->seccomp = tree;
 	g_autofree char *out = run_sh("seccomp", spec, 0);
 	g_assert_cmpstr(out, ==, "mkdir: can't create directory '/tmp/blocked': Operation not permitted\nrc=1\n");
+}
+
+/* The program as the host's monitor compiles and sends it, the spec
+ * without linux.seccomp: the agent loads it as it is. */
+static char *program_b64(const char *profile, guint *flags)
+{
+	g_autoptr(GError) error = NULL;
+	g_auto(yajl_val) tree = ck_json_parse(profile, strlen(profile), "profile", &error);
+	g_autoptr(OciSeccomp) filter = tree ? oci_seccomp_compile(tree, "linux.seccomp", NULL, &error) : NULL;
+	g_autoptr(GBytes) program = NULL;
+
+	OK(filter != NULL && oci_seccomp_export_bpf(filter, &program, flags, &error));
+	gsize len = 0;
+	gconstpointer data = g_bytes_get_data(program, &len);
+	return g_base64_encode(data, len);
+}
+
+static void test_seccomp_program(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *bundle = harness_new_bundle(&h, "program");
+	OciSpec *spec = spec_sh("mkdir /tmp/blocked 2>&1; echo rc=$?");
+	guint flags = 0;
+	g_autofree char *b64 = program_b64("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_LOG\"],"
+					   "\"syscalls\":[{\"names\":[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_ERRNO\","
+					   "\"errnoRet\":18}]}",
+					   &flags);
+	Run run = {0};
+
+	g_assert_cmpuint(flags, ==, SECCOMP_FILTER_FLAG_LOG);
+	OK(harness_create_program(&h, "program", spec, bundle, b64, flags, &run, &error));
+	OK(harness_start(&h, "program", &error));
+	harness_wait_exit(&h, &run, TIMEOUT_MS);
+	OK(harness_remove(&h, "program", &error));
+	g_assert_cmpstr(run.out->str, ==, "mkdir: can't create directory '/tmp/blocked': Invalid cross-device link\nrc=1\n");
+	run_clear(&run);
+	oci_spec_free(spec);
+}
+
+/* What the agent refuses of a program, before anything is made. */
+static void test_seccomp_program_refused(void)
+{
+	static const struct {
+		const char *b64;
+		gint64 flags;
+		const char *message;
+	} cases[] = {
+	    {"AAAAAAAAAA==", 0, "seccomp_bpf: 7 bytes is not a whole number of BPF instructions"},
+	    {"", 0, "seccomp_bpf: 0 bytes is not a whole number of BPF instructions"},
+	    {"BgAAAAAA/38=", 0x40, "seccomp_bpf: unknown seccomp flags 0x40"},
+	    {"BgAAAAAA/38=", -1, "seccomp_flags: -1 is out of range"},
+	    {NULL, SECCOMP_FILTER_FLAG_TSYNC, "seccomp_flags: given without seccomp_bpf"},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *id = g_strdup_printf("badprog%" G_GSIZE_FORMAT, i);
+		g_autofree char *bundle = harness_new_bundle(&h, id);
+		const char *argv[] = {"true", NULL};
+		OciSpec *spec = harness_default_spec(argv);
+		Run run = {0};
+
+		g_assert_false(harness_create_program(&h, id, spec, bundle, cases[i].b64, cases[i].flags, &run, &error));
+		g_autofree char *expected = g_strdup_printf("create container %s: %s", id, cases[i].message);
+		g_assert_cmpstr(error->message, ==, expected);
+		g_assert_true(ck_error_is(error, CK_ERROR_INVALID));
+		(void)guest_spec_release(h.share_dir, id, NULL);
+		oci_spec_free(spec);
+	}
 }
 
 /* --- exec, stdin, tty -------------------------------------------------------------- */
@@ -851,6 +921,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/agent/masked-and-dev", test_masked_and_dev);
 	g_test_add_func("/agent/volume-bind", test_volume_bind);
 	g_test_add_func("/agent/seccomp-blocks", test_seccomp_blocks);
+	g_test_add_func("/agent/seccomp-program", test_seccomp_program);
+	g_test_add_func("/agent/seccomp-program-refused", test_seccomp_program_refused);
 	g_test_add_func("/agent/exec-into-running", test_exec_into_running);
 	g_test_add_func("/agent/stdin-roundtrip", test_stdin_roundtrip);
 	g_test_add_func("/agent/tty-and-resize", test_tty_and_resize);

@@ -202,8 +202,8 @@ yajl_val harness_call(Harness *h, CkJsonGen *request, yajl_val *out_result, GErr
 	return agent_client_call(h->agent, request, CALL_TIMEOUT_MS, out_result, error);
 }
 
-gboolean harness_create(Harness *h, const char *id, OciSpec *spec, const char *bundle, gboolean with_stdin,
-			Run *run, GError **error)
+static gboolean create(Harness *h, const char *id, OciSpec *spec, const char *bundle, gboolean with_stdin,
+		       const char *seccomp_bpf, gint64 seccomp_flags, Run *run, GError **error)
 {
 	g_autofree char *guest_rootfs = NULL;
 
@@ -214,7 +214,12 @@ gboolean harness_create(Harness *h, const char *id, OciSpec *spec, const char *b
 	if (spec_json == NULL)
 		return FALSE;
 	g_auto(yajl_val) spec_tree = ck_json_parse(spec_json, len, "spec", error);
-	CkCreateContainerArgs args = {.id = (char *)id, .spec = spec_tree, .rootfs = guest_rootfs, .stdin_ = with_stdin};
+	CkCreateContainerArgs args = {.id = (char *)id,
+				      .spec = spec_tree,
+				      .rootfs = guest_rootfs,
+				      .stdin_ = with_stdin,
+				      .seccomp_bpf = (char *)seccomp_bpf,
+				      .seccomp_flags = seccomp_flags};
 	CkSpawnResult result = {0};
 	if (!agent_client_op(h->agent, CK_OP_CREATE_CONTAINER, &args, &result, CALL_TIMEOUT_MS, error)) {
 		(void)guest_spec_release(h->share_dir, id, NULL);
@@ -223,6 +228,18 @@ gboolean harness_create(Harness *h, const char *id, OciSpec *spec, const char *b
 	run->id = g_strdup(id);
 	run_attach(h, run, &result);
 	return TRUE;
+}
+
+gboolean harness_create(Harness *h, const char *id, OciSpec *spec, const char *bundle, gboolean with_stdin,
+			Run *run, GError **error)
+{
+	return create(h, id, spec, bundle, with_stdin, NULL, 0, run, error);
+}
+
+gboolean harness_create_program(Harness *h, const char *id, OciSpec *spec, const char *bundle,
+				const char *seccomp_bpf, gint64 seccomp_flags, Run *run, GError **error)
+{
+	return create(h, id, spec, bundle, FALSE, seccomp_bpf, seccomp_flags, run, error);
 }
 
 gboolean harness_start(Harness *h, const char *id, GError **error)

@@ -75,6 +75,10 @@ void run_clear(Run *run);
 /* create_container; on success the process is held before execve. */
 gboolean harness_create(Harness *h, const char *id, OciSpec *spec, const char *bundle, gboolean with_stdin,
 			Run *run, GError **error);
+/* harness_create with a seccomp program as the host's monitor sends it
+ * (create_container's seccomp_bpf, base64, and seccomp_flags). */
+gboolean harness_create_program(Harness *h, const char *id, OciSpec *spec, const char *bundle,
+				const char *seccomp_bpf, gint64 seccomp_flags, Run *run, GError **error);
 gboolean harness_start(Harness *h, const char *id, GError **error);
 gboolean harness_exec(Harness *h, const char *id, const char *exec_id, const char *process_json,
 		      gboolean with_stdin, Run *run, GError **error);
