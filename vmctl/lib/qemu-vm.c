@@ -1081,8 +1081,9 @@ void qemu_vm_kill(QemuVm *vm)
 /* Waits up to timeout_ms for QEMU to exit by itself, woken by the exit
  * through a pidfd (polling every 10 ms cost a pod's stop 5 ms on average,
  * on the way to its exit file); polled where the kernel has no pidfd_open
- * (< 5.3). Nothing else reaps QEMU while this waits: the monitor's reaper
- * runs from its main loop. */
+ * (< 5.3). A QEMU that the owner's reaper got earlier (from a main loop
+ * iteration while an agent call waited) is vm->exited already; nothing
+ * reaps it during the poll, which runs no main loop. */
 static gboolean wait_exit(QemuVm *vm, int timeout_ms)
 {
 	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
