@@ -383,6 +383,26 @@ static char *program_b64(const char *profile, guint *flags)
 	return g_base64_encode(data, len);
 }
 
+/* A create the agent refuses (spec, and a program as seccomp_bpf when
+ * b64 is not NULL): the error is exactly "create container <id>:
+ * <message>" with `code`, and nothing stays shared. Frees spec. */
+static void expect_refused(const char *id, OciSpec *spec, const char *b64, gint64 flags, CkErrorCode code,
+			   const char *message)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *bundle = harness_new_bundle(&h, id);
+	g_autofree char *expected = g_strdup_printf("create container %s: %s", id, message);
+	Run run = {0};
+
+	g_assert_false(harness_create_program(&h, id, spec, bundle, b64, flags, &run, &error));
+	g_assert_nonnull(error);
+	if (g_strcmp0(error->message, expected) != 0 || !ck_error_is(error, code))
+		g_error("%s: got '%s' (code %d), expected '%s' (code %d)", id, error->message,
+			(int)ck_error_category(error), expected, (int)code);
+	(void)guest_spec_release(h.share_dir, id, NULL);
+	oci_spec_free(spec);
+}
+
 static void test_seccomp_program(void)
 {
 	g_autoptr(GError) error = NULL;
@@ -421,19 +441,10 @@ static void test_seccomp_program_refused(void)
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-		g_autoptr(GError) error = NULL;
 		g_autofree char *id = g_strdup_printf("badprog%" G_GSIZE_FORMAT, i);
-		g_autofree char *bundle = harness_new_bundle(&h, id);
 		const char *argv[] = {"true", NULL};
-		OciSpec *spec = harness_default_spec(argv);
-		Run run = {0};
-
-		g_assert_false(harness_create_program(&h, id, spec, bundle, cases[i].b64, cases[i].flags, &run, &error));
-		g_autofree char *expected = g_strdup_printf("create container %s: %s", id, cases[i].message);
-		g_assert_cmpstr(error->message, ==, expected);
-		g_assert_true(ck_error_is(error, CK_ERROR_INVALID));
-		(void)guest_spec_release(h.share_dir, id, NULL);
-		oci_spec_free(spec);
+		expect_refused(id, harness_default_spec(argv), cases[i].b64, cases[i].flags, CK_ERROR_INVALID,
+			       cases[i].message);
 	}
 }
 
@@ -839,21 +850,13 @@ static void test_bad_input(void)
 	bad_filter = ck_json_parse(filter, strlen(filter), "filter", &perr);
 
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-		g_autoptr(GError) error = NULL;
 		g_autofree char *id = g_strdup_printf("bad%" G_GSIZE_FORMAT, i);
-		g_autofree char *bundle = harness_new_bundle(&h, id);
 		const char *argv[] = {"true", NULL};
 		OciSpec *spec = harness_default_spec(argv);
-		Run run = {0};
+
+		g_test_message("%s", cases[i].what);
 		cases[i].mutate(spec);
-		g_assert_false(harness_create(&h, id, spec, bundle, FALSE, &run, &error));
-		g_assert_nonnull(error);
-		g_autofree char *expected = g_strdup_printf("create container %s: %s", id, cases[i].message);
-		if (g_strcmp0(error->message, expected) != 0 || !ck_error_is(error, cases[i].code))
-			g_error("%s: got '%s' (code %d), expected '%s' (code %d)", cases[i].what, error->message,
-				(int)ck_error_category(error), expected, (int)cases[i].code);
-		(void)guest_spec_release(h.share_dir, id, NULL);
-		oci_spec_free(spec);
+		expect_refused(id, spec, NULL, 0, cases[i].code, cases[i].message);
 	}
 	yajl_tree_free(bad_filter);
 
