@@ -164,6 +164,7 @@ gboolean op_version(AgentRequest *req, gpointer args, gpointer result, GError **
 	    .cpus_online = sysconf(_SC_NPROCESSORS_ONLN),
 	    .modules_loaded = req->agent->modules_loaded,
 	    .compat_abis = compat_abis(&req->agent->seccomp_abis),
+	    .seccomp_bpf = TRUE,
 	};
 	return TRUE;
 }

@@ -469,43 +469,25 @@ static void log_guest_create_steps(MonitorVm *vm, const CkCreateSteps *t, gint64
 		    vm->role.pod_id, call_us / 1e6, s[0], s[1], s[2], s[3], s[4], s[5], s[6]);
 }
 
-/* Whether compiling `profile` depends on the compat ABIs of the kernel
- * (oci-seccomp.h): only when it lists x86 or x32. */
-static gboolean names_compat_arch(yajl_val profile)
-{
-	yajl_val arches = ck_json_get(profile, "architectures");
-
-	for (gsize i = 0; YAJL_IS_ARRAY(arches) && i < arches->u.array.len; i++) {
-		const char *name = YAJL_GET_STRING(arches->u.array.values[i]);
-		if (g_strcmp0(name, "SCMP_ARCH_X86") == 0 || g_strcmp0(name, "SCMP_ARCH_X32") == 0)
-			return TRUE;
-	}
-	return FALSE;
-}
-
-/* The compat ABIs the guest's kernel runs, from its agent's version
- * answer: the pod monitor has it and records it for the pod's other
- * containers (guest.json); a pod that has no record is asked. */
-static gboolean guest_abis(MonitorVm *vm, OciSeccompAbis *out, GError **error)
+/* What the guest agent said of itself in its version answer: the pod
+ * monitor has it and records it for the pod's other containers
+ * (guest.json); a pod with no record (an older monitor) is asked. */
+static gboolean guest_facts(MonitorVm *vm, PodGuestFacts *out, GError **error)
 {
 	CkVersionArgs args = {.protocol = CK_PROTO_VERSION};
-	CkVersionResult asked = {0};
-	const CkVersionResult *v = vm->pod != NULL ? pod_monitor_guest_info(vm->pod) : NULL;
-	g_auto(GStrv) recorded = v == NULL ? pod_read_guest_abis(vm->root, vm->role.pod_id) : NULL;
-	char **abis = v != NULL ? v->compat_abis : recorded;
+	CkVersionResult v = {0};
+	const CkVersionResult *own = vm->pod != NULL ? pod_monitor_guest_info(vm->pod) : NULL;
 
-	if (v == NULL && recorded == NULL) {
-		if (!agent_client_op(vm->agent, CK_OP_VERSION, &args, &asked, REQUEST_TIMEOUT_MS, error))
-			return FALSE;
-		abis = asked.compat_abis;
+	if (own != NULL) {
+		*out = (PodGuestFacts){.seccomp_bpf = own->seccomp_bpf, .compat_abis = g_strdupv(own->compat_abis)};
+		return TRUE;
 	}
-	/* an agent that did not say: every listed architecture stays */
-	*out = (OciSeccompAbis){.probed = abis != NULL};
-	if (out->probed) {
-		out->ia32 = g_strv_contains((const char *const *)abis, "ia32");
-		out->x32 = g_strv_contains((const char *const *)abis, "x32");
-	}
-	ck_msg_clear_result(CK_OP_VERSION, &asked);
+	if (pod_read_guest(vm->root, vm->role.pod_id, out))
+		return TRUE;
+	if (!agent_client_op(vm->agent, CK_OP_VERSION, &args, &v, REQUEST_TIMEOUT_MS, error))
+		return FALSE;
+	*out = (PodGuestFacts){.seccomp_bpf = v.seccomp_bpf, .compat_abis = g_steal_pointer(&v.compat_abis)};
+	ck_msg_clear_result(CK_OP_VERSION, &v);
 	return TRUE;
 }
 
@@ -513,18 +495,27 @@ static gboolean guest_abis(MonitorVm *vm, OciSeccompAbis *out, GError **error)
  * program the guest only loads (docs/protocol.md, create_container): under
  * TCG the agent took 25-70 ms to compile a profile and as long again to
  * generate its program. The profile then stays on the host. Its errors
- * read as the agent's did. */
+ * read as the agent's did. An agent that does not take programs (of a pod
+ * started before it did) gets the profile, as before. */
 static gboolean compile_seccomp(MonitorVm *vm, CkCreateContainerArgs *args, GError **error)
 {
-	OciSeccompAbis abis = {0};
+	g_auto(PodGuestFacts) guest = {0};
 	g_autoptr(OciSeccomp) filter = NULL;
 	g_autoptr(GBytes) program = NULL;
 	guint flags = 0;
 
 	if (vm->spec->seccomp == NULL)
 		return TRUE;
-	if (names_compat_arch(vm->spec->seccomp) && !guest_abis(vm, &abis, error))
+	if (!guest_facts(vm, &guest, error))
 		return FALSE;
+	if (!guest.seccomp_bpf)
+		return TRUE;
+	/* an agent that did not say: every listed architecture stays */
+	OciSeccompAbis abis = {.probed = guest.compat_abis != NULL};
+	if (abis.probed) {
+		abis.ia32 = g_strv_contains((const char *const *)guest.compat_abis, "ia32");
+		abis.x32 = g_strv_contains((const char *const *)guest.compat_abis, "x32");
+	}
 	filter = oci_seccomp_compile(vm->spec->seccomp, "linux.seccomp", &abis, error);
 	if (filter == NULL || !oci_seccomp_export_bpf(filter, &program, &flags, error)) {
 		g_prefix_error(error, "create container %s: ", vm->cfg->cid);

@@ -480,7 +480,9 @@ PodMonitor *pod_monitor_start(const PodOptions *opts, GError **error)
 		return NULL;
 	}
 	/* before the control socket: the pod's other containers read it */
-	if (!pod_record_guest_abis(opts->root, opts->pod_id, qemu_vm_get_guest_info(pod->vm)->compat_abis, &local))
+	const CkVersionResult *guest = qemu_vm_get_guest_info(pod->vm);
+	PodGuestFacts facts = {.seccomp_bpf = guest->seccomp_bpf, .compat_abis = guest->compat_abis};
+	if (!pod_record_guest(opts->root, opts->pod_id, &facts, &local))
 		ck_log_warning("pod %s: %s", opts->pod_id, local->message);
 	g_clear_error(&local);
 	g_autofree char *sock = pod_socket_path(opts->root, opts->pod_id);

@@ -156,6 +156,7 @@ static const CkJsonField version_result_fields[] = {
     FIELD(CkVersionResult, "cpus_online", CK_JSON_INT64, cpus_online, 0),
     FIELD(CkVersionResult, "modules_loaded", CK_JSON_INT64, modules_loaded, 0),
     FIELD(CkVersionResult, "compat_abis", CK_JSON_STRV, compat_abis, OMIT | NULLABLE),
+    FIELD(CkVersionResult, "seccomp_bpf", CK_JSON_BOOL, seccomp_bpf, OMIT),
     END,
 };
 static const CkMsgType version_result = {"version result", version_result_fields, NULL, NULL, sizeof(CkVersionResult)};

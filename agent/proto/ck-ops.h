@@ -117,7 +117,8 @@ typedef struct {
 	char *kernel_release, *kernel_version, *machine;
 	gint64 uptime_us, init_start_us, ready_us;
 	gint64 mem_total_kib, cpus_online, modules_loaded;
-	char **compat_abis; /* "ia32", "x32": what a seccomp filter needs; NULL: not known */
+	char **compat_abis;   /* "ia32", "x32": what a seccomp filter needs; NULL: not known */
+	gboolean seccomp_bpf; /* create_container takes a compiled seccomp program */
 } CkVersionResult;
 
 typedef struct {

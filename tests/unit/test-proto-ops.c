@@ -201,7 +201,7 @@ static void test_results_round_trip(void)
 {
 	gint64 pids[] = {1, 7, 42};
 	char *abis[] = {"ia32", NULL};
-	CkVersionResult version = {1, "0.1.0", "abc", "6.1.0", "#1 SMP", "x86_64", 5, 1, 2, 1024, 2, 3, abis};
+	CkVersionResult version = {1, "0.1.0", "abc", "6.1.0", "#1 SMP", "x86_64", 5, 1, 2, 1024, 2, 3, abis, TRUE};
 	CkCloneIdentityResult clone = {"6f2c"};
 	CkGuestDetailsResult details = {"6.1.0", 2048, 1024, 2, 4, 1};
 	CkOnlineCpuMemResult online = {2, 8, 4};
@@ -462,8 +462,9 @@ static void test_lenient_results(void)
 
 /* An agent that does not report its kernel's compat ABIs leaves them
  * unknown (NULL), which is not the same as none ([]): the host then keeps
- * every architecture a seccomp profile lists. A create without a compiled
- * filter has none. */
+ * every architecture a seccomp profile lists. An older agent does not say
+ * it takes a compiled program (seccomp_bpf false): the host then sends it
+ * the profile. A create without a compiled filter has none. */
 static void test_optional_fields(void)
 {
 	g_auto(yajl_val) old = parse("{\"protocol\":1,\"uptime_us\":5}");
@@ -475,6 +476,7 @@ static void test_optional_fields(void)
 
 	g_assert_true(ck_msg_decode_result(CK_OP_VERSION, old, &v_old, &error));
 	g_assert_null(v_old.compat_abis);
+	g_assert_false(v_old.seccomp_bpf);
 	g_assert_true(ck_msg_decode_result(CK_OP_VERSION, none, &v_none, &error));
 	g_assert_nonnull(v_none.compat_abis);
 	g_assert_null(v_none.compat_abis[0]);

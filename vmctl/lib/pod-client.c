@@ -87,17 +87,24 @@ gboolean pod_record_namespaces(const char *root, const char *pod_id, const OciSp
 	return doc != NULL && ck_file_write_atomic(path, doc, len, 0600, FALSE, error);
 }
 
-gboolean pod_record_guest_abis(const char *root, const char *pod_id, char **compat_abis, GError **error)
+void pod_guest_facts_clear(PodGuestFacts *facts)
+{
+	g_clear_pointer(&facts->compat_abis, g_strfreev);
+	facts->seccomp_bpf = FALSE;
+}
+
+gboolean pod_record_guest(const char *root, const char *pod_id, const PodGuestFacts *facts, GError **error)
 {
 	g_autofree char *dir = pod_dir(root, pod_id);
 	g_autofree char *path = g_build_filename(dir, GUEST_FILE, NULL);
 	g_autoptr(CkJsonGen) g = ck_json_gen_new();
 
 	ck_json_map_open(g);
-	if (compat_abis != NULL) {
+	ck_json_kv_bool(g, "seccomp_bpf", facts->seccomp_bpf);
+	if (facts->compat_abis != NULL) {
 		ck_json_key(g, "compat_abis");
 		ck_json_array_open(g);
-		for (char **abi = compat_abis; *abi != NULL; abi++)
+		for (char **abi = facts->compat_abis; *abi != NULL; abi++)
 			ck_json_string(g, *abi);
 		ck_json_array_close(g);
 	}
@@ -107,20 +114,25 @@ gboolean pod_record_guest_abis(const char *root, const char *pod_id, char **comp
 	return doc != NULL && ck_file_write_atomic(path, doc, len, 0600, FALSE, error);
 }
 
-char **pod_read_guest_abis(const char *root, const char *pod_id)
+gboolean pod_read_guest(const char *root, const char *pod_id, PodGuestFacts *out)
 {
 	g_autofree char *dir = pod_dir(root, pod_id);
 	g_autofree char *path = g_build_filename(dir, GUEST_FILE, NULL);
 	g_auto(yajl_val) tree = ck_json_parse_file(path, 4096, NULL);
-	yajl_val abis = ck_json_get(tree, "compat_abis");
-	g_autoptr(GStrvBuilder) names = g_strv_builder_new();
+	yajl_val bpf = ck_json_get(tree, "seccomp_bpf"), abis = ck_json_get(tree, "compat_abis");
 
-	if (!YAJL_IS_ARRAY(abis))
-		return NULL;
-	for (gsize i = 0; i < abis->u.array.len; i++)
-		if (YAJL_IS_STRING(abis->u.array.values[i]))
-			g_strv_builder_add(names, abis->u.array.values[i]->u.string);
-	return g_strv_builder_end(names);
+	*out = (PodGuestFacts){0};
+	if (!YAJL_IS_TRUE(bpf) && !YAJL_IS_FALSE(bpf))
+		return FALSE;
+	out->seccomp_bpf = YAJL_IS_TRUE(bpf);
+	if (YAJL_IS_ARRAY(abis)) {
+		g_autoptr(GStrvBuilder) names = g_strv_builder_new();
+		for (gsize i = 0; i < abis->u.array.len; i++)
+			if (YAJL_IS_STRING(abis->u.array.values[i]))
+				g_strv_builder_add(names, abis->u.array.values[i]->u.string);
+		out->compat_abis = g_strv_builder_end(names);
+	}
+	return TRUE;
 }
 
 /* "/proc/<pid>/ns/<x>": the container whose stand-in is pid, if any. */

@@ -30,15 +30,24 @@ int pod_connect_path(const char *path, GError **error);
 /* Writes the sandbox's namespace paths (pod monitor). */
 gboolean pod_record_namespaces(const char *root, const char *pod_id, const OciSpec *sandbox_spec, GError **error);
 
-/* Writes what the monitors of the pod's other containers need to know of
- * its guest's kernel (pod monitor, once the VM is up): the compat ABIs
- * its agent reported (CkVersionResult.compat_abis), for which they
- * compile seccomp filters. NULL records that the agent did not say. */
-gboolean pod_record_guest_abis(const char *root, const char *pod_id, char **compat_abis, GError **error);
+/* What the monitors of the pod's other containers need to know of its
+ * guest agent, from its version answer (CkVersionResult): whether it
+ * takes a seccomp program compiled on the host, and for which compat ABIs
+ * to compile it (NULL: not reported, every architecture stays). */
+typedef struct {
+	gboolean seccomp_bpf;
+	char **compat_abis;
+} PodGuestFacts;
 
-/* The compat ABIs recorded; NULL when not recorded (an older pod) or not
- * reported, and the caller must ask the agent or assume every ABI. */
-char **pod_read_guest_abis(const char *root, const char *pod_id);
+void pod_guest_facts_clear(PodGuestFacts *facts);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PodGuestFacts, pod_guest_facts_clear)
+
+/* Writes them (pod monitor, once the VM is up). */
+gboolean pod_record_guest(const char *root, const char *pod_id, const PodGuestFacts *facts, GError **error);
+
+/* Reads them; FALSE when nothing is recorded (a pod of an older monitor,
+ * or a file not of this shape): the caller asks the agent. */
+gboolean pod_read_guest(const char *root, const char *pod_id, PodGuestFacts *out);
 
 /* Checks the namespace paths of a sandbox's spec, before its VM starts:
  * each must exist and be a namespace of its type, and none but the
