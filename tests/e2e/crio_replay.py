@@ -699,6 +699,38 @@ def qemu_death(ctx, sb, ex):
     delete(sb)
 
 
+def profile_sent_to_guest(ctx, pod, edit):
+    """The pod monitor records in guest.json that its agent takes compiled
+    seccomp programs. A pod whose record says it does not (an agent of a
+    pod started before an upgrade), or that has no record (its monitor is
+    asked), still gets the filter: the profile goes to the guest."""
+    guest = os.path.join(ctx.root, 'pods', pod.sandbox.id, 'guest.json')
+    recorded = read_bytes(guest)
+    try:
+        says = json.loads(recorded).get('seccomp_bpf') if recorded else None
+    except ValueError:
+        says = None
+    ctx.tap.ok(says is True, 'guest.json: the pod monitor recorded that its agent takes compiled seccomp programs',
+               f'guest.json: {recorded!r}')
+    for name, content, what in (('oldagent', b'{"seccomp_bpf":false}', 'guest.json says the agent takes no programs'),
+                                ('norecord', None, 'no guest.json, the agent asked')):
+        if content is None:
+            os.unlink(guest)
+        else:
+            with open(guest, 'wb') as f:
+                f.write(content)
+        c = Ctr(pod, name).prepare(['sh', '-c', 'mkdir /tmp/x; echo "mkdir=$?"; exec tail -f /dev/null'], edit=edit)
+        create_started(c)
+        wait_log(c, b'mkdir=')
+        out = b''.join(content + (b'\n' if tag == 'F' else b'') for _, tag, content in k8s_parse(read_bytes(c.log)))
+        ctx.tap.ok(b'Invalid cross-device link' in out and b'mkdir=1' in out,
+                   f'{name}: {what}: the filter still holds (mkdir fails with EXDEV)', f'log: {out!r}')
+        kill_and_wait_stopped(c, 'KILL', 137)
+        delete(c)
+    with open(guest, 'wb') as f:
+        f.write(recorded)
+
+
 def seccomp_profile(ctx, pod):
     """CRI-O's default profile (the sample's) with mkdir and mkdirat taken
     out of its allow list and refused with EXDEV (18), an errno nothing
@@ -728,6 +760,8 @@ def seccomp_profile(ctx, pod):
                f'sync: {sync!r}', f'output: {text!r}', *mon.diag())
     kill_and_wait_stopped(c, 'KILL', 137)
     delete(c)
+    if not TRUSTED:
+        profile_sent_to_guest(ctx, pod, deny_mkdir)
 
     def bogus_action(spec):
         spec['linux']['seccomp']['syscalls'][0]['action'] = 'SCMP_ACT_BOGUS'
