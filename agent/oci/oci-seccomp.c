@@ -98,13 +98,16 @@ static const struct {
     {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
+/* A profile's flag, the libseccomp attribute it sets, and the seccomp(2)
+ * flag that attribute loads a filter with. */
 static const struct {
 	const char *name;
 	enum scmp_filter_attr attr;
+	guint load_flag;
 } flag_names[] = {
-    {"SECCOMP_FILTER_FLAG_TSYNC", SCMP_FLTATR_CTL_TSYNC},
-    {"SECCOMP_FILTER_FLAG_LOG", SCMP_FLTATR_CTL_LOG},
-    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SCMP_FLTATR_CTL_SSB},
+    {"SECCOMP_FILTER_FLAG_TSYNC", SCMP_FLTATR_CTL_TSYNC, SECCOMP_FILTER_FLAG_TSYNC},
+    {"SECCOMP_FILTER_FLAG_LOG", SCMP_FLTATR_CTL_LOG, SECCOMP_FILTER_FLAG_LOG},
+    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SCMP_FLTATR_CTL_SSB, SECCOMP_FILTER_FLAG_SPEC_ALLOW},
 };
 
 /* --- JSON shapes ----------------------------------------------------- */
@@ -510,23 +513,14 @@ char *oci_seccomp_export_pfc(OciSeccomp *s, GError **error)
  * translation when it loads a filter. */
 static gboolean load_flags(OciSeccomp *s, guint *out, GError **error)
 {
-	static const struct {
-		enum scmp_filter_attr attr;
-		guint flag;
-	} map[] = {
-	    {SCMP_FLTATR_CTL_TSYNC, SECCOMP_FILTER_FLAG_TSYNC},
-	    {SCMP_FLTATR_CTL_LOG, SECCOMP_FILTER_FLAG_LOG},
-	    {SCMP_FLTATR_CTL_SSB, SECCOMP_FILTER_FLAG_SPEC_ALLOW},
-	};
-
 	*out = 0;
-	for (gsize i = 0; i < G_N_ELEMENTS(map); i++) {
+	for (gsize i = 0; i < G_N_ELEMENTS(flag_names); i++) {
 		uint32_t on = 0;
-		int rc = seccomp_attr_get(s->ctx, map[i].attr, &on);
+		int rc = seccomp_attr_get(s->ctx, flag_names[i].attr, &on);
 		if (rc < 0)
 			return ck_set_error_errno(error, -rc, "reading the seccomp filter's attributes");
 		if (on)
-			*out |= map[i].flag;
+			*out |= flag_names[i].load_flag;
 	}
 	return TRUE;
 }

@@ -103,10 +103,7 @@ gboolean pod_record_guest(const char *root, const char *pod_id, const PodGuestFa
 	ck_json_kv_bool(g, "seccomp_bpf", facts->seccomp_bpf);
 	if (facts->compat_abis != NULL) {
 		ck_json_key(g, "compat_abis");
-		ck_json_array_open(g);
-		for (char **abi = facts->compat_abis; *abi != NULL; abi++)
-			ck_json_string(g, *abi);
-		ck_json_array_close(g);
+		ck_json_strv(g, (const char *const *)facts->compat_abis);
 	}
 	ck_json_map_close(g);
 	gsize len = 0;
