@@ -469,19 +469,15 @@ static void log_guest_create_steps(MonitorVm *vm, const CkCreateSteps *t, gint64
 		    vm->role.pod_id, call_us / 1e6, s[0], s[1], s[2], s[3], s[4], s[5], s[6]);
 }
 
-/* What the guest agent said of itself in its version answer: the pod
- * monitor has it and records it for the pod's other containers
- * (guest.json); a pod with no record (an older monitor) is asked. */
+/* What the guest agent said of itself in its version answer, as the pod
+ * monitor recorded it (guest.json) before serving the pod's containers,
+ * the sandbox's own included; a pod with no record (an older monitor, or
+ * one that could not write it) is asked. */
 static gboolean guest_facts(MonitorVm *vm, PodGuestFacts *out, GError **error)
 {
 	CkVersionArgs args = {.protocol = CK_PROTO_VERSION};
 	CkVersionResult v = {0};
-	const CkVersionResult *own = vm->pod != NULL ? pod_monitor_guest_info(vm->pod) : NULL;
 
-	if (own != NULL) {
-		*out = (PodGuestFacts){.seccomp_bpf = own->seccomp_bpf, .compat_abis = g_strdupv(own->compat_abis)};
-		return TRUE;
-	}
 	if (pod_read_guest(vm->root, vm->role.pod_id, out))
 		return TRUE;
 	if (!agent_client_op(vm->agent, CK_OP_VERSION, &args, &v, REQUEST_TIMEOUT_MS, error))

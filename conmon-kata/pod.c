@@ -538,11 +538,6 @@ void pod_monitor_get_start_moments(const PodMonitor *pod, PodStartMoments *out)
 	*out = pod->moments;
 }
 
-const CkVersionResult *pod_monitor_guest_info(PodMonitor *pod)
-{
-	return pod->vm != NULL ? qemu_vm_get_guest_info(pod->vm) : NULL;
-}
-
 int pod_monitor_connect(PodMonitor *pod, GError **error)
 {
 	return pod_mux_connect_pair(pod->mux, error);

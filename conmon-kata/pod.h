@@ -20,7 +20,6 @@
 #include <glib.h>
 
 #include "oci/oci-spec.h"
-#include "proto/ck-ops.h"
 #include "lib/config.h"
 #include "lib/pod-client.h"
 
@@ -58,10 +57,6 @@ typedef struct {
 } PodStartMoments;
 
 void pod_monitor_get_start_moments(const PodMonitor *pod, PodStartMoments *out);
-
-/* The guest agent's version answer (its kernel, its compat ABIs); NULL
- * once the VM is gone. */
-const CkVersionResult *pod_monitor_guest_info(PodMonitor *pod);
 
 /* An in-process connection to the control socket (for the sandbox's own
  * container). */
